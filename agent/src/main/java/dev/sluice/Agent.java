@@ -1,0 +1,157 @@
+package dev.sluice;
+
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.db.Databases;
+import dev.sluice.http.ControlServer;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.job.Migrator;
+import dev.sluice.ledger.JobState;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.LedgerSchema;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: the only place that creates collaborators. Validates the config against the
+ * databases, brings the ledger schema up to date, registers this agent, starts one {@link Migrator}
+ * per job and the HTTP server, and keeps the agent's heartbeat (which renews its leases).
+ */
+public final class Agent {
+  private static final Logger log = LoggerFactory.getLogger(Agent.class);
+  public static final String VERSION = "0.1.0";
+
+  private final SluiceConfig config;
+  private final Vertx vertx;
+  private final boolean ownsVertx;
+  private Pool source;
+  private Pool target;
+  private Pool ledgerPool;
+  private Ledger ledger;
+  private final Map<String, Migrator> migrators = new LinkedHashMap<>();
+  private ControlServer http;
+  private long heartbeatTimer = -1;
+  private volatile boolean stopped;
+
+  public Agent(SluiceConfig config) {
+    this(config, Vertx.vertx(), true);
+  }
+
+  public Agent(SluiceConfig config, Vertx vertx, boolean ownsVertx) {
+    this.config = config;
+    this.vertx = vertx;
+    this.ownsVertx = ownsVertx;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public SluiceConfig config() {
+    return config;
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  public Pool targetPool() {
+    return target;
+  }
+
+  public Map<String, Migrator> migrators() {
+    return migrators;
+  }
+
+  /** Port the HTTP server listens on (useful when configured as 0), or -1 when disabled. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
+  public Future<Void> start() {
+    return vertx.executeBlocking(() -> Validation.check(vertx, config), false).compose(this::startWith);
+  }
+
+  private Future<Void> startWith(List<JobShape> shapes) {
+    int workers = config.jobs().stream().mapToInt(j -> j.concurrencyMax()).sum();
+    source = Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 1));
+    target = Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2));
+    ledgerPool = Databases.pool(vertx, config.target(), "sluice-ledger", 4);
+    ledger = new Ledger(ledgerPool, config.agent().id());
+    return LedgerSchema.ensure(ledgerPool)
+        .compose(v -> ledger.registerAgent(hostName(), ProcessHandle.current().pid(), VERSION))
+        .compose(v -> {
+          heartbeatTimer = vertx.setPeriodic(config.agent().heartbeat().toMillis(), t -> heartbeat());
+          List<Future<Void>> starts = new ArrayList<>();
+          for (int i = 0; i < shapes.size(); i++) {
+            JobShape shape = shapes.get(i);
+            Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase());
+            migrators.put(shape.job().name(), m);
+            starts.add(m.start());
+          }
+          return Future.all(starts).mapEmpty();
+        })
+        .compose(v -> {
+          if (!config.http().enabled()) return Future.succeededFuture();
+          http = new ControlServer(vertx, config, this);
+          return http.start();
+        })
+        .onSuccess(v -> log.info("agent {} started: {} job(s), source {}, target {}{}", config.agent().id(), migrators.size(),
+            config.source().redacted(), config.target().redacted(),
+            http == null ? "" : ", http://" + config.http().host() + ":" + http.port() + "/"))
+        .mapEmpty();
+  }
+
+  private void heartbeat() {
+    ledger.heartbeat(config.agent().lease())
+        .onFailure(e -> log.warn("heartbeat failed (leases not renewed): {}", ErrorClassifier.describe(e)));
+  }
+
+  /** Completes when every job is finished; maps job name to its final state. */
+  public Future<Map<String, JobState>> untilDone() {
+    List<Future<JobState>> all = migrators.values().stream().map(Migrator::finished).toList();
+    return Future.join(all).transform(ar -> {
+      Map<String, JobState> out = new LinkedHashMap<>();
+      for (Migrator m : migrators.values()) out.put(m.name(), m.state());
+      return Future.succeededFuture(out);
+    });
+  }
+
+  /** Stops cleanly: workers stop after their batch, leases are handed back, connections closed. */
+  public Future<Void> stop() {
+    if (stopped) return Future.succeededFuture();
+    stopped = true;
+    if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
+    List<Future<Void>> stops = migrators.values().stream().map(Migrator::stop).toList();
+    Future<Void> drained = Future.join(stops).mapEmpty();
+    return drained.transform(x -> vertx.timer(1).mapEmpty())
+        .transform(x -> ledger == null ? Future.succeededFuture() : ledger.releaseAll("agent stopping").otherwiseEmpty())
+        .transform(x -> http == null ? Future.succeededFuture() : http.stop().otherwiseEmpty())
+        .transform(x -> closeAll())
+        .transform(x -> ownsVertx ? vertx.close() : Future.succeededFuture())
+        .onComplete(x -> log.info("agent {} stopped", config.agent().id()))
+        .mapEmpty();
+  }
+
+  private Future<Void> closeAll() {
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Pool p : new Pool[] {source, target, ledgerPool}) if (p != null) closes.add(p.close().otherwiseEmpty());
+    return Future.join(closes).mapEmpty();
+  }
+
+  static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package dev.sluice;
+
+import dev.sluice.cli.DemoCommand;
+import dev.sluice.cli.RunCommand;
+import dev.sluice.cli.StatusCommand;
+import dev.sluice.cli.ValidateCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code sluice}: the command line. Exit codes: 0 success, 1 finished with failed segments, 2 bad
+ * usage or bad config (nothing written), 3 runtime failure (a database unreachable while running).
+ */
+@Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice " + Agent.VERSION,
+    description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
+    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, DemoCommand.class})
+public final class Main implements Runnable {
+  public static final int OK = 0;
+  public static final int FAILED_SEGMENTS = 1;
+  public static final int BAD_CONFIG = 2;
+  public static final int RUNTIME_FAILURE = 3;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status or demo");
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  public static int execute(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("sluice: " + e.getMessage());
+      return RUNTIME_FAILURE;
+    });
+    return cli.execute(args);
+  }
+}

@@ -1,0 +1,62 @@
+package dev.sluice;
+
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigProblem;
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.db.Await;
+import dev.sluice.db.Databases;
+import dev.sluice.inspect.JobInspector;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks a config against the real databases over read-only sessions (nothing is written anywhere)
+ * and resolves each job's shape. Used by {@code validate} and before {@code run} starts anything.
+ * Must run on a thread that may block.
+ */
+public final class Validation {
+  private Validation() {}
+
+  public static List<JobShape> check(Vertx vertx, SluiceConfig config) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    PgConnection src = connect(vertx, config.source(), "source", problems);
+    PgConnection tgt = connect(vertx, config.target(), "target", problems);
+    try {
+      if (!problems.isEmpty()) throw new ConfigException(problems);
+      JobInspector inspector = new JobInspector(src, tgt);
+      List<JobShape> shapes = new ArrayList<>();
+      for (int i = 0; i < config.jobs().size(); i++) {
+        JobShape s = inspector.inspect(config.jobs().get(i), "jobs[" + i + "]", problems);
+        shapes.add(s);
+      }
+      if (!problems.isEmpty()) throw new ConfigException(problems);
+      return shapes;
+    } finally {
+      if (src != null) Await.result(src.close().otherwiseEmpty());
+      if (tgt != null) Await.result(tgt.close().otherwiseEmpty());
+    }
+  }
+
+  private static PgConnection connect(Vertx vertx, DatabaseConfig db, String side, List<ConfigProblem> problems) {
+    PgConnectOptions o = Databases.sessionOptions(db, "sluice-validate");
+    Map<String, String> props = new HashMap<>(o.getProperties());
+    props.put("default_transaction_read_only", "on");
+    o.setProperties(props);
+    try {
+      return Await.result(PgConnection.connect(vertx, o));
+    } catch (RuntimeException e) {
+      String why = e instanceof PgException pg ? pg.getErrorMessage() : ErrorClassifier.describe(e);
+      problems.add(new ConfigProblem(side + ".url", "cannot connect to " + db.redacted() + ": " + why));
+      return null;
+    }
+  }
+}

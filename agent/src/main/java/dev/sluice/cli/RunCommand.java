@@ -1,0 +1,89 @@
+package dev.sluice.cli;
+
+import dev.sluice.Agent;
+import dev.sluice.Main;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.db.Await;
+import dev.sluice.ledger.JobState;
+import dev.sluice.resilience.ErrorClassifier;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "run", mixinStandardHelpOptions = true, description = "Run the configured jobs (resumes from the ledger).")
+public final class RunCommand implements Callable<Integer> {
+  @Mixin
+  ConfigOption config;
+
+  @Option(names = "--until-done", description = "Exit once every job is finished: 0 if all completed and verified, 1 if any segment failed.")
+  boolean untilDone;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    SluiceConfig cfg = config.load(spec.commandLine().getErr());
+    if (cfg == null) return Main.BAD_CONFIG;
+    return run(new Agent(cfg), untilDone, spec.commandLine().getErr());
+  }
+
+  /** Starts an agent and runs it until done (or until the process is asked to stop). */
+  public static int run(Agent agent, boolean untilDone, java.io.PrintWriter err) {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      try {
+        Await.result(agent.stop(), 30, TimeUnit.SECONDS);
+      } catch (RuntimeException e) {
+        // best effort on the way out
+      }
+      stopped.countDown();
+    }, "sluice-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      Await.result(agent.start());
+    } catch (ConfigException e) {
+      ConfigOption.report(err, java.nio.file.Path.of("(config)"), e);
+      stopQuietly(agent, hook);
+      return Main.BAD_CONFIG;
+    } catch (RuntimeException e) {
+      err.println("sluice: cannot start: " + ErrorClassifier.describe(e));
+      err.flush();
+      stopQuietly(agent, hook);
+      return Main.RUNTIME_FAILURE;
+    }
+    if (!untilDone) {
+      try {
+        stopped.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Main.OK;
+    }
+    Map<String, JobState> states = Await.result(agent.untilDone(), 365, TimeUnit.DAYS);
+    stopQuietly(agent, hook);
+    boolean allCompleted = states.values().stream().allMatch(s -> s == JobState.COMPLETED);
+    states.forEach((job, st) -> System.out.println("job " + job + ": " + st.db()));
+    return allCompleted ? Main.OK : Main.FAILED_SEGMENTS;
+  }
+
+  private static void stopQuietly(Agent agent, Thread hook) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      return; // already shutting down; the hook stops the agent
+    }
+    try {
+      Await.result(agent.stop(), 30, TimeUnit.SECONDS);
+    } catch (RuntimeException e) {
+      // nothing more to do
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.sluice.cli;
+
+import dev.sluice.Main;
+import dev.sluice.Validation;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.JobConfig;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.db.Await;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.plan.Planner;
+import io.vertx.core.Vertx;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "validate", mixinStandardHelpOptions = true,
+    description = "Check connectivity, tables, keys and columns, and print the plan. Writes nothing anywhere.")
+public final class ValidateCommand implements Callable<Integer> {
+  @Mixin
+  ConfigOption config;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    SluiceConfig cfg = config.load(err);
+    if (cfg == null) return Main.BAD_CONFIG;
+    Vertx vertx = Vertx.vertx();
+    try {
+      List<JobShape> shapes = Validation.check(vertx, cfg);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("config " + config.file() + " is valid");
+      out.println("source " + cfg.source().redacted() + ", target " + cfg.target().redacted()
+          + (cfg.sameDatabase() ? " (same database)" : ""));
+      for (JobShape s : shapes) print(out, cfg, s);
+      out.flush();
+      return Main.OK;
+    } catch (ConfigException e) {
+      ConfigOption.report(err, config.file(), e);
+      return Main.BAD_CONFIG;
+    } finally {
+      Await.result(vertx.close());
+    }
+  }
+
+  static void print(PrintWriter out, SluiceConfig cfg, JobShape s) {
+    JobConfig j = s.job();
+    long rows = Math.round(s.estimatedRows());
+    long segments = Planner.estimateSegments(s.estimatedRows(), j.segmentRows());
+    out.printf("job %s: %s -> %s%s%n", j.name(), j.source().table(), j.target().table(),
+        s.targetExists() ? "" : " (will be created)");
+    out.printf("  key: %s%n", String.join(", ", s.sourceKey()));
+    if (j.source().where() != null) out.printf("  where: %s%n", j.source().where());
+    for (JobShape.Column c : s.columns()) {
+      out.printf("  column %s <- %s :: %s%s%n", c.name(), c.expression(), c.type(), c.key() ? " (key)" : "");
+    }
+    boolean server = j.mode() == JobConfig.CopyMode.SERVER || (j.mode() == JobConfig.CopyMode.AUTO && cfg.sameDatabase());
+    out.printf("  plan: ~%d rows in ~%d segments of %d rows, batches of %d, %d at a time, %s copy%n", rows, segments,
+        j.segmentRows(), j.batchRows(), j.concurrencyMax(), server ? "server-side" : "client");
+    if (j.pace().rowsPerSecond() != null) {
+      double secs = rows / j.pace().rowsPerSecond();
+      out.printf("  estimated time at %.0f rows/s: %s%n", j.pace().rowsPerSecond(), duration(secs));
+    } else {
+      out.println("  unpaced: the rate is bounded only by the databases");
+    }
+  }
+
+  static String duration(double secs) {
+    long s = Math.round(secs);
+    if (s < 60) return s + " s";
+    if (s < 3600) return (s / 60) + " min " + (s % 60) + " s";
+    return (s / 3600) + " h " + ((s % 3600) / 60) + " min";
+  }
+}

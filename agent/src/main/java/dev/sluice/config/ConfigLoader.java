@@ -1,0 +1,246 @@
+package dev.sluice.config;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.pgclient.PgConnectOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a JSON config and checks everything that can be checked without a database: structure,
+ * unknown fields, value ranges, environment variables, URLs, names. Every problem is reported with
+ * its JSON path. Database-level checks (tables, keys, columns) are {@code inspect.JobInspector}'s.
+ */
+public final class ConfigLoader {
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+  private static final Pattern JOB_NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
+
+  // Defaults, all in one place (docs/config.md repeats them).
+  public static final int DEFAULT_POOL_SIZE = 8;
+  public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
+  public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final long DEFAULT_SEGMENT_ROWS = 50_000;
+  public static final int DEFAULT_BATCH_ROWS = 5_000;
+  public static final int DEFAULT_CONCURRENCY_MAX = 4;
+  public static final int DEFAULT_RETRY_ATTEMPTS = 8;
+  public static final long DEFAULT_RETRY_BASE_MS = 200;
+  public static final long DEFAULT_RETRY_MAX_MS = 30_000;
+  public static final long DEFAULT_LEASE_SECONDS = 30;
+  public static final long DEFAULT_HEARTBEAT_SECONDS = 5;
+
+  private ConfigLoader() {}
+
+  public static SluiceConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("", "config file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("", "cannot read config file " + file + ": " + e.getMessage());
+    }
+    return parse(text);
+  }
+
+  public static SluiceConfig parse(String text) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(text);
+    } catch (JsonParseException e) {
+      var loc = e.getLocation();
+      throw new ConfigException("", "invalid JSON at line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": " + e.getOriginalMessage());
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("", "invalid JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new ConfigException("", "the config must be a JSON object");
+    }
+    List<ConfigProblem> problems = new ArrayList<>();
+    SluiceConfig config = read(new ConfigNode(root, "", problems), problems);
+    if (!problems.isEmpty()) throw new ConfigException(problems);
+    return config;
+  }
+
+  private static SluiceConfig read(ConfigNode root, List<ConfigProblem> problems) {
+    DatabaseConfig source = database(root.object("source", true));
+    DatabaseConfig target = database(root.object("target", true));
+    HttpConfig http = http(root.object("http", false));
+    AgentConfig agent = agent(root.object("agent", false));
+    List<JobConfig> jobs = new ArrayList<>();
+    List<ConfigNode> jobNodes = root.objects("jobs", true);
+    if (jobNodes.isEmpty() && root.has("jobs")) root.problem("jobs", "must list at least one job");
+    Set<String> names = new HashSet<>();
+    Set<String> targets = new HashSet<>();
+    for (ConfigNode j : jobNodes) {
+      JobConfig job = job(j);
+      if (job == null) continue;
+      if (!names.add(job.name())) j.problem("name", "duplicate job name \"" + job.name() + "\"");
+      if (job.target().table() != null && !targets.add(job.target().table().toString())) {
+        j.problem("target.table", "another job already writes " + job.target().table());
+      }
+      if (job.mode() == JobConfig.CopyMode.SERVER && source != null && target != null && !source.sameDatabaseAs(target)) {
+        j.problem("mode", "\"server\" needs source and target in the same database");
+      }
+      jobs.add(job);
+    }
+    root.rejectUnknown();
+    return new SluiceConfig(source, target, http, agent, List.copyOf(jobs));
+  }
+
+  private static DatabaseConfig database(ConfigNode n) {
+    String url = n.string("url", null, n.isObject());
+    int pool = n.integer("poolSize", (long) DEFAULT_POOL_SIZE, 1, 200).intValue();
+    n.rejectUnknown();
+    if (url == null || url.isEmpty()) return null;
+    if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
+      n.problem("url", "must start with postgresql:// (got \"" + redact(url) + "\")");
+      return null;
+    }
+    try {
+      PgConnectOptions options = PgConnectOptions.fromUri(url);
+      if (options.getDatabase() == null || options.getDatabase().isEmpty()) {
+        n.problem("url", "must name a database (postgresql://user@host:port/DATABASE)");
+        return null;
+      }
+      return new DatabaseConfig(url, options, pool);
+    } catch (RuntimeException e) {
+      n.problem("url", "is not a valid PostgreSQL URL (" + redact(url) + "): " + e.getMessage());
+      return null;
+    }
+  }
+
+  /** Hides the password of a URL for messages. */
+  public static String redact(String url) {
+    return url.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@");
+  }
+
+  private static HttpConfig http(ConfigNode n) {
+    boolean enabled = n.bool("enabled", true);
+    String host = n.string("host", DEFAULT_HTTP_HOST, false);
+    int port = n.integer("port", (long) DEFAULT_HTTP_PORT, 0, 65535).intValue();
+    String token = n.string("token", null, false);
+    if (token == null) token = Env.get("SLUICE_TOKEN");
+    if (token != null && token.isEmpty()) token = null;
+    if (token != null && token.length() < 16) n.problem("token", "must be at least 16 characters");
+    n.rejectUnknown();
+    return new HttpConfig(enabled, host, port, token);
+  }
+
+  private static AgentConfig agent(ConfigNode n) {
+    String id = n.string("id", null, false);
+    long lease = n.integer("leaseSeconds", DEFAULT_LEASE_SECONDS, 2, 3600);
+    long heartbeat = n.integer("heartbeatSeconds", DEFAULT_HEARTBEAT_SECONDS, 1, 600);
+    if (heartbeat * 2 > lease) n.problem("heartbeatSeconds", "must be at most half of leaseSeconds (" + lease + ")");
+    n.rejectUnknown();
+    if (id == null) id = defaultAgentId();
+    return new AgentConfig(id, Duration.ofSeconds(lease), Duration.ofSeconds(heartbeat));
+  }
+
+  private static String defaultAgentId() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "agent";
+    }
+    return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static JobConfig job(ConfigNode n) {
+    String name = n.string("name", null, true);
+    if (name != null && !JOB_NAME.matcher(name).matches()) {
+      n.problem("name", "must match [a-z][a-z0-9_]{0,39} (got \"" + name + "\")");
+    }
+    ConfigNode s = n.object("source", true);
+    TableName sourceTable = table(s, "table");
+    List<String> key = s.strings("key", true);
+    if (key.isEmpty() && s.has("key")) s.problem("key", "must name at least one column");
+    if (new HashSet<>(key).size() != key.size()) s.problem("key", "lists a column twice");
+    String where = s.string("where", null, false);
+    if (where != null && where.isBlank()) where = null;
+    s.rejectUnknown();
+
+    ConfigNode t = n.object("target", true);
+    TableName targetTable = table(t, "table");
+    boolean create = t.bool("create", false);
+    t.rejectUnknown();
+
+    Map<String, String> columns = n.stringMap("columns");
+    if (columns != null && columns.isEmpty()) n.problem("columns", "must map at least one column (or be left out to copy all columns)");
+
+    ConfigNode seg = n.object("segment", false);
+    long segmentRows = seg.integer("rows", DEFAULT_SEGMENT_ROWS, 1, 100_000_000);
+    seg.rejectUnknown();
+    ConfigNode batch = n.object("batch", false);
+    int batchRows = batch.integer("rows", (long) DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
+    batch.rejectUnknown();
+    ConfigNode pace = n.object("pace", false);
+    Double rate = pace.number("rowsPerSecond", null, 1e-9, 1e9);
+    if (pace.has("rowsPerSecond") && rate == null) {
+      // already reported (e.g. negative or zero)
+    }
+    long burst = pace.integer("burstRows", 0L, 0, 10_000_000);
+    pace.rejectUnknown();
+    ConfigNode conc = n.object("concurrency", false);
+    int max = conc.integer("max", (long) DEFAULT_CONCURRENCY_MAX, 1, 256).intValue();
+    conc.rejectUnknown();
+    JobConfig.CopyMode mode = n.choice("mode", JobConfig.CopyMode.AUTO, modes());
+    ConfigNode retry = n.object("retry", false);
+    int attempts = retry.integer("maxAttempts", (long) DEFAULT_RETRY_ATTEMPTS, 1, 1000).intValue();
+    long baseMs = retry.integer("baseDelayMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
+    long maxMs = retry.integer("maxDelayMs", DEFAULT_RETRY_MAX_MS, 1, 3_600_000);
+    if (maxMs < baseMs) retry.problem("maxDelayMs", "must be at least baseDelayMs (" + baseMs + ")");
+    retry.rejectUnknown();
+    if (batchRows > segmentRows && n.has("batch") && n.has("segment")) {
+      n.problem("batch.rows", "must not exceed segment.rows (" + segmentRows + ")");
+    }
+    n.rejectUnknown();
+    if (name == null || sourceTable == null || targetTable == null) return null;
+    long effectiveBurst = burst > 0 ? burst : Math.max(batchRows, rate == null ? batchRows : (long) Math.ceil(rate));
+    return new JobConfig(
+        name,
+        new JobConfig.Source(sourceTable, List.copyOf(key), where),
+        new JobConfig.Target(targetTable, create),
+        columns == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(columns)),
+        segmentRows,
+        batchRows,
+        new JobConfig.Pace(rate, effectiveBurst),
+        max,
+        mode,
+        new JobConfig.Retry(attempts, Duration.ofMillis(baseMs), Duration.ofMillis(maxMs)));
+  }
+
+  private static Map<String, JobConfig.CopyMode> modes() {
+    Map<String, JobConfig.CopyMode> m = new LinkedHashMap<>();
+    m.put("auto", JobConfig.CopyMode.AUTO);
+    m.put("client", JobConfig.CopyMode.CLIENT);
+    m.put("server", JobConfig.CopyMode.SERVER);
+    return m;
+  }
+
+  private static TableName table(ConfigNode n, String field) {
+    String s = n.string(field, null, n.isObject());
+    if (s == null) return null;
+    try {
+      return TableName.parse(s.trim());
+    } catch (IllegalArgumentException e) {
+      n.problem(field, e.getMessage());
+      return null;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+package dev.sluice.copy;
+
+import dev.sluice.config.Sql;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.plan.KeyRange;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The SQL Sluice runs for one segment, built once per job from its {@link JobShape}.
+ *
+ * <p>Row hash: {@code hashtextextended(row::text, 0)} of the row of mapped columns typed as in the
+ * target, summed over the segment (mod 2^64). The sum is order-independent, and the record text
+ * form distinguishes NULL from empty. On the source it is computed in the same query that streams
+ * (or copies) the rows, so verifying costs no second read of the source.
+ *
+ * <p>Fence: every write to the target first takes {@code FOR SHARE} on the segment's ledger row at
+ * the writer's lease epoch, in the same statement. A takeover (which updates that row) waits for an
+ * in-flight write, and a write after a takeover finds no row and writes nothing.
+ */
+public final class SegmentSql {
+  /** Parameters $1..$4 of every fenced statement: job, seq, owner, epoch. */
+  public static final int FENCE_PARAMS = 4;
+  private static final String FENCE = "f AS (SELECT 1 FROM sluice.segments WHERE job = $1 AND seq = $2 AND owner = $3 "
+      + "AND lease_epoch = $4 FOR SHARE)";
+
+  private final JobShape shape;
+
+  public SegmentSql(JobShape shape) {
+    this.shape = shape;
+  }
+
+  public JobShape shape() {
+    return shape;
+  }
+
+  private KeyRange.Predicate sourceRange(KeyRange r, int first) {
+    return r.predicate(shape.sourceKey(), shape.keyTypes(), first);
+  }
+
+  private KeyRange.Predicate targetRange(KeyRange r, int first) {
+    return r.predicate(shape.targetKey(), shape.keyTypes(), first);
+  }
+
+  private String sourceRows(KeyRange.Predicate p, boolean ordered) {
+    return "SELECT " + shape.sourceProjection() + " FROM " + shape.job().source().table().sql()
+        + " WHERE " + shape.whereClause() + " AND " + p.sql() + (ordered ? " ORDER BY " + shape.sourceKeyOrder() : "");
+  }
+
+  /** Streams a segment: each column as text, then the row hash. Params: the range. */
+  public Statement read(KeyRange r) {
+    KeyRange.Predicate p = sourceRange(r, 1);
+    String cols = shape.columns().stream().map(c -> "s." + Sql.ident(c.name()) + "::text").collect(Collectors.joining(", "));
+    return new Statement("SELECT " + cols + ", hashtextextended(s::text, 0) FROM (" + sourceRows(p, true) + ") s", p.params());
+  }
+
+  /** Count and hash of a source range, fresh (used when a segment changed after its copy). */
+  public Statement sourceHash(KeyRange r) {
+    KeyRange.Predicate p = sourceRange(r, 1);
+    return new Statement("SELECT count(*), coalesce(sum(hashtextextended(s::text, 0)), 0)::text FROM (" + sourceRows(p, false) + ") s",
+        p.params());
+  }
+
+  /** Count and hash of a target range. */
+  public Statement targetHash(KeyRange r) {
+    KeyRange.Predicate p = targetRange(r, 1);
+    return new Statement("SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM (SELECT "
+        + shape.targetColumnList() + " FROM " + shape.job().target().table().sql() + " WHERE " + p.sql() + ") t", p.params());
+  }
+
+  /**
+   * Fenced upsert of one batch. Params: fence ($1-$4), then one text[] per column. Returns one row:
+   * (fence rows, rows written). Unchanged rows are not rewritten, so a re-copy makes no dead tuples.
+   */
+  public String upsert() {
+    List<String> casts = new ArrayList<>();
+    List<String> arrays = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    int i = FENCE_PARAMS + 1;
+    for (JobShape.Column c : shape.columns()) {
+      casts.add("u." + Sql.ident(c.name()) + "::" + c.type());
+      arrays.add("$" + (i++) + "::text[]");
+      names.add(Sql.ident(c.name()));
+    }
+    return "WITH " + FENCE + ", ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
+        + "SELECT " + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS u(" + String.join(", ", names) + ") "
+        + "WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1) "
+        + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM ins)";
+  }
+
+  private String onConflict() {
+    List<JobShape.Column> rest = shape.nonKeyColumns();
+    if (rest.isEmpty()) return "ON CONFLICT (" + shape.targetKeyList() + ") DO NOTHING";
+    String set = rest.stream().map(c -> Sql.ident(c.name()) + " = EXCLUDED." + Sql.ident(c.name())).collect(Collectors.joining(", "));
+    String mine = rest.stream().map(c -> "t." + Sql.ident(c.name())).collect(Collectors.joining(", "));
+    String theirs = rest.stream().map(c -> "EXCLUDED." + Sql.ident(c.name())).collect(Collectors.joining(", "));
+    // Compared as record text: works for types with no equality operator (json, point, xml).
+    return "ON CONFLICT (" + shape.targetKeyList() + ") DO UPDATE SET " + set
+        + " WHERE ROW(" + mine + ")::text IS DISTINCT FROM ROW(" + theirs + ")::text";
+  }
+
+  /** Fenced delete of a target range before a re-copy. Params: fence, then the range. Returns (fence rows, deleted). */
+  public Statement purge(KeyRange r) {
+    KeyRange.Predicate p = targetRange(r, FENCE_PARAMS + 1);
+    return new Statement("WITH " + FENCE + ", d AS (DELETE FROM " + shape.job().target().table().sql() + " WHERE EXISTS (SELECT 1 FROM f) AND "
+        + p.sql() + " RETURNING 1) SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM d)", p.params());
+  }
+
+  /**
+   * Same-database copy of a whole segment in one statement, with the source count and hash from
+   * the same scan. Params: fence, then the range. Returns (fence rows, source rows, source hash).
+   */
+  public Statement serverCopy(KeyRange r) {
+    KeyRange.Predicate p = sourceRange(r, FENCE_PARAMS + 1);
+    return new Statement("WITH " + FENCE + ", s AS MATERIALIZED (" + sourceRows(p, false) + "), "
+        + "ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
+        + "SELECT * FROM s WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1) "
+        + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM s), "
+        + "(SELECT coalesce(sum(hashtextextended(s::text, 0)), 0) FROM s)::text", p.params());
+  }
+
+  /** The target table's DDL when Sluice creates it: the mapped columns, the key as primary key. */
+  public String createTarget() {
+    String cols = shape.columns().stream().map(c -> Sql.ident(c.name()) + " " + c.type()).collect(Collectors.joining(", "));
+    return "CREATE TABLE IF NOT EXISTS " + shape.job().target().table().sql() + " (" + cols + ", PRIMARY KEY (" + shape.targetKeyList() + "))";
+  }
+
+  /** A SQL text with its positional parameters. */
+  public record Statement(String sql, List<Object> params) {}
+}

@@ -1,0 +1,43 @@
+package dev.sluice.db;
+
+import dev.sluice.config.DatabaseConfig;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Opens connection pools with the session settings every Sluice connection must share. Text forms of
+ * values travel between databases and feed the row hashes, so both sides must print values the same
+ * way: UTC time zone, ISO dates, hex bytea, shortest exact floats.
+ */
+public final class Databases {
+  private Databases() {}
+
+  public static PgConnectOptions sessionOptions(DatabaseConfig db, String applicationName) {
+    PgConnectOptions o = new PgConnectOptions(db.options());
+    Map<String, String> props = new HashMap<>(o.getProperties());
+    props.put("application_name", applicationName);
+    props.put("DateStyle", "ISO, YMD");
+    props.put("TimeZone", "UTC");
+    props.put("IntervalStyle", "postgres");
+    props.put("extra_float_digits", "1");
+    props.put("bytea_output", "hex");
+    props.put("client_encoding", "UTF8");
+    o.setProperties(props);
+    o.setPipeliningLimit(16);
+    return o;
+  }
+
+  public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(size).setName("sluice-" + applicationName + "-" + System.identityHashCode(db))
+            .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
+        .connectingTo(sessionOptions(db, applicationName))
+        .using(vertx)
+        .build();
+  }
+}

@@ -1,0 +1,98 @@
+package dev.sluice.http;
+
+import dev.sluice.Agent;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.job.Migrator;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+
+/**
+ * The agent's HTTP face: health probes, the job API read from the ledger (so any agent shows the
+ * whole job), and the dashboard's static assets. Binds to 127.0.0.1 unless configured otherwise.
+ */
+public final class ControlServer {
+  private final Vertx vertx;
+  private final SluiceConfig config;
+  private final Agent agent;
+  private HttpServer server;
+
+  public ControlServer(Vertx vertx, SluiceConfig config, Agent agent) {
+    this.vertx = vertx;
+    this.config = config;
+    this.agent = agent;
+  }
+
+  public int port() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  public Future<Void> start() {
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(this::ready);
+    router.get("/api/jobs").handler(this::jobs);
+    router.get("/api/jobs/:job/events").handler(this::events);
+    router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
+    return vertx.createHttpServer()
+        .requestHandler(router)
+        .listen(config.http().port(), config.http().host())
+        .onSuccess(s -> server = s)
+        .mapEmpty();
+  }
+
+  public Future<Void> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void ready(RoutingContext ctx) {
+    agent.ledger().pool().query("SELECT 1").execute()
+        .onSuccess(r -> json(ctx, 200, new JsonObject().put("status", "UP").put("jobs", agent.migrators().size())))
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "DOWN").put("reason", "ledger unreachable: " + ErrorClassifier.describe(e))));
+  }
+
+  private void jobs(RoutingContext ctx) {
+    Ledger.summary(agent.ledger().pool()).onSuccess(arr -> {
+      JsonArray out = new JsonArray();
+      for (int i = 0; i < arr.size(); i++) {
+        JsonObject j = arr.getJsonObject(i);
+        Migrator m = agent.migrators().get(j.getString("name"));
+        if (m != null) {
+          j.put("agent", new JsonObject()
+              .put("id", agent.ledger().agentId())
+              .put("rowsWritten", m.stats().rows())
+              .put("rowsPerSecond", Math.round(m.stats().rowsPerSecond()))
+              .put("segmentsInFlight", m.stats().inFlight().get())
+              .put("rateLimit", m.pacer().rate())
+              .put("serverSide", m.serverSide()));
+        }
+        out.add(j);
+      }
+      json(ctx, 200, new JsonObject().put("jobs", out));
+    }).onFailure(e -> json(ctx, 503, new JsonObject().put("error", "ledger unreachable: " + ErrorClassifier.describe(e))));
+  }
+
+  private void events(RoutingContext ctx) {
+    long after;
+    try {
+      after = Long.parseLong(ctx.queryParam("after").isEmpty() ? "0" : ctx.queryParam("after").get(0));
+    } catch (NumberFormatException e) {
+      json(ctx, 400, new JsonObject().put("error", "after must be a whole number"));
+      return;
+    }
+    Ledger.events(agent.ledger().pool(), ctx.pathParam("job"), after, 500)
+        .onSuccess(arr -> json(ctx, 200, new JsonObject().put("events", arr)))
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("error", ErrorClassifier.describe(e))));
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+}

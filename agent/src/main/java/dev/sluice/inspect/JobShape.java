@@ -1,0 +1,63 @@
+package dev.sluice.inspect;
+
+import dev.sluice.config.JobConfig;
+import dev.sluice.config.Sql;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * A job resolved against the real databases: which target columns it writes, the SQL expression on
+ * the source for each and the target type it is cast to, and the key on both sides.
+ *
+ * <p>Every value is cast to its target type on the source, so source and target print the same text
+ * for it; that text is what travels and what the row hashes are computed on.
+ */
+public record JobShape(
+    JobConfig job,
+    List<Column> columns,
+    List<String> sourceKey,
+    List<String> targetKey,
+    List<String> keyTypes,
+    boolean targetExists,
+    double estimatedRows) {
+
+  /** One target column: its name, the source expression that fills it, and its target type. */
+  public record Column(String name, String expression, String type, boolean key) {}
+
+  public String targetColumnList() {
+    return columns.stream().map(c -> Sql.ident(c.name())).collect(Collectors.joining(", "));
+  }
+
+  /** {@code (expr)::type AS "col"} for each column, evaluated on the source. */
+  public String sourceProjection() {
+    return columns.stream()
+        .map(c -> "(" + c.expression() + ")::" + c.type() + " AS " + Sql.ident(c.name()))
+        .collect(Collectors.joining(", "));
+  }
+
+  public String sourceKeyList() {
+    return sourceKey.stream().map(Sql::ident).collect(Collectors.joining(", "));
+  }
+
+  /**
+   * The source key for ORDER BY, qualified by the table: a bare name would bind to an output column
+   * of the same name (a text cast of the key, say) and sort by that instead.
+   */
+  public String sourceKeyOrder() {
+    String t = job.source().table().sql();
+    return sourceKey.stream().map(k -> t + "." + Sql.ident(k)).collect(Collectors.joining(", "));
+  }
+
+  public String targetKeyList() {
+    return targetKey.stream().map(Sql::ident).collect(Collectors.joining(", "));
+  }
+
+  /** The job's row filter as a SQL condition ({@code TRUE} when there is none). */
+  public String whereClause() {
+    return job.source().where() == null ? "TRUE" : "(" + job.source().where() + ")";
+  }
+
+  public List<Column> nonKeyColumns() {
+    return columns.stream().filter(c -> !c.key()).toList();
+  }
+}

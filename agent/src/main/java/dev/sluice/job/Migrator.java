@@ -1,0 +1,351 @@
+package dev.sluice.job;
+
+import dev.sluice.config.AgentConfig;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.JobConfig;
+import dev.sluice.copy.SegmentCopier;
+import dev.sluice.copy.SegmentSql;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.JobState;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.Segment;
+import dev.sluice.ledger.SegmentState;
+import dev.sluice.pace.Pacer;
+import dev.sluice.plan.Planner;
+import dev.sluice.resilience.Backoff;
+import dev.sluice.resilience.ErrorClass;
+import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.Verifier;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one job on this agent: resumes the ledger's plan (or plans and records it), then keeps up to
+ * {@code concurrency.max} segment workers busy. A worker claims a segment lease, copies it, verifies
+ * it and records the outcome; then claims the next. When nothing is left to claim and no segment is
+ * in flight anywhere, the job is finished: completed, or failed when segments are parked.
+ *
+ * <p>Errors: transient ones are retried with full-jitter backoff within the lease; permanent ones park
+ * the segment with the error and where it happened; a lost lease (fencing) drops the segment quietly.
+ * A verification mismatch re-copies the segment once from a clean range, then parks it.
+ */
+public final class Migrator {
+  private static final Logger log = LoggerFactory.getLogger(Migrator.class);
+
+  private final Vertx vertx;
+  private final JobShape shape;
+  private final JobConfig job;
+  private final String path;
+  private final Pool source;
+  private final Pool target;
+  private final Ledger ledger;
+  private final AgentConfig agent;
+  private final SegmentSql sql;
+  private final SegmentCopier copier;
+  private final Verifier verifier;
+  private final Pacer pacer;
+  private final Backoff backoff;
+  private final JobStats stats = new JobStats(System::nanoTime);
+  private final AtomicInteger workers = new AtomicInteger();
+  private volatile boolean stopping;
+  private volatile boolean paused;
+  private volatile JobState state = JobState.PLANNING;
+  private volatile Promise<JobState> finished = Promise.promise();
+  private long syncTimer = -1;
+
+  public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
+      boolean sameDatabase) {
+    this.vertx = vertx;
+    this.shape = shape;
+    this.job = shape.job();
+    this.path = path;
+    this.source = source;
+    this.target = target;
+    this.ledger = ledger;
+    this.agent = agent;
+    this.sql = new SegmentSql(shape);
+    this.pacer = new Pacer(vertx, job.pace().rowsPerSecond(), job.pace().burstRows());
+    boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
+    this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), pacer, serverSide, job::batchRows,
+        stats::rowsWritten, () -> stopping);
+    this.verifier = new Verifier(sql);
+    this.backoff = new Backoff(job.retry().baseDelay(), job.retry().maxDelay(), () -> ThreadLocalRandom.current().nextDouble());
+  }
+
+  public String name() {
+    return job.name();
+  }
+
+  public JobStats stats() {
+    return stats;
+  }
+
+  public Pacer pacer() {
+    return pacer;
+  }
+
+  public JobState state() {
+    return state;
+  }
+
+  public boolean paused() {
+    return paused;
+  }
+
+  public boolean serverSide() {
+    return copier.serverSide();
+  }
+
+  /** Completes when the job has nothing left to do on any agent (or this agent stops). */
+  public Future<JobState> finished() {
+    return finished.future();
+  }
+
+  /** Resumes or records the plan, then starts the workers. */
+  public Future<Void> start() {
+    return ledger.job(job.name())
+        .compose(row -> row == null ? planAndRecord() : checkSameJob(row))
+        .compose(v -> ledger.job(job.name()))
+        .map(row -> {
+          paused = row.paused();
+          state = row.state();
+          log.info("job {}: {} ({} segments, {} rows planned){}", job.name(), row.state().db(), row.segmentsPlanned(), row.rowsPlanned(),
+              copier.serverSide() ? ", server-side copy" : "");
+          syncTimer = vertx.setPeriodic(1000, t -> syncFromLedger());
+          launch();
+          return null;
+        });
+  }
+
+  private Future<Void> planAndRecord() {
+    log.info("job {}: planning segments of {} rows over {}", job.name(), job.segmentRows(), job.source().table());
+    long t0 = System.nanoTime();
+    String ddl = !shape.targetExists() && job.target().create() ? sql.createTarget() : null;
+    return new Planner(source).plan(shape)
+        .compose(plan -> {
+          log.info("job {}: planned {} segments in {} ms", job.name(), plan.size(), (System.nanoTime() - t0) / 1_000_000);
+          return ledger.createJob(shape, ddl, plan);
+        })
+        .mapEmpty();
+  }
+
+  /** A job's source, target and key are fixed once planned; a config that changes them is refused. */
+  private Future<Void> checkSameJob(Ledger.JobRow row) {
+    List<ConfigProblemText> diffs = new java.util.ArrayList<>();
+    if (!row.sourceTable().equals(job.source().table().toString())) {
+      diffs.add(new ConfigProblemText(".source.table", "job " + job.name() + " was planned for source table " + row.sourceTable()));
+    }
+    if (!row.targetTable().equals(job.target().table().toString())) {
+      diffs.add(new ConfigProblemText(".target.table", "job " + job.name() + " was planned for target table " + row.targetTable()));
+    }
+    if (!row.keyColumns().equals(shape.sourceKey())) {
+      diffs.add(new ConfigProblemText(".source.key", "job " + job.name() + " was planned with key " + row.keyColumns()));
+    }
+    if (diffs.isEmpty()) return Future.succeededFuture();
+    return Future.failedFuture(new ConfigException(diffs.stream()
+        .map(d -> new dev.sluice.config.ConfigProblem(path + d.path(), d.message()
+            + "; a planned job's source, target and key cannot change (use a new job name, or roll this one back first)"))
+        .toList()));
+  }
+
+  private record ConfigProblemText(String path, String message) {}
+
+  private void launch() {
+    if (state == JobState.COMPLETED) {
+      finished.tryComplete(state);
+      return;
+    }
+    if (!finished.future().isComplete() && workers.get() > 0) return;
+    if (finished.future().isComplete()) finished = Promise.promise();
+    for (int i = 0; i < job.concurrencyMax(); i++) {
+      workers.incrementAndGet();
+      vertx.runOnContext(v -> worker());
+    }
+  }
+
+  private void syncFromLedger() {
+    ledger.job(job.name()).onSuccess(row -> {
+      if (row == null) return;
+      if (row.paused() != paused) log.info("job {}: {}", job.name(), row.paused() ? "paused: " + row.pauseReason() : "resumed");
+      paused = row.paused();
+      // Another agent or an operator re-queued failed segments: start working again.
+      if (row.state() == JobState.COPYING && state != JobState.COPYING && workers.get() == 0 && !stopping) {
+        state = JobState.COPYING;
+        launch();
+      }
+    });
+  }
+
+  private void worker() {
+    if (stopping) {
+      workerExit();
+      return;
+    }
+    if (paused) {
+      vertx.setTimer(500, t -> worker());
+      return;
+    }
+    ledger.claim(job.name(), agent.lease()).onComplete(ar -> {
+      if (ar.failed()) {
+        log.warn("job {}: cannot claim a segment: {}", job.name(), ErrorClassifier.describe(ar.cause()));
+        vertx.setTimer(1000 + ThreadLocalRandom.current().nextInt(1000), t -> worker());
+        return;
+      }
+      Segment seg = ar.result();
+      if (seg == null) {
+        idle();
+        return;
+      }
+      stats.inFlight().incrementAndGet();
+      new SegmentRun(seg).attempt(1, seg.attempts() > 1).onComplete(x -> {
+        stats.inFlight().decrementAndGet();
+        if (x.failed()) log.warn("job {} segment {}: {}", job.name(), seg.seq(), ErrorClassifier.describe(x.cause()));
+        worker();
+      });
+    });
+  }
+
+  private void idle() {
+    ledger.progress(job.name()).onComplete(ar -> {
+      if (ar.succeeded() && ar.result().finished()) {
+        workerExit();
+      } else {
+        // Segments are in flight on other agents (or the ledger is unreachable): their leases may
+        // expire and become ours to take over.
+        vertx.setTimer(Math.min(2000, agent.lease().toMillis() / 2), t -> worker());
+      }
+    });
+  }
+
+  private void workerExit() {
+    if (workers.decrementAndGet() > 0) return;
+    if (stopping) {
+      finished.tryComplete(state);
+      return;
+    }
+    ledger.progress(job.name())
+        .compose(p -> {
+          int failed = p.count(SegmentState.FAILED);
+          JobState st = failed > 0 ? JobState.FAILED : JobState.COMPLETED;
+          String reason = failed > 0 ? failed + " of " + p.total() + " segments failed; fix the cause, then `sluice retry`" : null;
+          return ledger.setJobState(job.name(), st, reason).map(st);
+        })
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            state = ar.result();
+            log.info("job {}: {}", job.name(), state.db());
+            finished.tryComplete(state);
+          } else {
+            log.warn("job {}: cannot record completion: {}", job.name(), ErrorClassifier.describe(ar.cause()));
+            workers.incrementAndGet();
+            vertx.setTimer(2000, t -> idle());
+          }
+        });
+  }
+
+  /** Asks workers to stop after their current batch; in-flight segments are released by the agent. */
+  public Future<Void> stop() {
+    stopping = true;
+    if (syncTimer >= 0) vertx.cancelTimer(syncTimer);
+    if (workers.get() == 0) finished.tryComplete(state);
+    return finished.future().mapEmpty();
+  }
+
+  public Future<Void> setPaused(boolean pause, String reason, String actor) {
+    return ledger.setPaused(job.name(), pause, reason, actor).onSuccess(v -> paused = pause);
+  }
+
+  /** Re-queues parked segments and starts working again. */
+  public Future<Integer> retry(Integer seq, String actor) {
+    return ledger.retryFailed(job.name(), seq, actor).onSuccess(n -> {
+      if (n > 0 && workers.get() == 0 && !stopping) {
+        state = JobState.COPYING;
+        launch();
+      }
+    });
+  }
+
+  /** One claimed segment through copy and verification, with its retries. */
+  private final class SegmentRun {
+    private final Segment seg;
+    private boolean copied;
+    private boolean recopied;
+
+    SegmentRun(Segment seg) {
+      this.seg = seg;
+    }
+
+    Future<Void> attempt(int n, boolean purge) {
+      return copyAndVerify(purge).transform(ar -> {
+        if (ar.succeeded()) return Future.succeededFuture();
+        return onError(ar.cause(), n);
+      });
+    }
+
+    private Future<Void> copyAndVerify(boolean purge) {
+      return copier.copy(seg, purge)
+          .compose(res -> ledger.markCopied(seg, res.rows(), res.rows(), res.hash()).map(res))
+          .compose(res -> {
+            copied = true;
+            return verifier.target(target, seg.range()).compose(fp -> {
+              if (fp.rows() == res.rows() && fp.hash() == res.hash()) return ledger.markVerified(seg, fp.rows(), fp.hash());
+              String why = "verification mismatch: source " + res.rows() + " rows, hash " + Long.toHexString(res.hash())
+                  + "; target " + fp.describe();
+              if (recopied) return ledger.markFailed(seg, why, null);
+              recopied = true;
+              log.warn("job {} segment {}: {}; re-copying from a clean range", job.name(), seg.seq(), why);
+              return ledger.markRecopy(seg, why).compose(v -> {
+                copied = false;
+                return copyAndVerify(true);
+              });
+            });
+          });
+    }
+
+    private Future<Void> onError(Throwable e, int n) {
+      if (e instanceof SegmentCopier.Cancelled) return Future.succeededFuture();
+      ErrorClass cls = ErrorClassifier.classify(e);
+      String what = ErrorClassifier.describe(e);
+      if (cls == ErrorClass.FENCED) {
+        log.warn("job {} segment {}: lease lost, another agent owns it now; dropping this copy", job.name(), seg.seq());
+        return Future.succeededFuture();
+      }
+      if (cls == ErrorClass.PERMANENT || n >= job.retry().maxAttempts()) {
+        String why = cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what;
+        log.error("job {} segment {} parked failed: {}", job.name(), seg.seq(), why);
+        return ledger.markFailed(seg, why, errorKey(e));
+      }
+      long delay = backoff.delayMs(n);
+      stats.retried();
+      log.warn("job {} segment {}: {} (transient); retry {} in {} ms", job.name(), seg.seq(), what, n, delay);
+      return ledger.noteRetry(seg, what, delay).otherwiseEmpty()
+          .compose(v -> vertx.timer(Math.max(1, delay)))
+          .compose(v -> copied ? ledger.markRecopy(seg, "retry after: " + what) : Future.succeededFuture())
+          .compose(v -> {
+            copied = false;
+            return attempt(n + 1, true);
+          }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED ? Future.succeededFuture() : attempt(n + 1, true));
+    }
+  }
+
+  /** Where a failure happened: the failing row from PostgreSQL's detail, else the batch's key span. */
+  static String errorKey(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof PgException pg && pg.getDetail() != null && pg.getDetail().startsWith("Failing row contains")) {
+        return pg.getDetail();
+      }
+    }
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof SegmentCopier.BatchFailure bf) return "batch keys " + bf.keySpan();
+    }
+    return null;
+  }
+}

@@ -1,0 +1,329 @@
+package dev.sluice.ledger;
+
+import dev.sluice.inspect.JobShape;
+import dev.sluice.plan.KeyRange;
+import dev.sluice.plan.PlannedSegment;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads and writes the ledger. Design notes:
+ *
+ * <ul>
+ *   <li>Every job or segment state change is one statement that updates the row and appends its
+ *       audit event (a data-modifying CTE), so the trail can never disagree with the state.
+ *   <li>Segments are claimed with {@code FOR UPDATE SKIP LOCKED}; each claim bumps the lease epoch.
+ *       A write by an agent that is no longer owner at that epoch updates nothing and is refused
+ *       with {@link LeaseLostException}.
+ * </ul>
+ */
+public final class Ledger {
+  private final Pool db;
+  private final String agentId;
+
+  public Ledger(Pool db, String agentId) {
+    this.db = db;
+    this.agentId = agentId;
+  }
+
+  public String agentId() {
+    return agentId;
+  }
+
+  public Pool pool() {
+    return db;
+  }
+
+  // ---- agents ----
+
+  public Future<Void> registerAgent(String host, long pid, String version) {
+    return db.preparedQuery("INSERT INTO sluice.agents (id, host, pid, version) VALUES ($1, $2, $3, $4) "
+            + "ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL")
+        .execute(Tuple.of(agentId, host, pid, version))
+        .compose(v -> event(null, null, "agent.started", "agent " + agentId + " started on " + host + " (pid " + pid + ")", null));
+  }
+
+  /** Renews this agent's heartbeat and every lease it holds; returns how many leases were renewed. */
+  public Future<Integer> heartbeat(Duration lease) {
+    return db.preparedQuery("WITH a AS (UPDATE sluice.agents SET heartbeat_at = now() WHERE id = $1) "
+            + "UPDATE sluice.segments SET lease_expires_at = now() + make_interval(secs => $2) "
+            + "WHERE owner = $1 AND state IN ('copying', 'copied')")
+        .execute(Tuple.of(agentId, (double) lease.toMillis() / 1000.0))
+        .map(rs -> rs.rowCount());
+  }
+
+  /** On a clean stop: hand back in-flight segments at once instead of letting their leases expire. */
+  public Future<Void> releaseAll(String reason) {
+    return db.preparedQuery("WITH u AS (UPDATE sluice.segments SET state = 'pending', owner = NULL, lease_expires_at = NULL, "
+            + "updated_at = now() WHERE owner = $1 AND state IN ('copying', 'copied') RETURNING job, seq), "
+            + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) "
+            + "SELECT job, seq, $1, 'segment.released', 'segment ' || seq || ' released: ' || $2 FROM u), "
+            + "a AS (UPDATE sluice.agents SET stopped_at = now() WHERE id = $1) SELECT count(*) FROM u")
+        .execute(Tuple.of(agentId, reason)).mapEmpty();
+  }
+
+  // ---- jobs ----
+
+  public record JobRow(String name, JobState state, String reason, String sourceTable, String targetTable,
+      List<String> keyColumns, boolean targetCreated, boolean paused, String pauseReason, int segmentsPlanned, long rowsPlanned) {}
+
+  public Future<JobRow> job(String name) {
+    return job(db, name);
+  }
+
+  public static Future<JobRow> job(SqlClient db, String name) {
+    return db.preparedQuery("SELECT name, state, reason, source_table, target_table, key_columns, target_created, paused, "
+            + "pause_reason, segments_planned, rows_planned FROM sluice.jobs WHERE name = $1")
+        .execute(Tuple.of(name))
+        .map(rows -> rows.size() == 0 ? null : jobRow(rows.iterator().next()));
+  }
+
+  private static JobRow jobRow(Row r) {
+    return new JobRow(r.getString(0), JobState.of(r.getString(1)), r.getString(2), r.getString(3), r.getString(4),
+        Arrays.asList(r.getArrayOfStrings(5)), r.getBoolean(6), r.getBoolean(7), r.getString(8), r.getInteger(9), r.getLong(10));
+  }
+
+  /**
+   * Records a job and its plan in one transaction. Returns false (and writes nothing) when another
+   * agent recorded the job first; its plan is then the one in force.
+   */
+  public Future<Boolean> createJob(JobShape shape, String createTargetDdl, List<PlannedSegment> plan) {
+    String name = shape.job().name();
+    long rows = plan.stream().mapToLong(PlannedSegment::rows).sum();
+    boolean[] created = {false};
+    return db.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.plan.' || $1))")
+        .execute(Tuple.of(name))
+        .compose(v -> conn.preparedQuery("SELECT 1 FROM sluice.jobs WHERE name = $1").execute(Tuple.of(name)))
+        .compose(existing -> {
+          // The target table is created in the same transaction that records the job, so the ledger
+          // always knows whether Sluice created it (and may drop it on rollback).
+          if (existing.size() > 0 || createTargetDdl == null) return Future.succeededFuture();
+          String t = shape.job().target().table().sql();
+          return conn.query("SELECT to_regclass('" + t.replace("'", "''") + "') IS NULL").execute().compose(r -> {
+            if (!r.iterator().next().getBoolean(0)) return Future.succeededFuture();
+            created[0] = true;
+            return conn.query(createTargetDdl).execute().mapEmpty();
+          });
+        })
+        .compose(v -> conn.preparedQuery("INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types, "
+                + "target_created, segments_planned, rows_planned, started_at) VALUES ($1, 'copying', $2, $3, $4, $5, $6, $7, $8, now()) "
+                + "ON CONFLICT (name) DO NOTHING")
+            .execute(Tuple.of(name, shape.job().source().table().toString(), shape.job().target().table().toString(),
+                shape.sourceKey().toArray(new String[0]), shape.keyTypes().toArray(new String[0]), created[0], plan.size(), rows)))
+        .compose(inserted -> {
+          if (inserted.rowCount() == 0) return Future.succeededFuture(false);
+          List<Tuple> batch = new ArrayList<>();
+          for (PlannedSegment s : plan) {
+            batch.add(Tuple.of(name, s.seq(), bound(s.range().lower()), bound(s.range().upper()), s.rows()));
+          }
+          return conn.preparedQuery("INSERT INTO sluice.segments (job, seq, lower_bound, upper_bound, rows_planned) "
+                  + "VALUES ($1, $2, $3, $4, $5)").executeBatch(batch)
+              .compose(v -> conn.preparedQuery("INSERT INTO sluice.events (job, agent, kind, message, details) VALUES ($1, $2, 'job.planned', $3, $4)")
+                  .execute(Tuple.of(name, agentId, "job " + name + " planned: " + plan.size() + " segments, " + rows + " rows",
+                      new JsonObject().put("segments", plan.size()).put("rows", rows).put("targetCreated", created[0]))))
+              .map(true);
+        }));
+  }
+
+  private static String[] bound(List<String> b) {
+    return b == null ? null : b.toArray(new String[0]);
+  }
+
+  public Future<Void> setJobState(String job, JobState state, String reason) {
+    return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET state = $2, reason = $3, updated_at = now(), "
+            + "finished_at = CASE WHEN $2 IN ('completed', 'failed') THEN now() ELSE NULL END "
+            + "WHERE name = $1 AND state IS DISTINCT FROM $2 RETURNING name) "
+            + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $4, 'job.' || $2, "
+            + "'job ' || name || ' ' || replace($2, '_', ' ') || coalesce(': ' || $3, '') FROM u")
+        .execute(Tuple.of(job, state.db(), reason, agentId)).mapEmpty();
+  }
+
+  public Future<Void> setPaused(String job, boolean paused, String reason, String actor) {
+    return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET paused = $2, pause_reason = $3, updated_at = now() "
+            + "WHERE name = $1 AND paused IS DISTINCT FROM $2 RETURNING name) "
+            + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $4, "
+            + "CASE WHEN $2 THEN 'job.paused' ELSE 'job.resumed' END, "
+            + "CASE WHEN $2 THEN 'job ' || name || ' paused by ' || $5 || coalesce(': ' || $3, '') ELSE 'job ' || name || ' resumed by ' || $5 END FROM u")
+        .execute(Tuple.of(job, paused, reason, agentId, actor)).mapEmpty();
+  }
+
+  // ---- segments ----
+
+  /** Claims the next pending segment (or one whose lease expired) for this agent, or null. */
+  public Future<Segment> claim(String job, Duration lease) {
+    return db.preparedQuery("WITH c AS (SELECT job, seq FROM sluice.segments WHERE job = $1 AND "
+            + "(state = 'pending' OR (state IN ('copying', 'copied') AND lease_expires_at < now())) "
+            + "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED), "
+            + "u AS (UPDATE sluice.segments s SET state = 'copying', owner = $2, lease_epoch = s.lease_epoch + 1, "
+            + "lease_expires_at = now() + make_interval(secs => $3), attempts = s.attempts + 1, started_at = now(), "
+            + "updated_at = now() FROM c WHERE s.job = c.job AND s.seq = c.seq RETURNING s.*), "
+            + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $2, 'segment.copying', "
+            + "'segment ' || seq || ' copying (attempt ' || attempts || ')' FROM u) "
+            + "SELECT job, seq, lower_bound, upper_bound, state, rows_planned, rows_copied, attempts, last_error, owner, lease_epoch FROM u")
+        .execute(Tuple.of(job, agentId, (double) lease.toMillis() / 1000.0))
+        .map(rows -> rows.size() == 0 ? null : segment(rows.iterator().next()));
+  }
+
+  static Segment segment(Row r) {
+    String[] lo = r.getArrayOfStrings(2);
+    String[] hi = r.getArrayOfStrings(3);
+    return new Segment(r.getString(0), r.getInteger(1),
+        new KeyRange(lo == null ? null : Arrays.asList(lo), hi == null ? null : Arrays.asList(hi)),
+        SegmentState.of(r.getString(4)), r.getLong(5), r.getLong(6), r.getInteger(7), r.getString(8), r.getString(9), r.getLong(10));
+  }
+
+  /** copying -> copied, with the source side's count and hash; fenced by the lease. */
+  public Future<Void> markCopied(Segment s, long rows, long sourceRows, long sourceHash) {
+    return fenced(s, "UPDATE sluice.segments SET state = 'copied', rows_copied = $5, source_rows = $6, source_hash = $7, "
+            + "copied_at = now(), updated_at = now()",
+        "'segment.copied', 'segment ' || seq || ' copied: ' || rows_copied || ' rows'",
+        "state IN ('copying', 'copied')", rows, sourceRows, sourceHash);
+  }
+
+  /** copied -> verified; the lease ends with it. */
+  public Future<Void> markVerified(Segment s, long targetRows, long targetHash) {
+    return fenced(s, "UPDATE sluice.segments SET state = 'verified', target_rows = $5, target_hash = $6, verified_at = now(), "
+            + "owner = NULL, lease_expires_at = NULL, last_error = NULL, updated_at = now()",
+        "'segment.verified', 'segment ' || seq || ' verified: ' || target_rows || ' rows, hashes equal'",
+        "state = 'copied'", targetRows, targetHash);
+  }
+
+  /** copied -> copying again, for a re-copy after a verification mismatch. */
+  public Future<Void> markRecopy(Segment s, String why) {
+    return fenced(s, "UPDATE sluice.segments SET state = 'copying', last_error = $5, updated_at = now()",
+        "'segment.copying', 'segment ' || seq || ' re-copying: ' || last_error", "state = 'copied'", why);
+  }
+
+  /** Parks a segment as failed with its error (and the offending key when known); the lease ends. */
+  public Future<Void> markFailed(Segment s, String error, String errorKey) {
+    return fenced(s, "UPDATE sluice.segments SET state = 'failed', last_error = $5, error_key = $6, owner = NULL, "
+            + "lease_expires_at = NULL, updated_at = now()",
+        "'segment.failed', 'segment ' || seq || ' failed: ' || last_error",
+        "state IN ('copying', 'copied')", error, errorKey);
+  }
+
+  /** Records a transient error on an in-flight segment (it stays claimed and is retried). */
+  public Future<Void> noteRetry(Segment s, String error, long delayMs) {
+    return fenced(s, "UPDATE sluice.segments SET last_error = $5, updated_at = now()",
+        "'segment.retry', 'segment ' || seq || ' will retry in ' || " + delayMs + " || ' ms: ' || last_error",
+        "state IN ('copying', 'copied')", error);
+  }
+
+  private Future<Void> fenced(Segment s, String update, String event, String fromState, Object... extra) {
+    Tuple t = Tuple.of(s.job(), s.seq(), agentId, s.epoch());
+    for (Object o : extra) t.addValue(o);
+    String sql = "WITH u AS (" + update + " WHERE job = $1 AND seq = $2 AND owner = $3 AND lease_epoch = $4 AND " + fromState
+        + " RETURNING *), e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $3, " + event
+        + " FROM u) SELECT count(*) FROM u";
+    return db.preparedQuery(sql).execute(t).compose(rows -> rows.iterator().next().getLong(0) == 1
+        ? Future.succeededFuture()
+        : Future.failedFuture(new LeaseLostException(s.job(), s.seq(), s.epoch())));
+  }
+
+  /** Puts parked failed segments back to pending; {@code seq} null means all of the job's. */
+  public Future<Integer> retryFailed(String job, Integer seq, String actor) {
+    return db.preparedQuery("WITH u AS (UPDATE sluice.segments SET state = 'pending', attempts = 0, owner = NULL, updated_at = now() "
+            + "WHERE job = $1 AND state = 'failed' AND ($2::int IS NULL OR seq = $2) RETURNING job, seq), "
+            + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $3, 'segment.pending', "
+            + "'segment ' || seq || ' queued for retry by ' || $4 FROM u), "
+            + "j AS (UPDATE sluice.jobs SET state = 'copying', reason = NULL, finished_at = NULL, updated_at = now() "
+            + "WHERE name = $1 AND state = 'failed' AND EXISTS (SELECT 1 FROM u)) SELECT count(*) FROM u")
+        .execute(Tuple.of(job, seq, agentId, actor))
+        .map(rows -> rows.iterator().next().getLong(0).intValue());
+  }
+
+  /** Segment counts by state, and rows copied, for one job. */
+  public record Progress(Map<SegmentState, Integer> segments, long rowsCopied, long rowsPlanned) {
+    public int count(SegmentState s) {
+      return segments.getOrDefault(s, 0);
+    }
+
+    public int total() {
+      return segments.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** Nothing left to copy or verify (failed segments wait for an operator). */
+    public boolean finished() {
+      return count(SegmentState.PENDING) + count(SegmentState.COPYING) + count(SegmentState.COPIED) == 0;
+    }
+  }
+
+  public Future<Progress> progress(String job) {
+    return progress(db, job);
+  }
+
+  public static Future<Progress> progress(SqlClient db, String job) {
+    return db.preparedQuery("SELECT state, count(*)::int, coalesce(sum(rows_copied), 0)::bigint, coalesce(sum(rows_planned), 0)::bigint "
+            + "FROM sluice.segments WHERE job = $1 GROUP BY state")
+        .execute(Tuple.of(job))
+        .map(rows -> {
+          Map<SegmentState, Integer> m = new LinkedHashMap<>();
+          long copied = 0;
+          long planned = 0;
+          for (Row r : rows) {
+            SegmentState st = SegmentState.of(r.getString(0));
+            m.put(st, r.getInteger(1));
+            if (st == SegmentState.VERIFIED || st == SegmentState.COPIED) copied += r.getLong(2);
+            planned += r.getLong(3);
+          }
+          return new Progress(m, copied, planned);
+        });
+  }
+
+  /** Every job with its segment counts, for the API and {@code sluice status}. */
+  public static Future<JsonArray> summary(SqlClient db) {
+    return db.query("SELECT j.name, j.state, j.reason, j.source_table, j.target_table, j.paused, j.pause_reason, "
+            + "j.segments_planned, j.rows_planned, j.started_at::text, j.finished_at::text, "
+            + "(SELECT coalesce(json_object_agg(state, n), '{}') FROM (SELECT state, count(*) n FROM sluice.segments s "
+            + " WHERE s.job = j.name GROUP BY state) x)::text, "
+            + "(SELECT coalesce(sum(rows_copied), 0) FROM sluice.segments s WHERE s.job = j.name AND s.state IN ('copied', 'verified'))::bigint "
+            + "FROM sluice.jobs j ORDER BY j.name")
+        .execute()
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row r : rows) {
+            out.add(new JsonObject()
+                .put("name", r.getString(0)).put("state", r.getString(1)).put("reason", r.getString(2))
+                .put("sourceTable", r.getString(3)).put("targetTable", r.getString(4))
+                .put("paused", r.getBoolean(5)).put("pauseReason", r.getString(6))
+                .put("segmentsPlanned", r.getInteger(7)).put("rowsPlanned", r.getLong(8))
+                .put("startedAt", r.getString(9)).put("finishedAt", r.getString(10))
+                .put("segments", new JsonObject(r.getString(11)))
+                .put("rowsCopied", r.getLong(12)));
+          }
+          return out;
+        });
+  }
+
+  /** Appends an audit event that accompanies no state change (operator actions, decisions). */
+  public Future<Void> event(String job, Integer segment, String kind, String message, JsonObject details) {
+    return db.preparedQuery("INSERT INTO sluice.events (job, segment, agent, kind, message, details) VALUES ($1, $2, $3, $4, $5, $6)")
+        .execute(Tuple.of(job, segment, agentId, kind, message, details)).mapEmpty();
+  }
+
+  public static Future<JsonArray> events(SqlClient db, String job, long after, int limit) {
+    return db.preparedQuery("SELECT id, at::text, job, segment, agent, kind, message, details FROM sluice.events "
+            + "WHERE ($1::text IS NULL OR job = $1) AND id > $2 ORDER BY id LIMIT $3")
+        .execute(Tuple.of(job, after, limit))
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row r : rows) {
+            out.add(new JsonObject().put("id", r.getLong(0)).put("at", r.getString(1)).put("job", r.getString(2))
+                .put("segment", r.getInteger(3)).put("agent", r.getString(4)).put("kind", r.getString(5))
+                .put("message", r.getString(6)).put("details", r.getValue(7)));
+          }
+          return out;
+        });
+  }
+}

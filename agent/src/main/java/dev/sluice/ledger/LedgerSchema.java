@@ -1,0 +1,120 @@
+package dev.sluice.ledger;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.util.List;
+
+/**
+ * The control schema {@code sluice} in the target database, created and upgraded by Sluice. Each
+ * entry of {@link #MIGRATIONS} is applied once, in order, under an advisory lock so that agents
+ * starting together do not race.
+ */
+public final class LedgerSchema {
+  static final List<String> MIGRATIONS = List.of(
+      // 1: jobs, segments, events, agents
+      """
+      CREATE TABLE sluice.jobs (
+        name text PRIMARY KEY,
+        state text NOT NULL,
+        reason text,
+        source_table text NOT NULL,
+        target_table text NOT NULL,
+        key_columns text[] NOT NULL,
+        key_types text[] NOT NULL,
+        target_created boolean NOT NULL DEFAULT false,
+        paused boolean NOT NULL DEFAULT false,
+        pause_reason text,
+        segments_planned int NOT NULL DEFAULT 0,
+        rows_planned bigint NOT NULL DEFAULT 0,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        started_at timestamptz,
+        finished_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE sluice.segments (
+        job text NOT NULL REFERENCES sluice.jobs(name) ON DELETE CASCADE,
+        seq int NOT NULL,
+        lower_bound text[],
+        upper_bound text[],
+        state text NOT NULL DEFAULT 'pending',
+        rows_planned bigint NOT NULL DEFAULT 0,
+        rows_copied bigint NOT NULL DEFAULT 0,
+        source_rows bigint,
+        source_hash bigint,
+        target_rows bigint,
+        target_hash bigint,
+        attempts int NOT NULL DEFAULT 0,
+        last_error text,
+        error_key text,
+        owner text,
+        lease_epoch bigint NOT NULL DEFAULT 0,
+        lease_expires_at timestamptz,
+        started_at timestamptz,
+        copied_at timestamptz,
+        verified_at timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (job, seq)
+      );
+      CREATE INDEX segments_job_state ON sluice.segments (job, state);
+      CREATE TABLE sluice.events (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        job text,
+        segment int,
+        agent text,
+        kind text NOT NULL,
+        message text NOT NULL,
+        details jsonb
+      );
+      CREATE INDEX events_job_id ON sluice.events (job, id);
+      CREATE TABLE sluice.agents (
+        id text PRIMARY KEY,
+        host text NOT NULL,
+        pid bigint NOT NULL,
+        version text NOT NULL,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        heartbeat_at timestamptz NOT NULL DEFAULT now(),
+        stopped_at timestamptz
+      );
+      """);
+
+  private LedgerSchema() {}
+
+  public static int latestVersion() {
+    return MIGRATIONS.size();
+  }
+
+  /** Creates or upgrades the schema; returns the version now in force. */
+  public static Future<Integer> ensure(Pool target) {
+    return target.withTransaction(conn -> conn.query("SELECT pg_advisory_xact_lock(hashtext('sluice.ledger.schema'))").execute()
+        .compose(v -> conn.query("CREATE SCHEMA IF NOT EXISTS sluice").execute())
+        .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS sluice.schema_version (version int PRIMARY KEY, "
+            + "applied_at timestamptz NOT NULL DEFAULT now())").execute())
+        .compose(v -> conn.query("SELECT coalesce(max(version), 0) FROM sluice.schema_version").execute())
+        .compose(rows -> {
+          int current = rows.iterator().next().getInteger(0);
+          if (current > MIGRATIONS.size()) {
+            return Future.failedFuture(new IllegalStateException("the ledger schema is at version " + current
+                + ", newer than this agent knows (" + MIGRATIONS.size() + "); upgrade the agent"));
+          }
+          Future<Void> chain = Future.succeededFuture();
+          for (int v = current + 1; v <= MIGRATIONS.size(); v++) {
+            int version = v;
+            chain = chain.compose(x -> conn.query(MIGRATIONS.get(version - 1)).execute())
+                .compose(x -> conn.query("INSERT INTO sluice.schema_version (version) VALUES (" + version + ")").execute())
+                .mapEmpty();
+          }
+          return chain.map(x -> MIGRATIONS.size());
+        }));
+  }
+
+  /** True when the ledger schema exists (read-only check for {@code validate} and {@code status}). */
+  public static Future<Boolean> exists(io.vertx.sqlclient.SqlClient target) {
+    return target.query("SELECT to_regclass('sluice.jobs') IS NOT NULL").execute()
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return r.getBoolean(0);
+        });
+  }
+}

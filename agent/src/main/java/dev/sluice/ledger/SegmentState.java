@@ -1,0 +1,18 @@
+package dev.sluice.ledger;
+
+/**
+ * A segment's life: {@code pending -> copying -> copied -> verified}, or {@code failed} (parked with
+ * its error, retried only on request). A segment whose lease expires while copying or copied is
+ * claimable again and starts over from copying.
+ */
+public enum SegmentState {
+  PENDING, COPYING, COPIED, VERIFIED, FAILED;
+
+  public String db() {
+    return name().toLowerCase();
+  }
+
+  public static SegmentState of(String s) {
+    return valueOf(s.toUpperCase());
+  }
+}
