@@ -1,0 +1,70 @@
+package dev.sluice.migrate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.ledger.JobState;
+import dev.sluice.testing.Agents;
+import dev.sluice.testing.Tables;
+import dev.sluice.testing.TestPg;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Source and target in one database: segments are copied server-side in one {@code INSERT .. SELECT}
+ * each. A statement trigger on the target records the text of every statement that inserts into it,
+ * which shows how the rows arrived.
+ */
+class SameDatabaseMigrationTest {
+  private final TestPg pg = TestPg.get();
+
+  private String seed(int rows) {
+    String db = pg.createDatabase("same");
+    pg.exec(db, "CREATE TABLE items (id bigint PRIMARY KEY, name text, amount numeric(10, 2), at timestamptz)",
+        "INSERT INTO items SELECT g, CASE WHEN g % 9 = 0 THEN NULL ELSE 'n' || g END, g / 10.0, "
+            + "timestamptz '2024-01-01Z' + g * interval '1 min' FROM generate_series(1, " + rows + ") g",
+        "CREATE TABLE items_copy (id bigint PRIMARY KEY, name text, amount numeric(10, 2), at timestamptz)",
+        "CREATE TABLE copy_log (q text NOT NULL)",
+        "CREATE FUNCTION log_copy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            + "INSERT INTO copy_log VALUES (current_query()); RETURN NULL; END $$",
+        "CREATE TRIGGER log_copy AFTER INSERT ON items_copy FOR EACH STATEMENT EXECUTE FUNCTION log_copy()");
+    return db;
+  }
+
+  private void migrate(String db, String mode) {
+    var states = Agents.runUntilDone(LedgerChecks.config(pg, db, db, """
+        {"name": "items", "source": {"table": "public.items", "key": ["id"]},
+         "target": {"table": "public.items_copy"}, "mode": "%s",
+         "segment": {"rows": 20000}, "concurrency": {"max": 3}}""".formatted(mode)));
+    assertEquals(JobState.COMPLETED, states.get("items"));
+  }
+
+  @Test
+  void copiesServerSideInOneStatementPerSegment() {
+    String db = seed(100_000);
+    migrate(db, "auto");
+    long n = Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
+        db, "SELECT row(id, name, amount, at)::text FROM items_copy ORDER BY id");
+    assertEquals(100_000, n);
+    assertEquals(5, LedgerChecks.assertAllVerified(pg, db, "items", 100_000));
+    List<String> statements = pg.strings(db, "SELECT q FROM copy_log");
+    assertEquals(5, statements.size(), "one INSERT .. SELECT per segment");
+    for (String q : statements) {
+      assertTrue(q.contains("INSERT INTO \"public\".\"items_copy\"") && q.contains("FROM \"public\".\"items\""), q);
+      assertTrue(!q.contains("unnest("), "no rows travelled through the agent: " + q);
+    }
+  }
+
+  /** The contrast that shows the check above can fail: forced client mode streams batches through the agent. */
+  @Test
+  void clientModeInTheSameDatabaseStreamsBatches() {
+    String db = seed(20_000);
+    migrate(db, "client");
+    assertEquals(20_000, Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
+        db, "SELECT row(id, name, amount, at)::text FROM items_copy ORDER BY id"));
+    LedgerChecks.assertAllVerified(pg, db, "items", 20_000);
+    List<String> statements = pg.strings(db, "SELECT q FROM copy_log");
+    assertEquals(4, statements.size(), "one upsert per batch of 5,000");
+    assertTrue(statements.stream().allMatch(q -> q.contains("unnest(")), statements.toString());
+  }
+}
