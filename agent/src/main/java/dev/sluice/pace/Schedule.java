@@ -1,0 +1,99 @@
+package dev.sluice.pace;
+
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.TextStyle;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * When a job may run: a list of windows (days of the week and a span of hours, in one time zone).
+ * A window whose end is not after its start crosses midnight and belongs to the day it starts on
+ * ({@code fri 22:00-06:00} runs Friday night into Saturday morning). No windows: always open.
+ * Pure: the caller passes the instant.
+ */
+public final class Schedule {
+  public static final Schedule ALWAYS = new Schedule(List.of(), ZoneId.of("UTC"));
+
+  /** Days and a span {@code [startMinute, endMinute)} of minutes since midnight; end 1440 is midnight. */
+  public record Window(Set<DayOfWeek> days, int startMinute, int endMinute) {
+    public Window {
+      days = days.isEmpty() ? EnumSet.noneOf(DayOfWeek.class) : EnumSet.copyOf(days);
+      if (startMinute < 0 || startMinute >= 1440 || endMinute < 0 || endMinute > 1440) {
+        throw new IllegalArgumentException("minutes must be within a day");
+      }
+    }
+
+    boolean crossesMidnight() {
+      return endMinute <= startMinute;
+    }
+
+    boolean contains(DayOfWeek day, int minute) {
+      if (!crossesMidnight()) return days.contains(day) && minute >= startMinute && minute < endMinute;
+      return (days.contains(day) && minute >= startMinute) || (days.contains(day.minus(1)) && minute < endMinute);
+    }
+
+    public String describe() {
+      String d = days.size() == 7 ? "every day"
+          : days.stream().map(x -> x.getDisplayName(TextStyle.SHORT, Locale.ENGLISH).toLowerCase()).collect(Collectors.joining(","));
+      return d + " " + hhmm(startMinute) + "-" + hhmm(endMinute);
+    }
+  }
+
+  private final List<Window> windows;
+  private final ZoneId zone;
+
+  public Schedule(List<Window> windows, ZoneId zone) {
+    this.windows = List.copyOf(windows);
+    this.zone = zone;
+  }
+
+  public boolean alwaysOpen() {
+    return windows.isEmpty();
+  }
+
+  public boolean allows(Instant now) {
+    if (windows.isEmpty()) return true;
+    ZonedDateTime z = now.atZone(zone);
+    int minute = z.getHour() * 60 + z.getMinute();
+    for (Window w : windows) if (w.contains(z.getDayOfWeek(), minute)) return true;
+    return false;
+  }
+
+  /** The next instant at or after {@code now} when a window is open, or null if none within a week. */
+  public Instant nextOpening(Instant now) {
+    if (allows(now)) return now;
+    LocalDate today = now.atZone(zone).toLocalDate();
+    Instant best = null;
+    for (int d = 0; d <= 7; d++) {
+      LocalDate date = today.plusDays(d);
+      for (Window w : windows) {
+        if (!w.days().contains(date.getDayOfWeek())) continue;
+        Instant start = date.atStartOfDay(zone).plusMinutes(w.startMinute()).toInstant();
+        if (start.isAfter(now) && (best == null || start.isBefore(best))) best = start;
+      }
+    }
+    return best;
+  }
+
+  /** Why the job is not running now, for an operator ("outside the time windows ..."). */
+  public String reasonClosed(Instant now) {
+    Instant next = nextOpening(now);
+    return "outside the time windows (" + describe() + ")" + (next == null ? "" : "; next opens " + next.atZone(zone).toLocalDateTime()
+        .toString().replace('T', ' ') + " " + zone.getId());
+  }
+
+  public String describe() {
+    return windows.stream().map(Window::describe).collect(Collectors.joining("; ")) + " " + zone.getId();
+  }
+
+  static String hhmm(int minutes) {
+    return String.format(Locale.ROOT, "%02d:%02d", minutes / 60, minutes % 60);
+  }
+}

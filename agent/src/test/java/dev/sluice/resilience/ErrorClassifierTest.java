@@ -1,0 +1,41 @@
+package dev.sluice.resilience;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sluice.ledger.LeaseLostException;
+import io.vertx.pgclient.PgException;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+class ErrorClassifierTest {
+  private static PgException pg(String state) {
+    return new PgException("boom", "ERROR", state, "Failing row contains (7, x).");
+  }
+
+  @Test
+  void transientSqlStates() {
+    for (String s : new String[] {"08006", "08001", "40001", "40P01", "57P01", "57P03", "53300", "55P03", "57014"}) {
+      assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(pg(s)), s);
+    }
+  }
+
+  @Test
+  void permanentSqlStates() {
+    for (String s : new String[] {"22001", "22P02", "23514", "23502", "42P01", "42703"}) {
+      assertEquals(ErrorClass.PERMANENT, ErrorClassifier.classify(pg(s)), s);
+    }
+  }
+
+  @Test
+  void causesAreFollowedAndLeaseLossIsFenced() {
+    assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(new RuntimeException("wrapped", new IOException("reset"))));
+    assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(new RuntimeException("x", pg("40P01"))));
+    assertEquals(ErrorClass.FENCED, ErrorClassifier.classify(new LeaseLostException("j", 1, 2)));
+    assertEquals(ErrorClass.PERMANENT, ErrorClassifier.classify(new IllegalArgumentException("bad")));
+  }
+
+  @Test
+  void describeGivesStateMessageAndDetail() {
+    assertEquals("23514 boom (Failing row contains (7, x).)", ErrorClassifier.describe(pg("23514")));
+  }
+}
