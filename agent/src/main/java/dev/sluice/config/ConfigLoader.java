@@ -206,6 +206,10 @@ public final class ConfigLoader {
     long maxMs = retry.integer("maxDelayMs", DEFAULT_RETRY_MAX_MS, 1, 3_600_000);
     if (maxMs < baseMs) retry.problem("maxDelayMs", "must be at least baseDelayMs (" + baseMs + ")");
     retry.rejectUnknown();
+    JobConfig.Capture capture = ConsistencySections.capture(n.object("capture", false));
+    JobConfig.Verify verify = ConsistencySections.verify(n.object("verify", false));
+    JobConfig.Drift drift = ConsistencySections.drift(n.object("drift", false));
+    JobConfig.Rollback rollback = ConsistencySections.rollback(n.object("rollback", false));
     if (batchRows > segmentRows && n.has("batch") && n.has("segment")) {
       n.problem("batch.rows", "must not exceed segment.rows (" + segmentRows + ")");
     }
@@ -222,7 +226,8 @@ public final class ConfigLoader {
         new JobConfig.Pace(rate, effectiveBurst),
         max,
         mode,
-        new JobConfig.Retry(attempts, Duration.ofMillis(baseMs), Duration.ofMillis(maxMs)));
+        new JobConfig.Retry(attempts, Duration.ofMillis(baseMs), Duration.ofMillis(maxMs)),
+        capture, verify, drift, rollback);
   }
 
   private static Map<String, JobConfig.CopyMode> modes() {

@@ -15,7 +15,11 @@ public record JobConfig(
     Pace pace,
     int concurrencyMax,
     CopyMode mode,
-    Retry retry) {
+    Retry retry,
+    Capture capture,
+    Verify verify,
+    Drift drift,
+    Rollback rollback) {
 
   /** Source side: table, key columns, optional row filter. */
   public record Source(TableName table, List<String> key, String where) {}
@@ -28,6 +32,28 @@ public record JobConfig(
 
   /** Retries of transient errors: full-jitter exponential backoff. */
   public record Retry(int maxAttempts, Duration baseDelay, Duration maxDelay) {}
+
+  /**
+   * Change capture on the source: a trigger records changed keys while the copy runs; the applier
+   * re-reads and applies them in batches of {@code batchRows}, woken by NOTIFY or every
+   * {@code pollInterval}; the job is in sync while the backlog stays at or below {@code inSyncRows}.
+   */
+  public record Capture(boolean enabled, int batchRows, Duration pollInterval, long inSyncRows) {}
+
+  /**
+   * Verification beyond the per-segment checksum: the final pass once in sync, a share of rows
+   * compared column by column, and SQL assertions evaluated on both sides per segment.
+   */
+  public record Verify(boolean finalPass, double sampleRate, List<Check> checks) {}
+
+  /** A business-rule assertion: one SQL per side, with the segment's bounds as parameters. */
+  public record Check(String name, String source, String target) {}
+
+  /** Drift detection: how often the catalogs are compared, and the NULL-share difference that pauses. */
+  public record Drift(boolean enabled, Duration interval, double nullRatioThreshold) {}
+
+  /** Rollback: whether an abort rule rolls the job back, and the pace of deleting (rows/s, null: unpaced). */
+  public record Rollback(boolean onAbort, Double rowsPerSecond) {}
 
   /** How rows travel: through the agent, server-side inside one database, or chosen by Sluice. */
   public enum CopyMode {

@@ -1,11 +1,13 @@
 package dev.sluice.ledger;
 
 /**
- * A job's life: {@code planning -> copying -> completed}. {@code failed} means every segment is
- * finished but some are parked failed; retrying them puts the job back to copying.
+ * A job's life: {@code planning -> copying -> catching_up -> in_sync -> completed}. With change
+ * capture off, copying goes straight to completed. {@code failed} means every segment is finished
+ * but some are parked failed; retrying them puts the job back to copying. {@code rolling_back ->
+ * rolled_back}: the job's writes are being (or have been) removed from the target.
  */
 public enum JobState {
-  PLANNING, COPYING, COMPLETED, FAILED;
+  PLANNING, COPYING, CATCHING_UP, IN_SYNC, COMPLETED, FAILED, ROLLING_BACK, ROLLED_BACK;
 
   public String db() {
     return name().toLowerCase();
@@ -13,5 +15,10 @@ public enum JobState {
 
   public static JobState of(String s) {
     return valueOf(s.toUpperCase());
+  }
+
+  /** States in which the job may still write to the target. */
+  public boolean writing() {
+    return this == PLANNING || this == COPYING || this == CATCHING_UP || this == IN_SYNC || this == FAILED;
   }
 }

@@ -77,6 +77,18 @@ public final class LedgerSchema {
         heartbeat_at timestamptz NOT NULL DEFAULT now(),
         stopped_at timestamptz
       );
+      """,
+      // 2: change capture, catch-up, verification reports, rollback
+      """
+      ALTER TABLE sluice.jobs
+        ADD COLUMN target_key text[],
+        ADD COLUMN target_had_rows boolean,
+        ADD COLUMN capture_installed_at timestamptz,
+        ADD COLUMN capture_removed_at timestamptz,
+        ADD COLUMN changes_applied bigint NOT NULL DEFAULT 0,
+        ADD COLUMN verify_report jsonb,
+        ADD COLUMN complete_requested boolean NOT NULL DEFAULT false;
+      ALTER TABLE sluice.segments ADD COLUMN changes_after_copy bigint NOT NULL DEFAULT 0;
       """);
 
   private LedgerSchema() {}

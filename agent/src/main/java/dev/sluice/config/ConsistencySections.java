@@ -1,0 +1,68 @@
+package dev.sluice.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a job's consistency sections: {@code capture}, {@code verify}, {@code drift} and
+ * {@code rollback}. Kept apart from {@link ConfigLoader} so each section's defaults sit next to its
+ * checks; the defaults are constants here and repeated in docs/config.md.
+ */
+final class ConsistencySections {
+  public static final int DEFAULT_CAPTURE_BATCH_ROWS = 2_000;
+  public static final long DEFAULT_CAPTURE_POLL_MS = 1_000;
+  public static final long DEFAULT_CAPTURE_IN_SYNC_ROWS = 100;
+  public static final double DEFAULT_SAMPLE_RATE = 0.0;
+  public static final long DEFAULT_DRIFT_INTERVAL_MS = 5_000;
+  public static final double DEFAULT_NULL_RATIO_THRESHOLD = 0.05;
+  private static final Pattern CHECK_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,60}");
+
+  private ConsistencySections() {}
+
+  static JobConfig.Capture capture(ConfigNode n) {
+    boolean enabled = n.bool("enabled", true);
+    int batch = n.integer("batchRows", (long) DEFAULT_CAPTURE_BATCH_ROWS, 1, 100_000).intValue();
+    long poll = n.integer("pollMs", DEFAULT_CAPTURE_POLL_MS, 10, 600_000);
+    long inSync = n.integer("inSyncRows", DEFAULT_CAPTURE_IN_SYNC_ROWS, 0, 100_000_000);
+    n.rejectUnknown();
+    return new JobConfig.Capture(enabled, batch, Duration.ofMillis(poll), inSync);
+  }
+
+  static JobConfig.Verify verify(ConfigNode n) {
+    boolean finalPass = n.bool("finalPass", true);
+    double rate = n.number("sampleRate", DEFAULT_SAMPLE_RATE, 0, 1);
+    List<JobConfig.Check> checks = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (ConfigNode c : n.objects("checks", false)) {
+      String name = c.string("name", null, true);
+      String source = c.string("source", null, true);
+      String target = c.string("target", null, false);
+      c.rejectUnknown();
+      if (name != null && !CHECK_NAME.matcher(name).matches()) c.problem("name", "must match [A-Za-z0-9_.-]{1,60} (got \"" + name + "\")");
+      if (name != null && !names.add(name)) c.problem("name", "duplicate check name \"" + name + "\"");
+      if (source != null && source.isBlank()) c.problem("source", "must be a SQL query");
+      if (name != null && source != null) checks.add(new JobConfig.Check(name, source.trim(), target == null ? source.trim() : target.trim()));
+    }
+    n.rejectUnknown();
+    return new JobConfig.Verify(finalPass, rate, List.copyOf(checks));
+  }
+
+  static JobConfig.Drift drift(ConfigNode n) {
+    boolean enabled = n.bool("enabled", true);
+    long interval = n.integer("intervalMs", DEFAULT_DRIFT_INTERVAL_MS, 100, 3_600_000);
+    double threshold = n.number("nullRatioThreshold", DEFAULT_NULL_RATIO_THRESHOLD, 0, 1);
+    n.rejectUnknown();
+    return new JobConfig.Drift(enabled, Duration.ofMillis(interval), threshold);
+  }
+
+  static JobConfig.Rollback rollback(ConfigNode n) {
+    boolean onAbort = n.bool("onAbort", false);
+    Double rate = n.number("rowsPerSecond", null, 1e-9, 1e9);
+    n.rejectUnknown();
+    return new JobConfig.Rollback(onAbort, rate);
+  }
+}
