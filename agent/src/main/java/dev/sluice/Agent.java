@@ -5,9 +5,11 @@ import dev.sluice.db.Databases;
 import dev.sluice.http.ControlServer;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.job.Migrator;
+import dev.sluice.ledger.HeldLeases;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
+import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,6 +41,7 @@ public final class Agent {
   private final Map<String, Migrator> migrators = new LinkedHashMap<>();
   private ControlServer http;
   private long heartbeatTimer = -1;
+  private volatile boolean beating;
   private volatile boolean stopped;
 
   public Agent(SluiceConfig config) {
@@ -87,17 +90,23 @@ public final class Agent {
     ledgerPool = Databases.pool(vertx, config.target(), "sluice-ledger", 4);
     ledger = new Ledger(ledgerPool, config.agent().id());
     return LedgerSchema.ensure(ledgerPool)
-        .compose(v -> ledger.registerAgent(hostName(), ProcessHandle.current().pid(), VERSION))
+        .compose(v -> ledger.roster().register(hostName(), ProcessHandle.current().pid(), VERSION, config.agent().lease(),
+            config.agent().heartbeat()))
         .compose(v -> {
-          heartbeatTimer = vertx.setPeriodic(config.agent().heartbeat().toMillis(), t -> heartbeat());
-          List<Future<Void>> starts = new ArrayList<>();
           for (int i = 0; i < shapes.size(); i++) {
             JobShape shape = shapes.get(i);
             Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase());
             migrators.put(shape.job().name(), m);
-            starts.add(m.start());
           }
-          return Future.all(starts).mapEmpty();
+          // A first heartbeat before any worker starts: an agent joining a running job takes its share
+          // of the rate budget from its first batch, not one heartbeat later.
+          return heartbeat().otherwiseEmpty();
+        })
+        .compose(v -> {
+          heartbeatTimer = vertx.setPeriodic(config.agent().heartbeat().toMillis(), t -> {
+            if (!beating) heartbeat();
+          });
+          return Future.all(migrators.values().stream().map(Migrator::start).toList()).mapEmpty();
         })
         .compose(v -> {
           if (!config.http().enabled()) return Future.succeededFuture();
@@ -110,9 +119,37 @@ public final class Agent {
         .mapEmpty();
   }
 
-  private void heartbeat() {
-    ledger.heartbeat(config.agent().lease())
-        .onFailure(e -> log.warn("heartbeat failed (leases not renewed): {}", ErrorClassifier.describe(e)));
+  /**
+   * Renews this agent's leases, publishes its figures, and gives each job's pacer its share of the
+   * rate budget. One heartbeat at a time: a slow ledger must not pile them up.
+   */
+  private Future<Void> heartbeat() {
+    beating = true;
+    List<Roster.JobFigures> figures = new ArrayList<>();
+    for (Migrator m : migrators.values()) {
+      figures.add(new Roster.JobFigures(m.name(), m.stats().rows(), m.stats().rowsPerSecond(), m.budget().shareRowsPerSecond()));
+    }
+    return ledger.roster().heartbeat(config.agent().lease(), figures)
+        .onSuccess(beat -> {
+          for (HeldLeases.Lease l : beat.lost()) {
+            log.warn("job {} segment {}: lease (epoch {}) not renewed: it expired or another agent took it over", l.job(), l.seq(), l.epoch());
+          }
+          beat.sharing().forEach((job, n) -> {
+            Migrator m = migrators.get(job);
+            if (m == null) return;
+            if (m.budget().agents() != n && m.budget().rowsPerSecond() != null) {
+              log.info("job {}: {} agent(s) share the budget of {} rows/s; this agent's share is {} rows/s", job, n,
+                  m.budget().rowsPerSecond(), Math.round(m.budget().rowsPerSecond() / n));
+            }
+            m.shareBudget(n);
+          });
+        })
+        .onFailure(e -> log.warn("heartbeat failed (leases not renewed): {}", ErrorClassifier.describe(e)))
+        .eventually(() -> {
+          beating = false;
+          return Future.succeededFuture();
+        })
+        .mapEmpty();
   }
 
   /** Completes when every job is finished; maps job name to its final state. */
@@ -133,7 +170,7 @@ public final class Agent {
     List<Future<Void>> stops = migrators.values().stream().map(Migrator::stop).toList();
     Future<Void> drained = Future.join(stops).mapEmpty();
     return drained.transform(x -> vertx.timer(1).mapEmpty())
-        .transform(x -> ledger == null ? Future.succeededFuture() : ledger.releaseAll("agent stopping").otherwiseEmpty())
+        .transform(x -> ledger == null ? Future.succeededFuture() : ledger.roster().releaseAll("agent stopping").otherwiseEmpty())
         .transform(x -> http == null ? Future.succeededFuture() : http.stop().otherwiseEmpty())
         .transform(x -> closeAll())
         .transform(x -> ownsVertx ? vertx.close() : Future.succeededFuture())

@@ -6,6 +6,7 @@ import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
+import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Show each job's segments by state and rows copied, from the ledger.")
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show each job's segments by state and rows copied, and the agents working on them, from the ledger.")
 public final class StatusCommand implements Callable<Integer> {
   @Mixin
   ConfigOption config;
@@ -51,6 +52,9 @@ public final class StatusCommand implements Callable<Integer> {
               j.getString("reason") == null ? "" : " - " + j.getString("reason"));
           out.printf("  segments: %d planned; %s%n", j.getInteger("segmentsPlanned"), states(j.getJsonObject("segments")));
           out.printf("  rows: %d copied of ~%d planned%n", j.getLong("rowsCopied"), j.getLong("rowsPlanned"));
+        }
+        if (Await.result(conn.query("SELECT to_regclass('sluice.agent_jobs') IS NOT NULL").execute()).iterator().next().getBoolean(0)) {
+          AgentList.print(out, Await.result(Roster.agents(conn)), Await.result(Roster.rowWrites(conn)));
         }
         out.flush();
         return Main.OK;

@@ -15,15 +15,19 @@ import java.util.stream.Collectors;
  * form distinguishes NULL from empty. On the source it is computed in the same query that streams
  * (or copies) the rows, so verifying costs no second read of the source.
  *
- * <p>Fence: every write to the target first takes {@code FOR SHARE} on the segment's ledger row at
- * the writer's lease epoch, in the same statement. A takeover (which updates that row) waits for an
- * in-flight write, and a write after a takeover finds no row and writes nothing.
+ * <p>Fence: every write to the target first takes {@code FOR KEY SHARE} on the segment's ledger row
+ * at the writer's lease epoch, while the lease is unexpired, in the same statement. A takeover
+ * (whose claim locks the row {@code FOR UPDATE SKIP LOCKED}) skips the row until the in-flight write
+ * commits, and a write after a takeover or expiry finds no row and writes nothing. {@code KEY SHARE}
+ * rather than {@code SHARE}: the owner's own heartbeat (a plain UPDATE, which takes {@code NO KEY
+ * UPDATE}) must be able to renew the lease while a long write (a server-side copy of a whole
+ * segment) holds the fence, or the lease would expire under its own write.
  */
 public final class SegmentSql {
   /** Parameters $1..$4 of every fenced statement: job, seq, owner, epoch. */
   public static final int FENCE_PARAMS = 4;
   private static final String FENCE = "f AS (SELECT 1 FROM sluice.segments WHERE job = $1 AND seq = $2 AND owner = $3 "
-      + "AND lease_epoch = $4 FOR SHARE)";
+      + "AND lease_epoch = $4 AND lease_expires_at > now() FOR KEY SHARE)";
 
   private final JobShape shape;
 

@@ -4,6 +4,7 @@ import dev.sluice.Agent;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -39,6 +40,7 @@ public final class ControlServer {
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/api/jobs").handler(this::jobs);
+    router.get("/api/agents").handler(this::agents);
     router.get("/api/jobs/:job/events").handler(this::events);
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
     return vertx.createHttpServer()
@@ -58,8 +60,20 @@ public final class ControlServer {
         .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "DOWN").put("reason", "ledger unreachable: " + ErrorClassifier.describe(e))));
   }
 
+  /** Every agent working (or recently seen) on this ledger, from the ledger: any agent shows them all. */
+  private void agents(RoutingContext ctx) {
+    Roster.agents(agent.ledger().pool())
+        .compose(arr -> Roster.rowWrites(agent.ledger().pool()).map(w -> new JsonObject()
+            .put("self", agent.ledger().agentId()).put("agents", arr).put("ledgerRowWrites", w)))
+        .onSuccess(body -> json(ctx, 200, body))
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "ledger unreachable: " + ErrorClassifier.describe(e))));
+  }
+
   private void jobs(RoutingContext ctx) {
-    Ledger.summary(agent.ledger().pool()).onSuccess(arr -> {
+    Ledger.summary(agent.ledger().pool()).compose(arr -> Roster.agents(agent.ledger().pool()).map(agents -> {
+      for (int i = 0; i < arr.size(); i++) arr.getJsonObject(i).put("agents", JobAgents.of(arr.getJsonObject(i).getString("name"), agents));
+      return arr;
+    })).onSuccess(arr -> {
       JsonArray out = new JsonArray();
       for (int i = 0; i < arr.size(); i++) {
         JsonObject j = arr.getJsonObject(i);

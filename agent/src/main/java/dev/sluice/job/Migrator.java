@@ -59,6 +59,7 @@ public final class Migrator {
   private volatile boolean paused;
   private volatile JobState state = JobState.PLANNING;
   private volatile Promise<JobState> finished = Promise.promise();
+  private volatile RateShare budget;
   private long syncTimer = -1;
 
   public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
@@ -72,6 +73,7 @@ public final class Migrator {
     this.ledger = ledger;
     this.agent = agent;
     this.sql = new SegmentSql(shape);
+    this.budget = new RateShare(job.pace().rowsPerSecond(), job.pace().burstRows(), 1);
     this.pacer = new Pacer(vertx, job.pace().rowsPerSecond(), job.pace().burstRows());
     boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
     this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), pacer, serverSide, job::batchRows,
@@ -90,6 +92,29 @@ public final class Migrator {
 
   public Pacer pacer() {
     return pacer;
+  }
+
+  /**
+   * Sets how many agents share this job's rate budget (this one included); called with every
+   * heartbeat. This agent's pacer gets the configured rate and burst divided by that number.
+   */
+  public void shareBudget(int agents) {
+    applyBudget(budget.withAgents(agents));
+  }
+
+  /** Changes the job's configured rate budget (all agents together) live; this agent takes its share. */
+  public void setRate(Double rowsPerSecond, long burstRows) {
+    applyBudget(new RateShare(rowsPerSecond, burstRows, budget.agents()));
+  }
+
+  private synchronized void applyBudget(RateShare b) {
+    budget = b;
+    pacer.setRate(b.shareRowsPerSecond(), b.shareBurstRows());
+  }
+
+  /** The job's budget and this agent's share of it. */
+  public RateShare budget() {
+    return budget;
   }
 
   public JobState state() {
@@ -206,6 +231,8 @@ public final class Migrator {
       }
       stats.inFlight().incrementAndGet();
       new SegmentRun(seg).attempt(1, seg.attempts() > 1).onComplete(x -> {
+        // Whatever happened, this worker is done with the segment: the heartbeat stops renewing it.
+        ledger.leases().drop(seg);
         stats.inFlight().decrementAndGet();
         if (x.failed()) log.warn("job {} segment {}: {}", job.name(), seg.seq(), ErrorClassifier.describe(x.cause()));
         worker();
@@ -315,8 +342,9 @@ public final class Migrator {
       ErrorClass cls = ErrorClassifier.classify(e);
       String what = ErrorClassifier.describe(e);
       if (cls == ErrorClass.FENCED) {
-        log.warn("job {} segment {}: lease lost, another agent owns it now; dropping this copy", job.name(), seg.seq());
-        return Future.succeededFuture();
+        log.warn("job {} segment {}: lease lost (epoch {} expired or taken over); write refused, dropping this copy",
+            job.name(), seg.seq(), seg.epoch());
+        return ledger.leaseLost(seg, "a write was refused").otherwiseEmpty();
       }
       if (cls == ErrorClass.PERMANENT || n >= job.retry().maxAttempts()) {
         String why = cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what;

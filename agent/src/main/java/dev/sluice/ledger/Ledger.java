@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Reads and writes the ledger. Design notes:
@@ -26,15 +27,23 @@ import java.util.Map;
  *   <li>Segments are claimed with {@code FOR UPDATE SKIP LOCKED}; each claim bumps the lease epoch.
  *       A write by an agent that is no longer owner at that epoch updates nothing and is refused
  *       with {@link LeaseLostException}.
+ *   <li>A lease is valid while the agent is owner, at that epoch, and {@code lease_expires_at} is
+ *       still ahead of the database's {@code now()}. An expired lease is lost even before anyone
+ *       takes it over: the heartbeat does not revive it and fenced writes are refused, so an agent
+ *       that froze past its lease cannot slip a write in just before the takeover.
  * </ul>
  */
 public final class Ledger {
   private final Pool db;
   private final String agentId;
+  private final HeldLeases leases = new HeldLeases();
+  private final LongAdder writes = new LongAdder();
+  private final Roster roster;
 
   public Ledger(Pool db, String agentId) {
     this.db = db;
     this.agentId = agentId;
+    this.roster = new Roster(db, agentId, leases, writes);
   }
 
   public String agentId() {
@@ -47,30 +56,19 @@ public final class Ledger {
 
   // ---- agents ----
 
-  public Future<Void> registerAgent(String host, long pid, String version) {
-    return db.preparedQuery("INSERT INTO sluice.agents (id, host, pid, version) VALUES ($1, $2, $3, $4) "
-            + "ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL")
-        .execute(Tuple.of(agentId, host, pid, version))
-        .compose(v -> event(null, null, "agent.started", "agent " + agentId + " started on " + host + " (pid " + pid + ")", null));
+  /** This agent's registration, heartbeat and hand-back (see {@link Roster}). */
+  public Roster roster() {
+    return roster;
   }
 
-  /** Renews this agent's heartbeat and every lease it holds; returns how many leases were renewed. */
-  public Future<Integer> heartbeat(Duration lease) {
-    return db.preparedQuery("WITH a AS (UPDATE sluice.agents SET heartbeat_at = now() WHERE id = $1) "
-            + "UPDATE sluice.segments SET lease_expires_at = now() + make_interval(secs => $2) "
-            + "WHERE owner = $1 AND state IN ('copying', 'copied')")
-        .execute(Tuple.of(agentId, (double) lease.toMillis() / 1000.0))
-        .map(rs -> rs.rowCount());
+  /** The leases this agent's workers hold; the heartbeat renews exactly these. */
+  public HeldLeases leases() {
+    return leases;
   }
 
-  /** On a clean stop: hand back in-flight segments at once instead of letting their leases expire. */
-  public Future<Void> releaseAll(String reason) {
-    return db.preparedQuery("WITH u AS (UPDATE sluice.segments SET state = 'pending', owner = NULL, lease_expires_at = NULL, "
-            + "updated_at = now() WHERE owner = $1 AND state IN ('copying', 'copied') RETURNING job, seq), "
-            + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) "
-            + "SELECT job, seq, $1, 'segment.released', 'segment ' || seq || ' released: ' || $2 FROM u), "
-            + "a AS (UPDATE sluice.agents SET stopped_at = now() WHERE id = $1) SELECT count(*) FROM u")
-        .execute(Tuple.of(agentId, reason)).mapEmpty();
+  /** Ledger writes (statements) this agent has made; published with its heartbeat. */
+  public long writes() {
+    return writes.sum();
   }
 
   // ---- jobs ----
@@ -141,6 +139,7 @@ public final class Ledger {
   }
 
   public Future<Void> setJobState(String job, JobState state, String reason) {
+    writes.increment();
     return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET state = $2, reason = $3, updated_at = now(), "
             + "finished_at = CASE WHEN $2 IN ('completed', 'failed', 'rolled_back') THEN now() ELSE NULL END "
             // A job being rolled back only moves on through the rollback's own statements.
@@ -151,6 +150,7 @@ public final class Ledger {
   }
 
   public Future<Void> setPaused(String job, boolean paused, String reason, String actor) {
+    writes.increment();
     return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET paused = $2, pause_reason = $3, updated_at = now() "
             + "WHERE name = $1 AND paused IS DISTINCT FROM $2 RETURNING name) "
             + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $4, "
@@ -169,11 +169,17 @@ public final class Ledger {
             + "u AS (UPDATE sluice.segments s SET state = 'copying', owner = $2, lease_epoch = s.lease_epoch + 1, "
             + "lease_expires_at = now() + make_interval(secs => $3), attempts = s.attempts + 1, started_at = now(), "
             + "updated_at = now() FROM c WHERE s.job = c.job AND s.seq = c.seq RETURNING s.*), "
-            + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $2, 'segment.copying', "
-            + "'segment ' || seq || ' copying (attempt ' || attempts || ')' FROM u) "
+            + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message, details) SELECT job, seq, $2, 'segment.copying', "
+            + "'segment ' || seq || ' copying (attempt ' || attempts || ')', jsonb_build_object('epoch', lease_epoch) FROM u) "
             + "SELECT job, seq, lower_bound, upper_bound, state, rows_planned, rows_copied, attempts, last_error, owner, lease_epoch FROM u")
         .execute(Tuple.of(job, agentId, (double) lease.toMillis() / 1000.0))
-        .map(rows -> rows.size() == 0 ? null : segment(rows.iterator().next()));
+        .map(rows -> {
+          if (rows.size() == 0) return null;
+          writes.increment();
+          Segment s = segment(rows.iterator().next());
+          leases.hold(s);
+          return s;
+        });
   }
 
   static Segment segment(Row r) {
@@ -224,16 +230,29 @@ public final class Ledger {
   private Future<Void> fenced(Segment s, String update, String event, String fromState, Object... extra) {
     Tuple t = Tuple.of(s.job(), s.seq(), agentId, s.epoch());
     for (Object o : extra) t.addValue(o);
-    String sql = "WITH u AS (" + update + " WHERE job = $1 AND seq = $2 AND owner = $3 AND lease_epoch = $4 AND " + fromState
-        + " RETURNING *), e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $3, " + event
-        + " FROM u) SELECT count(*) FROM u";
+    String sql = "WITH u AS (" + update + " WHERE job = $1 AND seq = $2 AND owner = $3 AND lease_epoch = $4 "
+        + "AND lease_expires_at > now() AND " + fromState
+        + " RETURNING *), e AS (INSERT INTO sluice.events (job, segment, agent, kind, message, details) SELECT job, seq, $3, " + event
+        + ", jsonb_build_object('epoch', lease_epoch) FROM u) SELECT count(*) FROM u";
+    writes.increment();
     return db.preparedQuery(sql).execute(t).compose(rows -> rows.iterator().next().getLong(0) == 1
         ? Future.succeededFuture()
         : Future.failedFuture(new LeaseLostException(s.job(), s.seq(), s.epoch())));
   }
 
+  /**
+   * Records, once per lease, that this agent found its lease lost (expired or taken over) and
+   * dropped the segment: an audit event only, the segment's state belongs to its new owner.
+   */
+  public Future<Void> leaseLost(Segment s, String how) {
+    if (!leases.markLost(s)) return Future.succeededFuture();
+    return event(s.job(), s.seq(), "segment.lease_lost", "segment " + s.seq() + ": agent " + agentId + " lost its lease (epoch "
+        + s.epoch() + ", " + how + "); its writes are refused", new JsonObject().put("epoch", s.epoch()));
+  }
+
   /** Puts parked failed segments back to pending; {@code seq} null means all of the job's. */
   public Future<Integer> retryFailed(String job, Integer seq, String actor) {
+    writes.increment();
     return db.preparedQuery("WITH u AS (UPDATE sluice.segments SET state = 'pending', attempts = 0, owner = NULL, updated_at = now() "
             + "WHERE job = $1 AND state = 'failed' AND ($2::int IS NULL OR seq = $2) RETURNING job, seq), "
             + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $3, 'segment.pending', "
@@ -309,6 +328,7 @@ public final class Ledger {
 
   /** Appends an audit event that accompanies no state change (operator actions, decisions). */
   public Future<Void> event(String job, Integer segment, String kind, String message, JsonObject details) {
+    writes.increment();
     return db.preparedQuery("INSERT INTO sluice.events (job, segment, agent, kind, message, details) VALUES ($1, $2, $3, $4, $5, $6)")
         .execute(Tuple.of(job, segment, agentId, kind, message, details)).mapEmpty();
   }

@@ -89,6 +89,25 @@ public final class LedgerSchema {
         ADD COLUMN verify_report jsonb,
         ADD COLUMN complete_requested boolean NOT NULL DEFAULT false;
       ALTER TABLE sluice.segments ADD COLUMN changes_after_copy bigint NOT NULL DEFAULT 0;
+      """,
+      // 3: several agents: each agent's lease terms and ledger write count, and per job what each
+      // agent publishes with its heartbeat (rows written, rows/s, segments held, its budget share)
+      """
+      ALTER TABLE sluice.agents
+        ADD COLUMN lease_seconds double precision NOT NULL DEFAULT 30,
+        ADD COLUMN heartbeat_seconds double precision NOT NULL DEFAULT 5,
+        ADD COLUMN ledger_writes bigint NOT NULL DEFAULT 0;
+      CREATE TABLE sluice.agent_jobs (
+        agent text NOT NULL REFERENCES sluice.agents(id) ON DELETE CASCADE,
+        job text NOT NULL,
+        rows_written bigint NOT NULL DEFAULT 0,
+        rows_per_second double precision NOT NULL DEFAULT 0,
+        segments_held int NOT NULL DEFAULT 0,
+        rate_share double precision,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (agent, job)
+      );
+      CREATE INDEX segments_owner ON sluice.segments (owner) WHERE owner IS NOT NULL;
       """);
 
   private LedgerSchema() {}

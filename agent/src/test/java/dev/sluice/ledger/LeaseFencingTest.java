@@ -1,0 +1,148 @@
+package dev.sluice.ledger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.db.Await;
+import dev.sluice.testing.TestPg;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Leases against a real ledger, three agents in one JVM: claims skip each other, an expired lease
+ * is lost even before a takeover, a taken-over lease is never renewed by its old owner's
+ * heartbeat, a writer's fence does not block its own heartbeat but does hold off a takeover, and
+ * the heartbeat counts the agents sharing a job's rate budget.
+ */
+class LeaseFencingTest {
+  private static final Duration LEASE = Duration.ofSeconds(30);
+  private static final TestPg pg = TestPg.get();
+  private static Vertx vertx;
+  private static Pool pool;
+  private static String db;
+  private static Ledger a;
+  private static Ledger b;
+  private static Ledger c;
+
+  @BeforeAll
+  static void setUp() {
+    db = pg.createDatabase("leases");
+    vertx = Vertx.vertx();
+    pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4)).connectingTo(new PgConnectOptions()
+        .setHost(pg.host()).setPort(pg.port()).setDatabase(db).setUser("postgres")).using(vertx).build();
+    Await.result(LedgerSchema.ensure(pool));
+    pg.exec(db, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
+            + "VALUES ('j', 'copying', 'public.t', 'public.t', '{id}', '{bigint}')",
+        "INSERT INTO sluice.segments (job, seq, rows_planned) SELECT 'j', g, 10 FROM generate_series(0, 3) g");
+    a = new Ledger(pool, "agent-a");
+    b = new Ledger(pool, "agent-b");
+    c = new Ledger(pool, "agent-c");
+    for (Ledger l : List.of(a, b, c)) Await.result(l.roster().register("host", 1, "test", LEASE, Duration.ofSeconds(1)));
+  }
+
+  @AfterAll
+  static void tearDown() {
+    Await.result(pool.close());
+    Await.result(vertx.close());
+  }
+
+  private static <T> T await(Future<T> f) {
+    return Await.result(f, 20, TimeUnit.SECONDS);
+  }
+
+  private static Roster.Beat beat(Ledger l) {
+    return await(l.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("j", 0, 0, null))));
+  }
+
+  private static void expire(int seq) {
+    pg.exec(db, "UPDATE sluice.segments SET lease_expires_at = now() - interval '1 second' WHERE job = 'j' AND seq = " + seq);
+  }
+
+  @Test
+  void leasesAreExclusiveFencedAndNeverRevived() throws Exception {
+    Segment sa = await(a.claim("j", LEASE));
+    Segment sb = await(b.claim("j", LEASE));
+    assertEquals(0, sa.seq());
+    assertEquals(1, sb.seq(), "SKIP LOCKED and the state change keep claims apart");
+    assertEquals(3, beat(c).sharing().get("j"), "c shares the budget with a and b, which hold leases");
+    assertEquals(List.of(), beat(a).lost());
+
+    // Expired but not yet taken over: lost all the same. No renewal, no write.
+    expire(0);
+    assertEquals(List.of(new HeldLeases.Lease("j", 0, sa.epoch())), beat(a).lost());
+    assertInstanceOf(LeaseLostException.class, assertThrows(RuntimeException.class,
+        () -> await(a.markCopied(sa, 10, 10, 42))));
+    assertEquals(2, beat(c).sharing().get("j"), "a holds no live lease any more: only b shares with c");
+
+    // Taken over: epoch advances; the old owner's heartbeat and writes leave the new lease alone.
+    Segment taken = await(c.claim("j", LEASE));
+    assertEquals(0, taken.seq());
+    assertEquals(sa.epoch() + 1, taken.epoch());
+    a.leases().hold(sa); // as if a's worker still believed it held the segment
+    assertEquals(List.of(new HeldLeases.Lease("j", 0, sa.epoch())), beat(a).lost());
+    assertEquals("agent-c", pg.string(db, "SELECT owner FROM sluice.segments WHERE job = 'j' AND seq = 0"));
+    assertThrows(RuntimeException.class, () -> await(a.markCopied(sa, 10, 10, 42)));
+    await(a.leaseLost(sa, "test"));
+    await(a.leaseLost(sa, "test"));
+    assertEquals(1, pg.scalar(db, "SELECT count(*) FROM sluice.events WHERE kind = 'segment.lease_lost' AND agent = 'agent-a'"),
+        "a lost lease is reported once");
+    await(c.markCopied(taken, 10, 10, 42));
+    assertEquals("copied", pg.string(db, "SELECT state FROM sluice.segments WHERE job = 'j' AND seq = 0"));
+
+    // A writer's fence (FOR KEY SHARE, as SegmentSql takes it) lets its owner's heartbeat renew the
+    // lease, and makes a takeover skip the segment until the write commits.
+    try (Connection w = pg.connect(db); Statement st = w.createStatement()) {
+      w.setAutoCommit(false);
+      st.executeQuery("SELECT 1 FROM sluice.segments WHERE job = 'j' AND seq = 1 AND owner = 'agent-b' AND lease_epoch = "
+          + sb.epoch() + " AND lease_expires_at > now() FOR KEY SHARE").close();
+      pg.exec(db, "UPDATE sluice.segments SET lease_expires_at = now() + interval '2 seconds' WHERE job = 'j' AND seq = 1");
+      assertEquals(List.of(), beat(b).lost(), "renewal is not blocked by the owner's in-flight write");
+      assertEquals(1, pg.scalar(db, "SELECT count(*) FROM sluice.segments WHERE job = 'j' AND seq = 1 "
+          + "AND lease_expires_at > now() + interval '20 seconds'"), "the heartbeat renewed the full lease term");
+      expire(1);
+      Segment next = await(a.claim("j", LEASE));
+      assertEquals(2, next.seq(), "the expired segment under an in-flight write is skipped, not taken over");
+      w.commit();
+    }
+    Segment later = await(a.claim("j", LEASE));
+    assertEquals(1, later.seq());
+    assertEquals(sb.epoch() + 1, later.epoch());
+
+    // The agents list shows who holds what, from the segments themselves.
+    JsonArray agents = await(Roster.agents(pool));
+    JsonObject ra = find(agents, "agent-a");
+    assertEquals(2, ra.getInteger("segmentsHeld"));
+    assertTrue(ra.getBoolean("alive"));
+    assertEquals(0, find(agents, "agent-b").getInteger("segmentsHeld"));
+    assertTrue(ra.getLong("ledgerWrites") > 0);
+
+    // A clean stop hands back what it holds and is no longer alive.
+    await(a.roster().releaseAll("test stop"));
+    assertEquals(0, pg.scalar(db, "SELECT count(*) FROM sluice.segments WHERE owner = 'agent-a'"));
+    JsonObject stopped = find(await(Roster.agents(pool)), "agent-a");
+    assertEquals(false, stopped.getBoolean("alive"));
+    assertNull(find(await(Roster.agents(pool)), "nobody"));
+  }
+
+  private static JsonObject find(JsonArray agents, String id) {
+    for (int i = 0; i < agents.size(); i++) if (agents.getJsonObject(i).getString("id").equals(id)) return agents.getJsonObject(i);
+    return null;
+  }
+}
