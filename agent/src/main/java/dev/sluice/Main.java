@@ -33,7 +33,14 @@ public final class Main implements Runnable {
   }
 
   public static int execute(String... args) {
+    return execute(null, null, args);
+  }
+
+  /** Runs a command with its output and errors sent to the given writers (null: the process's own). */
+  public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    if (out != null) cli.setOut(out);
+    if (err != null) cli.setErr(err);
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("sluice: " + e.getMessage());
       return RUNTIME_FAILURE;

@@ -81,7 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("  PostgreSQL:  " + pg.url("app") + " and " + pg.url("archive"));
     out.println("Press Ctrl-C to stop.");
     out.flush();
-    return RunCommand.run(agent, false, spec.commandLine().getErr());
+    return RunCommand.run(agent, null, false, out, spec.commandLine().getErr());
   }
 
   private static boolean portFree(int port) {

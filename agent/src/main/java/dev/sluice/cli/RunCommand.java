@@ -32,11 +32,12 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() {
     SluiceConfig cfg = config.load(spec.commandLine().getErr());
     if (cfg == null) return Main.BAD_CONFIG;
-    return run(new Agent(cfg), untilDone, spec.commandLine().getErr());
+    return run(new Agent(cfg), config.file(), untilDone, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 
   /** Starts an agent and runs it until done (or until the process is asked to stop). */
-  public static int run(Agent agent, boolean untilDone, java.io.PrintWriter err) {
+  public static int run(Agent agent, java.nio.file.Path configFile, boolean untilDone, java.io.PrintWriter out,
+      java.io.PrintWriter err) {
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       try {
@@ -50,7 +51,7 @@ public final class RunCommand implements Callable<Integer> {
     try {
       Await.result(agent.start());
     } catch (ConfigException e) {
-      ConfigOption.report(err, java.nio.file.Path.of("(config)"), e);
+      ConfigOption.report(err, configFile == null ? java.nio.file.Path.of("(config)") : configFile, e);
       stopQuietly(agent, hook);
       return Main.BAD_CONFIG;
     } catch (RuntimeException e) {
@@ -70,7 +71,8 @@ public final class RunCommand implements Callable<Integer> {
     Map<String, JobState> states = Await.result(agent.untilDone(), 365, TimeUnit.DAYS);
     stopQuietly(agent, hook);
     boolean allCompleted = states.values().stream().allMatch(s -> s == JobState.COMPLETED);
-    states.forEach((job, st) -> System.out.println("job " + job + ": " + st.db()));
+    states.forEach((job, st) -> out.println("job " + job + ": " + st.db()));
+    out.flush();
     return allCompleted ? Main.OK : Main.FAILED_SEGMENTS;
   }
 

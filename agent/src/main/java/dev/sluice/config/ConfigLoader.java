@@ -63,7 +63,7 @@ public final class ConfigLoader {
       root = JSON.readTree(text);
     } catch (JsonParseException e) {
       var loc = e.getLocation();
-      throw new ConfigException("", "invalid JSON at line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": " + e.getOriginalMessage());
+      throw new ConfigException(jsonPath(e), "invalid JSON at line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
       throw new ConfigException("", "invalid JSON: " + e.getOriginalMessage());
     }
@@ -74,6 +74,22 @@ public final class ConfigLoader {
     SluiceConfig config = read(new ConfigNode(root, "", problems), problems);
     if (!problems.isEmpty()) throw new ConfigException(problems);
     return config;
+  }
+
+  /** Where in the document the parser was when it gave up, as a config path ({@code jobs[0].segment}). */
+  private static String jsonPath(JsonParseException e) {
+    JsonParser p = e.getProcessor();
+    if (p == null || p.getParsingContext() == null) return "";
+    StringBuilder out = new StringBuilder();
+    for (var ptr = p.getParsingContext().pathAsPointer(); ptr != null && !ptr.matches(); ptr = ptr.tail()) {
+      if (ptr.mayMatchElement()) {
+        out.append('[').append(ptr.getMatchingIndex()).append(']');
+      } else {
+        if (out.length() > 0) out.append('.');
+        out.append(ptr.getMatchingProperty());
+      }
+    }
+    return out.toString();
   }
 
   private static SluiceConfig read(ConfigNode root, List<ConfigProblem> problems) {
@@ -103,10 +119,12 @@ public final class ConfigLoader {
   }
 
   private static DatabaseConfig database(ConfigNode n) {
+    int before = n.problemCount();
     String url = n.string("url", null, n.isObject());
+    boolean urlProblem = n.problemCount() > before; // e.g. an unset ${VAR}: parsing what is left would only confuse
     int pool = n.integer("poolSize", (long) DEFAULT_POOL_SIZE, 1, 200).intValue();
     n.rejectUnknown();
-    if (url == null || url.isEmpty()) return null;
+    if (url == null || url.isEmpty() || urlProblem) return null;
     if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
       n.problem("url", "must start with postgresql:// (got \"" + redact(url) + "\")");
       return null;

@@ -44,6 +44,11 @@ final class ConfigNode {
     return node.has(field) && !node.get(field).isNull();
   }
 
+  /** Problems found so far in the whole config (to skip checks that would only repeat one). */
+  int problemCount() {
+    return problems.size();
+  }
+
   void problem(String field, String message) {
     problems.add(new ConfigProblem(field == null ? path : path(field), message));
   }
