@@ -155,8 +155,13 @@ public final class ConfigLoader {
     if (token == null) token = Env.get("SLUICE_TOKEN");
     if (token != null && token.isEmpty()) token = null;
     if (token != null && token.length() < 16) n.problem("token", "must be at least 16 characters");
+    String readToken = n.string("readToken", null, false);
+    if (readToken == null) readToken = Env.get("SLUICE_READ_TOKEN");
+    if (readToken != null && readToken.isEmpty()) readToken = null;
+    if (readToken != null && readToken.length() < 16) n.problem("readToken", "must be at least 16 characters");
+    if (readToken != null && readToken.equals(token)) n.problem("readToken", "must differ from token (readers must not be able to control jobs)");
     n.rejectUnknown();
-    return new HttpConfig(enabled, host, port, token);
+    return new HttpConfig(enabled, host, port, token, readToken);
   }
 
   private static AgentConfig agent(ConfigNode n) {
@@ -228,6 +233,8 @@ public final class ConfigLoader {
     JobConfig.Verify verify = ConsistencySections.verify(n.object("verify", false));
     JobConfig.Drift drift = ConsistencySections.drift(n.object("drift", false));
     JobConfig.Rollback rollback = ConsistencySections.rollback(n.object("rollback", false));
+    JobConfig.Cache cache = ReadSections.cache(n.object("cache", false));
+    JobConfig.Reads reads = ReadSections.reads(n.object("reads", false));
     if (batchRows > segmentRows && n.has("batch") && n.has("segment")) {
       n.problem("batch.rows", "must not exceed segment.rows (" + segmentRows + ")");
     }
@@ -245,7 +252,8 @@ public final class ConfigLoader {
         max,
         mode,
         new JobConfig.Retry(attempts, Duration.ofMillis(baseMs), Duration.ofMillis(maxMs)),
-        capture, verify, drift, rollback);
+        capture, verify, drift, rollback,
+        cache, reads);
   }
 
   private static Map<String, JobConfig.CopyMode> modes() {

@@ -19,7 +19,9 @@ public record JobConfig(
     Capture capture,
     Verify verify,
     Drift drift,
-    Rollback rollback) {
+    Rollback rollback,
+    Cache cache,
+    Reads reads) {
 
   /** Source side: table, key columns, optional row filter. */
   public record Source(TableName table, List<String> key, String where) {}
@@ -54,6 +56,30 @@ public record JobConfig(
 
   /** Rollback: whether an abort rule rolls the job back, and the pace of deleting (rows/s, null: unpaced). */
   public record Rollback(boolean onAbort, Double rowsPerSecond) {}
+
+  /**
+   * The job's row cache (see docs/cutover.md). Bounded by {@code maxEntries} and {@code maxBytes} (an
+   * estimate of each row's heap size); {@code expireAfterWrite} null means no expiry; warming loads a
+   * verified segment's rows ({@code ALL}, the first {@code warmFirstRows}, or {@code NONE}) at its own
+   * pace, {@code warmRowsPerSecond}, in batches of {@code warmBatchRows}.
+   */
+  public record Cache(boolean enabled, long maxEntries, long maxBytes, Duration expireAfterWrite, WarmMode warm,
+      long warmFirstRows, double warmRowsPerSecond, int warmBatchRows) {}
+
+  /** Which rows of a verified segment are loaded into the cache. */
+  public enum WarmMode {
+    ALL,
+    FIRST,
+    NONE
+  }
+
+  /**
+   * Read routing (see docs/cutover.md): the share of key cohorts served from the target, the share of
+   * target-served reads also read from the source and compared, the confirmed mismatches tolerated
+   * before the rollout pauses, the delay before a mismatch is re-checked, and the most keys a batch may ask.
+   */
+  public record Reads(int targetPercent, double shadowPercent, int shadowMaxMismatches, Duration shadowRecheckDelay,
+      int batchMax) {}
 
   /** How rows travel: through the agent, server-side inside one database, or chosen by Sluice. */
   public enum CopyMode {

@@ -1,0 +1,84 @@
+package dev.sluice.cache;
+
+import dev.sluice.config.JobConfig;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.Ledger;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * One job's read path, assembled: cache, warmer, segment watch, rollout, shadow check and router.
+ * The agent creates one per job and hands {@link #router()} to the read API and
+ * {@link #invalidate} to the change applier.
+ */
+public final class JobReads {
+  private final ReadRouter router;
+  private final SegmentCache cache;
+  private final CacheWarmer warmer;
+  private final SegmentWatch watch;
+
+  /**
+   * @param warmHold why warming must wait now (job paused, throttled), or null when it may run
+   * @param registry where meters go; null when metrics are off
+   */
+  public JobReads(Vertx vertx, JobShape shape, Pool readSource, Pool readTarget, Ledger ledger, Supplier<String> warmHold,
+      MeterRegistry registry) {
+    JobConfig job = shape.job();
+    KeyCodec codec = new KeyCodec(shape.keyTypes());
+    RowLookup lookup = new RowLookup(shape, codec, readSource, readTarget);
+    ReadStats stats = new ReadStats();
+    Rollout rollout = new Rollout(job.reads().targetPercent());
+    this.cache = job.cache().enabled() ? new SegmentCache(job.name(), job.cache()) : null;
+    this.warmer = cache == null || job.cache().warm() == JobConfig.WarmMode.NONE ? null
+        : new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold);
+    this.watch = new SegmentWatch(vertx, ledger.pool(), job.name(), cache, warmer);
+    if (warmer != null) warmer.watching(watch::verified);
+    ShadowCheck shadow = new ShadowCheck(vertx, job.name(), lookup, cache, rollout, stats, ledger);
+    this.router = new ReadRouter(job.name(), job.reads(), codec, lookup, cache, rollout, stats, shadow,
+        () -> ThreadLocalRandom.current().nextDouble());
+    if (registry != null) {
+      if (cache != null) cache.bind(registry);
+      stats.bind(registry, job.name(), rollout);
+    }
+  }
+
+  public ReadRouter router() {
+    return router;
+  }
+
+  /** The job's cache, or null when {@code cache.enabled} is false. */
+  public SegmentCache cache() {
+    return cache;
+  }
+
+  public void start() {
+    watch.start();
+  }
+
+  public void stop() {
+    watch.stop();
+    if (warmer != null) warmer.stop();
+  }
+
+  /** This agent verified a segment: warm it now rather than at the next ledger poll. */
+  public void segmentVerified() {
+    watch.poke();
+  }
+
+  /**
+   * For the change applier: call after a key's change is committed in the target and before it counts
+   * as applied. {@code keyParts}: the key's canonical parts ({@code key::text} of each column).
+   */
+  public void invalidate(java.util.List<String> keyParts) {
+    if (cache != null) cache.invalidate(KeyCodec.text(keyParts));
+  }
+
+  /** Applies a reloaded job config's {@code reads} and the warming part of {@code cache}. */
+  public void applyConfig(JobConfig next) {
+    router.applyConfig(next.reads());
+    if (warmer != null) warmer.applyConfig(next.cache());
+  }
+}

@@ -1,0 +1,87 @@
+package dev.sluice.cache;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters of one job's read path, for the API and (when a registry exists) Micrometer. */
+public final class ReadStats {
+  private final AtomicLong cache = new AtomicLong();
+  private final AtomicLong target = new AtomicLong();
+  private final AtomicLong source = new AtomicLong();
+  private final AtomicLong notFound = new AtomicLong();
+  private final AtomicLong shadowChecks = new AtomicLong();
+  private final AtomicLong shadowMismatches = new AtomicLong();
+  private final AtomicLong shadowLagged = new AtomicLong();
+  private final AtomicLong shadowErrors = new AtomicLong();
+  private final AtomicLong warmed = new AtomicLong();
+
+  void served(ReadRouter.From from, boolean found) {
+    (from == ReadRouter.From.CACHE ? cache : from == ReadRouter.From.TARGET ? target : source).incrementAndGet();
+    if (!found) notFound.incrementAndGet();
+  }
+
+  void shadowCheck() {
+    shadowChecks.incrementAndGet();
+  }
+
+  long shadowMismatch() {
+    return shadowMismatches.incrementAndGet();
+  }
+
+  void shadowLagged() {
+    shadowLagged.incrementAndGet();
+  }
+
+  void shadowError() {
+    shadowErrors.incrementAndGet();
+  }
+
+  void warmed(long n) {
+    warmed.addAndGet(n);
+  }
+
+  public long served(ReadRouter.From from) {
+    return (from == ReadRouter.From.CACHE ? cache : from == ReadRouter.From.TARGET ? target : source).get();
+  }
+
+  public long shadowMismatches() {
+    return shadowMismatches.get();
+  }
+
+  public long shadowChecks() {
+    return shadowChecks.get();
+  }
+
+  public long warmedRows() {
+    return warmed.get();
+  }
+
+  public JsonObject json() {
+    return new JsonObject()
+        .put("servedFrom", new JsonObject().put("cache", cache.get()).put("target", target.get()).put("source", source.get()))
+        .put("notFound", notFound.get())
+        .put("shadow", new JsonObject().put("checks", shadowChecks.get()).put("mismatches", shadowMismatches.get())
+            .put("lagged", shadowLagged.get()).put("errors", shadowErrors.get()))
+        .put("warmedRows", warmed.get());
+  }
+
+  /** Registers the counters, tagged by job, and the rollout's shares. */
+  public void bind(MeterRegistry registry, String job, Rollout rollout) {
+    for (ReadRouter.From f : ReadRouter.From.values()) {
+      FunctionCounter.builder("sluice.reads.served", this, s -> s.served(f)).tags("job", job, "from", f.header())
+          .description("reads answered, by where the row came from").register(registry);
+    }
+    FunctionCounter.builder("sluice.reads.not.found", notFound, AtomicLong::get).tag("job", job).register(registry);
+    FunctionCounter.builder("sluice.reads.shadow.checks", shadowChecks, AtomicLong::get).tag("job", job).register(registry);
+    FunctionCounter.builder("sluice.reads.shadow.mismatches", shadowMismatches, AtomicLong::get).tag("job", job)
+        .description("target rows that differed from the source on a re-check").register(registry);
+    FunctionCounter.builder("sluice.reads.shadow.lagged", shadowLagged, AtomicLong::get).tag("job", job)
+        .description("differences gone on the re-check (change not yet applied)").register(registry);
+    FunctionCounter.builder("sluice.cache.warmed.rows", warmed, AtomicLong::get).tag("job", job).register(registry);
+    Gauge.builder("sluice.reads.target.percent", rollout, Rollout::effectivePercent).tag("job", job)
+        .description("share of key cohorts served from the target now (0 while paused)").register(registry);
+  }
+}

@@ -1,0 +1,130 @@
+package dev.sluice.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import dev.sluice.config.JobConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import java.util.List;
+
+/**
+ * One job's cache of migrated rows: canonical key text -> the row as JSON, as the target holds it.
+ *
+ * <p>Only rows of verified segments enter (warming reads verified segments; a read-through puts only
+ * when the same query found the key's segment verified), so a hit implies the key's segment is
+ * verified; when a segment leaves verified the whole cache is cleared. Every put goes through
+ * {@link Generations}, so no put can undo an invalidation (see there).
+ *
+ * <p>Bounds: Caffeine cannot bound entries and weight at once, so the weight of an entry is its
+ * estimated heap size but at least {@code maxBytes / maxEntries}: a total weight within
+ * {@code maxBytes} then also means at most {@code maxEntries} entries.
+ */
+public final class SegmentCache {
+  /** Caffeine's node, the two strings' headers and arrays, rounded up. */
+  static final int ENTRY_OVERHEAD_BYTES = 128;
+
+  private final String job;
+  private final Cache<String, String> cache;
+  private final Generations generations = new Generations();
+  private final long maxBytes;
+  private final long maxEntries;
+
+  public SegmentCache(String job, JobConfig.Cache config) {
+    this.job = job;
+    this.maxBytes = config.maxBytes();
+    this.maxEntries = config.maxEntries();
+    int floor = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (maxBytes + maxEntries - 1) / maxEntries));
+    Caffeine<String, String> b = Caffeine.newBuilder()
+        .maximumWeight(maxBytes)
+        .weigher((String k, String v) -> Math.max(floor, (int) Math.min(Integer.MAX_VALUE, estimateBytes(k, v))))
+        // Eviction runs on the writing thread: the bound holds when a put returns, not some time later.
+        .executor(Runnable::run)
+        .recordStats();
+    if (config.expireAfterWrite() != null) b.expireAfterWrite(config.expireAfterWrite());
+    this.cache = b.build();
+  }
+
+  /** Heap bytes of an entry: both strings (one byte a char when Latin-1, else two) plus overheads. */
+  static long estimateBytes(String key, String row) {
+    return ENTRY_OVERHEAD_BYTES + chars(key) + chars(row);
+  }
+
+  private static long chars(String s) {
+    for (int i = 0; i < s.length(); i++) if (s.charAt(i) > 0xff) return 2L * s.length();
+    return s.length();
+  }
+
+  public String job() {
+    return job;
+  }
+
+  public String get(String key) {
+    return cache.getIfPresent(key);
+  }
+
+  /** The generation a reader captures before reading rows it may put. */
+  public long capture() {
+    return generations.capture();
+  }
+
+  /** Puts a row read after {@code captured}, unless the key was invalidated since; says whether it did. */
+  public boolean putIfUnchanged(String key, String row, long captured) {
+    return generations.putIfUnchanged(key, captured, () -> cache.put(key, row));
+  }
+
+  /** Called by the change applier after a key's change is written to the target, before it counts as applied. */
+  public void invalidate(String key) {
+    generations.invalidate(key, () -> cache.invalidate(key));
+  }
+
+  public void invalidateAll(List<String> keys) {
+    for (String k : keys) invalidate(k);
+  }
+
+  /** Drops everything (a segment left verified); reads in flight cannot put what they read before. */
+  public void clear() {
+    generations.invalidateAll(cache::invalidateAll);
+  }
+
+  public CacheStats stats() {
+    return cache.stats();
+  }
+
+  public long size() {
+    return cache.estimatedSize();
+  }
+
+  /** The total weight (estimated bytes) held, as Caffeine's eviction policy counts it. */
+  public long weightedSize() {
+    return cache.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
+  }
+
+  public long maxBytes() {
+    return maxBytes;
+  }
+
+  public long maxEntries() {
+    return maxEntries;
+  }
+
+  /** True when warming should hold back: the cache is at least 90% full by weight. */
+  public boolean nearlyFull() {
+    cache.cleanUp();
+    return weightedSize() >= maxBytes * 9 / 10;
+  }
+
+  /**
+   * Caffeine's Micrometer binder ({@code cache.gets} hit/miss, {@code cache.evictions},
+   * {@code cache.eviction.weight}, {@code cache.size}, {@code cache.puts}, tags {@code cache="rows"}
+   * and {@code job}), plus the weight held and its bound, which the binder leaves out.
+   */
+  public void bind(MeterRegistry registry) {
+    CaffeineCacheMetrics.monitor(registry, cache, "rows", "job", job);
+    Gauge.builder("sluice.cache.weight.bytes", this, SegmentCache::weightedSize).tag("job", job)
+        .description("estimated heap bytes held by the row cache").register(registry);
+    Gauge.builder("sluice.cache.max.weight.bytes", this, c -> c.maxBytes).tag("job", job)
+        .description("the row cache's bound in estimated heap bytes").register(registry);
+  }
+}

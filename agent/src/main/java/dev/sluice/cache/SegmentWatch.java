@@ -1,0 +1,127 @@
+package dev.sluice.cache;
+
+import dev.sluice.plan.KeyRange;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows a job's verified segments in the ledger, whichever agent verified them: a newly verified
+ * segment is handed to the warmer; a segment that left verified (a re-copy, a retry, a rollback)
+ * clears the job's cache, because a hit must imply a verified segment, and the rest is warmed again.
+ *
+ * <p>Each poll (every second, and at once when this agent verifies a segment) reads a fingerprint of
+ * the verified set (count and a sum of seq hashes) and fetches the set only when it changed.
+ */
+public final class SegmentWatch {
+  private static final Logger log = LoggerFactory.getLogger(SegmentWatch.class);
+  static final long POLL_MS = 1000;
+
+  private final Vertx vertx;
+  private final Pool ledger;
+  private final String job;
+  private final SegmentCache cache;
+  private final CacheWarmer warmer;
+  private volatile Map<Integer, KeyRange> verified;
+  private String fingerprint;
+  private boolean polling;
+  private boolean again;
+  private long timer = -1;
+  private volatile boolean stopped;
+
+  public SegmentWatch(Vertx vertx, Pool ledger, String job, SegmentCache cache, CacheWarmer warmer) {
+    this.vertx = vertx;
+    this.ledger = ledger;
+    this.job = job;
+    this.cache = cache;
+    this.warmer = warmer;
+  }
+
+  public void start() {
+    vertx.runOnContext(v -> poll());
+    timer = vertx.setPeriodic(POLL_MS, t -> poll());
+  }
+
+  public void stop() {
+    stopped = true;
+    if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  /** A segment was verified here: look now rather than at the next tick. */
+  public void poke() {
+    vertx.runOnContext(v -> poll());
+  }
+
+  private synchronized boolean begin() {
+    if (polling) {
+      again = true;
+      return false;
+    }
+    polling = true;
+    again = false;
+    return true;
+  }
+
+  private synchronized boolean end() {
+    polling = false;
+    return again;
+  }
+
+  private void poll() {
+    if (stopped || !begin()) return;
+    ledger.preparedQuery("SELECT count(*) || ':' || coalesce(sum(hashint4(seq)::bigint), 0) FROM sluice.segments "
+            + "WHERE job = $1 AND state = 'verified'")
+        .execute(Tuple.of(job))
+        .compose(rows -> {
+          String fp = rows.iterator().next().getString(0);
+          if (fp.equals(fingerprint)) return io.vertx.core.Future.succeededFuture();
+          return ledger.preparedQuery("SELECT seq, lower_bound, upper_bound FROM sluice.segments WHERE job = $1 AND state = 'verified' "
+                  + "ORDER BY seq").execute(Tuple.of(job))
+              .map(set -> {
+                Map<Integer, KeyRange> now = new LinkedHashMap<>();
+                for (Row r : set) {
+                  String[] lo = r.getArrayOfStrings(1);
+                  String[] hi = r.getArrayOfStrings(2);
+                  now.put(r.getInteger(0), new KeyRange(lo == null ? null : Arrays.asList(lo), hi == null ? null : Arrays.asList(hi)));
+                }
+                apply(now);
+                fingerprint = fp;
+                return null;
+              });
+        })
+        .onComplete(ar -> {
+          if (ar.failed() && !stopped) log.debug("job {}: cannot read verified segments: {}", job, ErrorClassifier.describe(ar.cause()));
+          if (end()) poll();
+        });
+  }
+
+  private void apply(Map<Integer, KeyRange> now) {
+    Map<Integer, KeyRange> before = verified == null ? new HashMap<>() : verified;
+    verified = now;
+    boolean left = before.keySet().stream().anyMatch(seq -> !now.containsKey(seq));
+    if (left) {
+      log.info("job {}: a segment left verified; clearing the read cache", job);
+      if (cache != null) cache.clear();
+      if (warmer != null) warmer.reset(now);
+      return;
+    }
+    if (warmer == null) return;
+    now.forEach((seq, range) -> {
+      if (!before.containsKey(seq)) warmer.enqueue(seq, range);
+    });
+  }
+
+  /** True when the segment was verified at the last poll (the warmer stops warming one that left). */
+  public boolean verified(int seq) {
+    Map<Integer, KeyRange> v = verified;
+    return v != null && v.containsKey(seq);
+  }
+}
