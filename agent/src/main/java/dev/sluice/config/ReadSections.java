@@ -52,4 +52,5 @@ final class ReadSections {
     int batchMax = n.integer("batchMax", (long) DEFAULT_READS_BATCH_MAX, 1, 10_000).intValue();
     n.rejectUnknown();
     return new JobConfig.Reads(target, shadow, maxMismatches, Duration.ofMillis(recheck), batchMax);
+  }
 }
