@@ -1,5 +1,6 @@
 package dev.sluice;
 
+import dev.sluice.cache.JobReads;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Databases;
 import dev.sluice.http.ControlServer;
@@ -13,6 +14,7 @@ import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.vertx.sqlclient.Pool;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
   public static final String VERSION = "0.1.0";
+  static final int READ_POOL_SIZE = 4;
 
   private final SluiceConfig config;
   private final Vertx vertx;
@@ -39,6 +42,9 @@ public final class Agent {
   private Pool ledgerPool;
   private Ledger ledger;
   private final Map<String, Migrator> migrators = new LinkedHashMap<>();
+  private final Map<String, JobReads> reads = new LinkedHashMap<>();
+  private Pool readSource;
+  private Pool readTarget;
   private ControlServer http;
   private long heartbeatTimer = -1;
   private volatile boolean beating;
@@ -74,6 +80,11 @@ public final class Agent {
     return migrators;
   }
 
+  /** Each job's read path (cache, rollout, router), by job name. */
+  public Map<String, JobReads> reads() {
+    return reads;
+  }
+
   /** Port the HTTP server listens on (useful when configured as 0), or -1 when disabled. */
   public int httpPort() {
     return http == null ? -1 : http.port();
@@ -97,6 +108,7 @@ public final class Agent {
             JobShape shape = shapes.get(i);
             Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase());
             migrators.put(shape.job().name(), m);
+            startReads(shape, m);
           }
           // A first heartbeat before any worker starts: an agent joining a running job takes its share
           // of the rate budget from its first batch, not one heartbeat later.
@@ -152,6 +164,19 @@ public final class Agent {
         .mapEmpty();
   }
 
+  /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */
+  private void startReads(JobShape shape, Migrator m) {
+    if (readSource == null) {
+      readSource = Databases.pool(vertx, config.source(), "sluice-reads", READ_POOL_SIZE);
+      readTarget = Databases.pool(vertx, config.target(), "sluice-reads", READ_POOL_SIZE);
+    }
+    JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> m.paused() ? "job paused" : null,
+        BackendRegistries.getDefaultNow());
+    m.addSegmentListener(seg -> r.segmentVerified());
+    reads.put(shape.job().name(), r);
+    r.start();
+  }
+
   /** Completes when every job is finished; maps job name to its final state. */
   public Future<Map<String, JobState>> untilDone() {
     List<Future<JobState>> all = migrators.values().stream().map(Migrator::finished).toList();
@@ -167,6 +192,7 @@ public final class Agent {
     if (stopped) return Future.succeededFuture();
     stopped = true;
     if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
+    reads.values().forEach(JobReads::stop);
     List<Future<Void>> stops = migrators.values().stream().map(Migrator::stop).toList();
     Future<Void> drained = Future.join(stops).mapEmpty();
     return drained.transform(x -> vertx.timer(1).mapEmpty())
@@ -180,7 +206,7 @@ public final class Agent {
 
   private Future<Void> closeAll() {
     List<Future<Void>> closes = new ArrayList<>();
-    for (Pool p : new Pool[] {source, target, ledgerPool}) if (p != null) closes.add(p.close().otherwiseEmpty());
+    for (Pool p : new Pool[] {source, target, ledgerPool, readSource, readTarget}) if (p != null) closes.add(p.close().otherwiseEmpty());
     return Future.join(closes).mapEmpty();
   }
 

@@ -42,6 +42,7 @@ public final class ControlServer {
     router.get("/api/jobs").handler(this::jobs);
     router.get("/api/agents").handler(this::agents);
     router.get("/api/jobs/:job/events").handler(this::events);
+    new ReadApi(agent::reads, agent.ledger(), config.http().readToken(), config.http().token()).mount(router);
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
     return vertx.createHttpServer()
         .requestHandler(router)

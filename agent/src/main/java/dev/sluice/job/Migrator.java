@@ -61,6 +61,7 @@ public final class Migrator {
   private volatile Promise<JobState> finished = Promise.promise();
   private volatile RateShare budget;
   private long syncTimer = -1;
+  private final List<SegmentListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
       boolean sameDatabase) {
@@ -80,6 +81,11 @@ public final class Migrator {
         stats::rowsWritten, () -> stopping);
     this.verifier = new Verifier(sql);
     this.backoff = new Backoff(job.retry().baseDelay(), job.retry().maxDelay(), () -> ThreadLocalRandom.current().nextDouble());
+  }
+
+  /** Adds a listener told of each segment this agent verifies (the read cache warms it). */
+  public void addSegmentListener(SegmentListener listener) {
+    listeners.add(listener);
   }
 
   public String name() {
@@ -323,7 +329,9 @@ public final class Migrator {
           .compose(res -> {
             copied = true;
             return verifier.target(target, seg.range()).compose(fp -> {
-              if (fp.rows() == res.rows() && fp.hash() == res.hash()) return ledger.markVerified(seg, fp.rows(), fp.hash());
+              if (fp.rows() == res.rows() && fp.hash() == res.hash()) {
+                return ledger.markVerified(seg, fp.rows(), fp.hash()).onSuccess(v -> listeners.forEach(l -> l.verified(seg)));
+              }
               String why = "verification mismatch: source " + res.rows() + " rows, hash " + Long.toHexString(res.hash())
                   + "; target " + fp.describe();
               if (recopied) return ledger.markFailed(seg, why, null);

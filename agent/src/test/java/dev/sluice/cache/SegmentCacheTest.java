@@ -1,0 +1,66 @@
+package dev.sluice.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.config.JobConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class SegmentCacheTest {
+  private static JobConfig.Cache config(long entries, long bytes) {
+    return new JobConfig.Cache(true, entries, bytes, null, JobConfig.WarmMode.ALL, 1000, 1000, 500);
+  }
+
+  @Test
+  void weightBoundHolds() {
+    SegmentCache c = new SegmentCache("j", config(1_000_000, 64 * 1024));
+    String row = "{\"id\":1,\"payload\":\"" + "x".repeat(400) + "\"}";
+    for (int i = 0; i < 10_000; i++) c.putIfUnchanged(Integer.toString(i), row, c.capture());
+    assertTrue(c.weightedSize() <= 64 * 1024, "weight " + c.weightedSize());
+    assertTrue(c.size() > 50, "the cache is used: " + c.size());
+    assertTrue(c.stats().evictionCount() > 9_000);
+  }
+
+  @Test
+  void entryBoundHoldsThroughTheWeightFloor() {
+    SegmentCache c = new SegmentCache("j", config(100, 10 * 1024 * 1024));
+    for (int i = 0; i < 5_000; i++) c.putIfUnchanged(Integer.toString(i), "{}", c.capture());
+    assertTrue(c.size() <= 100, "entries " + c.size());
+  }
+
+  @Test
+  void invalidateAndClear() {
+    SegmentCache c = new SegmentCache("j", config(100, 1024 * 1024));
+    long g = c.capture();
+    c.putIfUnchanged("1", "{\"v\":1}", g);
+    assertEquals("{\"v\":1}", c.get("1"));
+    c.invalidate("1");
+    assertNull(c.get("1"));
+    c.putIfUnchanged("1", "{\"v\":1}", g);
+    assertNull(c.get("1"), "a read from before the invalidation is not put");
+    c.putIfUnchanged("2", "{}", c.capture());
+    c.clear();
+    assertNull(c.get("2"));
+  }
+
+  @Test
+  void estimateCountsWideCharactersTwice() {
+    assertEquals(SegmentCache.ENTRY_OVERHEAD_BYTES + 1 + 4, SegmentCache.estimateBytes("1", "abcd"));
+    assertEquals(SegmentCache.ENTRY_OVERHEAD_BYTES + 1 + 8, SegmentCache.estimateBytes("1", "ab\u20acd"));
+  }
+
+  @Test
+  void metersAreRegistered() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    SegmentCache c = new SegmentCache("orders", config(100, 1024 * 1024));
+    c.bind(registry);
+    c.putIfUnchanged("1", "{}", c.capture());
+    c.get("1");
+    c.get("2");
+    assertEquals(1.0, registry.get("cache.gets").tag("result", "hit").tag("job", "orders").functionCounter().count());
+    assertEquals(1.0, registry.get("cache.gets").tag("result", "miss").tag("job", "orders").functionCounter().count());
+    assertTrue(registry.get("sluice.cache.weight.bytes").tag("job", "orders").gauge().value() > 0);
+  }
+}
