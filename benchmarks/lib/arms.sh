@@ -1,0 +1,125 @@
+# Arms 1, 2 and 4: throughput and memory, each arm's contenders interleaved in one run (the
+# machine is shared, so only side-by-side figures are comparable). Sourced by run.sh.
+
+reset_cross_target() {
+  { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench; } | q dst
+  q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
+}
+
+cross_sluice() {
+  reset_cross_target
+  sluice_config "$WORK/cross.json" src dst bench bench cross
+  sluice_run "$WORK/cross.json" "$WORK/cross-sluice-$1.log"
+  check_rows dst bench "$ROWS"
+  A1_SLUICE+=" $RUN_SECS"
+  A1_HWM+=" $RUN_HWM_KB"
+  emit arm1 "sluice_secs_rep$1" "$RUN_SECS" s
+  emit arm4 "sluice_${ROWS}_hwm_kb_rep$1" "$RUN_HWM_KB" kB
+}
+
+copy_pipe() {
+  psql -X -v ON_ERROR_STOP=1 -d src -c "\\copy bench TO STDOUT" | psql -X -v ON_ERROR_STOP=1 -d dst -c "\\copy bench FROM STDIN"
+}
+
+cross_pipe() {
+  reset_cross_target
+  LAST_LOG="$WORK/cross-pipe-$1.log" timed copy_pipe
+  check_rows dst bench "$ROWS"
+  A1_PIPE+=" $TIMED_SECS"
+  emit arm1 "copy_pipe_secs_rep$1" "$TIMED_SECS" s
+}
+
+run_pgcopydb() {
+  rm -rf "$WORK/pgcopydb"
+  pgcopydb copy table-data --source "$(pg_url src)" --target "$(pg_url dst)" --dir "$WORK/pgcopydb" \
+    --filters "$WORK/pgcopydb-filters.ini" --table-jobs "${BENCH_PGCOPYDB_JOBS:-4}"
+}
+
+cross_pgcopydb() {
+  reset_cross_target
+  printf '[include-only-table]\npublic.bench\n' > "$WORK/pgcopydb-filters.ini"
+  LAST_LOG="$WORK/cross-pgcopydb-$1.log" timed run_pgcopydb
+  check_rows dst bench "$ROWS"
+  A1_PGCOPYDB+=" $TIMED_SECS"
+  emit arm1 "pgcopydb_secs_rep$1" "$TIMED_SECS" s
+}
+
+arm1() {
+  log "arm 1: cross-database copy of $ROWS rows, $REPS interleaved repetitions"
+  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM=""
+  for r in $(seq 1 "$REPS"); do
+    # Rotate the order so no contender always runs first (or last) in the machine's noise.
+    case $(( r % 3 )) in
+      1) cross_sluice "$r"; cross_pipe "$r"; cross_pgcopydb "$r" ;;
+      2) cross_pipe "$r"; cross_pgcopydb "$r"; cross_sluice "$r" ;;
+      0) cross_pgcopydb "$r"; cross_sluice "$r"; cross_pipe "$r" ;;
+    esac
+    log "arm 1 rep $r: sluice ${A1_SLUICE##* }s, pipe ${A1_PIPE##* }s, pgcopydb ${A1_PGCOPYDB##* }s"
+  done
+  local s p g
+  s=$(echo "$A1_SLUICE" | median); p=$(echo "$A1_PIPE" | median); g=$(echo "$A1_PGCOPYDB" | median)
+  emit arm1 sluice_secs_median "$s" s
+  emit arm1 copy_pipe_secs_median "$p" s
+  emit arm1 pgcopydb_secs_median "$g" s
+  emit arm1 sluice_rows_per_sec "$(awk -v n="$ROWS" -v t="$s" 'BEGIN {printf "%.0f", n / t}')" rows/s
+  emit arm1 ratio_sluice_vs_copy_pipe "$(ratio "$s" "$p")" x
+  emit arm1 ratio_sluice_vs_pgcopydb "$(ratio "$s" "$g")" x
+  SLUICE_UNPACED_RATE=$(awk -v n="$ROWS" -v t="$s" 'BEGIN {printf "%.0f", n / t}')
+  emit arm4 "sluice_${ROWS}_hwm_kb" "$(echo "$A1_HWM" | tr ' ' '\n' | sort -n | tail -1)" kB
+}
+
+reset_same_target() {
+  { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench_copy; } | q src
+  q src -c "CHECKPOINT"
+}
+
+same_sluice() {
+  reset_same_target
+  sluice_config "$WORK/same.json" src src bench bench_copy same
+  sluice_run "$WORK/same.json" "$WORK/same-sluice-$1.log"
+  grep -q "server-side copy" "$WORK/same-sluice-$1.log" || die "arm 2: Sluice did not pick server-side mode"
+  check_rows src bench_copy "$ROWS"
+  A2_SLUICE+=" $RUN_SECS"
+  emit arm2 "sluice_server_side_secs_rep$1" "$RUN_SECS" s
+}
+
+same_bigbang() {
+  reset_same_target
+  LAST_LOG="$WORK/same-bigbang-$1.log" timed q src -c "INSERT INTO bench_copy SELECT * FROM bench"
+  check_rows src bench_copy "$ROWS"
+  A2_BIGBANG+=" $TIMED_SECS"
+  emit arm2 "insert_select_secs_rep$1" "$TIMED_SECS" s
+}
+
+arm2() {
+  log "arm 2: same-database copy of $ROWS rows, $REPS interleaved repetitions"
+  A2_SLUICE="" A2_BIGBANG=""
+  for r in $(seq 1 "$REPS"); do
+    if (( r % 2 )); then same_sluice "$r"; same_bigbang "$r"; else same_bigbang "$r"; same_sluice "$r"; fi
+    log "arm 2 rep $r: sluice ${A2_SLUICE##* }s, INSERT..SELECT ${A2_BIGBANG##* }s"
+  done
+  local s b
+  s=$(echo "$A2_SLUICE" | median); b=$(echo "$A2_BIGBANG" | median)
+  emit arm2 sluice_server_side_secs_median "$s" s
+  emit arm2 insert_select_secs_median "$b" s
+  emit arm2 ratio_sluice_vs_insert_select "$(ratio "$s" "$b")" x
+  q src -c "DROP TABLE bench_copy; DROP SCHEMA IF EXISTS sluice CASCADE"
+}
+
+# Arm 4 beyond the main table: one Sluice run over a table of $1 rows (generated once, kept).
+arm4_rows() {
+  local n=$1 tbl="bench_$1"
+  log "arm 4: peak RSS migrating $n rows"
+  if [ "$(q1 src "SELECT count(*) FROM pg_class WHERE relname = '$tbl'")" = 0 ]; then
+    log "generating $tbl"
+    q src -v tbl="$tbl" -v rows="$n" -f "$BENCH_DIR/lib/dataset.sql"
+  fi
+  { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty "$tbl"; } | q dst
+  q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
+  sluice_config "$WORK/mem-$n.json" src dst "$tbl" "$tbl" "mem_$n"
+  sluice_run "$WORK/mem-$n.json" "$WORK/mem-$n.log"
+  check_rows dst "$tbl" "$n"
+  emit arm4 "sluice_${n}_hwm_kb" "$RUN_HWM_KB" kB
+  emit arm4 "sluice_${n}_secs" "$RUN_SECS" s
+  q dst -c "DROP TABLE $tbl; DROP SCHEMA IF EXISTS sluice CASCADE"
+}

@@ -1,0 +1,35 @@
+# Small helpers shared by the benchmark scripts. Sourced by run.sh.
+
+log() { printf '%s [bench] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+
+# Appends one figure to the results CSV: section, name, value, unit.
+emit() { printf '%s,%s,%s,%s\n' "$1" "$2" "${3//,/;}" "$4" >> "$CSV"; }
+
+# Wall time of a command in seconds (3 decimals); the command's output goes to $LAST_LOG.
+timed() {
+  local t0 rc=0
+  t0=$(date +%s%N)
+  "$@" >"$LAST_LOG" 2>&1 || rc=$?
+  TIMED_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+  [ $rc -eq 0 ] || { tail -20 "$LAST_LOG" >&2; die "$* exited $rc (log: $LAST_LOG)"; }
+}
+
+# The benchmark table's DDL with its primary key: an empty target ($1 = table name).
+create_empty() {
+  cat <<SQL
+DROP TABLE IF EXISTS $1;
+CREATE TABLE $1 (id bigint PRIMARY KEY, account_id bigint NOT NULL, label text NOT NULL, qty int NOT NULL,
+  amount numeric(12, 2) NOT NULL, note text, created_at timestamptz NOT NULL);
+SQL
+}
+
+# Fails unless table $2 in db $1 holds exactly $3 rows.
+check_rows() {
+  local n
+  n=$(q1 "$1" "SELECT count(*) FROM $2")
+  [ "$n" = "$3" ] || die "$1.$2 holds $n rows, expected $3"
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }

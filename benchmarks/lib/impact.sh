@@ -1,0 +1,77 @@
+# Arm 3: foreground impact. pgbench at a fixed rate against the source, in three phases of equal
+# length: idle, a big-bang copy (the psql COPY pipe, looped), Sluice with its default settings
+# (looped). Latency is taken from pgbench's per-transaction log, from the scheduled start.
+# Sourced by run.sh.
+
+# One copy of bench to dst by $1 (pipe | sluice), from an empty target.
+impact_copy_once() {
+  { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench; } | q dst
+  if [ "$1" = pipe ]; then
+    copy_pipe
+  else
+    sluice_config "$WORK/impact.json" src dst bench bench impact
+    # shellcheck disable=SC2086
+    exec java $BENCH_JAVA_OPTS -jar "$SLUICE_JAR" run --config "$WORK/impact.json" --until-done
+  fi
+}
+
+# Repeats copies by $1 until $WORK/stop-load exists; then stops the one in flight (SIGTERM: Sluice
+# stops after its current batch, a COPY rolls back) and writes the rows moved to $WORK/moved-$1.
+impact_load() {
+  local kind=$1 moved=0 it
+  rm -f "$WORK/stop-load"
+  while [ ! -e "$WORK/stop-load" ]; do
+    impact_copy_once "$kind" >>"$WORK/impact-$kind.log" 2>&1 &
+    it=$!
+    while kill -0 "$it" 2>/dev/null && [ ! -e "$WORK/stop-load" ]; do sleep 0.1; done
+    if kill -0 "$it" 2>/dev/null; then
+      pkill -TERM -P "$it" 2>/dev/null || true
+      kill -TERM "$it" 2>/dev/null || true
+      wait "$it" 2>/dev/null || true
+      moved=$(( moved + $(q1 dst "SELECT count(*) FROM bench") ))
+    else
+      wait "$it" || { tail -20 "$WORK/impact-$kind.log" >&2; echo "$moved" > "$WORK/moved-$kind"; return 1; }
+      moved=$(( moved + ROWS ))
+    fi
+  done
+  echo "$moved" > "$WORK/moved-$kind"
+}
+
+impact_phase() {
+  local phase=$1 kind=$2 lp=$WORK/pgbench-$1 loadpid=""
+  rm -f "$lp".*
+  q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
+  [ "$kind" = none ] || { impact_load "$kind" & loadpid=$!; }
+  pgbench -n -c "$BENCH_PGBENCH_CLIENTS" -j 2 -R "$BENCH_PGBENCH_RATE" -T "$PHASE_SECS" \
+    --latency-limit="$BENCH_LATENCY_LIMIT_MS" -l --log-prefix="$lp" src >"$WORK/pgbench-out-$phase.txt" 2>&1 \
+    || { cat "$WORK/pgbench-out-$phase.txt" >&2; die "pgbench failed in phase $phase"; }
+  local moved=0
+  if [ -n "$loadpid" ]; then
+    touch "$WORK/stop-load"
+    wait "$loadpid" || die "arm 3: the $kind load failed (log: $WORK/impact-$kind.log)"
+    moved=$(cat "$WORK/moved-$kind")
+  fi
+  python3 "$BENCH_DIR/lib/latency.py" "$phase" "$BENCH_LATENCY_LIMIT_MS" "$lp".* >> "$CSV"
+  emit arm3 "${phase}_rows_moved" "$moved" rows
+  emit arm3 "${phase}_rows_per_sec" "$(awk -v m="$moved" -v t="$PHASE_SECS" 'BEGIN {printf "%.0f", m / t}')" rows/s
+  log "arm 3 phase $phase: $(grep -E "^arm3,${phase}_p99_ms" "$CSV" | cut -d, -f3) ms p99, $moved rows moved"
+}
+
+arm3() {
+  log "arm 3: foreground impact, pgbench -R $BENCH_PGBENCH_RATE, three phases of ${PHASE_SECS}s"
+  pgbench -i -q -s "$BENCH_PGBENCH_SCALE" src >"$WORK/pgbench-init.log" 2>&1 || die "pgbench -i failed"
+  q src -c "VACUUM ANALYZE"
+  impact_phase baseline none
+  impact_phase bigbang pipe
+  impact_phase sluice sluice
+  local base sl bb
+  base=$(grep '^arm3,baseline_p99_ms,' "$CSV" | cut -d, -f3)
+  bb=$(grep '^arm3,bigbang_p99_ms,' "$CSV" | cut -d, -f3)
+  sl=$(grep '^arm3,sluice_p99_ms,' "$CSV" | cut -d, -f3)
+  emit arm3 ratio_bigbang_p99_vs_baseline "$(ratio "$bb" "$base")" x
+  emit arm3 ratio_sluice_p99_vs_baseline "$(ratio "$sl" "$base")" x
+  if [ -n "${SLUICE_UNPACED_RATE:-}" ]; then
+    emit arm3 ratio_sluice_rate_vs_unpaced "$(ratio "$(grep '^arm3,sluice_rows_per_sec,' "$CSV" | cut -d, -f3)" "$SLUICE_UNPACED_RATE")" x
+  fi
+  q src -c "DROP TABLE pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers"
+}

@@ -1,0 +1,131 @@
+"""Writes benchmarks/RESULTS.md from the CSV that run.sh produced: every figure comes from there.
+usage: report.py results.csv RESULTS.md
+"""
+import csv
+import sys
+
+
+def load(path):
+    figs, settings = {}, []
+    with open(path) as fh:
+        for row in list(csv.reader(fh))[1:]:
+            section, name, value, unit = (row + ["", "", "", ""])[:4]
+            if section == "pg_setting":
+                settings.append((name, value, unit))
+            else:
+                figs[(section, name)] = (value, unit)
+    return figs, settings
+
+
+def main():
+    figs, settings = load(sys.argv[1])
+
+    def v(section, name, default="n/a"):
+        return figs.get((section, name), (default, ""))[0]
+
+    def f(section, name):
+        try:
+            return float(v(section, name))
+        except ValueError:
+            return None
+
+    def goal(ok):
+        return "n/a (not run)" if ok is None else ("**met**" if ok else "**missed**")
+
+    def sec(section):
+        return [(n, val, u) for (s, n), (val, u) in figs.items() if s == section]
+
+    rows = int(v("run", "rows", "0"))
+    out = []
+    w = out.append
+    w("# Sluice benchmarks: results\n")
+    w(f"Produced by `{v('run', 'command').replace(';', ',').strip()}` (every figure below is from that run; raw figures in "
+      "`benchmarks/results.csv`). Started " + v("run", "started_utc") + ", finished " + v("run", "finished_utc")
+      + f", Sluice commit {v('run', 'commit')}, arms {v('run', 'arms').replace(';', ',')}.\n")
+    w("**Noise.** The machine is small and shared with other busy processes (load average "
+      f"{v('machine', 'loadavg_start').replace(';', ' ')} at the start, {v('machine', 'loadavg_end').replace(';', ' ')} at the end), "
+      "so absolute figures wander from run to run. Compared contenders always run in the same run, interleaved "
+      f"({v('run', 'repetitions')} repetitions, the order rotated each time), and the ratios are of their medians.\n")
+
+    w("## Machine and PostgreSQL\n")
+    w("| fact | value |\n|---|---|")
+    for n, val, u in sec("machine"):
+        w(f"| {n} | {val.replace(';', ',')} {u} |")
+    w(f"| dataset | {rows:,} rows, {v('dataset', 'bytes_per_row')} bytes/row on disk, table {int(v('dataset', 'table_bytes', '0')) // 1048576} MiB |")
+    w(f"| agent JVM options | `{v('run', 'java_opts')}` |")
+    w("\nPostgreSQL: a dedicated Debian cluster (`sluicebench`), source and target databases `src` and `dst` "
+      "on the same server (loopback). Settings not at their defaults:\n")
+    w("| setting | value |\n|---|---|")
+    for n, val, u in settings:
+        w(f"| {n} | {val.replace(';', ',')}{(' ' + u) if u else ''} |")
+
+    w("\n## Arm 1: cross-database copy, unpaced\n")
+    w("Every contender copies `src.bench` into the same target state: an empty `dst.bench` with its primary key. "
+      "Sluice runs with its default settings (`sluice run --until-done`, JVM start, planning, ledger and "
+      "per-segment verification included); the COPY pipe is `psql \\copy bench to stdout | psql \\copy bench from stdin`; "
+      "pgcopydb is `pgcopydb copy table-data` limited to the table (it has no per-table parallelism at this version).\n")
+    s, p, g = f("arm1", "sluice_secs_median"), f("arm1", "copy_pipe_secs_median"), f("arm1", "pgcopydb_secs_median")
+    w("| contender | seconds (median) | each repetition | rows/s |\n|---|---|---|---|")
+    for label, key in (("Sluice", "sluice_secs"), ("COPY pipe", "copy_pipe_secs"), ("pgcopydb", "pgcopydb_secs")):
+        reps = [v("arm1", f"{key}_rep{i}") for i in range(1, 20) if ("arm1", f"{key}_rep{i}") in figs]
+        med = f("arm1", f"{key}_median")
+        rate = f"{rows / med:,.0f}" if med else "n/a"
+        w(f"| {label} | {v('arm1', key + '_median')} | {', '.join(reps)} | {rate} |")
+    r1, r2 = f("arm1", "ratio_sluice_vs_copy_pipe"), f("arm1", "ratio_sluice_vs_pgcopydb")
+    w(f"\n- Sluice / COPY pipe: **{v('arm1', 'ratio_sluice_vs_copy_pipe')}x** (goal <= 1.0): {goal(None if r1 is None else r1 <= 1.0)}")
+    w(f"- Sluice / pgcopydb: **{v('arm1', 'ratio_sluice_vs_pgcopydb')}x** (goal < 1.0): {goal(None if r2 is None else r2 < 1.0)}")
+
+    w("\n## Arm 2: same-database copy\n")
+    w("Sluice's server-side mode (`INSERT .. SELECT` per segment, fenced, with the source hash from the same scan, "
+      "then per-segment verification) vs one big-bang `INSERT INTO bench_copy SELECT * FROM bench`; both into an "
+      "empty table with its primary key, in the source database.\n")
+    w("| contender | seconds (median) | each repetition |\n|---|---|---|")
+    for label, key in (("Sluice server-side", "sluice_server_side_secs"), ("INSERT .. SELECT", "insert_select_secs")):
+        reps = [v("arm2", f"{key}_rep{i}") for i in range(1, 20) if ("arm2", f"{key}_rep{i}") in figs]
+        w(f"| {label} | {v('arm2', key + '_median')} | {', '.join(reps)} |")
+    r = f("arm2", "ratio_sluice_vs_insert_select")
+    w(f"\n- Sluice / big-bang: **{v('arm2', 'ratio_sluice_vs_insert_select')}x** (goal <= 1.15): {goal(None if r is None else r <= 1.15)}")
+
+    w("\n## Arm 3: foreground impact\n")
+    w("pgbench (TPC-B-like, fixed rate `-R`, latency from each transaction's scheduled start, per-transaction log) "
+      f"(`pgbench {v('run', 'pgbench').replace(';', ',')}`) against the source database, three phases of equal length, one after the other: nothing else; a big-bang copy "
+      "(the COPY pipe of arm 1, repeated until the phase ends); Sluice with its default settings (repeated likewise, "
+      "each time from an empty target). Rows moved count what was committed in the target.\n")
+    w("| phase | tx | p50 ms | p99 ms | max ms | late (> limit) | skipped (late at start) | rows moved | rows/s |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for ph in ("baseline", "bigbang", "sluice"):
+        w(f"| {ph} | {v('arm3', ph + '_transactions')} | {v('arm3', ph + '_p50_ms')} | {v('arm3', ph + '_p99_ms')} | "
+          f"{v('arm3', ph + '_max_ms')} | {v('arm3', ph + '_late_over_limit')} | {v('arm3', ph + '_skipped_late')} | "
+          f"{v('arm3', ph + '_rows_moved')} | {v('arm3', ph + '_rows_per_sec')} |")
+    rb, rs, rr = f("arm3", "ratio_bigbang_p99_vs_baseline"), f("arm3", "ratio_sluice_p99_vs_baseline"), f("arm3", "ratio_sluice_rate_vs_unpaced")
+    w(f"\n- big-bang p99 / baseline p99: **{v('arm3', 'ratio_bigbang_p99_vs_baseline')}x**")
+    w(f"- Sluice p99 / baseline p99: **{v('arm3', 'ratio_sluice_p99_vs_baseline')}x** (goal <= 1.25): {goal(None if rs is None else rs <= 1.25)}")
+    w(f"- Sluice rows/s here / its unpaced rows/s in arm 1: **{v('arm3', 'ratio_sluice_rate_vs_unpaced')}x** (goal >= 0.5): "
+      f"{goal(None if rr is None else rr >= 0.5)}")
+
+    w("\n## Arm 4: memory\n")
+    w("The agent's peak resident set (VmHWM from /proc, polled every 50 ms) for a whole `sluice run --until-done`, "
+      f"JVM options `{v('run', 'java_opts')}`, default job settings.\n")
+    w("| rows | peak RSS MiB | seconds |\n|---|---|---|")
+    m1, m10 = f("arm4", "sluice_1000000_hwm_kb"), f("arm4", "sluice_10000000_hwm_kb")
+    for n, m in ((1_000_000, m1), (10_000_000, m10)):
+        secs = v("arm4", f"sluice_{n}_secs", v("arm1", "sluice_secs_median") if n == rows else "n/a")
+        w(f"| {n:,} | {'not measured in this run' if m is None else f'{m / 1024:.0f}'} | {secs} |")
+    w(f"\n- at most 256 MiB: {goal(None if m1 is None else max(m1, m10 or 0) <= 256 * 1024)}")
+    w(f"- 10M within 10% of 1M: {goal(None if m1 is None or m10 is None else m10 <= 1.10 * m1)}"
+      + ("" if m10 else " (run `benchmarks/run.sh --with-10m` to measure it)"))
+
+    w("\n## Arm 5: micro-benchmarks (JMH)\n")
+    w("One fork, 2 warm-up and 3 measured iterations of 1 s each: indicative, not precise.\n")
+    w("| benchmark | score | unit |\n|---|---|---|")
+    for n, val, u in sec("arm5"):
+        w(f"| {n.replace(';', ', ')} | {val} | {u} |")
+
+    w("\n## Arm 6: read API (`GET /rows/{key}`, cached vs uncached)\n")
+    w("**Not measured yet.** The row cache and read API it would measure have not been built, so there is nothing "
+      "to point `wrk` at; this arm is left empty on purpose rather than filled with a stand-in.\n")
+    open(sys.argv[2], "w").write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+# Running the Sluice agent for a benchmark and measuring it. Sourced by run.sh.
+
+# Writes a one-job config: $1 file, $2 source db, $3 target db, $4 source table, $5 target table,
+# $6 job name, $7 extra job JSON fields (optional, e.g. '"mode": "client",').
+sluice_config() {
+  cat > "$1" <<JSON
+{
+  "source": { "url": "$(pg_url "$2")", "poolSize": ${BENCH_SLUICE_POOL:-8} },
+  "target": { "url": "$(pg_url "$3")", "poolSize": ${BENCH_SLUICE_POOL:-8} },
+  "http": { "enabled": false },
+  "jobs": [ { ${7:-}
+    "name": "$6",
+    "source": { "table": "public.$4", "key": ["id"] },
+    "target": { "table": "public.$5", "create": false }
+  } ]
+}
+JSON
+}
+
+# Runs `sluice run --until-done` with config $1, log to $2. Sets RUN_SECS (wall time, JVM start
+# included), RUN_HWM_KB (peak RSS from /proc/PID/status VmHWM, polled) and RUN_RC.
+sluice_run() {
+  local cfg=$1 logf=$2 t0 pid hwm line
+  t0=$(date +%s%N)
+  # shellcheck disable=SC2086
+  java $BENCH_JAVA_OPTS ${BENCH_JFR_OPTS:-} -jar "$SLUICE_JAR" run --config "$cfg" --until-done >"$logf" 2>&1 &
+  pid=$!
+  hwm=0
+  while kill -0 "$pid" 2>/dev/null; do
+    line=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$line" ] && [ "$line" -gt "$hwm" ] && hwm=$line
+    sleep 0.05
+  done
+  RUN_RC=0
+  wait "$pid" || RUN_RC=$?
+  RUN_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+  RUN_HWM_KB=$hwm
+  [ "$RUN_RC" -eq 0 ] || { tail -20 "$logf" >&2; die "sluice exited $RUN_RC (log: $logf)"; }
+}

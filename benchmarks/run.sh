@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Sluice benchmarks: one entry point. Sets up a dedicated local PostgreSQL 15 cluster, generates
+# the dataset, builds the jar if needed, runs every arm, and writes benchmarks/RESULTS.md and
+# benchmarks/results.csv. Every figure in RESULTS.md comes from this command.
+#
+#   benchmarks/run.sh [ROWS] [--with-10m] [--arms 1,2,3,4,5]
+#
+# ROWS: rows in the benchmark table (default 1000000). --with-10m: also measure the agent's peak
+# RSS migrating 10,000,000 rows (arm 4; slow, run it once). Knobs (environment): BENCH_REPS (3),
+# BENCH_PHASE_SECONDS (45), BENCH_PGBENCH_RATE (200), BENCH_JAVA_OPTS (-Xmx128m), BENCH_JFR=1
+# (record the arm-1 Sluice runs with Flight Recorder into the work dir).
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+ARGS="$*"
+# The knobs given in the environment, to print the exact command in RESULTS.md.
+GIVEN_ENV=$(for v in $(compgen -v BENCH_ | grep -vx BENCH_DIR); do printf '%s=%q ' "$v" "${!v}"; done)
+ROWS=1000000
+WITH_10M=0
+ARMS=1,2,3,4,5
+while [ $# -gt 0 ]; do
+  case $1 in
+    --with-10m) WITH_10M=1 ;;
+    --arms) ARMS=$2; shift ;;
+    [0-9]*) ROWS=$1 ;;
+    *) echo "usage: $0 [ROWS] [--with-10m] [--arms 1,2,3,4,5]" >&2; exit 2 ;;
+  esac
+  shift
+done
+REPS=${BENCH_REPS:-3}
+PHASE_SECS=${BENCH_PHASE_SECONDS:-45}
+BENCH_PGBENCH_RATE=${BENCH_PGBENCH_RATE:-200}
+BENCH_PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-4}
+BENCH_PGBENCH_SCALE=${BENCH_PGBENCH_SCALE:-10}
+BENCH_LATENCY_LIMIT_MS=${BENCH_LATENCY_LIMIT_MS:-50}
+BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx128m}
+SLUICE_JAR="$ROOT/agent/target/sluice.jar"
+WORK=${BENCH_WORK:-/tmp/sluice-bench}
+CSV="$BENCH_DIR/results.csv"
+arm() { [[ ",$ARMS," == *",$1,"* ]]; }
+
+. "$BENCH_DIR/lib/common.sh"
+. "$BENCH_DIR/lib/pg.sh"
+. "$BENCH_DIR/lib/sluice.sh"
+. "$BENCH_DIR/lib/arms.sh"
+. "$BENCH_DIR/lib/impact.sh"
+. "$BENCH_DIR/lib/micro.sh"
+
+rm -rf "$WORK" && mkdir -p "$WORK"
+chmod 777 "$WORK"
+echo "section,name,value,unit" > "$CSV"
+
+if [ ! -f "$SLUICE_JAR" ] || [ -n "$(find "$ROOT/agent/src/main" "$ROOT/agent/pom.xml" -newer "$SLUICE_JAR" -print -quit)" ]; then
+  log "building $SLUICE_JAR"
+  mvn -B -q -f "$ROOT/pom.xml" -pl agent -am -DskipTests package
+fi
+[ "${BENCH_JFR:-0}" = 1 ] && BENCH_JFR_OPTS="-XX:StartFlightRecording=filename=$WORK/,settings=profile"
+
+pg_setup
+emit run started_utc "$(date -u +%FT%TZ)" ""
+emit run commit "$(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- agent || echo +dirty)" ""
+emit run rows "$ROWS" rows
+emit run repetitions "$REPS" ""
+emit run arms "${ARMS//,/;}" ""
+emit run java_opts "$BENCH_JAVA_OPTS" ""
+emit run command "${GIVEN_ENV}benchmarks/run.sh $ARGS" ""
+emit run phase_secs "$PHASE_SECS" s
+emit run pgbench "-c $BENCH_PGBENCH_CLIENTS -j 2 -R $BENCH_PGBENCH_RATE -T $PHASE_SECS --latency-limit=$BENCH_LATENCY_LIMIT_MS (scale $BENCH_PGBENCH_SCALE)" ""
+emit machine cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo | tr ',' ';')" ""
+emit machine cores "$(nproc)" ""
+emit machine mem_total "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)" kB
+emit machine kernel "$(uname -r)" ""
+emit machine java "$(java -version 2>&1 | head -1 | tr ',' ';' | tr -d '"')" ""
+emit machine postgres "$(q1 postgres 'SHOW server_version' | cut -d' ' -f1)" ""
+emit machine pgcopydb "$(pgcopydb --version 2>/dev/null | awk '/^pgcopydb version/ {print $3}')" ""
+emit machine loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ';')" ""
+pg_settings_csv >> "$CSV"
+
+log "dataset: $ROWS rows"
+for db in src dst; do q postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"; done
+q src -v tbl=bench -v rows="$ROWS" -f "$BENCH_DIR/lib/dataset.sql"
+emit dataset table_bytes "$(q1 src "SELECT pg_table_size('bench')")" bytes
+emit dataset bytes_per_row "$(q1 src "SELECT round(pg_table_size('bench')::numeric / $ROWS)")" bytes
+
+if arm 1; then arm1; fi
+if arm 2; then arm2; fi
+if arm 3; then arm3; fi
+if arm 4; then
+  # At 1M rows arm 1's Sluice runs are the 1M memory measurement (same config, same JVM options).
+  if [ "$ROWS" != 1000000 ] || ! arm 1; then arm4_rows 1000000; fi
+  if [ "$WITH_10M" = 1 ]; then arm4_rows 10000000; fi
+fi
+if arm 5; then arm5; fi
+
+emit machine loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ';')" ""
+emit run finished_utc "$(date -u +%FT%TZ)" ""
+python3 "$BENCH_DIR/lib/report.py" "$CSV" "$BENCH_DIR/RESULTS.md"
+log "wrote $BENCH_DIR/RESULTS.md and $CSV"
