@@ -8,7 +8,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.function.IntSupplier;
-import java.util.function.LongConsumer;
 
 /**
  * Copies one segment, either through the agent (Reader -> Pacer -> Writer, with the next batch read
@@ -24,11 +23,11 @@ public final class SegmentCopier {
   private final Pacer pacer;
   private final boolean serverSide;
   private final IntSupplier batchRows;
-  private final LongConsumer onRowsWritten;
+  private final BatchListener onBatch;
   private final java.util.function.BooleanSupplier cancelled;
 
   public SegmentCopier(Pool source, Pool target, SegmentSql sql, String agentId, Pacer pacer, boolean serverSide,
-      IntSupplier batchRows, LongConsumer onRowsWritten, java.util.function.BooleanSupplier cancelled) {
+      IntSupplier batchRows, BatchListener onBatch, java.util.function.BooleanSupplier cancelled) {
     this.target = target;
     this.sql = sql;
     this.reader = new Reader(source, sql);
@@ -36,8 +35,14 @@ public final class SegmentCopier {
     this.pacer = pacer;
     this.serverSide = serverSide;
     this.batchRows = batchRows;
-    this.onRowsWritten = onRowsWritten;
+    this.onBatch = onBatch;
     this.cancelled = cancelled;
+  }
+
+  /** Told about every batch written: its rows and how long the write took. */
+  @FunctionalInterface
+  public interface BatchListener {
+    void written(long rows, long nanos);
   }
 
   /** What a copy saw on the source: rows and the sum of their hashes. */
@@ -60,13 +65,17 @@ public final class SegmentCopier {
     SegmentSql.Statement st = sql.serverCopy(seg.range());
     Tuple t = writer.fence(seg);
     st.params().forEach(t::addValue);
+    long[] t0 = {0};
     return pacer.acquire(Math.max(1, seg.rowsPlanned()))
-        .compose(v -> conn.preparedQuery(st.sql()).execute(t))
+        .compose(v -> {
+          t0[0] = System.nanoTime();
+          return conn.preparedQuery(st.sql()).execute(t);
+        })
         .compose(rows -> {
           Row r = rows.iterator().next();
           return Writer.checked(r, seg).map(x -> {
             long n = r.getLong(1);
-            onRowsWritten.accept(n);
+            onBatch.written(n, System.nanoTime() - t0[0]);
             return new Result(n, Batch.wrap(r.getString(2)));
           });
         });
@@ -85,11 +94,15 @@ public final class SegmentCopier {
       if (cancelled.getAsBoolean()) return Future.failedFuture(new Cancelled());
       // Read ahead while this batch is paced and written.
       Future<Batch> next = stream.next(batchRows.getAsInt());
+      long[] t0 = {0};
       return pacer.acquire(batch.size())
-          .compose(v -> writer.write(conn, seg, batch))
+          .compose(v -> {
+            t0[0] = System.nanoTime();
+            return writer.write(conn, seg, batch);
+          })
           .recover(e -> Future.failedFuture(new BatchFailure(batch, e)))
           .compose(written -> {
-            onRowsWritten.accept(batch.size());
+            onBatch.written(batch.size(), System.nanoTime() - t0[0]);
             return pump(stream, conn, seg, next, rows + batch.size(), hash + batch.hashSum());
           });
     });

@@ -2,6 +2,7 @@ package dev.sluice.job;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -14,6 +15,8 @@ public final class JobStats {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong retries = new AtomicLong();
   private final Deque<long[]> samples = new ArrayDeque<>();
+  private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+  private static final int MAX_LATENCIES = 10_000;
 
   public JobStats(LongSupplier nanoClock) {
     this.clock = nanoClock;
@@ -26,6 +29,20 @@ public final class JobStats {
       samples.addLast(new long[] {now, total});
       while (samples.size() > 2 && now - samples.peekFirst()[0] > WINDOW_NANOS) samples.removeFirst();
     }
+  }
+
+  /** A batch (or a server-side segment copy) of {@code rows} rows was written in {@code nanos}. */
+  public void batchWritten(long rows, long nanos) {
+    rowsWritten(rows);
+    if (latencies.size() < MAX_LATENCIES) latencies.add(nanos);
+  }
+
+  /** Batch latencies recorded since the last call (for the dashboard's per-second latency chart). */
+  public long[] drainLatencies() {
+    long[] out = new long[Math.min(latencies.size(), MAX_LATENCIES)];
+    int n = 0;
+    for (Long l; n < out.length && (l = latencies.poll()) != null; ) out[n++] = l;
+    return n == out.length ? out : java.util.Arrays.copyOf(out, n);
   }
 
   public long rows() {

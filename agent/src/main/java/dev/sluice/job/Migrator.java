@@ -10,6 +10,7 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
+import dev.sluice.metrics.JobMeters;
 import dev.sluice.pace.Pacer;
 import dev.sluice.plan.Planner;
 import dev.sluice.resilience.Backoff;
@@ -19,6 +20,7 @@ import dev.sluice.verify.Verifier;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
@@ -42,7 +44,7 @@ public final class Migrator {
 
   private final Vertx vertx;
   private final JobShape shape;
-  private final JobConfig job;
+  private volatile JobConfig job;
   private final String path;
   private final Pool source;
   private final Pool target;
@@ -52,7 +54,8 @@ public final class Migrator {
   private final SegmentCopier copier;
   private final Verifier verifier;
   private final Pacer pacer;
-  private final Backoff backoff;
+  private volatile Backoff backoff;
+  private final JobMeters meters;
   private final JobStats stats = new JobStats(System::nanoTime);
   private final AtomicInteger workers = new AtomicInteger();
   private volatile boolean stopping;
@@ -64,7 +67,7 @@ public final class Migrator {
   private final List<SegmentListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
-      boolean sameDatabase) {
+      boolean sameDatabase, MeterRegistry registry) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job();
@@ -77,10 +80,46 @@ public final class Migrator {
     this.budget = new RateShare(job.pace().rowsPerSecond(), job.pace().burstRows(), 1);
     this.pacer = new Pacer(vertx, job.pace().rowsPerSecond(), job.pace().burstRows());
     boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
-    this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), pacer, serverSide, job::batchRows,
-        stats::rowsWritten, () -> stopping);
+    this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), pacer, serverSide, () -> this.job.batchRows(),
+        this::batchWritten, () -> stopping);
     this.verifier = new Verifier(sql);
-    this.backoff = new Backoff(job.retry().baseDelay(), job.retry().maxDelay(), () -> ThreadLocalRandom.current().nextDouble());
+    this.backoff = backoff(job);
+    this.meters = new JobMeters(registry, job.name(), stats, pacer::rate, () -> this.job.concurrencyMax(), () -> paused);
+  }
+
+  private static Backoff backoff(JobConfig job) {
+    return new Backoff(job.retry().baseDelay(), job.retry().maxDelay(), () -> ThreadLocalRandom.current().nextDouble());
+  }
+
+  private void batchWritten(long rows, long nanos) {
+    stats.batchWritten(rows, nanos);
+    meters.batchWritten(rows, nanos);
+  }
+
+  public JobMeters meters() {
+    return meters;
+  }
+
+  public JobConfig config() {
+    return job;
+  }
+
+  /**
+   * Puts a reloaded job config in force (the caller checked that only live settings differ): rate,
+   * burst, concurrency, batch size and retries apply from the next batch or segment on.
+   */
+  public void reconfigure(JobConfig next) {
+    JobConfig prev = job;
+    job = next;
+    if (!java.util.Objects.equals(prev.pace(), next.pace())) pacer.setRate(next.pace().rowsPerSecond(), next.pace().burstRows());
+    backoff = backoff(next);
+    int more = next.concurrencyMax() - workers.get();
+    if (more > 0 && workers.get() > 0 && !stopping) {
+      for (int i = 0; i < more; i++) {
+        workers.incrementAndGet();
+        vertx.runOnContext(v -> worker());
+      }
+    }
   }
 
   /** Adds a listener told of each segment this agent verifies (the read cache warms it). */
@@ -220,6 +259,11 @@ public final class Migrator {
       workerExit();
       return;
     }
+    // Concurrency was lowered live: surplus workers leave between segments (never the last one).
+    if (workers.get() > job.concurrencyMax()) {
+      if (workers.decrementAndGet() >= job.concurrencyMax()) return;
+      workers.incrementAndGet(); // another worker left first; this one stays
+    }
     if (paused) {
       vertx.setTimer(500, t -> worker());
       return;
@@ -348,6 +392,7 @@ public final class Migrator {
     private Future<Void> onError(Throwable e, int n) {
       if (e instanceof SegmentCopier.Cancelled) return Future.succeededFuture();
       ErrorClass cls = ErrorClassifier.classify(e);
+      meters.error(cls);
       String what = ErrorClassifier.describe(e);
       if (cls == ErrorClass.FENCED) {
         log.warn("job {} segment {}: lease lost (epoch {} expired or taken over); write refused, dropping this copy",

@@ -1,0 +1,121 @@
+package dev.sluice.http;
+
+import dev.sluice.job.Migrator;
+import dev.sluice.ledger.Ledger;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * What an operator can do to a running job, whichever way the request came (a dashboard command over
+ * the WebSocket, or a REST call): pause, resume, set the rate, retry parked segments. Each action
+ * is recorded in the audit trail with who asked and from which address. Authentication happens
+ * before this class is reached ({@link BearerAuth}).
+ */
+public final class OperatorActions {
+  /** The actions this agent can perform; the dashboard disables the buttons of the others. */
+  public static final List<String> AVAILABLE = List.of("pause", "resume", "pace", "retry");
+  /** Actions the dashboard knows that this build does not provide yet. */
+  public static final Map<String, String> UNAVAILABLE = Map.of(
+      "abort", "abort is not available in this agent build",
+      "rollback", "rollback is not available in this agent build (use `sluice rollback` when your version has it)");
+
+  /** An action's outcome: an HTTP-like status and a sentence for the operator. */
+  public record Outcome(int status, String message) {
+    public boolean ok() {
+      return status < 300;
+    }
+
+    public JsonObject json() {
+      return new JsonObject().put("ok", ok()).put("status", status).put("message", message);
+    }
+  }
+
+  private final Ledger ledger;
+  private final Supplier<Map<String, Migrator>> migrators;
+
+  public OperatorActions(Ledger ledger, Supplier<Map<String, Migrator>> migrators) {
+    this.ledger = ledger;
+    this.migrators = migrators;
+  }
+
+  public static JsonObject capabilities() {
+    JsonObject unavailable = new JsonObject();
+    UNAVAILABLE.forEach(unavailable::put);
+    return new JsonObject().put("available", new JsonArray(AVAILABLE)).put("unavailable", unavailable);
+  }
+
+  /**
+   * Runs {@code action} on {@code job}. {@code args}: {@code reason} (pause), {@code rowsPerSecond}
+   * (pace; null or 0 removes the limit), {@code segment} (retry; absent retries every parked one).
+   * {@code actor} names who asked, e.g. {@code "dashboard from 10.0.0.7:53122"}.
+   */
+  public Future<Outcome> run(String action, String job, JsonObject args, String actor) {
+    if (action == null) return done(400, "missing \"action\"");
+    if (UNAVAILABLE.containsKey(action)) return done(501, UNAVAILABLE.get(action));
+    if (!AVAILABLE.contains(action)) return done(400, "unknown action \"" + action + "\" (known: " + AVAILABLE + ")");
+    Migrator m = job == null ? null : migrators.get().get(job);
+    if (m == null) return done(404, "no job \"" + job + "\" runs on this agent");
+    try {
+      return switch (action) {
+        case "pause" -> pause(m, args.getString("reason"), actor);
+        case "resume" -> m.setPaused(false, null, actor).map(v -> new Outcome(200, "job " + job + " resumed"));
+        case "pace" -> pace(m, args.getValue("rowsPerSecond"), actor);
+        case "retry" -> retry(m, args.getValue("segment"), actor);
+        default -> done(400, "unknown action \"" + action + "\"");
+      };
+    } catch (ClassCastException e) {
+      return done(400, "bad argument for " + action + ": " + e.getMessage());
+    }
+  }
+
+  private Future<Outcome> pause(Migrator m, String reason, String actor) {
+    String why = reason == null || reason.isBlank() ? "paused by " + actor : reason.strip();
+    if (why.length() > 500) return done(400, "reason must be at most 500 characters");
+    return m.setPaused(true, why, actor).map(v -> new Outcome(200, "job " + m.name() + " paused: " + why));
+  }
+
+  private Future<Outcome> pace(Migrator m, Object value, String actor) {
+    Double rate;
+    if (value == null) {
+      rate = null;
+    } else if (value instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 1e9 && !Double.isNaN(n.doubleValue())) {
+      rate = n.doubleValue() == 0 ? null : n.doubleValue();
+    } else {
+      return done(400, "rowsPerSecond must be a number between 0 and 1e9 (0 or null: unpaced)");
+    }
+    Double before = m.pacer().rate();
+    long burst = rate == null ? 1 : Math.max(m.config().batchRows(), (long) Math.ceil(rate));
+    m.pacer().setRate(rate, burst);
+    String what = rate == null ? "unpaced" : "paced at " + fmt(rate) + " rows/s";
+    return ledger.event(m.name(), null, "operator.pace", "job " + m.name() + " " + what + " by " + actor,
+            new JsonObject().put("rowsPerSecond", rate).put("previous", before).put("actor", actor))
+        .map(v -> new Outcome(200, "job " + m.name() + " " + what));
+  }
+
+  private Future<Outcome> retry(Migrator m, Object segment, String actor) {
+    Integer seq;
+    if (segment == null) {
+      seq = null;
+    } else if (segment instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() >= 0
+        && n.longValue() <= Integer.MAX_VALUE) {
+      seq = n.intValue();
+    } else {
+      return done(400, "segment must be a whole number");
+    }
+    return m.retry(seq, actor).map(n -> n == 0
+        ? new Outcome(409, seq == null ? "job " + m.name() + " has no failed segments" : "segment " + seq + " is not failed")
+        : new Outcome(200, n + " segment" + (n == 1 ? "" : "s") + " of job " + m.name() + " queued for retry"));
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+
+  private static Future<Outcome> done(int status, String message) {
+    return Future.succeededFuture(new Outcome(status, message));
+  }
+}

@@ -1,0 +1,236 @@
+package dev.sluice.metrics;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.sluice.job.JobStats;
+import dev.sluice.resilience.ErrorClass;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * One job's meters, all tagged {@code job=<name>}, and the registration API for features that report
+ * into them (sensors, change backlog, cache, throttle decisions, concurrency limit). What nobody
+ * registered is not exported: a missing sensor is absent from {@code /metrics}, never a fake zero.
+ * docs/observability.md lists every meter. Thread-safe: called from every event loop.
+ */
+public final class JobMeters {
+  /** One health sensor's latest reading, as the throttler stored it. */
+  public record SensorReading(double value, Double threshold, String unit, double ageSeconds, boolean healthy) {}
+
+  /** Captured changes not yet applied to the target. */
+  public record Backlog(long rows, double oldestAgeSeconds) {}
+
+  /** The throttle decision in force: a short code for the metric label, and the sentence for people. */
+  public record Throttle(boolean throttled, String code, String reason) {
+    static final Throttle NONE = new Throttle(false, "none", null);
+  }
+
+  private static final Duration[] LATENCY_BUCKETS = {
+      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+      Duration.ofSeconds(10), Duration.ofSeconds(30)};
+
+  private final MeterRegistry registry;
+  private final String job;
+  private final Tags tags;
+  private final JobStats stats;
+  private final Timer batchLatency;
+  private final Map<ErrorClass, Counter> errors = new EnumMap<>(ErrorClass.class);
+  private final Map<String, double[]> throttleSeries = new ConcurrentHashMap<>();
+  private final Map<String, Supplier<SensorReading>> sensors = new ConcurrentSkipListMap<>();
+  private volatile Throttle throttle = Throttle.NONE;
+  private volatile IntSupplier concurrencyLimit;
+  private volatile Supplier<Backlog> backlog;
+  private volatile Cache<?, ?> cache;
+  private volatile JobFigures figures = JobFigures.NONE;
+
+  public JobMeters(MeterRegistry registry, String job, JobStats stats, Supplier<Double> rateLimit, IntSupplier concurrencyLimit,
+      BooleanSupplier paused) {
+    this.registry = registry;
+    this.job = job;
+    this.tags = Tags.of("job", job);
+    this.stats = stats;
+    this.concurrencyLimit = concurrencyLimit;
+    FunctionCounter.builder("sluice.rows.copied", stats, JobStats::rows)
+        .description("Rows written to the target by this agent").baseUnit("rows").tags(tags).register(registry);
+    Gauge.builder("sluice.rows.per.second", stats, JobStats::rowsPerSecond)
+        .description("Rows written per second by this agent, over the last 10 s").tags(tags).register(registry);
+    FunctionCounter.builder("sluice.retries", stats, JobStats::retries)
+        .description("Transient errors retried").tags(tags).register(registry);
+    Gauge.builder("sluice.segments.in.flight", stats, s -> s.inFlight().get())
+        .description("Segments this agent is copying or verifying now").tags(tags).register(registry);
+    Gauge.builder("sluice.rate.limit.rows.per.second", rateLimit, r -> r.get() == null ? Double.NaN : r.get())
+        .description("Rate budget in force (rows/s); NaN when unpaced").tags(tags).register(registry);
+    Gauge.builder("sluice.concurrency.limit", this, m -> m.concurrencyLimit.getAsInt())
+        .description("Segments allowed in flight at once on this agent").tags(tags).register(registry);
+    Gauge.builder("sluice.paused", paused, p -> p.getAsBoolean() ? 1 : 0)
+        .description("1 while the job is paused by an operator").tags(tags).register(registry);
+    batchLatency = Timer.builder("sluice.batch.latency")
+        .description("Time to write one batch to the target (server-side copies: one segment)")
+        .serviceLevelObjectives(LATENCY_BUCKETS).minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
+        .tags(tags).register(registry);
+    for (ErrorClass c : ErrorClass.values()) {
+      errors.put(c, Counter.builder("sluice.errors").description("Errors met while copying, by class")
+          .tags(tags.and("class", c.name().toLowerCase(Locale.ROOT))).register(registry));
+    }
+    for (String state : JobFigures.SEGMENT_STATES) {
+      Gauge.builder("sluice.segments", this, m -> m.figures.segments(state))
+          .description("Segments of the job by state, from the ledger (all agents)").tags(tags.and("state", state)).register(registry);
+    }
+    Gauge.builder("sluice.job.rows.planned", this, m -> m.figures.rowsPlanned())
+        .description("Rows the plan expects, from the ledger").tags(tags).register(registry);
+    Gauge.builder("sluice.job.rows.done", this, m -> m.figures.rowsDone())
+        .description("Rows in copied or verified segments, from the ledger (all agents)").tags(tags).register(registry);
+    Gauge.builder("sluice.eta.seconds", this, m -> m.figures.eta().seconds())
+        .description("Estimated seconds until every segment is copied; NaN when unknown").tags(tags).register(registry);
+    Gauge.builder("sluice.eta.low.seconds", this, m -> m.figures.eta().low())
+        .description("Optimistic end of the ETA range").tags(tags).register(registry);
+    Gauge.builder("sluice.eta.high.seconds", this, m -> m.figures.eta().high())
+        .description("Pessimistic end of the ETA range").tags(tags).register(registry);
+    throttle(Throttle.NONE);
+  }
+
+  public String job() {
+    return job;
+  }
+
+  /** For binders of other libraries: the registry and this job's tags. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public Tags tags() {
+    return tags;
+  }
+
+  // ---- recorded by the engine ----
+
+  /** One batch (or one server-side segment copy) written in {@code nanos}. */
+  public void batchWritten(long rows, long nanos) {
+    batchLatency.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void error(ErrorClass cls) {
+    errors.get(cls).increment();
+  }
+
+  // ---- registration API for features built elsewhere ----
+
+  /**
+   * The throttle decision changed. {@code code} becomes the {@code reason} label of
+   * {@code sluice_throttled} (keep it a short, stable word such as {@code replication_lag}); the
+   * reason sentence goes to the dashboard.
+   */
+  public void throttle(Throttle t) {
+    throttle = t == null ? Throttle.NONE : t;
+    String code = t == null || !t.throttled() ? "none" : t.code();
+    throttleSeries.computeIfAbsent(code, c -> {
+      double[] cell = new double[1];
+      Gauge.builder("sluice.throttled", cell, x -> x[0]).description("1 while the job is throttled, labelled with the reason")
+          .tags(tags.and("reason", c)).register(registry);
+      return cell;
+    });
+    throttleSeries.forEach((c, cell) -> cell[0] = (throttle.throttled() && c.equals(code)) ? 1 : 0);
+  }
+
+  public Throttle throttle() {
+    return throttle;
+  }
+
+  /** Replaces the concurrency limit's source (an adaptive limiter reports its current limit here). */
+  public void concurrencyLimit(IntSupplier limit) {
+    this.concurrencyLimit = limit;
+  }
+
+  public int concurrencyLimitNow() {
+    return concurrencyLimit.getAsInt();
+  }
+
+  /** Registers a health sensor; its value, threshold, age and health are exported and shown. */
+  public void sensor(String name, Supplier<SensorReading> reading) {
+    if (sensors.putIfAbsent(name, reading) != null) return;
+    Tags t = tags.and("sensor", name);
+    Gauge.builder("sluice.sensor.value", reading, r -> r.get().value()).description("Latest reading of a health sensor")
+        .tags(t).register(registry);
+    Gauge.builder("sluice.sensor.age.seconds", reading, r -> r.get().ageSeconds()).description("Age of the sensor's latest reading")
+        .tags(t).register(registry);
+    Gauge.builder("sluice.sensor.threshold", reading, r -> r.get().threshold() == null ? Double.NaN : r.get().threshold())
+        .description("Threshold above which the sensor throttles the job").tags(t).register(registry);
+    Gauge.builder("sluice.sensor.healthy", reading, r -> r.get().healthy() ? 1 : 0).description("1 while the sensor is healthy")
+        .tags(t).register(registry);
+  }
+
+  public Map<String, Supplier<SensorReading>> sensors() {
+    return sensors;
+  }
+
+  /** Registers the change applier's backlog. */
+  public void changeBacklog(Supplier<Backlog> source) {
+    if (backlog != null) {
+      backlog = source;
+      return;
+    }
+    backlog = source;
+    Gauge.builder("sluice.change.backlog.rows", this, m -> m.backlog.get().rows())
+        .description("Captured changes not yet applied to the target").tags(tags).register(registry);
+    Gauge.builder("sluice.change.backlog.age.seconds", this, m -> m.backlog.get().oldestAgeSeconds())
+        .description("Age of the oldest change not yet applied").tags(tags).register(registry);
+  }
+
+  public Backlog backlog() {
+    Supplier<Backlog> b = backlog;
+    return b == null ? null : b.get();
+  }
+
+  /** Registers the job's row cache (build it with {@code recordStats()}): hits, misses, evictions, size. */
+  public void cache(Cache<?, ?> c) {
+    if (cache != null) return;
+    cache = c;
+    CaffeineCacheMetrics.monitor(registry, c, "sluice.cache", tags);
+  }
+
+  public Cache<?, ?> cache() {
+    return cache;
+  }
+
+  // ---- fed by LiveView from the ledger ----
+
+  void figures(JobFigures f) {
+    figures = f;
+  }
+
+  public JobFigures figures() {
+    return figures;
+  }
+
+  /** Names of registered optional features, for the dashboard's "not available" notes. */
+  public List<String> features() {
+    List<String> out = new ArrayList<>();
+    if (!sensors.isEmpty()) out.add("sensors");
+    if (backlog != null) out.add("backlog");
+    if (cache != null) out.add("cache");
+    return out;
+  }
+
+  /** Batch latency so far, for tests and the dashboard: count and mean in milliseconds. */
+  public Timer batchLatency() {
+    return batchLatency;
+  }
+}

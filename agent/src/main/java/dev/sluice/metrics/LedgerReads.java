@@ -1,0 +1,102 @@
+package dev.sluice.metrics;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The ledger reads behind the live view: each is one cheap query over indexed columns, run once a
+ * second (or on a state change) whatever the number of dashboards open.
+ */
+public final class LedgerReads {
+  private LedgerReads() {}
+
+  /** One character a segment, in seq order: p pending, c copying, C copied, v verified, f failed. */
+  public record Heatmap(int firstSeq, String cells) {}
+
+  public static Future<Map<String, Heatmap>> heatmaps(SqlClient db) {
+    return db.query("SELECT job, min(seq), string_agg(CASE state WHEN 'pending' THEN 'p' WHEN 'copying' THEN 'c' "
+            + "WHEN 'copied' THEN 'C' WHEN 'verified' THEN 'v' WHEN 'failed' THEN 'f' ELSE '?' END, '' ORDER BY seq) "
+            + "FROM sluice.segments GROUP BY job")
+        .execute()
+        .map(rows -> {
+          Map<String, Heatmap> out = new LinkedHashMap<>();
+          for (Row r : rows) out.put(r.getString(0), new Heatmap(r.getInteger(1), r.getString(2)));
+          return out;
+        });
+  }
+
+  /** Parked segments with their errors, up to {@code limit} a job. */
+  public static Future<Map<String, JsonArray>> failed(SqlClient db, int limit) {
+    return db.preparedQuery("SELECT job, seq, lower_bound::text, upper_bound::text, last_error, error_key, attempts FROM ("
+            + "SELECT s.*, row_number() OVER (PARTITION BY job ORDER BY seq) rn FROM sluice.segments s WHERE state = 'failed') x "
+            + "WHERE rn <= $1 ORDER BY job, seq")
+        .execute(Tuple.of(limit))
+        .map(rows -> {
+          Map<String, JsonArray> out = new LinkedHashMap<>();
+          for (Row r : rows) {
+            out.computeIfAbsent(r.getString(0), k -> new JsonArray()).add(new JsonObject()
+                .put("seq", r.getInteger(1)).put("lower", r.getString(2)).put("upper", r.getString(3))
+                .put("error", r.getString(4)).put("errorKey", r.getString(5)).put("attempts", r.getInteger(6)));
+          }
+          return out;
+        });
+  }
+
+  /** Agents seen in the last ten minutes, each with the segments it holds per job. */
+  public static Future<JsonArray> agents(SqlClient db) {
+    return db.query("SELECT a.id, a.host, a.version, extract(epoch FROM now() - a.heartbeat_at)::float8, a.stopped_at IS NOT NULL, "
+            + "(SELECT coalesce(json_object_agg(job, n), '{}') FROM (SELECT job, count(*) n FROM sluice.segments s "
+            + " WHERE s.owner = a.id AND s.state IN ('copying', 'copied') GROUP BY job) h)::text "
+            + "FROM sluice.agents a WHERE a.stopped_at IS NULL OR a.stopped_at > now() - interval '10 minutes' ORDER BY a.id")
+        .execute()
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row r : rows) {
+            out.add(new JsonObject().put("id", r.getString(0)).put("host", r.getString(1)).put("version", r.getString(2))
+                .put("heartbeatAgeSeconds", Math.round(r.getDouble(3) * 10) / 10.0).put("stopped", r.getBoolean(4))
+                .put("segmentsHeld", new JsonObject(r.getString(5))));
+          }
+          return out;
+        });
+  }
+
+  /** One segment in full, for the heatmap's hover; null when there is no such segment. */
+  public static Future<JsonObject> segment(SqlClient db, String job, int seq) {
+    return db.preparedQuery("SELECT seq, state, lower_bound::text, upper_bound::text, rows_planned, rows_copied, attempts, "
+            + "last_error, error_key, owner, source_rows, target_rows, started_at::text, copied_at::text, verified_at::text "
+            + "FROM sluice.segments WHERE job = $1 AND seq = $2")
+        .execute(Tuple.of(job, seq))
+        .map(rows -> {
+          if (rows.size() == 0) return null;
+          Row r = rows.iterator().next();
+          return new JsonObject().put("seq", r.getInteger(0)).put("state", r.getString(1))
+              .put("lower", r.getString(2)).put("upper", r.getString(3))
+              .put("rowsPlanned", r.getLong(4)).put("rowsCopied", r.getLong(5)).put("attempts", r.getInteger(6))
+              .put("error", r.getString(7)).put("errorKey", r.getString(8)).put("owner", r.getString(9))
+              .put("sourceRows", r.getLong(10)).put("targetRows", r.getLong(11))
+              .put("startedAt", r.getString(12)).put("copiedAt", r.getString(13)).put("verifiedAt", r.getString(14));
+        });
+  }
+
+  /** Re-copies after a verification mismatch so far, per job (counted once at start; then from new events). */
+  public static Future<Map<String, Long>> mismatches(SqlClient db) {
+    return db.query("SELECT job, count(*) FROM sluice.events WHERE kind = 'segment.copying' "
+            + "AND message LIKE '%re-copying: verification mismatch%' GROUP BY job")
+        .execute()
+        .map(rows -> {
+          Map<String, Long> out = new LinkedHashMap<>();
+          for (Row r : rows) out.put(r.getString(0), r.getLong(1));
+          return out;
+        });
+  }
+
+  public static Future<Long> lastEventId(SqlClient db) {
+    return db.query("SELECT coalesce(max(id), 0) FROM sluice.events").execute().map(rows -> rows.iterator().next().getLong(0));
+  }
+}

@@ -1,0 +1,209 @@
+package dev.sluice.metrics;
+
+import dev.sluice.job.Migrator;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live picture of every job, read from the ledger once a second and whenever a new audit event
+ * appears (checked every {@value #FAST_MS} ms while a dashboard is connected), merged with this
+ * agent's own figures. It feeds the job meters (segments by state, ETA) and pushes one encoded
+ * snapshot to every listener (the WebSocket clients), so N dashboards cost the ledger nothing extra.
+ * It keeps ten minutes of per-second history so a dashboard opened late still draws its charts.
+ */
+public final class LiveView {
+  private static final Logger log = LoggerFactory.getLogger(LiveView.class);
+  static final long FAST_MS = 250;
+  private static final int HISTORY = 600;
+  private static final int RECENT_EVENTS = 300;
+
+  private final Vertx vertx;
+  private final Pool db;
+  private final Supplier<Map<String, Migrator>> migrators;
+  private final Supplier<JsonObject> agentStatus;
+  private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<String, Eta> etas = new ConcurrentHashMap<>();
+  private final Map<String, Deque<JsonArray>> history = new ConcurrentHashMap<>();
+  private final Map<String, Long> mismatches = new ConcurrentHashMap<>();
+  private final Deque<JsonObject> recentEvents = new ArrayDeque<>();
+  private final SnapshotAssembler assembler = new SnapshotAssembler();
+  private long lastEventId = -1;
+  private long lastFullTick;
+  private boolean busy;
+  private long fastTimer = -1;
+  private volatile String latest;
+  private volatile boolean stopped;
+
+  public LiveView(Vertx vertx, Pool db, Supplier<Map<String, Migrator>> migrators, Supplier<JsonObject> agentStatus) {
+    this.vertx = vertx;
+    this.db = db;
+    this.migrators = migrators;
+    this.agentStatus = agentStatus;
+  }
+
+  /** Starts ticking: the events backlog and mismatch counts are read first, then a tick every second. */
+  public Future<Void> start() {
+    return LedgerReads.lastEventId(db)
+        .compose(max -> Ledger.events(db, null, Math.max(0, max - RECENT_EVENTS), RECENT_EVENTS).map(arr -> {
+          synchronized (recentEvents) {
+            for (int i = 0; i < arr.size(); i++) recentEvents.addLast(arr.getJsonObject(i));
+          }
+          lastEventId = max;
+          return null;
+        }))
+        .compose(v -> LedgerReads.mismatches(db))
+        .map(m -> {
+          mismatches.putAll(m);
+          fastTimer = vertx.setPeriodic(FAST_MS, t -> poll());
+          poll();
+          return null;
+        });
+  }
+
+  public void stop() {
+    stopped = true;
+    if (fastTimer >= 0) vertx.cancelTimer(fastTimer);
+  }
+
+  /** Receives every snapshot (already JSON-encoded); returns a handle that removes the listener. */
+  public Runnable listen(Consumer<String> listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  /** The latest snapshot, encoded; null before the first tick. */
+  public String latest() {
+    return latest;
+  }
+
+  /** What a newly connected dashboard needs first: the history of each job and recent events. */
+  public JsonObject hello() {
+    JsonObject hist = new JsonObject();
+    history.forEach((job, d) -> {
+      synchronized (d) {
+        hist.put(job, new JsonArray(List.copyOf(d)));
+      }
+    });
+    JsonArray events;
+    synchronized (recentEvents) {
+      events = new JsonArray(List.copyOf(recentEvents));
+    }
+    return new JsonObject().put("type", "hello").put("history", hist).put("events", events)
+        .put("historyColumns", new JsonArray(List.of("t", "rowsPerSecond", "jobRowsPerSecond", "latencyP50Ms", "latencyP95Ms", "rateLimit")));
+  }
+
+  /** Runs a tick now (after an operator action), so the dashboard shows the result at once. */
+  public void refresh() {
+    vertx.runOnContext(v -> tick(false));
+  }
+
+  private void poll() {
+    if (stopped || busy) return;
+    long now = System.currentTimeMillis();
+    if (now - lastFullTick >= 1000) {
+      tick(true);
+    } else if (!listeners.isEmpty()) {
+      LedgerReads.lastEventId(db).onSuccess(max -> {
+        if (max > lastEventId) tick(false);
+      });
+    }
+  }
+
+  private void tick(boolean regular) {
+    if (busy || stopped) return;
+    busy = true;
+    if (regular) lastFullTick = System.currentTimeMillis();
+    Future<JsonArray> summary = Ledger.summary(db);
+    Future<Map<String, LedgerReads.Heatmap>> heat = LedgerReads.heatmaps(db);
+    Future<Map<String, JsonArray>> failed = LedgerReads.failed(db, 50);
+    Future<JsonArray> agents = LedgerReads.agents(db);
+    Future<JsonArray> events = Ledger.events(db, null, Math.max(lastEventId, 0), 500);
+    Future.all(summary, heat, failed, agents, events)
+        .onSuccess(all -> publish(regular, summary.result(), heat.result(), failed.result(), agents.result(), events.result()))
+        .onFailure(e -> {
+          String why = "ledger unreachable: " + ErrorClassifier.describe(e);
+          log.debug("live view: {}", why);
+          broadcast(new JsonObject().put("type", "snapshot").put("at", System.currentTimeMillis()).put("ledgerError", why)
+              .put("agent", agentStatus.get()).encode());
+        })
+        .onComplete(x -> busy = false);
+  }
+
+  private void publish(boolean regular, JsonArray summary, Map<String, LedgerReads.Heatmap> heat, Map<String, JsonArray> failed,
+      JsonArray agents, JsonArray newEvents) {
+    for (int i = 0; i < newEvents.size(); i++) {
+      JsonObject e = newEvents.getJsonObject(i);
+      lastEventId = Math.max(lastEventId, e.getLong("id"));
+      if ("segment.copying".equals(e.getString("kind")) && e.getString("message", "").contains("re-copying: verification mismatch")) {
+        mismatches.merge(e.getString("job"), 1L, Long::sum);
+      }
+      synchronized (recentEvents) {
+        recentEvents.addLast(e);
+        while (recentEvents.size() > RECENT_EVENTS) recentEvents.removeFirst();
+      }
+    }
+    Map<String, Migrator> local = migrators.get();
+    long nanos = System.nanoTime();
+    JsonArray jobs = new JsonArray();
+    for (int i = 0; i < summary.size(); i++) {
+      JsonObject s = summary.getJsonObject(i);
+      String name = s.getString("name");
+      long remaining = Math.max(0, s.getLong("rowsPlanned", 0L) - s.getLong("rowsCopied", 0L));
+      Eta.Range eta = etas.computeIfAbsent(name, n -> new Eta()).update(nanos, s.getLong("rowsCopied", 0L), remaining);
+      Migrator m = local.get(name);
+      long[] latencies = m == null ? new long[0] : m.stats().drainLatencies();
+      JsonObject job = assembler.job(s, m, eta, heat.get(name), failed.get(name), agents, mismatches.getOrDefault(name, 0L), latencies);
+      if (m != null) m.meters().figures(SnapshotAssembler.figures(s, eta));
+      if (regular) record(name, job);
+      jobs.add(job);
+    }
+    broadcast(new JsonObject().put("type", "snapshot").put("at", System.currentTimeMillis()).put("agent", agentStatus.get())
+        .put("jobs", jobs).put("agents", agents).put("events", newEvents).encode());
+  }
+
+  private void record(String job, JsonObject j) {
+    JsonObject live = j.getJsonObject("live", new JsonObject());
+    JsonArray point = new JsonArray().add(System.currentTimeMillis() / 1000.0)
+        .add(live.getValue("rowsPerSecond")).add(j.getValue("jobRowsPerSecond"))
+        .add(live.getValue("latencyP50Ms")).add(live.getValue("latencyP95Ms")).add(live.getValue("rateLimit"));
+    Deque<JsonArray> d = history.computeIfAbsent(job, k -> new ArrayDeque<>());
+    synchronized (d) {
+      d.addLast(point);
+      while (d.size() > HISTORY) d.removeFirst();
+    }
+  }
+
+  private void broadcast(String snapshot) {
+    latest = snapshot;
+    for (Consumer<String> l : listeners) {
+      try {
+        l.accept(snapshot);
+      } catch (RuntimeException e) {
+        log.debug("live view listener failed: {}", e.toString());
+      }
+    }
+  }
+
+  /** For tests: the per-job history sizes. */
+  Map<String, Integer> historySizes() {
+    Map<String, Integer> out = new HashMap<>();
+    history.forEach((k, v) -> out.put(k, v.size()));
+    return out;
+  }
+}

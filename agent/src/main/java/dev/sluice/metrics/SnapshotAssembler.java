@@ -1,0 +1,120 @@
+package dev.sluice.metrics;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import dev.sluice.job.Migrator;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Builds one job's entry of the dashboard snapshot from the ledger's figures and, when this agent
+ * runs the job, its live ones. Optional features (sensors, backlog, cache) appear only when
+ * registered in {@link JobMeters}; the page says "not reported" for the rest.
+ */
+final class SnapshotAssembler {
+  private static final long RATE_WINDOW_NANOS = 10_000_000_000L;
+  private final Map<String, Deque<long[]>> done = new ConcurrentHashMap<>();
+
+  JsonObject job(JsonObject summary, Migrator m, Eta.Range eta, LedgerReads.Heatmap heat, JsonArray failed, JsonArray agents,
+      long mismatches, long[] latencies) {
+    String name = summary.getString("name");
+    JsonObject j = summary.copy();
+    long rowsDone = summary.getLong("rowsCopied", 0L);
+    j.put("rowsDone", rowsDone);
+    j.put("jobRowsPerSecond", jobRate(name, rowsDone));
+    j.put("eta", new JsonObject().put("seconds", num(eta.seconds())).put("low", num(eta.low())).put("high", num(eta.high())));
+    j.put("heatmap", heat == null ? new JsonObject().put("firstSeq", 0).put("cells", "")
+        : new JsonObject().put("firstSeq", heat.firstSeq()).put("cells", heat.cells()));
+    JsonArray f = failed == null ? new JsonArray() : failed;
+    j.put("failed", f);
+    long failedMismatch = f.stream().filter(o -> ((JsonObject) o).getString("error", "").startsWith("verification mismatch")).count();
+    JsonObject segs = summary.getJsonObject("segments", new JsonObject());
+    j.put("verification", new JsonObject().put("verified", segs.getInteger("verified", 0))
+        .put("segments", summary.getInteger("segmentsPlanned", 0)).put("mismatchesRecopied", mismatches)
+        .put("failedMismatch", failedMismatch));
+    JsonArray running = new JsonArray();
+    for (int i = 0; i < agents.size(); i++) {
+      JsonObject a = agents.getJsonObject(i);
+      int held = a.getJsonObject("segmentsHeld").getInteger(name, 0);
+      boolean self = m != null && a.getString("id").equals(m.agentId());
+      if (held > 0 || self) {
+        running.add(new JsonObject().put("id", a.getString("id")).put("host", a.getString("host")).put("segmentsHeld", held)
+            .put("heartbeatAgeSeconds", a.getValue("heartbeatAgeSeconds")).put("self", self));
+      }
+    }
+    j.put("agents", running);
+    if (m != null) j.put("live", live(m, latencies));
+    return j;
+  }
+
+  private JsonObject live(Migrator m, long[] latencies) {
+    JobMeters meters = m.meters();
+    JsonObject live = new JsonObject()
+        .put("rowsPerSecond", Math.round(m.stats().rowsPerSecond()))
+        .put("rowsWritten", m.stats().rows())
+        .put("rateLimit", m.pacer().rate())
+        .put("concurrencyLimit", meters.concurrencyLimitNow())
+        .put("inFlight", m.stats().inFlight().get())
+        .put("retries", m.stats().retries())
+        .put("batchRows", m.config().batchRows())
+        .put("serverSide", m.serverSide())
+        .put("features", new JsonArray(meters.features()));
+    if (latencies.length > 0) {
+      Arrays.sort(latencies);
+      live.put("latencyP50Ms", ms(latencies[latencies.length / 2]));
+      live.put("latencyP95Ms", ms(latencies[Math.min(latencies.length - 1, (int) Math.ceil(latencies.length * 0.95) - 1)]));
+      live.put("batches", latencies.length);
+    }
+    JobMeters.Throttle t = meters.throttle();
+    JsonArray sensors = new JsonArray();
+    meters.sensors().forEach((name, src) -> {
+      JobMeters.SensorReading r = src.get();
+      sensors.add(new JsonObject().put("name", name).put("value", num(r.value())).put("threshold", r.threshold())
+          .put("unit", r.unit()).put("ageSeconds", num(r.ageSeconds())).put("healthy", r.healthy()));
+    });
+    live.put("throttle", new JsonObject().put("throttled", t.throttled()).put("code", t.code()).put("reason", t.reason())
+        .put("sensors", sensors));
+    JobMeters.Backlog b = meters.backlog();
+    if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
+    Cache<?, ?> c = meters.cache();
+    if (c != null) {
+      CacheStats st = c.stats();
+      live.put("cache", new JsonObject().put("hitRatio", num(st.requestCount() == 0 ? Double.NaN : st.hitRate()))
+          .put("hits", st.hitCount()).put("misses", st.missCount()).put("evictions", st.evictionCount())
+          .put("size", c.estimatedSize()));
+    }
+    return live;
+  }
+
+  /** Job-wide rows per second over the last 10 s, from the ledger's rows done (all agents). */
+  private Long jobRate(String job, long rowsDone) {
+    long now = System.nanoTime();
+    Deque<long[]> d = done.computeIfAbsent(job, k -> new ArrayDeque<>());
+    synchronized (d) {
+      d.addLast(new long[] {now, rowsDone});
+      while (d.size() > 2 && now - d.peekFirst()[0] > RATE_WINDOW_NANOS) d.removeFirst();
+      double span = (now - d.peekFirst()[0]) / 1e9;
+      return span < 2 ? null : Math.round((rowsDone - d.peekFirst()[1]) / span);
+    }
+  }
+
+  static JobFigures figures(JsonObject summary, Eta.Range eta) {
+    Map<String, Integer> byState = new LinkedHashMap<>();
+    summary.getJsonObject("segments", new JsonObject()).forEach(e -> byState.put(e.getKey(), ((Number) e.getValue()).intValue()));
+    return new JobFigures(byState, summary.getLong("rowsPlanned", 0L), summary.getLong("rowsCopied", 0L), eta);
+  }
+
+  private static Double num(double d) {
+    return Double.isNaN(d) || Double.isInfinite(d) ? null : Math.round(d * 10) / 10.0;
+  }
+
+  private static double ms(long nanos) {
+    return Math.round(nanos / 100_000.0) / 10.0;
+  }
+}
