@@ -11,16 +11,19 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.ledger.Roster;
+import dev.sluice.metrics.LiveView;
+import dev.sluice.metrics.Metrics;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.micrometer.backends.BackendRegistries;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,23 +44,50 @@ public final class Agent {
   private Pool target;
   private Pool ledgerPool;
   private Ledger ledger;
-  private final Map<String, Migrator> migrators = new LinkedHashMap<>();
-  private final Map<String, JobReads> reads = new LinkedHashMap<>();
+  // Jobs can be added by a config reload while the HTTP server and the live view read these maps.
+  private final Map<String, Migrator> migrators = new ConcurrentHashMap<>();
+  private final Map<String, JobReads> reads = new ConcurrentHashMap<>();
   private Pool readSource;
   private Pool readTarget;
+  private final Metrics metrics;
+  private LiveView liveView;
   private ControlServer http;
   private long heartbeatTimer = -1;
   private volatile boolean beating;
   private volatile boolean stopped;
 
+  /** An agent with its own Vert.x, whose HTTP, pool and JVM metrics report to the agent's registry. */
   public Agent(SluiceConfig config) {
-    this(config, Vertx.vertx(), true);
+    this(config, new Metrics());
   }
 
+  private Agent(SluiceConfig config, Metrics metrics) {
+    this(config, metrics.newVertx(), true, metrics);
+  }
+
+  /** An agent on a caller's Vert.x (whose own metrics, if any, are not in this agent's registry). */
   public Agent(SluiceConfig config, Vertx vertx, boolean ownsVertx) {
+    this(config, vertx, ownsVertx, new Metrics());
+  }
+
+  private Agent(SluiceConfig config, Vertx vertx, boolean ownsVertx, Metrics metrics) {
     this.config = config;
     this.vertx = vertx;
     this.ownsVertx = ownsVertx;
+    this.metrics = metrics;
+  }
+
+  public Metrics metrics() {
+    return metrics;
+  }
+
+  public LiveView liveView() {
+    return liveView;
+  }
+
+  /** The config version in force and the last reload's outcome, for {@code /api/config} and the dashboard. */
+  public JsonObject configStatus() {
+    return new JsonObject();
   }
 
   public Vertx vertx() {
@@ -106,7 +136,8 @@ public final class Agent {
         .compose(v -> {
           for (int i = 0; i < shapes.size(); i++) {
             JobShape shape = shapes.get(i);
-            Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase());
+            Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase(),
+                metrics.registry());
             migrators.put(shape.job().name(), m);
             startReads(shape, m);
           }
@@ -121,6 +152,10 @@ public final class Agent {
           return Future.all(migrators.values().stream().map(Migrator::start).toList()).mapEmpty();
         })
         .compose(v -> {
+          liveView = new LiveView(vertx, ledgerPool, () -> migrators, this::agentStatus);
+          return liveView.start();
+        })
+        .compose(v -> {
           if (!config.http().enabled()) return Future.succeededFuture();
           http = new ControlServer(vertx, config, this);
           return http.start();
@@ -129,6 +164,10 @@ public final class Agent {
             config.source().redacted(), config.target().redacted(),
             http == null ? "" : ", http://" + config.http().host() + ":" + http.port() + "/"))
         .mapEmpty();
+  }
+
+  private JsonObject agentStatus() {
+    return new JsonObject().put("id", config.agent().id()).put("version", VERSION).put("config", configStatus());
   }
 
   /**
@@ -171,7 +210,7 @@ public final class Agent {
       readTarget = Databases.pool(vertx, config.target(), "sluice-reads", READ_POOL_SIZE);
     }
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> m.paused() ? "job paused" : null,
-        BackendRegistries.getDefaultNow());
+        metrics.registry());
     m.addSegmentListener(seg -> r.segmentVerified());
     reads.put(shape.job().name(), r);
     r.start();
@@ -193,6 +232,7 @@ public final class Agent {
     stopped = true;
     if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
     reads.values().forEach(JobReads::stop);
+    if (liveView != null) liveView.stop();
     List<Future<Void>> stops = migrators.values().stream().map(Migrator::stop).toList();
     Future<Void> drained = Future.join(stops).mapEmpty();
     return drained.transform(x -> vertx.timer(1).mapEmpty())
@@ -200,6 +240,7 @@ public final class Agent {
         .transform(x -> http == null ? Future.succeededFuture() : http.stop().otherwiseEmpty())
         .transform(x -> closeAll())
         .transform(x -> ownsVertx ? vertx.close() : Future.succeededFuture())
+        .onComplete(x -> metrics.close())
         .onComplete(x -> log.info("agent {} stopped", config.agent().id()))
         .mapEmpty();
   }

@@ -34,6 +34,7 @@ public final class ConfigLoader {
   public static final int DEFAULT_POOL_SIZE = 8;
   public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final int DEFAULT_HTTP_MAX_BODY_BYTES = 65_536;
   public static final long DEFAULT_SEGMENT_ROWS = 50_000;
   public static final int DEFAULT_BATCH_ROWS = 5_000;
   public static final int DEFAULT_CONCURRENCY_MAX = 4;
@@ -160,8 +161,15 @@ public final class ConfigLoader {
     if (readToken != null && readToken.isEmpty()) readToken = null;
     if (readToken != null && readToken.length() < 16) n.problem("readToken", "must be at least 16 characters");
     if (readToken != null && readToken.equals(token)) n.problem("readToken", "must differ from token (readers must not be able to control jobs)");
+    int maxBody = n.integer("maxBodyBytes", (long) DEFAULT_HTTP_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024).intValue();
+    List<String> cors = n.strings("corsOrigins", false);
+    for (int i = 0; i < cors.size(); i++) {
+      if (!cors.get(i).matches("https?://[^/\\s]+")) {
+        n.problem("corsOrigins[" + i + "]", "must be an origin like https://ops.example.com (scheme and host, no path)");
+      }
+    }
     n.rejectUnknown();
-    return new HttpConfig(enabled, host, port, token, readToken);
+    return new HttpConfig(enabled, host, port, token, readToken, maxBody, List.copyOf(cors));
   }
 
   private static AgentConfig agent(ConfigNode n) {

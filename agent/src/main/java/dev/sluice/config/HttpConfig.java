@@ -1,13 +1,19 @@
 package dev.sluice.config;
 
+import java.util.List;
+
 /**
- * The agent's HTTP server: health, API, metrics and dashboard. Control needs {@code token}; the read
- * API ({@code /api/jobs/{job}/rows}) needs {@code readToken} when one is set, and is open otherwise.
+ * The agent's HTTP server: health, API, metrics, WebSocket and dashboard. Control needs
+ * {@code token}; the read API ({@code /api/jobs/{job}/rows}) needs {@code readToken} when one is
+ * set, and is open otherwise. {@code maxBodyBytes} caps request bodies (413 above it);
+ * {@code corsOrigins} lists the other sites allowed to call the API from a browser and to open the
+ * WebSocket (none by default).
  */
-public record HttpConfig(boolean enabled, String host, int port, String token, String readToken) {
+public record HttpConfig(boolean enabled, String host, int port, String token, String readToken, int maxBodyBytes,
+    List<String> corsOrigins) {
   @Override
   public String toString() {
     return "HttpConfig[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : "***")
-        + ", readToken=" + (readToken == null ? "none" : "***") + "]";
+        + ", readToken=" + (readToken == null ? "none" : "***") + ", maxBodyBytes=" + maxBodyBytes + ", corsOrigins=" + corsOrigins + "]";
   }
 }

@@ -8,16 +8,26 @@ import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.Set;
 
 /**
  * The agent's HTTP face: health probes, the job API read from the ledger (so any agent shows the
- * whole job), and the dashboard's static assets. Binds to 127.0.0.1 unless configured otherwise.
+ * whole job), Prometheus metrics at {@code /metrics}, the dashboard's WebSocket at {@code /ws}, and
+ * the dashboard's static assets (the chart library from its WebJar under {@code /webjars/}).
+ *
+ * <p>Security: binds to 127.0.0.1 unless configured otherwise; control needs the bearer token;
+ * request bodies over {@code http.maxBodyBytes} get 413; no CORS unless {@code http.corsOrigins}
+ * lists origins; pages may not be framed and load nothing from elsewhere (Content-Security-Policy).
  */
 public final class ControlServer {
   private final Vertx vertx;
@@ -37,14 +47,35 @@ public final class ControlServer {
 
   public Future<Void> start() {
     Router router = Router.router(vertx);
+    int maxBody = config.http().maxBodyBytes();
+    router.route().handler(ControlServer::securityHeaders);
+    if (!config.http().corsOrigins().isEmpty()) {
+      router.route().handler(CorsHandler.create().addOrigins(config.http().corsOrigins())
+          .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST)).allowedHeaders(Set.of("Authorization", "Content-Type")));
+    }
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    BearerAuth auth = new BearerAuth(config.http().token());
+    OperatorActions actions = new OperatorActions(agent.ledger(), agent::migrators);
+    DashboardSocket socket = new DashboardSocket(agent.liveView(), actions, auth, config.http().corsOrigins());
+    router.get("/ws").handler(socket::upgrade);
+    router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(agent.metrics().scrape()));
+    router.get("/api/jobs/:job/segments/:seq").handler(this::segment);
+    router.get("/api/config").handler(ctx -> json(ctx, 200, agent.configStatus()));
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/api/jobs").handler(this::jobs);
     router.get("/api/agents").handler(this::agents);
     router.get("/api/jobs/:job/events").handler(this::events);
     new ReadApi(agent::reads, agent.ledger(), config.http().readToken(), config.http().token()).mount(router);
+    router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars").setMaxAgeSeconds(86_400));
+    router.route("/api/*").handler(ctx -> json(ctx, 404, new JsonObject().put("error", "no such API: " + ctx.request().path())));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
-    return vertx.createHttpServer()
+    HttpServerOptions options = new HttpServerOptions()
+        .setMaxWebSocketFrameSize(maxBody)
+        .setMaxWebSocketMessageSize(maxBody)
+        .setMaxFormAttributeSize(maxBody);
+    return vertx.createHttpServer(options)
         .requestHandler(router)
         .listen(config.http().port(), config.http().host())
         .onSuccess(s -> server = s)
@@ -105,6 +136,33 @@ public final class ControlServer {
     Ledger.events(agent.ledger().pool(), ctx.pathParam("job"), after, 500)
         .onSuccess(arr -> json(ctx, 200, new JsonObject().put("events", arr)))
         .onFailure(e -> json(ctx, 503, new JsonObject().put("error", ErrorClassifier.describe(e))));
+  }
+
+  private void segment(RoutingContext ctx) {
+    int seq;
+    try {
+      seq = Integer.parseInt(ctx.pathParam("seq"));
+    } catch (NumberFormatException e) {
+      json(ctx, 400, new JsonObject().put("error", "segment must be a whole number"));
+      return;
+    }
+    dev.sluice.metrics.LedgerReads.segment(agent.ledger().pool(), ctx.pathParam("job"), seq)
+        .onSuccess(s -> {
+          if (s == null) json(ctx, 404, new JsonObject().put("error", "no segment " + seq + " in job " + ctx.pathParam("job")));
+          else json(ctx, 200, s);
+        })
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("error", ErrorClassifier.describe(e))));
+  }
+
+  /** The page and its scripts come from this agent only; nothing may frame it. */
+  private static void securityHeaders(RoutingContext ctx) {
+    ctx.response()
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .putHeader("X-Frame-Options", "DENY")
+        .putHeader("Referrer-Policy", "no-referrer")
+        .putHeader("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+            + "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    ctx.next();
   }
 
   static void json(RoutingContext ctx, int status, JsonObject body) {

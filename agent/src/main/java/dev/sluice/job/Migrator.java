@@ -131,6 +131,10 @@ public final class Migrator {
     return job.name();
   }
 
+  public String agentId() {
+    return ledger.agentId();
+  }
+
   public JobStats stats() {
     return stats;
   }

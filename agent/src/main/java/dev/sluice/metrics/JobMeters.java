@@ -69,19 +69,19 @@ public final class JobMeters {
     this.stats = stats;
     this.concurrencyLimit = concurrencyLimit;
     FunctionCounter.builder("sluice.rows.copied", stats, JobStats::rows)
-        .description("Rows written to the target by this agent").baseUnit("rows").tags(tags).register(registry);
+        .description("Rows written to the target by this agent").tags(tags).register(registry);
     Gauge.builder("sluice.rows.per.second", stats, JobStats::rowsPerSecond)
-        .description("Rows written per second by this agent, over the last 10 s").tags(tags).register(registry);
+        .description("Rows written per second by this agent, over the last 10 s").tags(tags).strongReference(true).register(registry);
     FunctionCounter.builder("sluice.retries", stats, JobStats::retries)
         .description("Transient errors retried").tags(tags).register(registry);
     Gauge.builder("sluice.segments.in.flight", stats, s -> s.inFlight().get())
-        .description("Segments this agent is copying or verifying now").tags(tags).register(registry);
+        .description("Segments this agent is copying or verifying now").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.rate.limit.rows.per.second", rateLimit, r -> r.get() == null ? Double.NaN : r.get())
-        .description("Rate budget in force (rows/s); NaN when unpaced").tags(tags).register(registry);
+        .description("Rate budget in force (rows/s); NaN when unpaced").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.concurrency.limit", this, m -> m.concurrencyLimit.getAsInt())
-        .description("Segments allowed in flight at once on this agent").tags(tags).register(registry);
+        .description("Segments allowed in flight at once on this agent").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.paused", paused, p -> p.getAsBoolean() ? 1 : 0)
-        .description("1 while the job is paused by an operator").tags(tags).register(registry);
+        .description("1 while the job is paused by an operator").tags(tags).strongReference(true).register(registry);
     batchLatency = Timer.builder("sluice.batch.latency")
         .description("Time to write one batch to the target (server-side copies: one segment)")
         .serviceLevelObjectives(LATENCY_BUCKETS).minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
@@ -92,18 +92,18 @@ public final class JobMeters {
     }
     for (String state : JobFigures.SEGMENT_STATES) {
       Gauge.builder("sluice.segments", this, m -> m.figures.segments(state))
-          .description("Segments of the job by state, from the ledger (all agents)").tags(tags.and("state", state)).register(registry);
+          .description("Segments of the job by state, from the ledger (all agents)").tags(tags.and("state", state)).strongReference(true).register(registry);
     }
     Gauge.builder("sluice.job.rows.planned", this, m -> m.figures.rowsPlanned())
-        .description("Rows the plan expects, from the ledger").tags(tags).register(registry);
+        .description("Rows the plan expects, from the ledger").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.job.rows.done", this, m -> m.figures.rowsDone())
-        .description("Rows in copied or verified segments, from the ledger (all agents)").tags(tags).register(registry);
+        .description("Rows in copied or verified segments, from the ledger (all agents)").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.eta.seconds", this, m -> m.figures.eta().seconds())
-        .description("Estimated seconds until every segment is copied; NaN when unknown").tags(tags).register(registry);
+        .description("Estimated seconds until every segment is copied; NaN when unknown").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.eta.low.seconds", this, m -> m.figures.eta().low())
-        .description("Optimistic end of the ETA range").tags(tags).register(registry);
+        .description("Optimistic end of the ETA range").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.eta.high.seconds", this, m -> m.figures.eta().high())
-        .description("Pessimistic end of the ETA range").tags(tags).register(registry);
+        .description("Pessimistic end of the ETA range").tags(tags).strongReference(true).register(registry);
     throttle(Throttle.NONE);
   }
 
@@ -144,7 +144,7 @@ public final class JobMeters {
     throttleSeries.computeIfAbsent(code, c -> {
       double[] cell = new double[1];
       Gauge.builder("sluice.throttled", cell, x -> x[0]).description("1 while the job is throttled, labelled with the reason")
-          .tags(tags.and("reason", c)).register(registry);
+          .tags(tags.and("reason", c)).strongReference(true).register(registry);
       return cell;
     });
     throttleSeries.forEach((c, cell) -> cell[0] = (throttle.throttled() && c.equals(code)) ? 1 : 0);
@@ -168,13 +168,13 @@ public final class JobMeters {
     if (sensors.putIfAbsent(name, reading) != null) return;
     Tags t = tags.and("sensor", name);
     Gauge.builder("sluice.sensor.value", reading, r -> r.get().value()).description("Latest reading of a health sensor")
-        .tags(t).register(registry);
+        .tags(t).strongReference(true).register(registry);
     Gauge.builder("sluice.sensor.age.seconds", reading, r -> r.get().ageSeconds()).description("Age of the sensor's latest reading")
-        .tags(t).register(registry);
+        .tags(t).strongReference(true).register(registry);
     Gauge.builder("sluice.sensor.threshold", reading, r -> r.get().threshold() == null ? Double.NaN : r.get().threshold())
-        .description("Threshold above which the sensor throttles the job").tags(t).register(registry);
+        .description("Threshold above which the sensor throttles the job").tags(t).strongReference(true).register(registry);
     Gauge.builder("sluice.sensor.healthy", reading, r -> r.get().healthy() ? 1 : 0).description("1 while the sensor is healthy")
-        .tags(t).register(registry);
+        .tags(t).strongReference(true).register(registry);
   }
 
   public Map<String, Supplier<SensorReading>> sensors() {
@@ -189,9 +189,9 @@ public final class JobMeters {
     }
     backlog = source;
     Gauge.builder("sluice.change.backlog.rows", this, m -> m.backlog.get().rows())
-        .description("Captured changes not yet applied to the target").tags(tags).register(registry);
+        .description("Captured changes not yet applied to the target").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.change.backlog.age.seconds", this, m -> m.backlog.get().oldestAgeSeconds())
-        .description("Age of the oldest change not yet applied").tags(tags).register(registry);
+        .description("Age of the oldest change not yet applied").tags(tags).strongReference(true).register(registry);
   }
 
   public Backlog backlog() {
