@@ -16,12 +16,12 @@ import java.util.Map;
 public final class LedgerReads {
   private LedgerReads() {}
 
-  /** One character a segment, in seq order: p pending, c copying, C copied, v verified, f failed. */
+  /** One character a segment, in seq order: p pending, c copying, C copied, v verified, f failed, r rolling back, R rolled back. */
   public record Heatmap(int firstSeq, String cells) {}
 
   public static Future<Map<String, Heatmap>> heatmaps(SqlClient db) {
     return db.query("SELECT job, min(seq), string_agg(CASE state WHEN 'pending' THEN 'p' WHEN 'copying' THEN 'c' "
-            + "WHEN 'copied' THEN 'C' WHEN 'verified' THEN 'v' WHEN 'failed' THEN 'f' ELSE '?' END, '' ORDER BY seq) "
+            + "WHEN 'copied' THEN 'C' WHEN 'verified' THEN 'v' WHEN 'failed' THEN 'f' WHEN 'rolling_back' THEN 'r' WHEN 'rolled_back' THEN 'R' ELSE '?' END, '' ORDER BY seq) "
             + "FROM sluice.segments GROUP BY job")
         .execute()
         .map(rows -> {
@@ -43,24 +43,6 @@ public final class LedgerReads {
             out.computeIfAbsent(r.getString(0), k -> new JsonArray()).add(new JsonObject()
                 .put("seq", r.getInteger(1)).put("lower", r.getString(2)).put("upper", r.getString(3))
                 .put("error", r.getString(4)).put("errorKey", r.getString(5)).put("attempts", r.getInteger(6)));
-          }
-          return out;
-        });
-  }
-
-  /** Agents seen in the last ten minutes, each with the segments it holds per job. */
-  public static Future<JsonArray> agents(SqlClient db) {
-    return db.query("SELECT a.id, a.host, a.version, extract(epoch FROM now() - a.heartbeat_at)::float8, a.stopped_at IS NOT NULL, "
-            + "(SELECT coalesce(json_object_agg(job, n), '{}') FROM (SELECT job, count(*) n FROM sluice.segments s "
-            + " WHERE s.owner = a.id AND s.state IN ('copying', 'copied') GROUP BY job) h)::text "
-            + "FROM sluice.agents a WHERE a.stopped_at IS NULL OR a.stopped_at > now() - interval '10 minutes' ORDER BY a.id")
-        .execute()
-        .map(rows -> {
-          JsonArray out = new JsonArray();
-          for (Row r : rows) {
-            out.add(new JsonObject().put("id", r.getString(0)).put("host", r.getString(1)).put("version", r.getString(2))
-                .put("heartbeatAgeSeconds", Math.round(r.getDouble(3) * 10) / 10.0).put("stopped", r.getBoolean(4))
-                .put("segmentsHeld", new JsonObject(r.getString(5))));
           }
           return out;
         });

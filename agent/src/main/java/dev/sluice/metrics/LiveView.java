@@ -2,6 +2,7 @@ package dev.sluice.metrics;
 
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -10,7 +11,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -132,7 +132,7 @@ public final class LiveView {
     Future<JsonArray> summary = Ledger.summary(db);
     Future<Map<String, LedgerReads.Heatmap>> heat = LedgerReads.heatmaps(db);
     Future<Map<String, JsonArray>> failed = LedgerReads.failed(db, 50);
-    Future<JsonArray> agents = LedgerReads.agents(db);
+    Future<JsonArray> agents = Roster.agents(db);
     Future<JsonArray> events = Ledger.events(db, null, Math.max(lastEventId, 0), 500);
     Future.all(summary, heat, failed, agents, events)
         .onSuccess(all -> publish(regular, summary.result(), heat.result(), failed.result(), agents.result(), events.result()))
@@ -198,12 +198,5 @@ public final class LiveView {
         log.debug("live view listener failed: {}", e.toString());
       }
     }
-  }
-
-  /** For tests: the per-job history sizes. */
-  Map<String, Integer> historySizes() {
-    Map<String, Integer> out = new HashMap<>();
-    history.forEach((k, v) -> out.put(k, v.size()));
-    return out;
   }
 }

@@ -41,11 +41,14 @@ final class SnapshotAssembler {
     JsonArray running = new JsonArray();
     for (int i = 0; i < agents.size(); i++) {
       JsonObject a = agents.getJsonObject(i);
-      int held = a.getJsonObject("segmentsHeld").getInteger(name, 0);
-      boolean self = m != null && a.getString("id").equals(m.agentId());
-      if (held > 0 || self) {
-        running.add(new JsonObject().put("id", a.getString("id")).put("host", a.getString("host")).put("segmentsHeld", held)
-            .put("heartbeatAgeSeconds", a.getValue("heartbeatAgeSeconds")).put("self", self));
+      JsonArray jobs = a.getJsonArray("jobs", new JsonArray());
+      for (int k = 0; k < jobs.size(); k++) {
+        JsonObject aj = jobs.getJsonObject(k);
+        if (!name.equals(aj.getString("job")) || !(a.getBoolean("alive", false) || aj.getInteger("segmentsHeld", 0) > 0)) continue;
+        running.add(new JsonObject().put("id", a.getString("id")).put("host", a.getString("host")).put("alive", a.getBoolean("alive"))
+            .put("segmentsHeld", aj.getInteger("segmentsHeld", 0)).put("rowsPerSecond", Math.round(aj.getDouble("rowsPerSecond", 0.0)))
+            .put("heartbeatAgeSeconds", a.getValue("heartbeatAgeSeconds"))
+            .put("self", m != null && a.getString("id").equals(m.agentId())));
       }
     }
     j.put("agents", running);
