@@ -93,7 +93,7 @@ public final class SegmentSql {
         + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM ins)";
   }
 
-  private String onConflict() {
+  public String onConflict() {
     List<JobShape.Column> rest = shape.nonKeyColumns();
     if (rest.isEmpty()) return "ON CONFLICT (" + shape.targetKeyList() + ") DO NOTHING";
     String set = rest.stream().map(c -> Sql.ident(c.name()) + " = EXCLUDED." + Sql.ident(c.name())).collect(Collectors.joining(", "));

@@ -3,7 +3,6 @@ package dev.sluice.plan;
 import dev.sluice.config.Sql;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * A half-open range of keys {@code [lower, upper)}; a null bound is unbounded. Bounds are the keys'
@@ -17,24 +16,25 @@ public record KeyRange(List<String> lower, List<String> upper) {
   public record Predicate(String sql, List<Object> params) {}
 
   public Predicate predicate(List<String> columns, List<String> types, int firstParam) {
+    return predicateOn(columns.stream().map(Sql::ident).toList(), types, firstParam);
+  }
+
+  /** The same condition over SQL expressions instead of column names (e.g. a changelog's key array). */
+  public Predicate predicateOn(List<String> expressions, List<String> types, int firstParam) {
     List<Object> params = new ArrayList<>();
     List<String> parts = new ArrayList<>();
+    String me = expressions.size() == 1 ? expressions.get(0) : "(" + String.join(", ", expressions) + ")";
     int p = firstParam;
     if (lower != null) {
-      parts.add(row(columns) + " >= " + row(types, p));
+      parts.add(me + " >= " + row(types, p));
       params.addAll(lower);
       p += lower.size();
     }
     if (upper != null) {
-      parts.add(row(columns) + " < " + row(types, p));
+      parts.add(me + " < " + row(types, p));
       params.addAll(upper);
     }
     return new Predicate(parts.isEmpty() ? "TRUE" : String.join(" AND ", parts), params);
-  }
-
-  static String row(List<String> columns) {
-    String list = columns.stream().map(Sql::ident).collect(Collectors.joining(", "));
-    return columns.size() == 1 ? list : "(" + list + ")";
   }
 
   static String row(List<String> types, int first) {

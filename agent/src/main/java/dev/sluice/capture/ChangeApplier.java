@@ -1,0 +1,305 @@
+package dev.sluice.capture;
+
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.Segment;
+import dev.sluice.ledger.SegmentState;
+import dev.sluice.pace.Pacer;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tails a job's changelog on the source and applies it to the target. One applier per job among all
+ * agents (a session advisory lock on its own source connection, which also LISTENs for the
+ * trigger's NOTIFY; a poll timer is the fallback).
+ *
+ * <p>The race with the copier: a copier batch comes from a snapshot that may be older than a row the
+ * applier just wrote, and would overwrite it (or undo a delete). So each cycle FIRST reads a batch of
+ * entries, THEN reads the segments' states from the ledger (a segment is marked copying, committed,
+ * before its copier opens its snapshot), and then per entry, by the segment its key falls in:
+ *
+ * <ul>
+ *   <li>copying or copied: deferred (left in the changelog until the segment is verified);
+ *   <li>pending: dropped, since the segment's copy will start from a later snapshot that has it (a
+ *       stale row left in the range by an earlier attempt fails verification and is re-copied);
+ *   <li>verified or failed: applied: keys are folded, their current rows re-read and upserted, keys
+ *       no longer in the source (or no longer matching {@code where}) deleted; then exactly the
+ *       applied entries are deleted from the changelog.
+ * </ul>
+ *
+ * <p>Entries are read in id order from a cursor, so deferred entries do not block the rest; a short
+ * read ends a lap and the next wake-up starts again from the first entry.
+ */
+public final class ChangeApplier {
+  private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
+  private static final long BACKLOG_CAP = 10_000_000;
+
+  private final Vertx vertx;
+  private final JobShape shape;
+  private final String job;
+  private final Pool source;
+  private final PgConnectOptions listenOptions;
+  private final ConsistencyLedger ledger;
+  private final KeySync sync;
+  private final CaptureSql sql;
+  private final Pacer pacer;
+  private final int batchRows;
+  private final long pollMs;
+  private volatile BooleanSupplier paused = () -> false;
+  private io.vertx.core.Context ctx;
+  private final List<ChangeApplied> listeners = new CopyOnWriteArrayList<>();
+
+  private List<Segment> segments = List.of();
+  private String[][] lowerBounds;
+  private PgConnection listener;
+  private long pollTimer = -1;
+  private long backlogTimer = -1;
+  private long cursor;
+  private boolean running;
+  private boolean again;
+  private volatile boolean stopping;
+  private volatile boolean leader;
+  private volatile long backlogRows = -1;
+  private volatile long oldestAgeMs;
+  private volatile long applied;
+  private volatile long deferred;
+  private volatile long lastCycleNanos;
+  private Promise<Void> idle = Promise.promise();
+
+  public ChangeApplier(Vertx vertx, JobShape shape, Pool source, PgConnectOptions listenOptions, ConsistencyLedger ledger,
+      Pool target, Pacer pacer) {
+    this.vertx = vertx;
+    this.shape = shape;
+    this.job = shape.job().name();
+    this.source = source;
+    this.listenOptions = listenOptions;
+    this.ledger = ledger;
+    this.sync = new KeySync(shape, source, target);
+    this.sql = new CaptureSql(shape);
+    this.pacer = pacer;
+    this.batchRows = shape.job().capture().batchRows();
+    this.pollMs = shape.job().capture().pollInterval().toMillis();
+    idle.complete();
+  }
+
+  /** The applier idles while {@code paused} says so (the job is paused). */
+  public void pausedWhen(BooleanSupplier paused) {
+    this.paused = paused;
+  }
+
+  public void addListener(ChangeApplied l) {
+    listeners.add(l);
+  }
+
+  public KeySync keySync() {
+    return sync;
+  }
+
+  /** Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age. */
+  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader) {}
+
+  public Backlog backlog() {
+    return new Backlog(backlogRows, oldestAgeMs, applied, deferred, leader);
+  }
+
+  public Future<Void> start() {
+    ctx = vertx.getOrCreateContext();
+    return ledger.segments(job).compose(segs -> {
+      segments = segs;
+      int k = shape.keyTypes().size();
+      lowerBounds = new String[k][Math.max(0, segs.size() - 1)];
+      for (int i = 1; i < segs.size(); i++) {
+        List<String> lo = segs.get(i).range().lower();
+        for (int c = 0; c < k; c++) lowerBounds[c][i - 1] = lo.get(c);
+      }
+      backlogTimer = vertx.setPeriodic(1000, t -> measureBacklog());
+      pollTimer = vertx.setPeriodic(pollMs, t -> {
+        if (leader) wake();
+        else if (listener == null) becomeLeader();
+      });
+      becomeLeader();
+      return measureBacklog();
+    });
+  }
+
+  /** Takes the job's applier lock on a dedicated connection and LISTENs; another agent may hold it. */
+  private void becomeLeader() {
+    if (stopping || listener != null) return;
+    PgConnection.connect(vertx, listenOptions).compose(conn -> {
+      listener = conn;
+      conn.closeHandler(v -> {
+        listener = null;
+        leader = false;
+      });
+      return conn.preparedQuery("SELECT pg_try_advisory_lock(hashtext('sluice.applier.' || $1))").execute(Tuple.of(job))
+          .compose(rows -> {
+            if (!rows.iterator().next().getBoolean(0)) return conn.close().map(false);
+            conn.notificationHandler(n -> wake());
+            return conn.query("LISTEN " + sql.channel()).execute().map(true);
+          });
+    }).onComplete(ar -> {
+      if (ar.succeeded() && ar.result()) {
+        leader = true;
+        log.info("job {}: applying captured changes from {}", job, sql.changelog());
+        wake();
+      } else if (ar.failed()) {
+        log.warn("job {}: cannot open the applier's connection: {}", job, ErrorClassifier.describe(ar.cause()));
+        if (listener != null) listener.close();
+      }
+    });
+  }
+
+  private Future<Void> measureBacklog() {
+    return source.preparedQuery(sql.backlog()).execute(Tuple.of(BACKLOG_CAP)).map(rows -> {
+      Row r = rows.iterator().next();
+      backlogRows = r.getLong(0);
+      Long age = r.getLong(1);
+      oldestAgeMs = age == null ? 0 : age;
+      return (Void) null;
+    }).otherwise(e -> {
+      log.debug("job {}: cannot measure the backlog: {}", job, ErrorClassifier.describe(e));
+      return null;
+    });
+  }
+
+  /** Starts a cycle now, or right after the running one. */
+  public void wake() {
+    ctx.runOnContext(v -> {
+      if (stopping || !leader) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      idle = Promise.promise();
+      loop();
+    });
+  }
+
+  private void loop() {
+    again = false;
+    Future<Boolean> cycle = paused.getAsBoolean() ? Future.succeededFuture(false) : cycle();
+    cycle.onComplete(ar -> {
+      lastCycleNanos = System.nanoTime();
+      boolean more = ar.succeeded() && ar.result();
+      if (ar.failed()) {
+        if (ar.cause() instanceof KeySync.JobFenced) {
+          stopping = true;
+        } else {
+          log.warn("job {}: applying captured changes failed (will retry): {}", job, ErrorClassifier.describe(ar.cause()));
+        }
+      }
+      if (!stopping && (more || again) && ar.succeeded()) {
+        loop();
+        return;
+      }
+      running = false;
+      idle.tryComplete();
+    });
+  }
+
+  /** One batch. Returns true when there is more to read right away. */
+  private Future<Boolean> cycle() {
+    Tuple t = Tuple.of(cursor, batchRows);
+    for (String[] col : lowerBounds) t.addArrayOfString(col);
+    return source.preparedQuery(sql.readBatch()).execute(t).compose(rows -> {
+      List<Entry> entries = new ArrayList<>();
+      for (Row r : rows) entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), r.getInteger(2)));
+      boolean full = entries.size() == batchRows;
+      if (entries.isEmpty()) {
+        cursor = 0;
+        return Future.succeededFuture(false);
+      }
+      long last = entries.get(entries.size() - 1).id;
+      // Segment states are read after the entries: see the class comment.
+      return ledger.states(job).compose(states -> apply(entries, states)).map(v -> {
+        cursor = full ? last : 0;
+        return full;
+      });
+    });
+  }
+
+  private record Entry(long id, List<String> key, int position) {}
+
+  private Future<Void> apply(List<Entry> entries, Map<Integer, SegmentState> states) {
+    List<Long> done = new ArrayList<>();
+    Set<List<String>> keys = new LinkedHashSet<>();
+    Map<Integer, Long> perSegment = new LinkedHashMap<>();
+    long held = 0;
+    for (Entry e : entries) {
+      int seq = segments.get(Math.min(e.position, segments.size() - 1)).seq();
+      SegmentState st = states.get(seq);
+      if (st == SegmentState.ROLLING_BACK || st == SegmentState.ROLLED_BACK) return Future.failedFuture(new KeySync.JobFenced(job));
+      if (st == SegmentState.COPYING || st == SegmentState.COPIED) {
+        held++;
+        continue;
+      }
+      done.add(e.id);
+      if (st == SegmentState.PENDING) continue;
+      keys.add(e.key);
+      perSegment.merge(seq, 1L, Long::sum);
+    }
+    deferred = held;
+    if (done.isEmpty()) return Future.succeededFuture();
+    List<List<String>> list = new ArrayList<>(keys);
+    Future<Void> written = list.isEmpty() ? Future.succeededFuture()
+        : pacer.acquire(list.size())
+            .compose(v -> notifyListeners(list))
+            .compose(v -> sync.sync(list))
+            .mapEmpty();
+    return written
+        .compose(v -> source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))))
+        .compose(v -> {
+          applied += list.size();
+          return ledger.noteApplied(job, perSegment).otherwiseEmpty();
+        });
+  }
+
+  private Future<Void> notifyListeners(List<List<String>> keys) {
+    Future<Void> chain = Future.succeededFuture();
+    for (ChangeApplied l : listeners) chain = chain.compose(v -> l.beforeApplied(job, keys));
+    return chain;
+  }
+
+  /** Applies what is waiting now, until a short read (used before completing). */
+  public Future<Void> drain() {
+    Promise<Void> p = Promise.promise();
+    ctx.runOnContext(v -> {
+      wake();
+      vertx.setTimer(1, x -> idle.future().onComplete(y -> measureBacklog().onComplete(z -> p.complete())));
+    });
+    return p.future();
+  }
+
+  /** Stops after the current batch; the lock is released with the connection. */
+  public Future<Void> stop() {
+    stopping = true;
+    if (pollTimer >= 0) vertx.cancelTimer(pollTimer);
+    if (backlogTimer >= 0) vertx.cancelTimer(backlogTimer);
+    Promise<Void> p = Promise.promise();
+    ctx.runOnContext(v -> idle.future().onComplete(x -> {
+      PgConnection c = listener;
+      leader = false;
+      (c == null ? Future.<Void>succeededFuture() : c.close().otherwiseEmpty()).onComplete(y -> p.complete());
+    }));
+    return p.future();
+  }
+}

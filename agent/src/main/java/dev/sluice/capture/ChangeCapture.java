@@ -1,0 +1,86 @@
+package dev.sluice.capture;
+
+import dev.sluice.config.JobConfig;
+import dev.sluice.inspect.JobShape;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+
+/**
+ * Installs and removes a job's change capture on the source (see {@link CaptureSql}). Both are
+ * idempotent and run in one transaction under an advisory lock, so agents starting together, or a
+ * rollback resumed after a crash, converge on the same result.
+ */
+public final class ChangeCapture {
+  private ChangeCapture() {}
+
+  public static Future<Void> install(Pool source, JobShape shape) {
+    CaptureSql sql = new CaptureSql(shape);
+    String job = shape.job().name();
+    return source.withTransaction(conn -> lock(conn, job)
+        .compose(v -> run(conn, sql.installObjects()))
+        .compose(v -> conn.query(sql.triggerExists()).execute())
+        .compose(rows -> rows.iterator().next().getLong(0) > 0
+            ? Future.<Void>succeededFuture()
+            : conn.query(sql.createTrigger()).execute().<Void>mapEmpty()));
+  }
+
+  /** Drops trigger, function and changelog (and the {@code sluice} schema when it is left empty). */
+  public static Future<Void> remove(Pool source, String job, String sourceTableSql) {
+    return source.withTransaction(conn -> lock(conn, job)
+            .compose(v -> conn.query("SELECT to_regclass(" + dev.sluice.config.Sql.literal(sourceTableSql) + ") IS NOT NULL").execute())
+            .compose(rows -> {
+              // The source table itself may be gone; its trigger went with it.
+              List<String> stmts = CaptureSql.remove(job, sourceTableSql);
+              return run(conn, rows.iterator().next().getBoolean(0) ? stmts : stmts.subList(1, stmts.size()));
+            }))
+        .compose(v -> source.query("DO $$ BEGIN IF to_regnamespace('sluice') IS NOT NULL AND NOT EXISTS "
+            + "(SELECT 1 FROM pg_class WHERE relnamespace = 'sluice'::regnamespace) AND NOT EXISTS "
+            + "(SELECT 1 FROM pg_proc WHERE pronamespace = 'sluice'::regnamespace) THEN DROP SCHEMA sluice; END IF; END $$")
+            .execute().<Void>mapEmpty().otherwiseEmpty());
+  }
+
+  /** True when the job's trigger or changelog is still on the source. */
+  public static Future<Boolean> present(SqlClient source, String job) {
+    return source.preparedQuery("SELECT to_regclass($1) IS NOT NULL OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = $2)")
+        .execute(Tuple.of(CaptureSql.changelog(job), CaptureSql.trigger(job)))
+        .map(rows -> rows.iterator().next().getBoolean(0));
+  }
+
+  /**
+   * What the source role lacks to install capture for a job, or null when it has it all: CREATE on
+   * the database (or on schema {@code sluice} once it exists) and TRIGGER on the source table.
+   */
+  public static Future<String> missingPrivileges(SqlClient source, JobConfig job) {
+    return source.preparedQuery("SELECT current_user::text, has_table_privilege($1, 'TRIGGER'), "
+            + "CASE WHEN to_regnamespace('sluice') IS NULL THEN has_database_privilege(current_database(), 'CREATE') "
+            + "ELSE has_schema_privilege('sluice', 'CREATE') AND has_schema_privilege('sluice', 'USAGE') END, "
+            + "to_regnamespace('sluice') IS NULL")
+        .execute(Tuple.of(job.source().table().sql()))
+        .map(rows -> {
+          var r = rows.iterator().next();
+          StringBuilder sb = new StringBuilder();
+          if (!r.getBoolean(1)) sb.append("TRIGGER on ").append(job.source().table());
+          if (!r.getBoolean(2)) {
+            if (sb.length() > 0) sb.append(" and ");
+            sb.append(r.getBoolean(3) ? "CREATE on the source database (to create schema sluice)" : "CREATE and USAGE on schema sluice");
+          }
+          if (sb.length() == 0) return null;
+          return "change capture needs " + sb + ", which role " + r.getString(0) + " lacks; grant it, or set capture.enabled "
+              + "to false (writes made during the copy are then not carried over)";
+        });
+  }
+
+  private static Future<Void> lock(SqlConnection conn, String job) {
+    return conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.capture.' || $1))").execute(Tuple.of(job)).mapEmpty();
+  }
+
+  private static Future<Void> run(SqlConnection conn, List<String> stmts) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String s : stmts) chain = chain.compose(v -> conn.query(s).execute().mapEmpty());
+    return chain;
+  }
+}
