@@ -5,7 +5,11 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Databases;
 import dev.sluice.http.ControlServer;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.capture.ChangeApplier;
+import dev.sluice.job.CatchUp;
 import dev.sluice.job.Migrator;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.verify.FinalVerification;
 import dev.sluice.ledger.HeldLeases;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
@@ -126,7 +130,7 @@ public final class Agent {
 
   private Future<Void> startWith(List<JobShape> shapes) {
     int workers = config.jobs().stream().mapToInt(j -> j.concurrencyMax()).sum();
-    source = Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 1));
+    source = Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 3));
     target = Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2));
     ledgerPool = Databases.pool(vertx, config.target(), "sluice-ledger", 4);
     ledger = new Ledger(ledgerPool, config.agent().id());
@@ -138,6 +142,7 @@ public final class Agent {
             JobShape shape = shapes.get(i);
             Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase(),
                 metrics.registry());
+            m.attach(catchUp(shape, m));
             migrators.put(shape.job().name(), m);
             startReads(shape, m);
           }
@@ -216,8 +221,19 @@ public final class Agent {
     r.start();
   }
 
+  /** A job's change capture, applier and final verification, sharing the job's pacer. */
+  private CatchUp catchUp(JobShape shape, Migrator m) {
+    ConsistencyLedger facts = new ConsistencyLedger(ledgerPool, config.agent().id());
+    ChangeApplier applier = new ChangeApplier(vertx, shape, source, Databases.sessionOptions(config.source(), "sluice-applier"), facts,
+        target, m.pacer());
+    FinalVerification verification = new FinalVerification(shape, source, target, facts, applier.keySync(), m.pacer(), m::pauseForDrift);
+    return new CatchUp(vertx, shape, source, target, ledger, applier, verification);
+  }
+
   /** Completes when every job is finished; maps job name to its final state. */
   public Future<Map<String, JobState>> untilDone() {
+    // Jobs with change capture complete once in sync and verified instead of applying forever.
+    for (Migrator m : migrators.values()) if (m.catchUp() != null) m.catchUp().completeWhenInSync();
     List<Future<JobState>> all = migrators.values().stream().map(Migrator::finished).toList();
     return Future.join(all).transform(ar -> {
       Map<String, JobState> out = new LinkedHashMap<>();

@@ -21,6 +21,7 @@ public final class ChangeCapture {
     CaptureSql sql = new CaptureSql(shape);
     String job = shape.job().name();
     return source.withTransaction(conn -> lock(conn, job)
+        .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute()) // no "already exists" notices
         .compose(v -> run(conn, sql.installObjects()))
         .compose(v -> conn.query(sql.triggerExists()).execute())
         .compose(rows -> rows.iterator().next().getLong(0) > 0

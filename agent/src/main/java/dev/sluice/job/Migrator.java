@@ -6,6 +6,7 @@ import dev.sluice.config.JobConfig;
 import dev.sluice.copy.SegmentCopier;
 import dev.sluice.copy.SegmentSql;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Segment;
@@ -16,6 +17,7 @@ import dev.sluice.plan.Planner;
 import dev.sluice.resilience.Backoff;
 import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.DataDrift;
 import dev.sluice.verify.Verifier;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -65,6 +67,7 @@ public final class Migrator {
   private volatile RateShare budget;
   private long syncTimer = -1;
   private final List<SegmentListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private CatchUp catchUp;
 
   public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
       boolean sameDatabase, MeterRegistry registry) {
@@ -178,6 +181,23 @@ public final class Migrator {
     return copier.serverSide();
   }
 
+  /** Attaches change capture and catch-up (done by the composition root before {@link #start}). */
+  public void attach(CatchUp c) {
+    this.catchUp = c;
+    c.applier().pausedWhen(() -> paused);
+  }
+
+  /** Change capture and catch-up, or null when not attached. */
+  public CatchUp catchUp() {
+    return catchUp;
+  }
+
+  /** Pauses the job because the data or schema drifted; an operator resumes it. */
+  public Future<Void> pauseForDrift(String reason) {
+    log.warn("job {}: paused: {}", job.name(), reason);
+    return setPaused(true, reason, "drift detector");
+  }
+
   /** Completes when the job has nothing left to do on any agent (or this agent stops). */
   public Future<JobState> finished() {
     return finished.future();
@@ -185,14 +205,23 @@ public final class Migrator {
 
   /** Resumes or records the plan, then starts the workers. */
   public Future<Void> start() {
+    ConsistencyLedger facts = new ConsistencyLedger(ledger.pool(), ledger.agentId());
     return ledger.job(job.name())
+        // A job that was rolled back is planned afresh under the same name.
+        .compose(row -> row != null && row.state() == JobState.ROLLED_BACK ? facts.forgetRolledBack(job.name()).map(x -> null) : Future.succeededFuture(row))
         .compose(row -> row == null ? planAndRecord() : checkSameJob(row))
         .compose(v -> ledger.job(job.name()))
-        .map(row -> {
+        .compose(row -> {
           paused = row.paused();
           state = row.state();
           log.info("job {}: {} ({} segments, {} rows planned){}", job.name(), row.state().db(), row.segmentsPlanned(), row.rowsPlanned(),
               copier.serverSide() ? ", server-side copy" : "");
+          if (!state.writing()) return Future.succeededFuture();
+          // Capture goes in before this agent's first claim, so no segment is ever copied without it.
+          return catchUp == null ? Future.succeededFuture() : catchUp.prepare();
+        })
+        .map(v -> {
+          if (state == JobState.ROLLING_BACK) log.warn("job {}: a rollback is under way; run `sluice rollback` to finish it", job.name());
           syncTimer = vertx.setPeriodic(1000, t -> syncFromLedger());
           launch();
           return null;
@@ -233,7 +262,7 @@ public final class Migrator {
   private record ConfigProblemText(String path, String message) {}
 
   private void launch() {
-    if (state == JobState.COMPLETED) {
+    if (state == JobState.COMPLETED || state == JobState.ROLLING_BACK || state == JobState.ROLLED_BACK) {
       finished.tryComplete(state);
       return;
     }
@@ -250,6 +279,15 @@ public final class Migrator {
       if (row == null) return;
       if (row.paused() != paused) log.info("job {}: {}", job.name(), row.paused() ? "paused: " + row.pauseReason() : "resumed");
       paused = row.paused();
+      if ((row.state() == JobState.ROLLING_BACK || row.state() == JobState.ROLLED_BACK) && !stopping) {
+        log.warn("job {}: {} by an operator; this agent stops working on it", job.name(), row.state().db().replace('_', ' '));
+        state = row.state();
+        stopping = true;
+        (catchUp == null ? Future.<Void>succeededFuture() : catchUp.stop()).onComplete(x -> {
+          if (workers.get() == 0) finished.tryComplete(state);
+        });
+        return;
+      }
       // Another agent or an operator re-queued failed segments: start working again.
       if (row.state() == JobState.COPYING && state != JobState.COPYING && workers.get() == 0 && !stopping) {
         state = JobState.COPYING;
@@ -315,6 +353,8 @@ public final class Migrator {
     ledger.progress(job.name())
         .compose(p -> {
           int failed = p.count(SegmentState.FAILED);
+          // With capture on, a fully copied job goes on catching up instead of completing.
+          if (failed == 0 && catchUp != null && catchUp.enabled()) return catchUp.copyDone();
           JobState st = failed > 0 ? JobState.FAILED : JobState.COMPLETED;
           String reason = failed > 0 ? failed + " of " + p.total() + " segments failed; fix the cause, then `sluice retry`" : null;
           return ledger.setJobState(job.name(), st, reason).map(st);
@@ -336,6 +376,9 @@ public final class Migrator {
   public Future<Void> stop() {
     stopping = true;
     if (syncTimer >= 0) vertx.cancelTimer(syncTimer);
+    if (catchUp != null) catchUp.stop().onComplete(x -> {
+      if (workers.get() == 0) finished.tryComplete(state);
+    });
     if (workers.get() == 0) finished.tryComplete(state);
     return finished.future().mapEmpty();
   }
@@ -406,7 +449,11 @@ public final class Migrator {
       if (cls == ErrorClass.PERMANENT || n >= job.retry().maxAttempts()) {
         String why = cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what;
         log.error("job {} segment {} parked failed: {}", job.name(), seg.seq(), why);
-        return ledger.markFailed(seg, why, errorKey(e));
+        Future<Void> parked = ledger.markFailed(seg, why, errorKey(e));
+        // SQLSTATE class 22 (data exception): a source value the target type cannot hold is data drift.
+        if (!DataDrift.isDataException(e)) return parked;
+        return parked.compose(v -> pauseForDrift("data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
+            + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
       }
       long delay = backoff.delayMs(n);
       stats.retried();

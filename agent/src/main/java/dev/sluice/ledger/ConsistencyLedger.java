@@ -192,4 +192,18 @@ public final class ConsistencyLedger {
             + "'job ' || name || ' rolled back: its rows are gone from the target, capture removed from the source' FROM u")
         .execute(Tuple.of(job, actor)).mapEmpty();
   }
+
+  /** An audit event that accompanies no state change (a mismatch found, a check that differs). */
+  public Future<Void> event(String job, Integer segment, String kind, String message, JsonObject details) {
+    return db.preparedQuery("INSERT INTO sluice.events (job, segment, agent, kind, message, details) VALUES ($1, $2, $3, $4, $5, $6)")
+        .execute(Tuple.of(job, segment, actor, kind, message, details)).mapEmpty();
+  }
+
+  /** A rolled-back job is forgotten (its events stay) so that the same name can be planned afresh. */
+  public Future<Void> forgetRolledBack(String job) {
+    return db.preparedQuery("WITH d AS (DELETE FROM sluice.jobs WHERE name = $1 AND state = 'rolled_back' RETURNING name) "
+            + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $2, 'job.replanning', "
+            + "'job ' || name || ' was rolled back; planning it afresh' FROM d")
+        .execute(Tuple.of(job, actor)).mapEmpty();
+  }
 }

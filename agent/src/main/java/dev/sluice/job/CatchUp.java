@@ -1,0 +1,174 @@
+package dev.sluice.job;
+
+import dev.sluice.capture.ChangeApplier;
+import dev.sluice.capture.ChangeCapture;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.JobState;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.FinalVerification;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A job's life after (and around) the copy when change capture is on. Before the first segment is
+ * copied, the capture trigger is installed on the source; the applier runs from then on. When the
+ * copy is done the job is {@code catching_up}; once the backlog is at most {@code capture.inSyncRows}
+ * it is {@code in_sync} (still applying), the final verification pass runs, and when the operator
+ * asks ({@code sluice complete}, or {@code run --until-done}) the backlog is drained one last time and
+ * the job is {@code completed}.
+ *
+ * <p>With several agents, the one holding the applier lock drives these transitions; the others
+ * follow the ledger.
+ */
+public final class CatchUp {
+  private static final Logger log = LoggerFactory.getLogger(CatchUp.class);
+
+  private final Vertx vertx;
+  private final JobShape shape;
+  private final String job;
+  private final Pool source;
+  private final Pool target;
+  private final Ledger ledger;
+  private final ConsistencyLedger facts;
+  private final ChangeApplier applier;
+  private final FinalVerification verification;
+  private final SyncGauge gauge;
+  private volatile boolean untilDone;
+  private volatile boolean stopped;
+  private volatile boolean started;
+  private long timer = -1;
+  private Promise<JobState> outcome;
+  private boolean busy;
+  private boolean verified;
+
+  public CatchUp(Vertx vertx, JobShape shape, Pool source, Pool target, Ledger ledger, ChangeApplier applier,
+      FinalVerification verification) {
+    this.vertx = vertx;
+    this.shape = shape;
+    this.job = shape.job().name();
+    this.source = source;
+    this.target = target;
+    this.ledger = ledger;
+    this.facts = new ConsistencyLedger(ledger.pool(), ledger.agentId());
+    this.applier = applier;
+    this.verification = verification;
+    this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
+  }
+
+  public boolean enabled() {
+    return shape.job().capture().enabled();
+  }
+
+  public ChangeApplier applier() {
+    return applier;
+  }
+
+  /** Complete the job as soon as it is in sync and verified ({@code run --until-done}). */
+  public void completeWhenInSync() {
+    untilDone = true;
+  }
+
+  /**
+   * Before any segment is copied: records the target facts a rollback needs and installs capture
+   * (idempotent; every agent does it before its first claim, so no copy can precede the trigger).
+   */
+  public Future<Void> prepare() {
+    return targetHasRows(target).compose(had -> {
+      if (!enabled()) return facts.targetFacts(job, shape.targetKey(), had);
+      return ChangeCapture.install(source, shape)
+          .compose(v -> facts.captureInstalled(job, shape.targetKey(), had, dev.sluice.capture.CaptureSql.changelog(job)))
+          .compose(v -> applier.start())
+          .onSuccess(v -> started = true);
+    });
+  }
+
+  private Future<Boolean> targetHasRows(SqlClient t) {
+    return t.query("SELECT EXISTS (SELECT 1 FROM " + shape.job().target().table().sql() + ")").execute()
+        .map(rows -> rows.iterator().next().getBoolean(0))
+        .otherwise(false); // not created yet: it will be Sluice's
+  }
+
+  /** The copy is done (no failed segment): catch up, reach in sync, verify, complete when asked. */
+  public Future<JobState> copyDone() {
+    if (outcome == null || outcome.future().isComplete()) {
+      outcome = Promise.promise();
+      verified = false;
+      facts.facts(job)
+          .compose(f -> f != null && f.state() == JobState.COPYING ? ledger.setJobState(job, JobState.CATCHING_UP, null) : Future.succeededFuture())
+          .onComplete(ar -> {
+            if (ar.failed()) log.warn("job {}: cannot record catching up: {}", job, ErrorClassifier.describe(ar.cause()));
+            if (timer < 0 && !stopped) timer = vertx.setPeriodic(500, t -> tick());
+          });
+    }
+    return outcome.future();
+  }
+
+  private void tick() {
+    if (busy || stopped) return;
+    busy = true;
+    step().onComplete(ar -> {
+      busy = false;
+      if (ar.failed()) log.warn("job {}: catch-up step failed (will retry): {}", job, ErrorClassifier.describe(ar.cause()));
+    });
+  }
+
+  private Future<Void> step() {
+    return facts.facts(job).compose(f -> {
+      if (f == null) return Future.succeededFuture();
+      JobState st = f.state();
+      if (st == JobState.COMPLETED || st == JobState.FAILED || st == JobState.ROLLING_BACK || st == JobState.ROLLED_BACK) {
+        finish(st);
+        return Future.succeededFuture();
+      }
+      ChangeApplier.Backlog b = applier.backlog();
+      if (!b.leader() || f.paused()) return Future.succeededFuture(); // another agent drives, or the job is paused
+      SyncGauge.Move move = gauge.next(st, b.rows());
+      if (move == SyncGauge.Move.IN_SYNC) {
+        log.info("job {}: in sync (backlog {} rows, oldest change {} ms)", job, b.rows(), b.oldestAgeMs());
+        return ledger.setJobState(job, JobState.IN_SYNC, "backlog " + b.rows() + " rows");
+      }
+      if (move == SyncGauge.Move.CATCHING_UP) {
+        return ledger.setJobState(job, JobState.CATCHING_UP, "backlog grew to " + b.rows() + " rows");
+      }
+      if (st != JobState.IN_SYNC) return Future.succeededFuture();
+      if (!verified && shape.job().verify().finalPass()) {
+        return verification.run().compose(report -> {
+          verified = true;
+          if (report.unrepaired() > 0 || report.checksFailed() > 0) {
+            String why = "final verification: " + report.unrepaired() + " mismatched rows not repaired, " + report.checksFailed()
+                + " custom checks differ (see the verify report)";
+            return ledger.setJobState(job, JobState.FAILED, why).onSuccess(v -> finish(JobState.FAILED));
+          }
+          return Future.succeededFuture();
+        });
+      }
+      verified = true;
+      if (!(untilDone || f.completeRequested())) return Future.succeededFuture();
+      return applier.drain().compose(v -> ledger.setJobState(job, JobState.COMPLETED, null)).onSuccess(v -> {
+        log.info("job {}: completed (in sync and verified)", job);
+        finish(JobState.COMPLETED);
+      });
+    });
+  }
+
+  private void finish(JobState st) {
+    if (timer >= 0) vertx.cancelTimer(timer);
+    timer = -1;
+    applier.stop().onComplete(x -> {
+      if (outcome != null) outcome.tryComplete(st);
+    });
+  }
+
+  public Future<Void> stop() {
+    stopped = true;
+    if (timer >= 0) vertx.cancelTimer(timer);
+    return started ? applier.stop() : Future.succeededFuture();
+  }
+}

@@ -1,0 +1,198 @@
+package dev.sluice.verify;
+
+import dev.sluice.capture.CaptureSql;
+import dev.sluice.capture.KeySync;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.Segment;
+import dev.sluice.ledger.SegmentState;
+import dev.sluice.pace.Pacer;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The final verification pass, run once the job is in sync: segment by segment, paced, the target's
+ * fingerprint is compared with the source's. A segment no captured change reached since its copy
+ * (and with none waiting) is compared with the fingerprint its copy recorded, with no new read of the
+ * source; any other segment with a fresh fingerprint of its source range.
+ *
+ * <p>A difference is bisected down to its keys. Keys with a change still waiting in the changelog are
+ * in flight, not wrong. The rest are mismatches: repaired by re-reading and applying them as the
+ * applier would, then checked again; what still differs parks the segment failed with its keys.
+ * Custom checks and sampled reconciliation run on each segment too. The report (rows, segments,
+ * mismatches found and repaired, checks, duration) goes to the ledger with an audit event.
+ */
+public final class FinalVerification {
+  private static final Logger log = LoggerFactory.getLogger(FinalVerification.class);
+  private static final int MAX_KEYS = 100;
+
+  private final JobShape shape;
+  private final String job;
+  private final Pool source;
+  private final Pool target;
+  private final ConsistencyLedger ledger;
+  private final Verifier verifier;
+  private final Bisector bisector;
+  private final KeySync sync;
+  private final CaptureSql capture;
+  private final CustomChecks checks;
+  private final Reconciler reconciler;
+  private final Pacer pacer;
+  private final Function<String, Future<Void>> pauseForDrift;
+
+  public FinalVerification(JobShape shape, Pool source, Pool target, ConsistencyLedger ledger, KeySync sync, Pacer pacer,
+      Function<String, Future<Void>> pauseForDrift) {
+    this.shape = shape;
+    this.job = shape.job().name();
+    this.source = source;
+    this.target = target;
+    this.ledger = ledger;
+    this.verifier = new Verifier(new dev.sluice.copy.SegmentSql(shape));
+    this.bisector = new Bisector(shape, verifier);
+    this.sync = sync;
+    this.capture = new CaptureSql(shape);
+    this.checks = new CustomChecks(shape.job().verify().checks(), shape.sourceKey().size());
+    this.reconciler = new Reconciler(shape);
+    this.pacer = pacer;
+    this.pauseForDrift = pauseForDrift;
+  }
+
+  /** The pass's outcome. */
+  public record Report(long rows, int segments, int freshSource, int mismatches, int repaired, int unrepaired, int checksFailed,
+      long sampled, int sampleDifferences, long durationMs, List<String> keys) {
+    public JsonObject json() {
+      return new JsonObject().put("rows", rows).put("segments", segments).put("segmentsWithFreshSource", freshSource)
+          .put("mismatches", mismatches).put("repaired", repaired).put("unrepaired", unrepaired).put("checksFailed", checksFailed)
+          .put("sampledRows", sampled).put("sampleDifferences", sampleDifferences).put("durationMs", durationMs)
+          .put("keys", new JsonArray(new ArrayList<>(keys)));
+    }
+  }
+
+  private static final class Tally {
+    long rows;
+    int segments;
+    int fresh;
+    int mismatches;
+    int repaired;
+    int unrepaired;
+    int checksFailed;
+    long sampled;
+    int sampleDifferences;
+    final List<String> keys = new ArrayList<>();
+  }
+
+  public Future<Report> run() {
+    long t0 = System.nanoTime();
+    Tally tally = new Tally();
+    log.info("job {}: final verification pass started", job);
+    return ledger.segments(job).compose(segs -> ledger.copyFacts(job).compose(facts -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Segment s : segs) {
+        if (s.state() != SegmentState.VERIFIED) continue;
+        chain = chain.compose(v -> pacer.acquire(Math.max(1, s.rowsCopied())).compose(x -> segment(s, facts.get(s.seq()), tally)));
+      }
+      return chain;
+    })).compose(v -> {
+      Report r = new Report(tally.rows, tally.segments, tally.fresh, tally.mismatches, tally.repaired, tally.unrepaired,
+          tally.checksFailed, tally.sampled, tally.sampleDifferences, (System.nanoTime() - t0) / 1_000_000, tally.keys);
+      String msg = "final verification: " + r.rows() + " rows in " + r.segments() + " segments, " + r.mismatches()
+          + " mismatched rows found, " + r.repaired() + " repaired, " + r.unrepaired() + " not repaired, " + r.checksFailed()
+          + " custom check differences, in " + r.durationMs() + " ms";
+      log.info("job {}: {}", job, msg);
+      return ledger.verifyReport(job, r.json(), msg).map(r);
+    });
+  }
+
+  private Future<Void> segment(Segment s, ConsistencyLedger.CopyFacts f, Tally tally) {
+    return pending(s).compose(pending -> verifier.target(target, s.range()).compose(tfp -> {
+      boolean reuse = f != null && f.changesAfterCopy() == 0 && f.sourceHash() != null && pending.isEmpty();
+      Future<Verifier.Fingerprint> expected = reuse
+          ? Future.succeededFuture(new Verifier.Fingerprint(f.sourceRows(), f.sourceHash()))
+          : verifier.source(source, s.range());
+      if (!reuse) tally.fresh++;
+      tally.segments++;
+      tally.rows += tfp.rows();
+      return expected.compose(sfp -> sfp.equals(tfp) ? Future.succeededFuture() : mismatch(s, pending, tally));
+    })).compose(v -> checks(s, tally)).compose(v -> sample(s, tally));
+  }
+
+  private Future<Set<List<String>>> pending(Segment s) {
+    var p = capture.pendingInRange(s.range());
+    return source.preparedQuery(p.sql()).execute(Tuple.tuple(p.params())).map(rows -> {
+      Set<List<String>> out = new HashSet<>();
+      for (Row r : rows) out.add(Arrays.asList(r.getArrayOfStrings(0)));
+      return out;
+    }).otherwise(e -> new HashSet<>()); // no changelog: capture off or removed
+  }
+
+  private Future<Void> mismatch(Segment s, Set<List<String>> pending, Tally tally) {
+    return bisector.differingKeys(source, target, s.range(), MAX_KEYS).compose(keys -> {
+      List<List<String>> wrong = keys.stream().filter(k -> !pending.contains(k)).toList();
+      if (wrong.isEmpty()) return Future.succeededFuture();
+      tally.mismatches += wrong.size();
+      List<String> shown = wrong.stream().limit(20).map(Bisector::describe).toList();
+      log.warn("job {} segment {}: {} rows differ from the source ({}); repairing", job, s.seq(), wrong.size(), String.join(", ", shown));
+      return sync.sync(wrong)
+          .compose(x -> pending(s))
+          .compose(p2 -> bisector.differingKeys(source, target, s.range(), MAX_KEYS).map(after ->
+              after.stream().filter(k -> !p2.contains(k)).toList()))
+          .compose(still -> {
+            int fixed = (int) wrong.stream().filter(k -> !still.contains(k)).count();
+            tally.repaired += fixed;
+            tally.unrepaired += still.size();
+            for (List<String> k : wrong) if (tally.keys.size() < MAX_KEYS) tally.keys.add(Bisector.describe(k));
+            JsonObject details = new JsonObject().put("keys", new JsonArray(new ArrayList<>(shown))).put("repaired", fixed)
+                .put("unrepaired", still.size());
+            String msg = "segment " + s.seq() + ": " + wrong.size() + " rows differed from the source (keys " + String.join(", ", shown)
+                + "); " + fixed + " repaired";
+            Future<Void> ev = ledger.event(job, s.seq(), "verify.mismatch", msg, details);
+            if (still.isEmpty()) return ev;
+            String stillKeys = String.join(", ", still.stream().limit(20).map(Bisector::describe).toList());
+            return ev.compose(v -> ledger.failVerified(job, s.seq(), still.size() + " rows still differ after repair", stillKeys));
+          });
+    });
+  }
+
+  private Future<Void> checks(Segment s, Tally tally) {
+    if (shape.job().verify().checks().isEmpty()) return Future.succeededFuture();
+    return checks.run(source, target, s).compose(diffs -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (CustomChecks.Difference d : diffs) {
+        tally.checksFailed++;
+        chain = chain.compose(v -> ledger.event(job, s.seq(), "verify.check_failed", d.describe(),
+            new JsonObject().put("check", d.check()).put("source", d.source()).put("target", d.target())));
+      }
+      return chain;
+    });
+  }
+
+  private Future<Void> sample(Segment s, Tally tally) {
+    if (!reconciler.enabled()) return Future.succeededFuture();
+    return reconciler.sample(source, target, s).compose(sample -> {
+      tally.sampled += sample.rows();
+      tally.sampleDifferences += sample.differences().size();
+      Future<Void> chain = Future.succeededFuture();
+      for (Reconciler.Difference d : sample.differences().stream().limit(MAX_KEYS).toList()) {
+        chain = chain.compose(v -> ledger.event(job, s.seq(), "verify.sample_difference", "segment " + s.seq() + ": key "
+            + Bisector.describe(d.key()) + " column " + d.column() + " differs: source " + d.source() + ", target " + d.target(), d.json()));
+      }
+      if (!sample.nullDrift().isEmpty()) {
+        String why = "data drift: " + String.join("; ", sample.nullDrift());
+        chain = chain.compose(v -> pauseForDrift.apply(why));
+      }
+      return chain;
+    });
+  }
+}
