@@ -9,6 +9,7 @@ import dev.sluice.capture.ChangeApplier;
 import dev.sluice.job.CatchUp;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.verify.DriftMonitor;
 import dev.sluice.verify.FinalVerification;
 import dev.sluice.ledger.HeldLeases;
 import dev.sluice.ledger.JobState;
@@ -227,7 +228,8 @@ public final class Agent {
     ChangeApplier applier = new ChangeApplier(vertx, shape, source, Databases.sessionOptions(config.source(), "sluice-applier"), facts,
         target, m.pacer());
     FinalVerification verification = new FinalVerification(shape, source, target, facts, applier.keySync(), m.pacer(), m::pauseForDrift);
-    return new CatchUp(vertx, shape, source, target, ledger, applier, verification);
+    DriftMonitor drift = new DriftMonitor(vertx, shape, source, target, m::pauseForDrift, m::paused);
+    return new CatchUp(vertx, shape, source, target, ledger, applier, verification, drift);
   }
 
   /** Completes when every job is finished; maps job name to its final state. */

@@ -7,6 +7,7 @@ import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.DriftMonitor;
 import dev.sluice.verify.FinalVerification;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -40,6 +41,7 @@ public final class CatchUp {
   private final ChangeApplier applier;
   private final FinalVerification verification;
   private final SyncGauge gauge;
+  private final DriftMonitor drift;
   private volatile boolean untilDone;
   private volatile boolean stopped;
   private volatile boolean started;
@@ -49,7 +51,7 @@ public final class CatchUp {
   private boolean verified;
 
   public CatchUp(Vertx vertx, JobShape shape, Pool source, Pool target, Ledger ledger, ChangeApplier applier,
-      FinalVerification verification) {
+      FinalVerification verification, DriftMonitor drift) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
@@ -60,6 +62,7 @@ public final class CatchUp {
     this.applier = applier;
     this.verification = verification;
     this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
+    this.drift = drift;
   }
 
   public boolean enabled() {
@@ -80,12 +83,26 @@ public final class CatchUp {
    * (idempotent; every agent does it before its first claim, so no copy can precede the trigger).
    */
   public Future<Void> prepare() {
-    return targetHasRows(target).compose(had -> {
+    return resumeAfterSchemaDrift().compose(x -> targetHasRows(target)).compose(had -> {
       if (!enabled()) return facts.targetFacts(job, shape.targetKey(), had);
       return ChangeCapture.install(source, shape)
           .compose(v -> facts.captureInstalled(job, shape.targetKey(), had, dev.sluice.capture.CaptureSql.changelog(job)))
           .compose(v -> applier.start())
           .onSuccess(v -> started = true);
+    }).compose(v -> shape.job().drift().enabled() ? drift.start() : Future.succeededFuture());
+  }
+
+  /**
+   * A job paused by schema drift resumes when an agent starts with a config that validated against
+   * the tables as they are now: that restart is the operator's answer to the drift.
+   */
+  private Future<Void> resumeAfterSchemaDrift() {
+    return facts.facts(job).compose(f -> {
+      if (f == null || !f.paused() || f.pauseReason() == null || !f.pauseReason().startsWith("schema drift")) {
+        return Future.succeededFuture();
+      }
+      log.info("job {}: resuming after schema drift: the config validated against the tables as they are now", job);
+      return ledger.setPaused(job, false, null, "restart with a config validated against the changed schema");
     });
   }
 
@@ -168,6 +185,7 @@ public final class CatchUp {
 
   public Future<Void> stop() {
     stopped = true;
+    drift.stop();
     if (timer >= 0) vertx.cancelTimer(timer);
     return started ? applier.stop() : Future.succeededFuture();
   }

@@ -1,0 +1,121 @@
+package dev.sluice.verify;
+
+import dev.sluice.config.TableName;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Schema drift: every {@code drift.intervalMs} compares the source and target tables' columns (name
+ * and type) with what they were when the job started on this agent. A column added, dropped or
+ * retyped on either side pauses the job with a reason that names it. Once an operator resumes the job
+ * the current columns become the new baseline (restart with an updated config to change what is
+ * copied).
+ */
+public final class DriftMonitor {
+  private static final Logger log = LoggerFactory.getLogger(DriftMonitor.class);
+
+  private final Vertx vertx;
+  private final JobShape shape;
+  private final SqlClient source;
+  private final SqlClient target;
+  private final Function<String, Future<Void>> pause;
+  private final BooleanSupplier paused;
+  private Map<String, String> sourceCols;
+  private Map<String, String> targetCols;
+  private boolean reported;
+  private boolean busy;
+  private long timer = -1;
+
+  public DriftMonitor(Vertx vertx, JobShape shape, SqlClient source, SqlClient target, Function<String, Future<Void>> pause,
+      BooleanSupplier paused) {
+    this.vertx = vertx;
+    this.shape = shape;
+    this.source = source;
+    this.target = target;
+    this.pause = pause;
+    this.paused = paused;
+  }
+
+  public Future<Void> start() {
+    return baseline().onSuccess(v -> timer = vertx.setPeriodic(shape.job().drift().interval().toMillis(), t -> tick()));
+  }
+
+  public void stop() {
+    if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  private Future<Void> baseline() {
+    return columns(source, shape.job().source().table()).compose(s -> columns(target, shape.job().target().table()).map(t -> {
+      sourceCols = s;
+      targetCols = t;
+      return null;
+    }));
+  }
+
+  private void tick() {
+    if (busy) return;
+    if (reported && !paused.getAsBoolean()) {
+      // The operator resumed: accept the schema as it is now.
+      reported = false;
+      busy = true;
+      baseline().onComplete(x -> busy = false);
+      return;
+    }
+    if (reported) return;
+    busy = true;
+    check().onComplete(ar -> {
+      busy = false;
+      if (ar.failed()) log.debug("job {}: drift check failed: {}", shape.job().name(), ErrorClassifier.describe(ar.cause()));
+    });
+  }
+
+  /** Compares the catalogs with the baseline; pauses the job on a difference. */
+  public Future<List<String>> check() {
+    return columns(source, shape.job().source().table()).compose(s -> columns(target, shape.job().target().table()).compose(t -> {
+      List<String> changes = new ArrayList<>();
+      changes.addAll(diff("source", shape.job().source().table(), sourceCols, s));
+      changes.addAll(diff("target", shape.job().target().table(), targetCols, t));
+      if (changes.isEmpty() || reported) return Future.succeededFuture(changes);
+      reported = true;
+      String why = "schema drift: " + String.join("; ", changes) + "; update the config (or the tables) and restart, or resume to accept";
+      return pause.apply(why).map(changes);
+    }));
+  }
+
+  static List<String> diff(String side, TableName table, Map<String, String> before, Map<String, String> now) {
+    List<String> out = new ArrayList<>();
+    if (before == null) return out;
+    for (Map.Entry<String, String> e : now.entrySet()) {
+      String was = before.get(e.getKey());
+      if (was == null) out.add("column " + e.getKey() + " " + e.getValue() + " added to " + side + " table " + table);
+      else if (!was.equals(e.getValue())) out.add("column " + e.getKey() + " of " + side + " table " + table + " retyped from " + was + " to " + e.getValue());
+    }
+    for (String c : before.keySet()) if (!now.containsKey(c)) out.add("column " + c + " dropped from " + side + " table " + table);
+    if (now.isEmpty() && !before.isEmpty()) out.add(side + " table " + table + " is gone");
+    return out;
+  }
+
+  private static Future<Map<String, String>> columns(SqlClient db, TableName t) {
+    return db.preparedQuery("SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            + "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
+        .execute(Tuple.of(t.sql()))
+        .map(rows -> {
+          Map<String, String> out = new LinkedHashMap<>();
+          for (Row r : rows) out.put(r.getString(0), r.getString(1));
+          return out;
+        });
+  }
+}
