@@ -1,7 +1,12 @@
 package dev.sluice.cache;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 
 /**
  * Invalidation generations: what keeps a read-through or a warming batch from putting a row that an
@@ -17,6 +22,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * reader that captured after the stamp reads the new row. Stripes make unrelated keys share a stamp
  * now and then: that only skips a put, never serves a stale row.
  *
+ * <p>An applier may announce a batch before writing it ({@link #writing}): its keys are then
+ * stamped and refused any put until the applier's next announcement, which implies the batch was
+ * written (the applier of a job applies one batch at a time); they are stamped again then, which
+ * refuses any put whose read began while the batch was being written.
+ *
  * <p>Pure: no clock, no threads; the cache operations are passed in.
  */
 public final class Generations {
@@ -28,6 +38,8 @@ public final class Generations {
   // Puts share it, a whole-cache invalidation takes it alone: no put straddles a clear.
   private final ReentrantReadWriteLock all = new ReentrantReadWriteLock();
   private long clearedAt;
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private List<String> lastBatch = List.of();
 
   public Generations() {
     for (int i = 0; i < STRIPES; i++) locks[i] = new Object();
@@ -53,6 +65,32 @@ public final class Generations {
   }
 
   /**
+   * An applier is about to write these keys: the previous batch (written by now) is stamped again and
+   * released, these are stamped, removed through {@code remove}, and refused puts until the next call.
+   */
+  public synchronized void writing(List<String> keys, Consumer<String> remove) {
+    for (String k : lastBatch) {
+      int s = stripe(k);
+      synchronized (locks[s]) {
+        stamps[s] = sequence.incrementAndGet();
+        inFlight.remove(k);
+        remove.accept(k);
+      }
+    }
+    List<String> now = new ArrayList<>(keys.size());
+    for (String k : keys) {
+      int s = stripe(k);
+      synchronized (locks[s]) {
+        stamps[s] = sequence.incrementAndGet();
+        inFlight.add(k);
+        remove.accept(k);
+      }
+      now.add(k);
+    }
+    lastBatch = now;
+  }
+
+  /**
    * Stamps every key, then runs {@code clear}; puts captured before this are refused from then on.
    */
   public void invalidateAll(Runnable clear) {
@@ -71,7 +109,7 @@ public final class Generations {
     all.readLock().lock();
     try {
       synchronized (locks[s]) {
-        if (stamps[s] > captured || clearedAt > captured) return false;
+        if (stamps[s] > captured || clearedAt > captured || inFlight.contains(key)) return false;
         put.run();
         return true;
       }

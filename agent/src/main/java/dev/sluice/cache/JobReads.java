@@ -6,6 +6,7 @@ import dev.sluice.ledger.Ledger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -72,8 +73,16 @@ public final class JobReads {
    * For the change applier: call after a key's change is committed in the target and before it counts
    * as applied. {@code keyParts}: the key's canonical parts ({@code key::text} of each column).
    */
-  public void invalidate(java.util.List<String> keyParts) {
+  public void invalidate(List<String> keyParts) {
     if (cache != null) cache.invalidate(KeyCodec.text(keyParts));
+  }
+
+  /**
+   * For a change applier that announces a batch before writing it, one batch at a time: the keys
+   * leave the cache and cannot re-enter it until the next batch is announced.
+   */
+  public void writing(List<List<String>> keys) {
+    if (cache != null) cache.writing(keys.stream().map(KeyCodec::text).toList());
   }
 
   /** Applies a reloaded job config's {@code reads} and the warming part of {@code cache}. */

@@ -79,8 +79,12 @@ public final class SegmentCache {
     generations.invalidate(key, () -> cache.invalidate(key));
   }
 
-  public void invalidateAll(List<String> keys) {
-    for (String k : keys) invalidate(k);
+  /**
+   * Called by a change applier before it writes these keys to the target (see
+   * {@link Generations#writing}): they leave the cache and stay out until its next batch.
+   */
+  public void writing(List<String> keys) {
+    generations.writing(keys, cache::invalidate);
   }
 
   /** Drops everything (a segment left verified); reads in flight cannot put what they read before. */

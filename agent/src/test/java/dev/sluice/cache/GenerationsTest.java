@@ -76,4 +76,18 @@ class GenerationsTest {
     assertFalse(put("unrelated", "v", before));
     assertTrue(put("k", "v", g.capture()));
   }
+
+  @Test
+  void announcedBatchStaysOutUntilTheNextAnnouncement() {
+    java.util.function.Consumer<String> remove = cache::remove;
+    assertTrue(put("k", "v1", g.capture()));
+    g.writing(java.util.List.of("k"), remove); // the applier announces k, then writes v2
+    assertNull(cache.get("k"));
+    long duringWrite = g.capture(); // a reader starts while v2 is not committed yet: it reads v1
+    assertFalse(put("k", "v1", duringWrite), "no put while the batch is being written");
+    g.writing(java.util.List.of("other"), remove); // the next batch: k's write is committed
+    assertFalse(put("k", "v1", duringWrite), "the slow reader's v1 is still refused");
+    assertTrue(put("k", "v2", g.capture()), "a read after the write may put");
+    assertEquals("v2", cache.get("k"));
+  }
 }
