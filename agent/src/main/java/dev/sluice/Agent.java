@@ -218,6 +218,7 @@ public final class Agent {
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> m.paused() ? "job paused" : null,
         metrics.registry());
     m.addSegmentListener(seg -> r.segmentVerified());
+    if (r.cache() != null) m.meters().cache(r.cache().caffeine());
     reads.put(shape.job().name(), r);
     r.start();
   }

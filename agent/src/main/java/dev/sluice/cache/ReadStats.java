@@ -72,16 +72,19 @@ public final class ReadStats {
   public void bind(MeterRegistry registry, String job, Rollout rollout) {
     for (ReadRouter.From f : ReadRouter.From.values()) {
       FunctionCounter.builder("sluice.reads.served", this, s -> s.served(f)).tags("job", job, "from", f.header())
-          .description("reads answered, by where the row came from").register(registry);
+          .description("Reads answered, by where the row came from").register(registry);
     }
-    FunctionCounter.builder("sluice.reads.not.found", notFound, AtomicLong::get).tag("job", job).register(registry);
-    FunctionCounter.builder("sluice.reads.shadow.checks", shadowChecks, AtomicLong::get).tag("job", job).register(registry);
+    FunctionCounter.builder("sluice.reads.not.found", notFound, AtomicLong::get).tag("job", job)
+        .description("Reads of keys with no row").register(registry);
+    FunctionCounter.builder("sluice.reads.shadow.checks", shadowChecks, AtomicLong::get).tag("job", job)
+        .description("Target-served reads compared with the source").register(registry);
     FunctionCounter.builder("sluice.reads.shadow.mismatches", shadowMismatches, AtomicLong::get).tag("job", job)
-        .description("target rows that differed from the source on a re-check").register(registry);
+        .description("Target rows that differed from the source on a re-check").register(registry);
     FunctionCounter.builder("sluice.reads.shadow.lagged", shadowLagged, AtomicLong::get).tag("job", job)
-        .description("differences gone on the re-check (change not yet applied)").register(registry);
-    FunctionCounter.builder("sluice.cache.warmed.rows", warmed, AtomicLong::get).tag("job", job).register(registry);
+        .description("Differences gone on the re-check (change not yet applied)").register(registry);
+    FunctionCounter.builder("sluice.cache.warmed.rows", warmed, AtomicLong::get).tag("job", job)
+        .description("Rows loaded into the row cache by warming").register(registry);
     Gauge.builder("sluice.reads.target.percent", rollout, Rollout::effectivePercent).tag("job", job)
-        .description("share of key cohorts served from the target now (0 while paused)").register(registry);
+        .description("Share of key cohorts served from the target now (0 while paused)").register(registry);
   }
 }

@@ -6,7 +6,6 @@ import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.sluice.config.JobConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.util.List;
 
 /**
@@ -119,16 +118,16 @@ public final class SegmentCache {
     return weightedSize() >= maxBytes * 9 / 10;
   }
 
-  /**
-   * Caffeine's Micrometer binder ({@code cache.gets} hit/miss, {@code cache.evictions},
-   * {@code cache.eviction.weight}, {@code cache.size}, {@code cache.puts}, tags {@code cache="rows"}
-   * and {@code job}), plus the weight held and its bound, which the binder leaves out.
-   */
+  /** The Caffeine cache itself, for Caffeine's Micrometer binder (the job's meters register it). */
+  public Cache<String, String> caffeine() {
+    return cache;
+  }
+
+  /** The weight held and its bound, which Caffeine's binder leaves out; tag {@code job}. */
   public void bind(MeterRegistry registry) {
-    CaffeineCacheMetrics.monitor(registry, cache, "rows", "job", job);
     Gauge.builder("sluice.cache.weight.bytes", this, SegmentCache::weightedSize).tag("job", job)
-        .description("estimated heap bytes held by the row cache").register(registry);
+        .description("Estimated heap bytes held by the row cache").register(registry);
     Gauge.builder("sluice.cache.max.weight.bytes", this, c -> c.maxBytes).tag("job", job)
-        .description("the row cache's bound in estimated heap bytes").register(registry);
+        .description("The row cache's bound in estimated heap bytes").register(registry);
   }
 }

@@ -65,6 +65,12 @@ class ReadRoutingTest {
       assertEquals(401, client.setTargetPercent("items", 100, ReadTests.READ_TOKEN).status());
       assertEquals(400, client.setTargetPercent("items", 101, ReadTests.CONTROL_TOKEN).status());
 
+      // Meters: reads by where they were served from, the cache's statistics and weight.
+      String metrics = client.raw("/metrics", null).body();
+      assertTrue(metrics.contains("sluice_reads_served_total{from=\"target\",job=\"items\"}"), metrics);
+      assertTrue(metrics.contains("sluice_cache_weight_bytes{job=\"items\"}"), metrics);
+      assertTrue(metrics.contains("cache_gets_total{cache=\"sluice.cache\",job=\"items\",result=\"hit\"}"), metrics);
+
       // Live change through a config reload lands on the same rollout.
       agent.reads().get("items").router().applyConfig(new JobConfig.Reads(0, 0, 0, Duration.ofSeconds(1), 500));
       assertEquals(0.0, shareFromTarget(client), 0.0);

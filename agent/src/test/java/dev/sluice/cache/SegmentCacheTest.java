@@ -56,11 +56,10 @@ class SegmentCacheTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     SegmentCache c = new SegmentCache("orders", config(100, 1024 * 1024));
     c.bind(registry);
+    assertEquals(0.0, registry.get("sluice.cache.weight.bytes").tag("job", "orders").gauge().value());
     c.putIfUnchanged("1", "{}", c.capture());
-    c.get("1");
-    c.get("2");
-    assertEquals(1.0, registry.get("cache.gets").tag("result", "hit").tag("job", "orders").functionCounter().count());
-    assertEquals(1.0, registry.get("cache.gets").tag("result", "miss").tag("job", "orders").functionCounter().count());
-    assertTrue(registry.get("sluice.cache.weight.bytes").tag("job", "orders").gauge().value() > 0);
+    assertEquals((double) c.weightedSize(), registry.get("sluice.cache.weight.bytes").tag("job", "orders").gauge().value());
+    assertTrue(c.weightedSize() > 0);
+    assertEquals(1024.0 * 1024, registry.get("sluice.cache.max.weight.bytes").tag("job", "orders").gauge().value());
   }
 }
