@@ -161,10 +161,14 @@ public final class Ledger {
 
   // ---- segments ----
 
-  /** Claims the next pending segment (or one whose lease expired) for this agent, or null. */
+  /**
+   * Claims the next pending segment (or one whose lease expired) for this agent, or null. The
+   * redundant {@code state IN (..)} lets the planner use the partial index of unfinished segments,
+   * so a claim late in a job of 20,000 segments does not step over the 19,000 verified ones.
+   */
   public Future<Segment> claim(String job, Duration lease) {
     return db.preparedQuery("WITH c AS (SELECT job, seq FROM sluice.segments WHERE job = $1 AND "
-            + "(state = 'pending' OR (state IN ('copying', 'copied') AND lease_expires_at < now())) "
+            + "state IN ('pending', 'copying', 'copied') AND (state = 'pending' OR lease_expires_at < now()) "
             + "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED), "
             + "u AS (UPDATE sluice.segments s SET state = 'copying', owner = $2, lease_epoch = s.lease_epoch + 1, "
             + "lease_expires_at = now() + make_interval(secs => $3), attempts = s.attempts + 1, started_at = now(), "

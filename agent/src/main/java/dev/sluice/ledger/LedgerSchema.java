@@ -108,6 +108,10 @@ public final class LedgerSchema {
         PRIMARY KEY (agent, job)
       );
       CREATE INDEX segments_owner ON sluice.segments (owner) WHERE owner IS NOT NULL;
+      """,
+      // 4: claims scan only unfinished segments (see Ledger.claim)
+      """
+      CREATE INDEX segments_unfinished ON sluice.segments (job, seq) WHERE state IN ('pending', 'copying', 'copied');
       """);
 
   private LedgerSchema() {}

@@ -44,17 +44,31 @@ public final class Roster {
     this.writes = writes;
   }
 
+  /**
+   * Registers this agent. Refused while another live process (another host or pid) is registered
+   * under the same id: two processes with one id would count as one agent in the rate budget, and
+   * one's clean stop would hand back the other's leases.
+   */
   public Future<Void> register(String host, long pid, String version, Duration lease, Duration heartbeat) {
     writes.increment();
     return db.preparedQuery("WITH gone AS (DELETE FROM sluice.agents o WHERE o.heartbeat_at < now() - interval '7 days' "
             + "AND NOT EXISTS (SELECT 1 FROM sluice.segments s WHERE s.owner = o.id)), "
-            + "a AS (INSERT INTO sluice.agents (id, host, pid, version, lease_seconds, heartbeat_seconds) VALUES ($1, $2, $3, $4, $5, $6) "
-            + "ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL, lease_seconds = $5, heartbeat_seconds = $6 RETURNING id) "
-            + "INSERT INTO sluice.events (agent, kind, message, details) SELECT id, 'agent.started', "
+            + "a AS (INSERT INTO sluice.agents AS g (id, host, pid, version, lease_seconds, heartbeat_seconds) VALUES ($1, $2, $3, $4, $5, $6) "
+            + "ON CONFLICT (id) DO UPDATE SET host = $2, pid = $3, version = $4, started_at = now(), heartbeat_at = now(), "
+            + "stopped_at = NULL, lease_seconds = $5, heartbeat_seconds = $6 "
+            + "WHERE g.stopped_at IS NOT NULL OR g.heartbeat_at + make_interval(secs => g.lease_seconds) < now() "
+            + "OR (g.host = $2 AND g.pid = $3) RETURNING id), "
+            + "e AS (INSERT INTO sluice.events (agent, kind, message, details) SELECT id, 'agent.started', "
             + "'agent ' || id || ' started on ' || $2 || ' (pid ' || $3 || ')', "
-            + "jsonb_build_object('leaseSeconds', $5, 'heartbeatSeconds', $6, 'version', $4) FROM a")
+            + "jsonb_build_object('leaseSeconds', $5, 'heartbeatSeconds', $6, 'version', $4) FROM a) "
+            + "SELECT (SELECT count(*) FROM a), (SELECT host || ' pid ' || pid FROM sluice.agents WHERE id = $1)")
         .execute(Tuple.of(agentId, host, pid, version, seconds(lease), seconds(heartbeat)))
-        .mapEmpty();
+        .compose(rows -> {
+          Row r = rows.iterator().next();
+          if (r.getLong(0) == 1) return Future.succeededFuture();
+          return Future.failedFuture(new IllegalStateException("agent id " + agentId + " is in use by a live agent on " + r.getString(1)
+              + "; give every agent its own agent.id (or leave it unset for a unique default)"));
+        });
   }
 
   /** What this agent publishes about one job with each heartbeat. */

@@ -133,6 +133,12 @@ class LeaseFencingTest {
     assertEquals(0, find(agents, "agent-b").getInteger("segmentsHeld"));
     assertTrue(ra.getLong("ledgerWrites") > 0);
 
+    // One id, two live processes: the second is refused; the same process may register again.
+    RuntimeException dup = assertThrows(RuntimeException.class,
+        () -> await(b.roster().register("other-host", 2, "test", LEASE, Duration.ofSeconds(1))));
+    assertTrue(dup.getMessage().contains("agent id agent-b is in use by a live agent on host pid 1"), dup.getMessage());
+    await(b.roster().register("host", 1, "test", LEASE, Duration.ofSeconds(1)));
+
     // A clean stop hands back what it holds and is no longer alive.
     await(a.roster().releaseAll("test stop"));
     assertEquals(0, pg.scalar(db, "SELECT count(*) FROM sluice.segments WHERE owner = 'agent-a'"));
