@@ -124,9 +124,14 @@ public final class KeySync {
   }
 
   private String typedKeys(String alias) {
+    return "ROW(" + typedColumns(alias) + ")";
+  }
+
+  /** The key parameters cast to the key types, as a column list (a subquery's select list). */
+  private String typedColumns(String alias) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < shape.keyTypes().size(); i++) out.add(alias + ".sluice_k" + i + "::" + shape.keyTypes().get(i));
-    return "ROW(" + String.join(", ", out) + ")";
+    return String.join(", ", out);
   }
 
   private String readSql() {
@@ -158,7 +163,7 @@ public final class KeySync {
   private String deleteSql() {
     String tk = "ROW(" + shape.targetKey().stream().map(Sql::ident).collect(Collectors.joining(", ")) + ")";
     return "WITH " + FENCE + ", d AS (DELETE FROM " + shape.job().target().table().sql() + " WHERE EXISTS (SELECT 1 FROM f) AND "
-        + tk + " IN (SELECT " + typedKeys("x") + " FROM " + keyParams(2, "x") + ") RETURNING 1) "
+        + tk + " IN (SELECT " + typedColumns("x") + " FROM " + keyParams(2, "x") + ") RETURNING 1) "
         + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM d)";
   }
 }

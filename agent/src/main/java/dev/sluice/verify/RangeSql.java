@@ -66,7 +66,7 @@ final class RangeSql {
   /** Target rows for given keys: mapped columns as text. Params: one text[] per key column. */
   String targetByKeys() {
     String tk = "ROW(" + shape.targetKey().stream().map(k -> "t." + Sql.ident(k)).collect(Collectors.joining(", ")) + ")";
-    StringBuilder typed = new StringBuilder("ROW(");
+    StringBuilder typed = new StringBuilder();
     StringBuilder arrays = new StringBuilder();
     StringBuilder names = new StringBuilder();
     for (int i = 0; i < shape.keyTypes().size(); i++) {
@@ -79,7 +79,6 @@ final class RangeSql {
       arrays.append("$").append(i + 1).append("::text[]");
       names.append("k").append(i);
     }
-    typed.append(")");
     String cols = shape.columns().stream().map(c -> "t." + Sql.ident(c.name()) + "::text").collect(Collectors.joining(", "));
     return "SELECT " + cols + " FROM " + shape.job().target().table().sql() + " t WHERE " + tk + " IN (SELECT " + typed
         + " FROM unnest(" + arrays + ") AS x(" + names + "))";
