@@ -1,0 +1,92 @@
+package dev.sluice.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.Agent;
+import dev.sluice.db.Await;
+import dev.sluice.ledger.JobState;
+import dev.sluice.testing.Agents;
+import dev.sluice.testing.Tables;
+import dev.sluice.testing.TestPg;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** The final verification pass finds rows changed behind Sluice's back; schema drift pauses the job. */
+class VerificationAndDriftTest {
+  private final TestPg pg = TestPg.get();
+
+  private String config(String src, String tgt, double rate, String extra) {
+    return """
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
+         "agent": {"leaseSeconds": 10, "heartbeatSeconds": 2},
+         "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
+           "target": {"table": "public.items", "create": true},
+           "segment": {"rows": 5000}, "batch": {"rows": 1000}, "concurrency": {"max": 1},
+           "pace": {"rowsPerSecond": %s}, "capture": {"pollMs": 100}, "drift": {"intervalMs": 200}%s}]}"""
+        .formatted(pg.url(src), pg.url(tgt), rate, extra);
+  }
+
+  @Test
+  void rowsChangedInTheTargetBehindSluicesBackAreFoundAndRepaired() throws Exception {
+    String src = pg.createDatabase("fv_src");
+    String tgt = pg.createDatabase("fv_tgt");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
+        "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 20000) g");
+    Agent agent = Agents.start(config(src, tgt, 8000, ", \"verify\": {\"sampleRate\": 0.05, \"checks\": [{\"name\": \"qty_sum\", "
+        + "\"source\": \"SELECT sum(qty)::text FROM items WHERE ($1::text IS NULL OR id >= $1::text::bigint) AND ($2::text IS NULL OR id < $2::text::bigint)\"}]}"));
+    try {
+      waitFor(() -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND seq = 0 AND state = 'verified'") == 1, 60);
+      // Segment 0 is verified; now someone edits the target directly.
+      pg.exec(tgt, "UPDATE items SET name = 'tampered' WHERE id = 10", "DELETE FROM items WHERE id = 20",
+          "INSERT INTO items VALUES (-5, 'intruder', 1)");
+      assertEquals("copying", pg.string(tgt, "SELECT state FROM sluice.jobs WHERE name = 'items'"), "tampered before the copy ended");
+      Map<String, JobState> states = Await.result(agent.untilDone(), 2, TimeUnit.MINUTES);
+      assertEquals(JobState.COMPLETED, states.get("items"));
+    } finally {
+      Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
+    assertEquals(3, pg.scalar(tgt, "SELECT (verify_report->>'mismatches')::int FROM sluice.jobs WHERE name = 'items'"));
+    assertEquals(3, pg.scalar(tgt, "SELECT (verify_report->>'repaired')::int FROM sluice.jobs WHERE name = 'items'"));
+    assertEquals(0, pg.scalar(tgt, "SELECT (verify_report->>'checksFailed')::int FROM sluice.jobs WHERE name = 'items'"));
+    assertTrue(pg.scalar(tgt, "SELECT (verify_report->>'sampledRows')::int FROM sluice.jobs WHERE name = 'items'") > 0);
+    String msg = pg.string(tgt, "SELECT message FROM sluice.events WHERE job = 'items' AND kind = 'verify.mismatch'");
+    assertTrue(msg.contains("-5") && msg.contains("10") && msg.contains("20"), msg);
+    Tables.assertSameRows(pg, src, "SELECT row(id, name, qty)::text FROM items ORDER BY id",
+        tgt, "SELECT row(id, name, qty)::text FROM items ORDER BY id");
+  }
+
+  @Test
+  void aColumnAddedToTheSourceMidRunPausesTheJob() throws Exception {
+    String src = pg.createDatabase("dr_src");
+    String tgt = pg.createDatabase("dr_tgt");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
+        "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 20000) g");
+    Agent agent = Agents.start(config(src, tgt, 2000, ""));
+    try {
+      waitFor(() -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'verified'") >= 1, 60);
+      pg.exec(src, "ALTER TABLE items ADD COLUMN extra int");
+      waitFor(() -> pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused") == 1, 30);
+      String reason = pg.string(tgt, "SELECT pause_reason FROM sluice.jobs WHERE name = 'items'");
+      assertTrue(reason.startsWith("schema drift: column extra integer added to source table public.items"), reason);
+      assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'job.paused' "
+          + "AND message LIKE '%column extra integer added to source table%'"));
+      // Paused means paused: no segment is claimed any more.
+      long copying = pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'segment.copying'");
+      Thread.sleep(1500);
+      assertEquals(copying, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'segment.copying'"));
+    } finally {
+      Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
+  }
+
+  static void waitFor(BooleanSupplier cond, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+    while (!cond.getAsBoolean()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("condition not met within " + seconds + " s");
+      Thread.sleep(50);
+    }
+  }
+}
