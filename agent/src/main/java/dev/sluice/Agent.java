@@ -1,7 +1,11 @@
 package dev.sluice;
 
 import dev.sluice.cache.JobReads;
+import dev.sluice.config.ConfigDiff;
+import dev.sluice.config.ConfigWatcher;
+import dev.sluice.config.JobConfig;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.ledger.ConfigVersions;
 import dev.sluice.db.Databases;
 import dev.sluice.http.ControlServer;
 import dev.sluice.inspect.JobShape;
@@ -24,6 +28,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +47,10 @@ public final class Agent {
   public static final String VERSION = "0.1.0";
   static final int READ_POOL_SIZE = 4;
 
-  private final SluiceConfig config;
+  // Replaced by a config reload (jobs only: the rest needs a restart, see ConfigDiff).
+  private volatile SluiceConfig config;
+  private Path configFile;
+  private ConfigWatcher watcher;
   private final Vertx vertx;
   private final boolean ownsVertx;
   private Pool source;
@@ -90,9 +98,20 @@ public final class Agent {
     return liveView;
   }
 
+  /** Watches {@code file} (the one this agent's config was loaded from) and hot-reloads it. Call before start. */
+  public Agent watching(Path file) {
+    this.configFile = file;
+    return this;
+  }
+
   /** The config version in force and the last reload's outcome, for {@code /api/config} and the dashboard. */
   public JsonObject configStatus() {
-    return new JsonObject();
+    return watcher == null ? new JsonObject().put("watching", false) : watcher.status().copy().put("watching", true);
+  }
+
+  /** The ledger's record of config versions, newest first. */
+  public Future<io.vertx.core.json.JsonArray> configVersions(int limit) {
+    return new ConfigVersions(ledgerPool, config.agent().id()).recent(limit);
   }
 
   public Vertx vertx() {
@@ -158,6 +177,11 @@ public final class Agent {
           return Future.all(migrators.values().stream().map(Migrator::start).toList()).mapEmpty();
         })
         .compose(v -> {
+          if (configFile == null) return Future.succeededFuture();
+          watcher = new ConfigWatcher(vertx, configFile, new ConfigVersions(ledgerPool, config.agent().id()), this::applyReload);
+          return watcher.start();
+        })
+        .compose(v -> {
           liveView = new LiveView(vertx, ledgerPool, () -> migrators, this::agentStatus);
           return liveView.start();
         })
@@ -170,6 +194,39 @@ public final class Agent {
             config.source().redacted(), config.target().redacted(),
             http == null ? "" : ", http://" + config.http().host() + ":" + http.port() + "/"))
         .mapEmpty();
+  }
+
+  /**
+   * Puts a reloaded config in force: new jobs are checked against the databases first (any problem
+   * refuses the whole reload, nothing changed), then existing jobs take their new settings and the
+   * new jobs start. Only jobs change: the rest of the file cannot differ (ConfigDiff refused it).
+   */
+  private Future<Void> applyReload(SluiceConfig next, ConfigDiff.Result diff) {
+    SluiceConfig merged = new SluiceConfig(config.source(), config.target(), config.http(), config.agent(), next.jobs());
+    List<JobConfig> added = next.jobs().stream().filter(j -> diff.addedJobs().contains(j.name())).toList();
+    Future<List<JobShape>> shapes = added.isEmpty() ? Future.succeededFuture(List.of())
+        : vertx.executeBlocking(() -> Validation.check(vertx, new SluiceConfig(config.source(), config.target(), config.http(),
+            config.agent(), added)), false);
+    return shapes.compose(newShapes -> {
+      for (JobConfig j : next.jobs()) {
+        Migrator m = migrators.get(j.name());
+        if (m == null) continue;
+        m.reconfigure(j);
+        JobReads r = reads.get(j.name());
+        if (r != null) r.applyConfig(j);
+      }
+      config = merged;
+      List<Future<Void>> starts = new ArrayList<>();
+      for (JobShape shape : newShapes) {
+        int index = next.jobs().indexOf(shape.job());
+        Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", source, target, ledger, config.agent(), config.sameDatabase(),
+            metrics.registry());
+        migrators.put(shape.job().name(), m);
+        startReads(shape, m);
+        starts.add(m.start());
+      }
+      return Future.all(starts).mapEmpty();
+    });
   }
 
   private JsonObject agentStatus() {
@@ -252,6 +309,7 @@ public final class Agent {
     if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
     reads.values().forEach(JobReads::stop);
     if (liveView != null) liveView.stop();
+    if (watcher != null) watcher.stop();
     List<Future<Void>> stops = migrators.values().stream().map(Migrator::stop).toList();
     Future<Void> drained = Future.join(stops).mapEmpty();
     return drained.transform(x -> vertx.timer(1).mapEmpty())

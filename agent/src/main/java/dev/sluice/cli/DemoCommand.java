@@ -71,17 +71,23 @@ public final class DemoCommand implements Callable<Integer> {
             .put("batch", new JsonObject().put("rows", 2000))
             .put("pace", new JsonObject().put("rowsPerSecond", rate))
             .put("concurrency", new JsonObject().put("max", 4))));
+    // Written to a file the agent watches, so editing it shows hot reload (rates, concurrency, new jobs).
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("sluice-demo-", ".json",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    file.toFile().deleteOnExit();
+    java.nio.file.Files.writeString(file, config.encodePrettily());
     SluiceConfig cfg = ConfigLoader.parse(config.encode());
-    Agent agent = new Agent(cfg);
+    Agent agent = new Agent(cfg).watching(file);
     out.println();
     out.println("Sluice demo: migrating app.public.orders -> archive.public.orders at " + (long) rate + " rows/s");
     out.println("  dashboard:   http://127.0.0.1:" + httpPort + "/");
     out.println("  API:         http://127.0.0.1:" + httpPort + "/api/jobs");
     out.println("  token:       " + token + "   (for the dashboard's controls)");
     out.println("  PostgreSQL:  " + pg.url("app") + " and " + pg.url("archive"));
+    out.println("  config:      " + file + "   (edit it: changes apply live)");
     out.println("Press Ctrl-C to stop.");
     out.flush();
-    return RunCommand.run(agent, null, false, out, spec.commandLine().getErr());
+    return RunCommand.run(agent, file, false, out, spec.commandLine().getErr());
   }
 
   private static boolean portFree(int port) {

@@ -32,7 +32,7 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() {
     SluiceConfig cfg = config.load(spec.commandLine().getErr());
     if (cfg == null) return Main.BAD_CONFIG;
-    return run(new Agent(cfg), config.file(), untilDone, spec.commandLine().getOut(), spec.commandLine().getErr());
+    return run(new Agent(cfg).watching(config.file()), config.file(), untilDone, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 
   /** Starts an agent and runs it until done (or until the process is asked to stop). */

@@ -87,9 +87,9 @@ public final class OperatorActions {
     } else {
       return done(400, "rowsPerSecond must be a number between 0 and 1e9 (0 or null: unpaced)");
     }
-    Double before = m.pacer().rate();
+    Double before = m.budget().rowsPerSecond();
     long burst = rate == null ? 1 : Math.max(m.config().batchRows(), (long) Math.ceil(rate));
-    m.pacer().setRate(rate, burst);
+    m.setRate(rate, burst);
     String what = rate == null ? "unpaced" : "paced at " + fmt(rate) + " rows/s";
     return ledger.event(m.name(), null, "operator.pace", "job " + m.name() + " " + what + " by " + actor,
             new JsonObject().put("rowsPerSecond", rate).put("previous", before).put("actor", actor))

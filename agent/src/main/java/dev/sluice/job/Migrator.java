@@ -114,7 +114,7 @@ public final class Migrator {
   public void reconfigure(JobConfig next) {
     JobConfig prev = job;
     job = next;
-    if (!java.util.Objects.equals(prev.pace(), next.pace())) pacer.setRate(next.pace().rowsPerSecond(), next.pace().burstRows());
+    if (!java.util.Objects.equals(prev.pace(), next.pace())) setRate(next.pace().rowsPerSecond(), next.pace().burstRows());
     backoff = backoff(next);
     int more = next.concurrencyMax() - workers.get();
     if (more > 0 && workers.get() > 0 && !stopping) {

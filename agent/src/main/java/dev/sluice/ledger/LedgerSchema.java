@@ -112,6 +112,18 @@ public final class LedgerSchema {
       // 4: claims scan only unfinished segments (see Ledger.claim)
       """
       CREATE INDEX segments_unfinished ON sluice.segments (job, seq) WHERE state IN ('pending', 'copying', 'copied');
+      """,
+      // 5: each applied config version (secrets removed) and what changed from the one before
+      """
+      CREATE TABLE sluice.config_versions (
+        id bigserial PRIMARY KEY,
+        hash text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        agent text NOT NULL,
+        cause text NOT NULL,
+        content jsonb NOT NULL,
+        changes jsonb
+      );
       """);
 
   private LedgerSchema() {}

@@ -1,0 +1,56 @@
+package dev.sluice.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Keeps secrets out of everything Sluice shows or stores about its config: values of fields whose
+ * name says token, password or secret become {@code "***"}, and passwords inside connection URLs
+ * are cut out. Used for the config versions kept in the ledger and for reload messages.
+ */
+public final class Secrets {
+  private Secrets() {}
+
+  /** True for a field (or a dotted path ending in one) whose value is a secret. */
+  public static boolean secretField(String path) {
+    String last = path.substring(path.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+    return last.contains("token") || last.contains("password") || last.contains("secret") || last.contains("passwd");
+  }
+
+  /** A URL without its password (user-info or a {@code password=} parameter). */
+  public static String url(String url) {
+    return ConfigLoader.redact(url).replaceAll("(?i)(password=)[^&]*", "$1***");
+  }
+
+  /** A copy of a config tree with every secret masked. */
+  public static JsonNode redact(JsonNode node) {
+    JsonNode copy = node.deepCopy();
+    mask(copy);
+    return copy;
+  }
+
+  private static void mask(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = o.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (secretField(e.getKey()) && !e.getValue().isNull()) {
+          e.setValue(TextNode.valueOf("***"));
+        } else if (e.getValue().isTextual() && e.getValue().asText().contains("://")) {
+          e.setValue(TextNode.valueOf(url(e.getValue().asText())));
+        } else {
+          mask(e.getValue());
+        }
+      }
+    } else if (node instanceof ArrayNode a) {
+      for (int i = 0; i < a.size(); i++) {
+        if (a.get(i).isTextual() && a.get(i).asText().contains("://")) a.set(i, TextNode.valueOf(url(a.get(i).asText())));
+        else mask(a.get(i));
+      }
+    }
+  }
+}

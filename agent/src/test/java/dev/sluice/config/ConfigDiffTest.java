@@ -1,0 +1,63 @@
+package dev.sluice.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+class ConfigDiffTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String BASE = """
+      {"source": {"url": "postgresql://u:secret@h/a"}, "target": {"url": "postgresql://u@h/b"},
+       "http": {"token": "0123456789abcdef"},
+       "jobs": [{"name": "orders", "source": {"table": "public.orders", "key": ["id"]}, "target": {"table": "public.orders"},
+                 "pace": {"rowsPerSecond": 1000}, "concurrency": {"max": 2}}]}""";
+
+  private static ConfigDiff.Result diff(String after) throws Exception {
+    return ConfigDiff.between(JSON.readTree(BASE), JSON.readTree(after));
+  }
+
+  @Test
+  void liveSettingsApply() throws Exception {
+    ConfigDiff.Result r = diff(BASE.replace("\"rowsPerSecond\": 1000", "\"rowsPerSecond\": 5000")
+        .replace("\"concurrency\": {\"max\": 2}", "\"concurrency\": {\"max\": 4}, \"batch\": {\"rows\": 100}"));
+    assertTrue(r.acceptable(), r.refused().toString());
+    assertEquals("[jobs[orders].pace.rowsPerSecond: 1000 -> 5000, jobs[orders].concurrency.max: 2 -> 4, "
+        + "jobs[orders].batch: (unset) -> {\"rows\":100}]", r.live().toString());
+  }
+
+  @Test
+  void identityChangesAreRefusedWithTheReason() throws Exception {
+    ConfigDiff.Result r = diff(BASE.replace("\"key\": [\"id\"]", "\"key\": [\"id\", \"tenant\"]")
+        .replace("\"target\": {\"table\": \"public.orders\"}", "\"target\": {\"table\": \"public.orders2\"}"));
+    assertFalse(r.acceptable());
+    assertEquals(2, r.refused().size());
+    assertTrue(r.refused().get(0).startsWith("jobs[orders].source.key changed"), r.refused().get(0));
+    assertTrue(r.refused().get(0).contains("cannot change"), r.refused().get(0));
+    assertTrue(r.refused().get(1).startsWith("jobs[orders].target.table changed (\"public.orders\" -> \"public.orders2\")"));
+  }
+
+  @Test
+  void restartOnlyChangesAndRemovedJobsAreRefusedWithoutSecrets() throws Exception {
+    ConfigDiff.Result r = diff(BASE.replace("u:secret@h/a", "u:other@h/a").replace("0123456789abcdef", "fedcba9876543210")
+        .replace("\"jobs\": [{\"name\": \"orders\"", "\"jobs\": [{\"name\": \"orders2\""));
+    assertFalse(r.acceptable());
+    String all = String.join("\n", r.refused());
+    assertTrue(all.contains("source.url changed"), all);
+    assertTrue(all.contains("http.token changed (*** -> ***)"), all);
+    assertTrue(all.contains("jobs[orders] removed"), all);
+    assertFalse(all.contains("secret") || all.contains("other@") || all.contains("0123456789abcdef"), all);
+    assertEquals(java.util.List.of("orders2"), r.addedJobs());
+  }
+
+  @Test
+  void secretsAreMaskedInStoredContent() throws Exception {
+    JsonNode red = Secrets.redact(JSON.readTree(BASE.replace("postgresql://u@h/b", "postgresql://h/b?user=u&password=pw1")));
+    String s = red.toString();
+    assertFalse(s.contains("secret") || s.contains("0123456789abcdef") || s.contains("pw1"), s);
+    assertTrue(s.contains("postgresql://u:***@h/a") && s.contains("\"token\":\"***\"") && s.contains("password=***"), s);
+  }
+}
