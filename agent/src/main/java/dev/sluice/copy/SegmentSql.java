@@ -21,7 +21,9 @@ import java.util.stream.Collectors;
  * commits, and a write after a takeover or expiry finds no row and writes nothing. {@code KEY SHARE}
  * rather than {@code SHARE}: the owner's own heartbeat (a plain UPDATE, which takes {@code NO KEY
  * UPDATE}) must be able to renew the lease while a long write (a server-side copy of a whole
- * segment) holds the fence, or the lease would expire under its own write.
+ * segment) holds the fence, or the lease would expire under its own write. Hence the rule for any
+ * statement that takes a lease away from its holder (a claim, a rollback): it must lock the row
+ * {@code FOR UPDATE} first, which waits for (or, with {@code SKIP LOCKED}, skips) in-flight writes.
  */
 public final class SegmentSql {
   /** Parameters $1..$4 of every fenced statement: job, seq, owner, epoch. */

@@ -153,9 +153,12 @@ public final class ConsistencyLedger {
     return db.preparedQuery("WITH j AS (UPDATE sluice.jobs SET state = 'rolling_back', reason = $3, paused = false, "
             + "finished_at = NULL, updated_at = now() WHERE name = $1 AND state <> 'rolled_back' RETURNING name, "
             + "(SELECT state FROM sluice.jobs WHERE name = $1) AS was), "
+            // FOR UPDATE first: it waits for in-flight target writes, whose fences hold FOR KEY SHARE on
+            // the segment row (a plain UPDATE would not), so no copy lands after the rollback began.
+            + "l AS (SELECT seq FROM sluice.segments WHERE job = $1 AND state NOT IN ('rolling_back', 'rolled_back') FOR UPDATE), "
             + "s AS (UPDATE sluice.segments SET state = 'rolling_back', owner = NULL, lease_epoch = lease_epoch + 1, "
-            + "lease_expires_at = NULL, updated_at = now() WHERE job = $1 AND state NOT IN ('rolling_back', 'rolled_back') "
-            + "AND EXISTS (SELECT 1 FROM j) RETURNING job, seq), "
+            + "lease_expires_at = NULL, updated_at = now() WHERE job = $1 AND seq IN (SELECT seq FROM l) "
+            + "AND state NOT IN ('rolling_back', 'rolled_back') AND EXISTS (SELECT 1 FROM j) RETURNING job, seq), "
             + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $2, 'segment.rolling_back', "
             + "'segment ' || seq || ' rolling back' FROM s) "
             + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $2, 'job.rolling_back', "

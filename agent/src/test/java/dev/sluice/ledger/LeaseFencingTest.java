@@ -147,6 +147,32 @@ class LeaseFencingTest {
     assertNull(find(await(Roster.agents(pool)), "nobody"));
   }
 
+  @Test
+  void aRollbackWaitsForAnInFlightWrite() throws Exception {
+    pg.exec(db, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
+            + "VALUES ('r', 'copying', 'public.t', 'public.t', '{id}', '{bigint}')",
+        "INSERT INTO sluice.segments (job, seq, rows_planned) SELECT 'r', g, 10 FROM generate_series(0, 1) g");
+    Ledger d = new Ledger(pool, "agent-d");
+    await(d.roster().register("host", 4, "test", LEASE, Duration.ofSeconds(1)));
+    Segment s = await(d.claim("r", LEASE));
+    try (Connection w = pg.connect(db); Statement st = w.createStatement()) {
+      w.setAutoCommit(false);
+      st.executeQuery("SELECT 1 FROM sluice.segments WHERE job = 'r' AND seq = " + s.seq() + " AND owner = 'agent-d' "
+          + "AND lease_epoch = " + s.epoch() + " AND lease_expires_at > now() FOR KEY SHARE").close();
+      Future<Void> rollback = new ConsistencyLedger(pool, "operator").beginRollback("r", "test");
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (pg.scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%rolling_back%'") == 0) {
+        assertTrue(System.nanoTime() < end, "the rollback never waited for the in-flight write");
+        Thread.sleep(20);
+      }
+      assertTrue(!rollback.isComplete(), "the rollback waits while the write holds its fence");
+      w.commit();
+      await(rollback);
+    }
+    assertEquals(s.epoch() + 1, pg.scalar(db, "SELECT lease_epoch FROM sluice.segments WHERE job = 'r' AND seq = " + s.seq()));
+    assertThrows(RuntimeException.class, () -> await(d.markCopied(s, 10, 10, 42)), "the old lease is fenced off");
+  }
+
   private static JsonObject find(JsonArray agents, String id) {
     for (int i = 0; i < agents.size(); i++) if (agents.getJsonObject(i).getString("id").equals(id)) return agents.getJsonObject(i);
     return null;
