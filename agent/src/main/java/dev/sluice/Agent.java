@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -272,10 +273,21 @@ public final class Agent {
       readSource = Databases.pool(vertx, config.source(), "sluice-reads", READ_POOL_SIZE);
       readTarget = Databases.pool(vertx, config.target(), "sluice-reads", READ_POOL_SIZE);
     }
-    JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> m.paused() ? "job paused" : null,
+    // With change capture, only the agent whose applier writes the job's changes hears of them, so
+    // only that agent may serve from its cache; without capture, the target does not change.
+    ChangeApplier applier = m.catchUp() == null ? null : m.catchUp().applier();
+    BooleanSupplier hearsChanges = applier == null ? () -> true : () -> applier.backlog().leader();
+    JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, hearsChanges,
+        () -> m.paused() ? "job paused" : null,
         metrics.registry());
     m.addSegmentListener(seg -> r.segmentVerified());
     if (r.cache() != null) m.meters().cache(r.cache().caffeine());
+    if (applier != null) {
+      applier.addListener((job, keys) -> {
+        r.writing(keys);
+        return Future.succeededFuture();
+      });
+    }
     reads.put(shape.job().name(), r);
     r.start();
   }

@@ -135,6 +135,7 @@ public final class CacheWarmer {
       return Future.succeededFuture(done);
     }
     String why = hold.get();
+    if (why == null && !cache.live()) why = "the cache is not live";
     if (why != null) return vertx.timer(HOLD_RECHECK_MS).compose(v -> warm(item, after, done));
     long left = cfg.warm() == JobConfig.WarmMode.FIRST ? cfg.warmFirstRows() - done : Long.MAX_VALUE;
     int limit = (int) Math.min(cfg.warmBatchRows(), left);

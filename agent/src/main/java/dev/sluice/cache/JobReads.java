@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -22,17 +23,20 @@ public final class JobReads {
   private final SegmentWatch watch;
 
   /**
+   * @param hearsChanges true while every change applied to the target is announced to this agent's
+   *     cache (it applies them, or nothing applies any); the cache is bypassed otherwise
    * @param warmHold why warming must wait now (job paused, throttled), or null when it may run
    * @param registry where meters go; null when metrics are off
    */
-  public JobReads(Vertx vertx, JobShape shape, Pool readSource, Pool readTarget, Ledger ledger, Supplier<String> warmHold,
+  public JobReads(Vertx vertx, JobShape shape, Pool readSource, Pool readTarget, Ledger ledger, BooleanSupplier hearsChanges,
+      Supplier<String> warmHold,
       MeterRegistry registry) {
     JobConfig job = shape.job();
     KeyCodec codec = new KeyCodec(shape.keyTypes());
     RowLookup lookup = new RowLookup(shape, codec, readSource, readTarget);
     ReadStats stats = new ReadStats();
     Rollout rollout = new Rollout(job.reads().targetPercent());
-    this.cache = job.cache().enabled() ? new SegmentCache(job.name(), job.cache()) : null;
+    this.cache = job.cache().enabled() ? new SegmentCache(job.name(), job.cache(), hearsChanges) : null;
     this.warmer = cache == null || job.cache().warm() == JobConfig.WarmMode.NONE ? null
         : new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold);
     this.watch = new SegmentWatch(vertx, ledger.pool(), job.name(), cache, warmer);

@@ -121,6 +121,7 @@ public final class ReadRouter {
   }
 
   private Future<List<Served>> serve(List<List<String>> keys) {
+    SegmentCache cache = this.cache != null && this.cache.live() ? this.cache : null;
     int n = keys.size();
     Served[] out = new Served[n];
     String[] texts = new String[n];

@@ -7,6 +7,8 @@ import dev.sluice.config.JobConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * One job's cache of migrated rows: canonical key text -> the row as JSON, as the target holds it.
@@ -29,9 +31,21 @@ public final class SegmentCache {
   private final Generations generations = new Generations();
   private final long maxBytes;
   private final long maxEntries;
+  private final BooleanSupplier hearsChanges;
+  private final AtomicBoolean live = new AtomicBoolean();
 
+  /** A cache that always hears of changes (no change capture, or tests). */
   public SegmentCache(String job, JobConfig.Cache config) {
+    this(job, config, () -> true);
+  }
+
+  /**
+   * @param hearsChanges true while every change applied to the target is announced to this cache
+   *     (this agent applies them, or nothing does); see {@link #live()}
+   */
+  public SegmentCache(String job, JobConfig.Cache config, BooleanSupplier hearsChanges) {
     this.job = job;
+    this.hearsChanges = hearsChanges;
     this.maxBytes = config.maxBytes();
     this.maxEntries = config.maxEntries();
     int floor = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (maxBytes + maxEntries - 1) / maxEntries));
@@ -53,6 +67,27 @@ public final class SegmentCache {
   private static long chars(String s) {
     for (int i = 0; i < s.length(); i++) if (s.charAt(i) > 0xff) return 2L * s.length();
     return s.length();
+  }
+
+  /**
+   * May the cache be used now? Only while it hears of every applied change: with several agents, the
+   * one whose applier holds the job's lock. On regaining that, it is cleared first, since changes
+   * applied meanwhile were never announced to it. Readers and the warmer ask before each use.
+   */
+  public boolean live() {
+    boolean hears = hearsChanges.getAsBoolean();
+    if (!hears) {
+      live.set(false);
+    } else if (!live.get()) {
+      synchronized (live) {
+        // Cleared before anyone sees it live again.
+        if (!live.get()) {
+          clear();
+          live.set(true);
+        }
+      }
+    }
+    return hears;
   }
 
   public String job() {
