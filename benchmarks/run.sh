@@ -64,6 +64,7 @@ emit run repetitions "$REPS" ""
 emit run arms "${ARMS//,/;}" ""
 emit run java_opts "$BENCH_JAVA_OPTS" ""
 emit run command "${GIVEN_ENV}benchmarks/run.sh $ARGS" ""
+[ -n "${BENCH_BASELINE_JAR:-}" ] && emit run baseline_jar "${BENCH_BASELINE_JAR_NAME:-$BENCH_BASELINE_JAR}" ""
 emit run phase_secs "$PHASE_SECS" s
 emit run pgbench "-c $BENCH_PGBENCH_CLIENTS -j 2 -R $BENCH_PGBENCH_RATE -T $PHASE_SECS --latency-limit=$BENCH_LATENCY_LIMIT_MS (scale $BENCH_PGBENCH_SCALE)" ""
 emit machine cpu "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo | tr ',' ';')" ""

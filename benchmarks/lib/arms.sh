@@ -44,15 +44,26 @@ cross_pgcopydb() {
   emit arm1 "pgcopydb_secs_rep$1" "$TIMED_SECS" s
 }
 
+# Optional fourth contender: another Sluice jar (e.g. a build from before a change), same config.
+cross_baseline() {
+  [ -n "${BENCH_BASELINE_JAR:-}" ] || return 0
+  reset_cross_target
+  sluice_config "$WORK/cross.json" src dst bench bench cross
+  SLUICE_JAR="$BENCH_BASELINE_JAR" sluice_run "$WORK/cross.json" "$WORK/cross-baseline-$1.log"
+  check_rows dst bench "$ROWS"
+  A1_BASELINE+=" $RUN_SECS"
+  emit arm1 "baseline_jar_secs_rep$1" "$RUN_SECS" s
+}
+
 arm1() {
   log "arm 1: cross-database copy of $ROWS rows, $REPS interleaved repetitions"
-  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM=""
+  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE=""
   for r in $(seq 1 "$REPS"); do
     # Rotate the order so no contender always runs first (or last) in the machine's noise.
     case $(( r % 3 )) in
-      1) cross_sluice "$r"; cross_pipe "$r"; cross_pgcopydb "$r" ;;
-      2) cross_pipe "$r"; cross_pgcopydb "$r"; cross_sluice "$r" ;;
-      0) cross_pgcopydb "$r"; cross_sluice "$r"; cross_pipe "$r" ;;
+      1) cross_sluice "$r"; cross_pipe "$r"; cross_pgcopydb "$r"; cross_baseline "$r" ;;
+      2) cross_baseline "$r"; cross_pipe "$r"; cross_pgcopydb "$r"; cross_sluice "$r" ;;
+      0) cross_pgcopydb "$r"; cross_baseline "$r"; cross_sluice "$r"; cross_pipe "$r" ;;
     esac
     log "arm 1 rep $r: sluice ${A1_SLUICE##* }s, pipe ${A1_PIPE##* }s, pgcopydb ${A1_PGCOPYDB##* }s"
   done
@@ -61,6 +72,10 @@ arm1() {
   emit arm1 sluice_secs_median "$s" s
   emit arm1 copy_pipe_secs_median "$p" s
   emit arm1 pgcopydb_secs_median "$g" s
+  if [ -n "$A1_BASELINE" ]; then
+    emit arm1 baseline_jar_secs_median "$(echo "$A1_BASELINE" | median)" s
+    emit arm1 ratio_sluice_vs_baseline_jar "$(ratio "$s" "$(echo "$A1_BASELINE" | median)")" x
+  fi
   emit arm1 sluice_rows_per_sec "$(awk -v n="$ROWS" -v t="$s" 'BEGIN {printf "%.0f", n / t}')" rows/s
   emit arm1 ratio_sluice_vs_copy_pipe "$(ratio "$s" "$p")" x
   emit arm1 ratio_sluice_vs_pgcopydb "$(ratio "$s" "$g")" x

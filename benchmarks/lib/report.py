@@ -66,7 +66,10 @@ def main():
       "pgcopydb is `pgcopydb copy table-data` limited to the table (it has no per-table parallelism at this version).\n")
     s, p, g = f("arm1", "sluice_secs_median"), f("arm1", "copy_pipe_secs_median"), f("arm1", "pgcopydb_secs_median")
     w("| contender | seconds (median) | each repetition | rows/s |\n|---|---|---|---|")
-    for label, key in (("Sluice", "sluice_secs"), ("COPY pipe", "copy_pipe_secs"), ("pgcopydb", "pgcopydb_secs")):
+    contenders = [("Sluice", "sluice_secs"), ("COPY pipe", "copy_pipe_secs"), ("pgcopydb", "pgcopydb_secs")]
+    if ("arm1", "baseline_jar_secs_median") in figs:
+        contenders.append(("Sluice, baseline jar", "baseline_jar_secs"))
+    for label, key in contenders:
         reps = [v("arm1", f"{key}_rep{i}") for i in range(1, 20) if ("arm1", f"{key}_rep{i}") in figs]
         med = f("arm1", f"{key}_median")
         rate = f"{rows / med:,.0f}" if med else "n/a"
@@ -74,6 +77,8 @@ def main():
     r1, r2 = f("arm1", "ratio_sluice_vs_copy_pipe"), f("arm1", "ratio_sluice_vs_pgcopydb")
     w(f"\n- Sluice / COPY pipe: **{v('arm1', 'ratio_sluice_vs_copy_pipe')}x** (goal <= 1.0): {goal(None if r1 is None else r1 <= 1.0)}")
     w(f"- Sluice / pgcopydb: **{v('arm1', 'ratio_sluice_vs_pgcopydb')}x** (goal < 1.0): {goal(None if r2 is None else r2 < 1.0)}")
+    if ("arm1", "ratio_sluice_vs_baseline_jar") in figs:
+        w(f"- Sluice / the baseline jar (`BENCH_BASELINE_JAR`, {v('run', 'baseline_jar')}): **{v('arm1', 'ratio_sluice_vs_baseline_jar')}x**")
 
     w("\n## Arm 2: same-database copy\n")
     w("Sluice's server-side mode (`INSERT .. SELECT` per segment, fenced, with the source hash from the same scan, "

@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Cursor;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -18,17 +17,23 @@ import java.util.List;
  * whatever the segment holds, and backpressure for free (the next batch is fetched only when asked).
  */
 public final class Reader {
+  private static final Batch END = new Batch(new Object[0][0], 0, 0, null, null);
+
   private final Pool source;
   private final SegmentSql sql;
-  private final List<Integer> keyIndexes = new ArrayList<>();
+  private final ColumnKind[] kinds;
+  private final int[] keyIndexes;
 
   public Reader(Pool source, SegmentSql sql) {
     this.source = source;
     this.sql = sql;
+    this.kinds = sql.kinds().toArray(new ColumnKind[0]);
     List<JobShape.Column> cols = sql.shape().columns();
+    List<Integer> keys = new ArrayList<>();
     for (String k : sql.shape().targetKey()) {
-      for (int i = 0; i < cols.size(); i++) if (cols.get(i).name().equals(k)) keyIndexes.add(i);
+      for (int i = 0; i < cols.size(); i++) if (cols.get(i).name().equals(k)) keys.add(i);
     }
+    this.keyIndexes = keys.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** An open stream over one segment. Close it whatever happens. */
@@ -44,9 +49,9 @@ public final class Reader {
 
     /** The next batch of up to {@code rows} rows (an empty batch at the end). */
     public Future<Batch> next(int rows) {
-      if (started && !cursor.hasMore()) return Future.succeededFuture(new Batch(new String[0][0], 0, 0, null, null));
+      if (started && !cursor.hasMore()) return Future.succeededFuture(END);
       started = true;
-      return cursor.read(rows).map(Reader.this::encode);
+      return cursor.read(rows).map(rs -> encode(kinds, keyIndexes, rs, rs.size()));
     }
 
     /** Ends the snapshot and returns the connection; never fails. */
@@ -63,28 +68,28 @@ public final class Reader {
         .onFailure(e -> conn.close()));
   }
 
-  private Batch encode(RowSet<Row> rows) {
-    int n = rows.size();
-    int width = sql.shape().columns().size();
-    String[][] cols = new String[width][n];
+  /**
+   * Rows as the read query returns them (the columns, then the row hash) into one column-major
+   * batch; the key span is rendered only for the batch's first and last rows.
+   */
+  static Batch encode(ColumnKind[] kinds, int[] keyIndexes, Iterable<Row> rows, int n) {
+    int width = kinds.length;
+    Object[][] cols = new Object[width][];
+    for (int c = 0; c < width; c++) cols[c] = kinds[c].newArray(n);
     long hash = 0;
-    String first = null;
-    String last = null;
     int i = 0;
     for (Row r : rows) {
-      for (int c = 0; c < width; c++) cols[c][i] = r.getString(c);
+      for (int c = 0; c < width; c++) cols[c][i] = kinds[c].read(r, c);
       hash += r.getLong(width);
-      if (i == 0) first = key(cols, 0);
       i++;
     }
-    if (n > 0) last = key(cols, n - 1);
-    return new Batch(cols, n, hash, first, last);
+    return n == 0 ? END : new Batch(cols, n, hash, key(keyIndexes, cols, 0), key(keyIndexes, cols, n - 1));
   }
 
-  private String key(String[][] cols, int row) {
-    if (keyIndexes.size() == 1) return cols[keyIndexes.get(0)][row];
+  private static String key(int[] keyIndexes, Object[][] cols, int row) {
+    if (keyIndexes.length == 1) return String.valueOf(cols[keyIndexes[0]][row]);
     List<String> parts = new ArrayList<>();
-    for (int k : keyIndexes) parts.add(cols[k][row]);
+    for (int k : keyIndexes) parts.add(String.valueOf(cols[k][row]));
     return "(" + String.join(", ", parts) + ")";
   }
 }

@@ -32,9 +32,16 @@ public final class SegmentSql {
       + "AND lease_epoch = $4 AND lease_expires_at > now() FOR KEY SHARE)";
 
   private final JobShape shape;
+  private final List<ColumnKind> kinds;
 
   public SegmentSql(JobShape shape) {
     this.shape = shape;
+    this.kinds = shape.columns().stream().map(c -> ColumnKind.of(c.type())).toList();
+  }
+
+  /** How each column travels, in column order. */
+  public List<ColumnKind> kinds() {
+    return kinds;
   }
 
   public JobShape shape() {
@@ -54,11 +61,45 @@ public final class SegmentSql {
         + " WHERE " + shape.whereClause() + " AND " + p.sql() + (ordered ? " ORDER BY " + shape.sourceKeyOrder() : "");
   }
 
-  /** Streams a segment: each column as text, then the row hash. Params: the range. */
+  /**
+   * Streams a segment: each column as its {@link ColumnKind} travels (integers as themselves, the
+   * rest as text), then the row hash. The hash's row reuses the transported text where a type's text
+   * cast prints exactly what its output function prints (then {@code ROW(texts)::text} equals the
+   * typed row's text, so each value is formatted once, not twice); {@code OFFSET 0} keeps the planner
+   * from inlining, and so repeating, those casts. Params: the range.
+   */
   public Statement read(KeyRange r) {
     KeyRange.Predicate p = sourceRange(r, 1);
-    String cols = shape.columns().stream().map(c -> "s." + Sql.ident(c.name()) + "::text").collect(Collectors.joining(", "));
-    return new Statement("SELECT " + cols + ", hashtextextended(s::text, 0) FROM (" + sourceRows(p, true) + ") s", p.params());
+    List<String> inner = new ArrayList<>();
+    List<String> out = new ArrayList<>();
+    List<String> hashed = new ArrayList<>();
+    for (int i = 0; i < kinds.size(); i++) {
+      JobShape.Column c = shape.columns().get(i);
+      ColumnKind k = kinds.get(i);
+      String ref = "s." + Sql.ident(c.name());
+      inner.add(k.select(ref) + " AS v" + i);
+      out.add("t.v" + i);
+      if (k != ColumnKind.TEXT || textCastIsOutput(c.type())) {
+        hashed.add("t.v" + i);
+      } else {
+        inner.add(ref + " AS r" + i);
+        hashed.add("t.r" + i);
+      }
+    }
+    return new Statement("SELECT " + String.join(", ", out) + ", hashtextextended(ROW(" + String.join(", ", hashed) + ")::text, 0) FROM (SELECT "
+        + String.join(", ", inner) + " FROM (" + sourceRows(p, true) + ") s OFFSET 0) t", p.params());
+  }
+
+  /**
+   * Types whose {@code ::text} is their output function (an I/O cast or a binary-coercible one).
+   * Not so for e.g. boolean ('true' vs 't'), char(n) (trims) or inet (adds the mask): those are
+   * hashed from the typed value.
+   */
+  static boolean textCastIsOutput(String type) {
+    return switch (type) {
+      case "text", "bigint", "integer", "smallint", "date", "uuid", "double precision", "real" -> true;
+      default -> type.startsWith("character varying") || type.startsWith("numeric") || type.startsWith("timestamp");
+    };
   }
 
   /** Count and hash of a source range, fresh (used when a segment changed after its copy). */
@@ -76,17 +117,17 @@ public final class SegmentSql {
   }
 
   /**
-   * Fenced upsert of one batch. Params: fence ($1-$4), then one text[] per column. Returns one row:
+   * Fenced upsert of one batch. Params: fence ($1-$4), then one array per column (typed by its {@link ColumnKind}). Returns one row:
    * (fence rows, rows written). Unchanged rows are not rewritten, so a re-copy makes no dead tuples.
    */
   public String upsert() {
     List<String> casts = new ArrayList<>();
     List<String> arrays = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    int i = FENCE_PARAMS + 1;
-    for (JobShape.Column c : shape.columns()) {
+    for (int i = 0; i < kinds.size(); i++) {
+      JobShape.Column c = shape.columns().get(i);
       casts.add("u." + Sql.ident(c.name()) + "::" + c.type());
-      arrays.add("$" + (i++) + "::text[]");
+      arrays.add("$" + (FENCE_PARAMS + 1 + i) + "::" + kinds.get(i).arrayType());
       names.add(Sql.ident(c.name()));
     }
     return "WITH " + FENCE + ", ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "

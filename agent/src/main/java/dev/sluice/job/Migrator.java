@@ -60,6 +60,8 @@ public final class Migrator {
   private final JobMeters meters;
   private final JobStats stats = new JobStats(System::nanoTime);
   private final AtomicInteger workers = new AtomicInteger();
+  /** Workers waiting because nothing was left to claim; woken when a segment of ours finishes. */
+  private final java.util.Queue<Runnable> idleWorkers = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile boolean stopping;
   private volatile boolean paused;
   private volatile JobState state = JobState.PLANNING;
@@ -328,6 +330,10 @@ public final class Migrator {
         stats.inFlight().decrementAndGet();
         if (x.failed()) log.warn("job {} segment {}: {}", job.name(), seg.seq(), ErrorClassifier.describe(x.cause()));
         worker();
+        for (Runnable w; (w = idleWorkers.poll()) != null; ) {
+          Runnable idleWorker = w;
+          vertx.runOnContext(v -> idleWorker.run());
+        }
       });
     });
   }
@@ -338,8 +344,14 @@ public final class Migrator {
         workerExit();
       } else {
         // Segments are in flight on other agents (or the ledger is unreachable): their leases may
-        // expire and become ours to take over.
-        vertx.setTimer(Math.min(2000, agent.lease().toMillis() / 2), t -> worker());
+        // expire and become ours to take over. A segment finishing here wakes us sooner, so the
+        // job ends when its last segment does, not up to one poll later.
+        java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable wake = () -> {
+          if (woke.compareAndSet(false, true)) worker();
+        };
+        idleWorkers.add(wake);
+        vertx.setTimer(Math.min(2000, agent.lease().toMillis() / 2), t -> wake.run());
       }
     });
   }
