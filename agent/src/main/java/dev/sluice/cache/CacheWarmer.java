@@ -74,6 +74,10 @@ public final class CacheWarmer {
     pacer.setRate(next.warmRowsPerSecond(), next.warmBatchRows());
   }
 
+  public JobConfig.WarmMode mode() {
+    return config.warm();
+  }
+
   public synchronized void enqueue(int seq, KeyRange range) {
     if (config.warm() == JobConfig.WarmMode.NONE || stopped || !queued.add(seq)) return;
     queue.addLast(new Item(seq, range, epoch));
@@ -126,7 +130,7 @@ public final class CacheWarmer {
   /** Warms one segment from after {@code after}; completes with the rows put. */
   private Future<Long> warm(Item item, List<String> after, long done) {
     JobConfig.Cache cfg = config;
-    if (stopped || !current(item) || !stillVerified.test(item.seq()) || cfg.warm() == JobConfig.WarmMode.NONE) {
+    if (stopped || !current(item) || !stillVerified.test(item.seq()) || cfg.warm() == JobConfig.WarmMode.NONE || !cache.enabled()) {
       return Future.succeededFuture(done);
     }
     if (cache.nearlyFull()) {

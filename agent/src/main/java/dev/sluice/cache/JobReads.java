@@ -36,16 +36,16 @@ public final class JobReads {
     RowLookup lookup = new RowLookup(shape, codec, readSource, readTarget);
     ReadStats stats = new ReadStats();
     Rollout rollout = new Rollout(job.reads().targetPercent());
-    this.cache = job.cache().enabled() ? new SegmentCache(job.name(), job.cache(), hearsChanges) : null;
-    this.warmer = cache == null || job.cache().warm() == JobConfig.WarmMode.NONE ? null
-        : new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold);
+    // Built even when disabled, so that a reload can turn it on.
+    this.cache = new SegmentCache(job.name(), job.cache(), hearsChanges);
+    this.warmer = new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold);
     this.watch = new SegmentWatch(vertx, ledger.pool(), job.name(), cache, warmer);
-    if (warmer != null) warmer.watching(watch::verified);
+    warmer.watching(watch::verified);
     ShadowCheck shadow = new ShadowCheck(vertx, job.name(), lookup, cache, rollout, stats, ledger);
     this.router = new ReadRouter(job.name(), job.reads(), codec, lookup, cache, rollout, stats, shadow,
         () -> ThreadLocalRandom.current().nextDouble());
     if (registry != null) {
-      if (cache != null) cache.bind(registry);
+      cache.bind(registry);
       stats.bind(registry, job.name(), rollout);
     }
   }
@@ -54,7 +54,7 @@ public final class JobReads {
     return router;
   }
 
-  /** The job's cache, or null when {@code cache.enabled} is false. */
+  /** The job's cache (see {@link SegmentCache#live()} for whether it is in use). */
   public SegmentCache cache() {
     return cache;
   }
@@ -65,7 +65,7 @@ public final class JobReads {
 
   public void stop() {
     watch.stop();
-    if (warmer != null) warmer.stop();
+    warmer.stop();
   }
 
   /** This agent verified a segment: warm it now rather than at the next ledger poll. */
@@ -78,7 +78,7 @@ public final class JobReads {
    * as applied. {@code keyParts}: the key's canonical parts ({@code key::text} of each column).
    */
   public void invalidate(List<String> keyParts) {
-    if (cache != null) cache.invalidate(KeyCodec.text(keyParts));
+    cache.invalidate(KeyCodec.text(keyParts));
   }
 
   /**
@@ -86,12 +86,15 @@ public final class JobReads {
    * leave the cache and cannot re-enter it until the next batch is announced.
    */
   public void writing(List<List<String>> keys) {
-    if (cache != null) cache.writing(keys.stream().map(KeyCodec::text).toList());
+    cache.writing(keys.stream().map(KeyCodec::text).toList());
   }
 
-  /** Applies a reloaded job config's {@code reads} and the warming part of {@code cache}. */
+  /** Puts a reloaded job config's {@code reads} and {@code cache} sections in force. */
   public void applyConfig(JobConfig next) {
+    boolean warmedBefore = cache.enabled() && warmer.mode() != JobConfig.WarmMode.NONE;
     router.applyConfig(next.reads());
-    if (warmer != null) warmer.applyConfig(next.cache());
+    cache.applyConfig(next.cache());
+    warmer.applyConfig(next.cache());
+    if (!warmedBefore && next.cache().enabled() && next.cache().warm() != JobConfig.WarmMode.NONE) watch.rewarm();
   }
 }

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.sluice.config.JobConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -29,8 +30,10 @@ public final class SegmentCache {
   private final String job;
   private final Cache<String, String> cache;
   private final Generations generations = new Generations();
-  private final long maxBytes;
-  private final long maxEntries;
+  private volatile long maxBytes;
+  private volatile long maxEntries;
+  private volatile int floor;
+  private volatile boolean enabled;
   private final BooleanSupplier hearsChanges;
   private final AtomicBoolean live = new AtomicBoolean();
 
@@ -46,17 +49,33 @@ public final class SegmentCache {
   public SegmentCache(String job, JobConfig.Cache config, BooleanSupplier hearsChanges) {
     this.job = job;
     this.hearsChanges = hearsChanges;
-    this.maxBytes = config.maxBytes();
-    this.maxEntries = config.maxEntries();
-    int floor = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (maxBytes + maxEntries - 1) / maxEntries));
-    Caffeine<String, String> b = Caffeine.newBuilder()
-        .maximumWeight(maxBytes)
+    this.cache = Caffeine.newBuilder()
+        .maximumWeight(config.maxBytes())
         .weigher((String k, String v) -> Math.max(floor, (int) Math.min(Integer.MAX_VALUE, estimateBytes(k, v))))
+        // Always set, so that a reload can turn expiry on; "never" is a century.
+        .expireAfterWrite(NEVER)
         // Eviction runs on the writing thread: the bound holds when a put returns, not some time later.
         .executor(Runnable::run)
-        .recordStats();
-    if (config.expireAfterWrite() != null) b.expireAfterWrite(config.expireAfterWrite());
-    this.cache = b.build();
+        .recordStats()
+        .build();
+    applyConfig(config);
+  }
+
+  private static final Duration NEVER = Duration.ofDays(36_500);
+
+  /**
+   * Puts a (reloaded) {@code cache} section in force: both bounds (entries already cached keep their
+   * weight; the next writes evict down to a lower bound), expiry, and whether the cache is used at all.
+   */
+  public void applyConfig(JobConfig.Cache config) {
+    maxBytes = config.maxBytes();
+    maxEntries = config.maxEntries();
+    floor = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (maxBytes + maxEntries - 1) / maxEntries));
+    cache.policy().eviction().ifPresent(e -> e.setMaximum(config.maxBytes()));
+    cache.policy().expireAfterWrite().ifPresent(e -> e.setExpiresAfter(config.expireAfterWrite() == null ? NEVER : config.expireAfterWrite()));
+    boolean was = enabled;
+    enabled = config.enabled();
+    if (was && !enabled) clear();
   }
 
   /** Heap bytes of an entry: both strings (one byte a char when Latin-1, else two) plus overheads. */
@@ -70,12 +89,12 @@ public final class SegmentCache {
   }
 
   /**
-   * May the cache be used now? Only while it hears of every applied change: with several agents, the
+   * May the cache be used now? Only while enabled, and while it hears of every applied change: with several agents, the
    * one whose applier holds the job's lock. On regaining that, it is cleared first, since changes
    * applied meanwhile were never announced to it. Readers and the warmer ask before each use.
    */
   public boolean live() {
-    boolean hears = hearsChanges.getAsBoolean();
+    boolean hears = enabled && hearsChanges.getAsBoolean();
     if (!hears) {
       live.set(false);
     } else if (!live.get()) {
@@ -88,6 +107,11 @@ public final class SegmentCache {
       }
     }
     return hears;
+  }
+
+  /** {@code cache.enabled} as now in force. */
+  public boolean enabled() {
+    return enabled;
   }
 
   public String job() {

@@ -119,6 +119,14 @@ public final class SegmentWatch {
     });
   }
 
+  /** Hands every verified segment to the warmer again (warming was just turned on). */
+  public void rewarm() {
+    vertx.runOnContext(v -> {
+      Map<Integer, KeyRange> now = verified;
+      if (now != null && warmer != null) warmer.reset(now);
+    });
+  }
+
   /** True when the segment was verified at the last poll (the warmer stops warming one that left). */
   public boolean verified(int seq) {
     Map<Integer, KeyRange> v = verified;

@@ -166,7 +166,7 @@ public final class ReadApi {
     SegmentCache c = r.cache();
     if (c != null) {
       var st = c.stats();
-      out.put("cache", new JsonObject().put("entries", c.size()).put("weightBytes", c.weightedSize()).put("maxBytes", c.maxBytes())
+      out.put("cache", new JsonObject().put("enabled", c.enabled()).put("live", c.live()).put("entries", c.size()).put("weightBytes", c.weightedSize()).put("maxBytes", c.maxBytes())
           .put("maxEntries", c.maxEntries()).put("hits", st.hitCount()).put("misses", st.missCount()).put("hitRatio", st.hitRate())
           .put("evictions", st.evictionCount()));
     }

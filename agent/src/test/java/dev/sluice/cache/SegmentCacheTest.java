@@ -62,4 +62,18 @@ class SegmentCacheTest {
     assertTrue(c.weightedSize() > 0);
     assertEquals(1024.0 * 1024, registry.get("sluice.cache.max.weight.bytes").tag("job", "orders").gauge().value());
   }
+
+  @Test
+  void reloadChangesBoundsAndCanTurnTheCacheOff() {
+    SegmentCache c = new SegmentCache("j", config(1_000_000, 1024 * 1024));
+    for (int i = 0; i < 2_000; i++) c.putIfUnchanged(Integer.toString(i), "x".repeat(200), c.capture());
+    assertTrue(c.weightedSize() > 256 * 1024);
+    c.applyConfig(config(1_000_000, 64 * 1024));
+    c.putIfUnchanged("last", "{}", c.capture());
+    assertTrue(c.weightedSize() <= 64 * 1024, "weight after shrinking: " + c.weightedSize());
+    assertTrue(c.live());
+    c.applyConfig(new JobConfig.Cache(false, 100, 1024 * 1024, null, JobConfig.WarmMode.ALL, 1000, 1000, 500));
+    assertEquals(0, c.size());
+    assertTrue(!c.live() && !c.enabled());
+  }
 }
