@@ -13,6 +13,7 @@ import dev.sluice.capture.ChangeApplier;
 import dev.sluice.job.CatchUp;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.rollback.Rollback;
 import dev.sluice.verify.DriftMonitor;
 import dev.sluice.verify.FinalVerification;
 import dev.sluice.ledger.HeldLeases;
@@ -300,6 +301,15 @@ public final class Agent {
     FinalVerification verification = new FinalVerification(shape, source, target, facts, applier.keySync(), m.pacer(), m::pauseForDrift);
     DriftMonitor drift = new DriftMonitor(vertx, shape, source, target, m::pauseForDrift, m::paused);
     return new CatchUp(vertx, shape, source, target, ledger, applier, verification, drift);
+  }
+
+  /**
+   * Rolls a job back from inside the agent (abort rules call this): the job's migrator stops as soon
+   * as it sees the ledger say rolling back. Refused when the target held rows before the job started.
+   */
+  public Future<Rollback.Outcome> rollback(String job, String reason) {
+    Double rate = config.job(job).map(j -> j.rollback().rowsPerSecond()).orElse(null);
+    return new Rollback(vertx, source, target, config.agent().id()).run(job, reason, rate, false);
   }
 
   /** Completes when every job is finished; maps job name to its final state. */

@@ -1,6 +1,9 @@
 package dev.sluice;
 
+import dev.sluice.cli.CleanupCommand;
+import dev.sluice.cli.CompleteCommand;
 import dev.sluice.cli.DemoCommand;
+import dev.sluice.cli.RollbackCommand;
 import dev.sluice.cli.RunCommand;
 import dev.sluice.cli.StatusCommand;
 import dev.sluice.cli.ValidateCommand;
@@ -13,7 +16,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice " + Agent.VERSION,
     description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
-    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, DemoCommand.class})
+    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, DemoCommand.class, RollbackCommand.class,
+        CleanupCommand.class, CompleteCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;
   public static final int FAILED_SEGMENTS = 1;
@@ -25,7 +29,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status or demo");
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status, complete, rollback, cleanup or demo");
   }
 
   public static void main(String[] args) {

@@ -32,6 +32,7 @@ public final class ChangeCapture {
   /** Drops trigger, function and changelog (and the {@code sluice} schema when it is left empty). */
   public static Future<Void> remove(Pool source, String job, String sourceTableSql) {
     return source.withTransaction(conn -> lock(conn, job)
+            .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
             .compose(v -> conn.query("SELECT to_regclass(" + dev.sluice.config.Sql.literal(sourceTableSql) + ") IS NOT NULL").execute())
             .compose(rows -> {
               // The source table itself may be gone; its trigger went with it.

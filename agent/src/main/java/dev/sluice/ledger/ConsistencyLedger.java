@@ -28,11 +28,12 @@ public final class ConsistencyLedger {
   /** What a job row says beyond {@link Ledger.JobRow}: capture, rollback and completion facts. */
   public record JobFacts(String name, JobState state, boolean targetCreated, List<String> targetKey, Boolean targetHadRows,
       boolean captureInstalled, boolean captureRemoved, boolean completeRequested, boolean paused, String pauseReason,
-      JsonObject verifyReport) {}
+      JsonObject verifyReport, String sourceTable, String targetTable, List<String> keyColumns, List<String> keyTypes) {}
 
   public Future<JobFacts> facts(String job) {
     return db.preparedQuery("SELECT name, state, target_created, target_key, target_had_rows, capture_installed_at IS NOT NULL, "
-            + "capture_removed_at IS NOT NULL, complete_requested, paused, pause_reason, verify_report FROM sluice.jobs WHERE name = $1")
+            + "capture_removed_at IS NOT NULL, complete_requested, paused, pause_reason, verify_report, source_table, target_table, "
+            + "key_columns, key_types FROM sluice.jobs WHERE name = $1")
         .execute(Tuple.of(job))
         .map(rows -> {
           if (rows.size() == 0) return null;
@@ -41,7 +42,8 @@ public final class ConsistencyLedger {
           Object rep = r.getValue(10);
           return new JobFacts(r.getString(0), JobState.of(r.getString(1)), r.getBoolean(2), tk == null ? null : List.of(tk),
               r.getBoolean(4), r.getBoolean(5), r.getBoolean(6), r.getBoolean(7), r.getBoolean(8), r.getString(9),
-              rep instanceof JsonObject j ? j : null);
+              rep instanceof JsonObject j ? j : null, r.getString(11), r.getString(12), List.of(r.getArrayOfStrings(13)),
+              List.of(r.getArrayOfStrings(14)));
         });
   }
 
@@ -172,7 +174,7 @@ public final class ConsistencyLedger {
             + "WHERE job = $1 AND seq = $2 AND state = 'rolling_back' RETURNING job, seq) "
             + "INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $3, 'segment.rolled_back', "
             + "'segment ' || seq || ' rolled back: ' || $4 || ' rows deleted from the target' FROM u")
-        .execute(Tuple.of(job, seq, actor, deleted)).mapEmpty();
+        .execute(Tuple.of(job, seq, actor, String.valueOf(deleted))).mapEmpty();
   }
 
   /** The target table Sluice created was dropped (in the same transaction): every segment is rolled back. */

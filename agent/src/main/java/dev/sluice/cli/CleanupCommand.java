@@ -1,0 +1,64 @@
+package dev.sluice.cli;
+
+import dev.sluice.Main;
+import dev.sluice.capture.ChangeCapture;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.TableName;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.JobState;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "cleanup", mixinStandardHelpOptions = true,
+    description = "After a verified completion, remove the job's trigger and changelog from the source and record it.")
+public final class CleanupCommand implements Callable<Integer> {
+  @Mixin
+  ConfigOption config;
+
+  @Option(names = "--job", required = true, paramLabel = "NAME", description = "the completed job")
+  String job;
+
+  @Spec
+  CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    SluiceConfig cfg = config.load(err);
+    if (cfg == null) return Main.BAD_CONFIG;
+    try (TargetSession s = new TargetSession(cfg, "sluice-cleanup")) {
+      String refused = s.run(x -> {
+        ConsistencyLedger ledger = new ConsistencyLedger(x.target, "cleanup-cli");
+        return ledger.facts(job).compose(f -> {
+          if (f == null) return Future.succeededFuture("no job " + job + " in the ledger");
+          if (f.state() != JobState.COMPLETED) {
+            return Future.succeededFuture("job " + job + " is " + f.state().db() + "; cleanup follows a verified completion "
+                + "(`sluice complete`, or `run --until-done`); to undo a job use `sluice rollback`");
+          }
+          return ChangeCapture.remove(x.source, job, TableName.parse(f.sourceTable()).sql())
+              .compose(v -> ledger.captureRemoved(job, "cleanup after verified completion"))
+              .map((String) null);
+        });
+      });
+      if (refused != null) {
+        err.println("sluice: " + refused);
+        err.flush();
+        return Main.BAD_CONFIG;
+      }
+      spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source");
+      spec.commandLine().getOut().flush();
+      return Main.OK;
+    } catch (RuntimeException e) {
+      err.println("sluice: cleanup of job " + job + " failed: " + ErrorClassifier.describe(e) + "; run it again");
+      err.flush();
+      return Main.RUNTIME_FAILURE;
+    }
+  }
+}

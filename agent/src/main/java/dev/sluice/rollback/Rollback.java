@@ -1,0 +1,131 @@
+package dev.sluice.rollback;
+
+import dev.sluice.capture.ChangeCapture;
+import dev.sluice.config.Sql;
+import dev.sluice.config.TableName;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.JobState;
+import dev.sluice.ledger.Segment;
+import dev.sluice.ledger.SegmentState;
+import dev.sluice.pace.Pacer;
+import dev.sluice.plan.KeyRange;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Undoes a job: stops it (one ledger statement moves the job and every segment to rolling_back and
+ * fences off every lease, so no agent's copier, applier or repair writes again), deletes what it
+ * wrote to the target segment by segment, paced, in small batches (or drops the target table when the
+ * ledger says Sluice created it), removes the capture trigger and changelog from the source, and marks
+ * the job rolled_back. Each step is idempotent and recorded, so a rollback killed at any point and run
+ * again finishes the same way.
+ *
+ * <p>The entry point for abort rules as well as for {@code sluice rollback}.
+ */
+public final class Rollback {
+  private static final Logger log = LoggerFactory.getLogger(Rollback.class);
+  public static final int DELETE_BATCH_ROWS = 5_000;
+
+  private final Vertx vertx;
+  private final Pool source;
+  private final Pool target;
+  private final ConsistencyLedger ledger;
+
+  /** {@code target} also holds the ledger. */
+  public Rollback(Vertx vertx, Pool source, Pool target, String actor) {
+    this.vertx = vertx;
+    this.source = source;
+    this.target = target;
+    this.ledger = new ConsistencyLedger(target, actor);
+  }
+
+  /** What a rollback did. */
+  public record Outcome(String job, long rowsDeleted, int segments, boolean tableDropped, boolean alreadyDone) {}
+
+  /** Refused before anything was changed (unknown job, or a target that held rows of its own). */
+  public static final class Refused extends RuntimeException {
+    public Refused(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * Rolls a job back. {@code force}: also when the target held rows before the job started (every row
+   * in the job's key ranges is deleted, those included). {@code rowsPerSecond}: delete pace (null:
+   * unpaced).
+   */
+  public Future<Outcome> run(String job, String reason, Double rowsPerSecond, boolean force) {
+    Pacer pacer = new Pacer(vertx, rowsPerSecond, Math.max(DELETE_BATCH_ROWS, rowsPerSecond == null ? 0 : rowsPerSecond.longValue()));
+    return ledger.facts(job).compose(f -> {
+      if (f == null) return Future.failedFuture(new Refused("no job " + job + " in the ledger: nothing to roll back"));
+      if (f.state() == JobState.ROLLED_BACK) {
+        return removeCapture(f).map(v -> new Outcome(job, 0, 0, false, true));
+      }
+      if (f.state() != JobState.ROLLING_BACK && Boolean.TRUE.equals(f.targetHadRows()) && !f.targetCreated() && !force) {
+        return Future.failedFuture(new Refused("target table " + f.targetTable() + " held rows before job " + job + " started; a rollback "
+            + "deletes every row in the job's key ranges, those included, and cannot restore rows Sluice overwrote. "
+            + "Run again with --force to do it anyway"));
+      }
+      log.info("job {}: rolling back ({})", job, reason);
+      return ledger.beginRollback(job, reason)
+          .compose(v -> f.targetCreated() ? dropTable(job, f) : deleteRanges(job, f, pacer))
+          .compose(out -> removeCapture(f).map(out))
+          .compose(out -> ledger.finishRollback(job).map(out))
+          .onSuccess(out -> log.info("job {}: rolled back: {} rows deleted from {} segments{}", job, out.rowsDeleted(), out.segments(),
+              out.tableDropped() ? ", target table dropped" : ""));
+    });
+  }
+
+  private Future<Outcome> dropTable(String job, ConsistencyLedger.JobFacts f) {
+    String table = TableName.parse(f.targetTable()).sql();
+    // The drop and the segments' new state commit together: either both happened or neither.
+    return target.withTransaction(conn -> conn.query("DROP TABLE IF EXISTS " + table).execute()
+            .compose(v -> new ConsistencyLedger(conn, "rollback").tableDropped(job, f.targetTable())))
+        .map(v -> new Outcome(job, 0, 0, true, false));
+  }
+
+  private Future<Outcome> deleteRanges(String job, ConsistencyLedger.JobFacts f, Pacer pacer) {
+    List<String> key = f.targetKey() != null ? f.targetKey() : f.keyColumns();
+    String table = TableName.parse(f.targetTable()).sql();
+    return ledger.segments(job).compose(segs -> {
+      long[] deleted = {0};
+      int[] count = {0};
+      Future<Void> chain = Future.succeededFuture();
+      for (Segment s : segs) {
+        if (s.state() != SegmentState.ROLLING_BACK) continue;
+        chain = chain.compose(v -> eraseRange(table, key, f.keyTypes(), s.range(), pacer, 0)
+            .compose(n -> {
+              deleted[0] += n;
+              count[0]++;
+              return ledger.segmentRolledBack(job, s.seq(), n);
+            }));
+      }
+      return chain.map(v -> new Outcome(job, deleted[0], count[0], false, false));
+    });
+  }
+
+  /** Deletes a key range in batches (short transactions, paced), until nothing is left. */
+  private Future<Long> eraseRange(String table, List<String> key, List<String> types, KeyRange range, Pacer pacer, long sofar) {
+    KeyRange.Predicate p = range.predicate(key, types, 1);
+    String cols = key.stream().map(Sql::ident).collect(Collectors.joining(", "));
+    String sql = "WITH d AS (DELETE FROM " + table + " WHERE (" + cols + ") IN (SELECT " + cols + " FROM " + table + " WHERE " + p.sql()
+        + " LIMIT " + DELETE_BATCH_ROWS + ") RETURNING 1) SELECT count(*) FROM d";
+    return pacer.acquire(DELETE_BATCH_ROWS)
+        .compose(v -> target.preparedQuery(sql).execute(Tuple.tuple(p.params())))
+        .compose(rows -> {
+          long n = rows.iterator().next().getLong(0);
+          return n == 0 ? Future.succeededFuture(sofar) : eraseRange(table, key, types, range, pacer, sofar + n);
+        });
+  }
+
+  private Future<Void> removeCapture(ConsistencyLedger.JobFacts f) {
+    return ChangeCapture.remove(source, f.name(), TableName.parse(f.sourceTable()).sql())
+        .compose(v -> ledger.captureRemoved(f.name(), "rollback"));
+  }
+}
