@@ -21,6 +21,8 @@ public final class JobReads {
   private final SegmentCache cache;
   private final CacheWarmer warmer;
   private final SegmentWatch watch;
+  private final RolloutSync sync;
+  private final Ledger ledger;
 
   /**
    * @param hearsChanges true while every change applied to the target is announced to this agent's
@@ -36,6 +38,8 @@ public final class JobReads {
     RowLookup lookup = new RowLookup(shape, codec, readSource, readTarget);
     ReadStats stats = new ReadStats();
     Rollout rollout = new Rollout(job.reads().targetPercent());
+    this.ledger = ledger;
+    this.sync = new RolloutSync(vertx, ledger, job.name(), rollout);
     // Built even when disabled, so that a reload can turn it on.
     this.cache = new SegmentCache(job.name(), job.cache(), hearsChanges);
     this.warmer = new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold);
@@ -60,10 +64,12 @@ public final class JobReads {
   }
 
   public void start() {
+    sync.start();
     watch.start();
   }
 
   public void stop() {
+    sync.stop();
     watch.stop();
     warmer.stop();
   }
@@ -92,7 +98,15 @@ public final class JobReads {
   /** Puts a reloaded job config's {@code reads} and {@code cache} sections in force. */
   public void applyConfig(JobConfig next) {
     boolean warmedBefore = cache.enabled() && warmer.mode() != JobConfig.WarmMode.NONE;
+    int before = router.rollout().effectivePercent();
+    int configured = router.config().targetPercent();
     router.applyConfig(next.reads());
+    if (next.reads().targetPercent() != configured) {
+      // Recorded like a control call, so that other agents and a restart follow it.
+      ledger.event(next.name(), null, RolloutSync.SET, "read rollout of job " + next.name() + " set from " + before + "% to "
+          + next.reads().targetPercent() + "% of key cohorts by a config reload",
+          new io.vertx.core.json.JsonObject().put("from", before).put("to", next.reads().targetPercent()).put("client", "config"));
+    }
     cache.applyConfig(next.cache());
     warmer.applyConfig(next.cache());
     if (!warmedBefore && next.cache().enabled() && next.cache().warm() != JobConfig.WarmMode.NONE) watch.rewarm();

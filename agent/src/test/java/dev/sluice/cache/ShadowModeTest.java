@@ -16,9 +16,16 @@ import org.junit.jupiter.api.Test;
 /**
  * A row corrupted in the target behind Sluice's back is caught by shadow mode: counted, recorded with
  * its key, and the rollout pauses, after which the key is served from the source. Composite key with
- * a comma inside a part, through the documented path encoding.
+ * a comma inside a part, through the documented path encoding. The pause holds for an agent started
+ * later, and a share set on one agent is followed by the others.
  */
 class ShadowModeTest {
+  private static final String JOB = """
+      {"name": "accounts", "source": {"table": "public.accounts", "key": ["region", "id"]},
+       "target": {"table": "public.accounts", "create": true},
+       "segment": {"rows": 1000}, "capture": {"enabled": false},
+       "cache": {"warm": "none"},
+       "reads": {"targetPercent": 100, "shadowPercent": 100, "shadowMaxMismatches": 0, "shadowRecheckMs": 50}}""";
   private final TestPg pg = TestPg.get();
 
   @Test
@@ -28,12 +35,7 @@ class ShadowModeTest {
     pg.exec(src, "CREATE TABLE accounts (region text, id bigint, owner text, balance numeric(12,2), PRIMARY KEY (region, id))",
         "INSERT INTO accounts SELECT r, g, 'owner ' || g, g * 1.25 FROM generate_series(1, 1000) g, "
             + "unnest(ARRAY['eu,west', 'us/east', 'ap']) r");
-    Agent agent = Agents.start(ReadTests.config(pg, src, tgt, """
-        {"name": "accounts", "source": {"table": "public.accounts", "key": ["region", "id"]},
-         "target": {"table": "public.accounts", "create": true},
-         "segment": {"rows": 1000},
-         "cache": {"warm": "none"},
-         "reads": {"targetPercent": 100, "shadowPercent": 100, "shadowMaxMismatches": 0, "shadowRecheckMs": 50}}"""));
+    Agent agent = Agents.start(ReadTests.config(pg, src, tgt, JOB));
     try {
       ReadClient client = new ReadClient(agent.httpPort(), ReadTests.READ_TOKEN);
       ReadTests.awaitVerified(pg, tgt, "accounts");
@@ -66,9 +68,22 @@ class ShadowModeTest {
       assertEquals("source", after.servedFrom());
       assertEquals(52.5, after.json().getDouble("balance"));
 
-      // An operator resumes at 1%: the rollout is live again.
-      assertEquals(200, client.setTargetPercent("accounts", 1, ReadTests.CONTROL_TOKEN).status());
-      assertEquals(1, client.status("accounts").getInteger("effectivePercent"));
+      // A second agent (or this one restarted) starts with the rollout still paused, from the ledger.
+      Agent second = Agents.start(ReadTests.config(pg, src, tgt, JOB));
+      try {
+        ReadClient other = new ReadClient(second.httpPort(), ReadTests.READ_TOKEN);
+        JsonObject st = other.status("accounts");
+        assertEquals(0, st.getInteger("effectivePercent"), st.encode());
+        assertTrue(st.getString("pausedReason").contains("shadow mismatches"), st.encode());
+
+        // An operator resumes at 1% on one agent: the rollout is live again, on every agent.
+        assertEquals(200, other.setTargetPercent("accounts", 1, ReadTests.CONTROL_TOKEN).status());
+        assertEquals(1, other.status("accounts").getInteger("effectivePercent"));
+        ReadTests.await("the first agent to follow the share set on the second", 10,
+            () -> client.status("accounts").getInteger("effectivePercent") == 1);
+      } finally {
+        Await.result(second.stop(), 1, TimeUnit.MINUTES);
+      }
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }

@@ -1,0 +1,107 @@
+package dev.sluice.cache;
+
+import dev.sluice.ledger.Ledger;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a job's read rollout the same on every agent, with the ledger's audit trail as the channel:
+ * a share set or a pause made on one agent ({@code reads.target_percent}, {@code reads.paused}
+ * events) is followed by the others within a second. At start, a pause recorded after the last share
+ * was set stays in force: a restart never undoes a shadow-mode pause; otherwise the config's share
+ * applies.
+ */
+public final class RolloutSync {
+  private static final Logger log = LoggerFactory.getLogger(RolloutSync.class);
+  static final long POLL_MS = 1000;
+  static final String SET = "reads.target_percent";
+  static final String PAUSED = "reads.paused";
+
+  private final Vertx vertx;
+  private final Ledger ledger;
+  private final String job;
+  private final Rollout rollout;
+  private long after = -1;
+  private long timer = -1;
+  private boolean polling;
+
+  public RolloutSync(Vertx vertx, Ledger ledger, String job, Rollout rollout) {
+    this.vertx = vertx;
+    this.ledger = ledger;
+    this.job = job;
+    this.rollout = rollout;
+  }
+
+  /**
+   * Restores a pause still in force, then follows other agents' changes. Until the history is read,
+   * every read goes to the source.
+   */
+  public Future<Void> start() {
+    int configured = rollout.targetPercent();
+    rollout.pause("starting: reading the rollout's history from the ledger");
+    return ledger.pool().preparedQuery("SELECT coalesce(max(id), 0), (SELECT row(kind, message)::text FROM sluice.events "
+            + "WHERE job = $1 AND kind IN ($2, $3) ORDER BY id DESC LIMIT 1), "
+            + "(SELECT message FROM sluice.events WHERE job = $1 AND kind = $3 ORDER BY id DESC LIMIT 1) FROM sluice.events")
+        .execute(Tuple.of(job, SET, PAUSED))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          after = r.getLong(0);
+          String latest = r.getString(1);
+          rollout.setTargetPercent(configured);
+          if (latest != null && latest.startsWith("(" + PAUSED + ",")) {
+            String why = r.getString(2);
+            rollout.pause(why);
+            log.warn("job {}: the read rollout stays paused after the restart ({}); set reads.targetPercent to resume", job, why);
+          }
+          timer = vertx.setPeriodic(POLL_MS, t -> poll());
+          return (Void) null;
+        })
+        .recover(e -> {
+          log.warn("job {}: cannot read the rollout's history, starting at the configured share: {}", job, ErrorClassifier.describe(e));
+          rollout.setTargetPercent(configured);
+          timer = vertx.setPeriodic(POLL_MS, t -> poll());
+          return Future.succeededFuture();
+        });
+  }
+
+  public void stop() {
+    if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  private void poll() {
+    if (polling) return;
+    polling = true;
+    ledger.pool().preparedQuery("SELECT id, kind, message, details::text FROM sluice.events WHERE job = $1 AND id > $2 "
+            + "AND kind IN ($3, $4) AND agent IS DISTINCT FROM $5 ORDER BY id")
+        .execute(Tuple.of(job, Math.max(after, 0), SET, PAUSED, ledger.agentId()))
+        .onSuccess(rows -> {
+          for (Row r : rows) {
+            after = Math.max(after, r.getLong(0));
+            follow(r.getString(1), r.getString(2), r.getString(3));
+          }
+        })
+        .onFailure(e -> log.debug("job {}: cannot follow the rollout: {}", job, ErrorClassifier.describe(e)))
+        .onComplete(x -> {
+          polling = false;
+          if (after < 0) after = 0;
+        });
+  }
+
+  private void follow(String kind, String message, String details) {
+    if (PAUSED.equals(kind)) {
+      if (rollout.pause(message)) log.warn("job {}: read rollout paused by another agent: {}", job, message);
+      return;
+    }
+    Integer to = details == null ? null : new JsonObject(details).getInteger("to");
+    if (to != null && to >= 0 && to <= 100) {
+      rollout.setTargetPercent(to);
+      log.info("job {}: read rollout set to {}% by another agent", job, to);
+    }
+  }
+}
