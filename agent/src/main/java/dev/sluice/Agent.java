@@ -250,14 +250,15 @@ public final class Agent {
           for (HeldLeases.Lease l : beat.lost()) {
             log.warn("job {} segment {}: lease (epoch {}) not renewed: it expired or another agent took it over", l.job(), l.seq(), l.epoch());
           }
-          beat.sharing().forEach((job, n) -> {
+          beat.jobs().forEach((job, view) -> {
             Migrator m = migrators.get(job);
             if (m == null) return;
+            int n = view.sharing();
             if (m.budget().agents() != n && m.budget().rowsPerSecond() != null) {
               log.info("job {}: {} agent(s) share the budget of {} rows/s; this agent's share is {} rows/s", job, n,
                   m.budget().rowsPerSecond(), Math.round(m.budget().rowsPerSecond() / n));
             }
-            m.shareBudget(n);
+            m.fleetView(view);
           });
         })
         .onFailure(e -> log.warn("heartbeat failed (leases not renewed): {}", ErrorClassifier.describe(e)))

@@ -89,11 +89,13 @@ public final class OperatorActions {
     }
     Double before = m.budget().rowsPerSecond();
     long burst = rate == null ? 1 : Math.max(m.config().batchRows(), (long) Math.ceil(rate));
-    m.setRate(rate, burst);
     String what = rate == null ? "unpaced" : "paced at " + fmt(rate) + " rows/s";
-    return ledger.event(m.name(), null, "operator.pace", "job " + m.name() + " " + what + " by " + actor,
-            new JsonObject().put("rowsPerSecond", rate).put("previous", before).put("actor", actor))
-        .map(v -> new Outcome(200, "job " + m.name() + " " + what));
+    // The budget is the whole job's: recorded in the ledger, every agent takes it up at its next heartbeat.
+    return ledger.roster().setBudget(m.name(), rate, burst, actor, "job " + m.name() + " " + what + " by " + actor, before)
+        .map(v -> {
+          m.overrideRate(rate, burst);
+          return new Outcome(200, "job " + m.name() + " " + what + " (all agents)");
+        });
   }
 
   private Future<Outcome> retry(Migrator m, Object segment, String actor) {

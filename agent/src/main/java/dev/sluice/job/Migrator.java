@@ -9,6 +9,7 @@ import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.Roster;
 import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
 import dev.sluice.metrics.JobMeters;
@@ -67,6 +68,8 @@ public final class Migrator {
   private volatile JobState state = JobState.PLANNING;
   private volatile Promise<JobState> finished = Promise.promise();
   private volatile RateShare budget;
+  private volatile boolean budgetOverridden;
+  private volatile Roster.FleetHealth fleetHealth = Roster.FleetHealth.NONE;
   private long syncTimer = -1;
   private final List<SegmentListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private CatchUp catchUp;
@@ -116,7 +119,13 @@ public final class Migrator {
   public void reconfigure(JobConfig next) {
     JobConfig prev = job;
     job = next;
-    if (!java.util.Objects.equals(prev.pace(), next.pace())) setRate(next.pace().rowsPerSecond(), next.pace().burstRows());
+    if (!java.util.Objects.equals(prev.pace(), next.pace())) {
+      // The config's pace changed: it is in force again, over an operator's budget, on every agent.
+      budgetOverridden = false;
+      setRate(next.pace().rowsPerSecond(), next.pace().burstRows());
+      ledger.roster().clearBudget(job.name(), "config reloaded on agent " + ledger.agentId())
+          .onFailure(e -> log.warn("job {}: cannot drop the operator's budget in the ledger: {}", job.name(), ErrorClassifier.describe(e)));
+    }
     backoff = backoff(next);
     int more = next.concurrencyMax() - workers.get();
     if (more > 0 && workers.get() > 0 && !stopping) {
@@ -164,6 +173,39 @@ public final class Migrator {
   private synchronized void applyBudget(RateShare b) {
     budget = b;
     pacer.setRate(b.shareRowsPerSecond(), b.shareBurstRows());
+  }
+
+  /** An operator set the job's budget through this agent (the ledger has it for the other agents). */
+  public void overrideRate(Double rowsPerSecond, long burstRows) {
+    budgetOverridden = true;
+    setRate(rowsPerSecond, burstRows);
+  }
+
+  /**
+   * What this agent's heartbeat read about the job: how many agents share the budget, the operator's
+   * budget if one is set (through any agent), and the other agents' health verdicts.
+   */
+  public void fleetView(Roster.JobView v) {
+    Roster.Budget b = v.budget();
+    if (b != null && (!budgetOverridden || !java.util.Objects.equals(b.rowsPerSecond(), budget.rowsPerSecond())
+        || b.burstRows() != budget.burstRows())) {
+      log.info("job {}: rate budget {} set by {} (through the ledger)", job.name(),
+          b.rowsPerSecond() == null ? "unpaced" : Math.round(b.rowsPerSecond()) + " rows/s", b.actor());
+      budgetOverridden = true;
+      applyBudget(new RateShare(b.rowsPerSecond(), b.burstRows(), v.sharing()));
+    } else if (b == null && budgetOverridden) {
+      log.info("job {}: the operator's rate budget is dropped; the config's pace is in force", job.name());
+      budgetOverridden = false;
+      applyBudget(new RateShare(job.pace().rowsPerSecond(), job.pace().burstRows(), v.sharing()));
+    } else {
+      shareBudget(v.sharing());
+    }
+    fleetHealth = v.others();
+  }
+
+  /** The other live agents' health verdicts on this job, as of this agent's last heartbeat. */
+  public Roster.FleetHealth fleetHealth() {
+    return fleetHealth;
   }
 
   /** The job's budget and this agent's share of it. */

@@ -124,6 +124,15 @@ public final class LedgerSchema {
         content jsonb NOT NULL,
         changes jsonb
       );
+      """,
+      // 6: what several agents share through the ledger: an operator's rate budget for the whole job,
+      // and each agent's health verdict per job (published with its heartbeat)
+      """
+      ALTER TABLE sluice.jobs ADD COLUMN pace_override jsonb;
+      ALTER TABLE sluice.agent_jobs
+        ADD COLUMN throttled boolean NOT NULL DEFAULT false,
+        ADD COLUMN throttle_reason text,
+        ADD COLUMN rate_factor double precision NOT NULL DEFAULT 1;
       """);
 
   private LedgerSchema() {}

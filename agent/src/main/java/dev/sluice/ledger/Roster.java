@@ -71,15 +71,34 @@ public final class Roster {
         });
   }
 
-  /** What this agent publishes about one job with each heartbeat. */
-  public record JobFigures(String job, long rowsWritten, double rowsPerSecond, Double rateShare) {}
+  /**
+   * What this agent publishes about one job with each heartbeat: its figures, and its own health
+   * verdict (throttled and why, and the share of the rate its sensors' headroom allows).
+   */
+  public record JobFigures(String job, long rowsWritten, double rowsPerSecond, Double rateShare, boolean throttled,
+      String throttleReason, double rateFactor) {
+    public JobFigures(String job, long rowsWritten, double rowsPerSecond, Double rateShare) {
+      this(job, rowsWritten, rowsPerSecond, rateShare, false, null, 1.0);
+    }
+  }
+
+  /** An operator's rate budget for a whole job, in force on every agent until the config's pace changes. */
+  public record Budget(Double rowsPerSecond, long burstRows, String actor) {}
+
+  /** The other live agents' health verdicts on a job, combined: throttled if any is, the lowest rate factor. */
+  public record FleetHealth(boolean throttled, String reason, double rateFactor) {
+    public static final FleetHealth NONE = new FleetHealth(false, null, 1.0);
+  }
 
   /**
-   * The outcome of a heartbeat: the leases it could not renew (lost: expired or taken over), and per
-   * job how many agents share the rate budget (this one plus every other agent holding a live lease
-   * on the job).
+   * What the heartbeat learnt about one job: how many agents share its rate budget (this one plus
+   * every other agent holding a live lease on it), the operator's budget if one is set, and the other
+   * agents' health verdicts.
    */
-  public record Beat(List<HeldLeases.Lease> lost, Map<String, Integer> sharing) {}
+  public record JobView(int sharing, Budget budget, FleetHealth others) {}
+
+  /** The outcome of a heartbeat: the leases it could not renew (lost: expired or taken over), and each job's view. */
+  public record Beat(List<HeldLeases.Lease> lost, Map<String, JobView> jobs) {}
 
   public Future<Beat> heartbeat(Duration lease, List<JobFigures> jobs) {
     List<HeldLeases.Lease> held = leases.live();
@@ -96,6 +115,9 @@ public final class Roster {
     Double[] jRate = new Double[jobs.size()];
     Integer[] jHeld = new Integer[jobs.size()];
     Double[] jShare = new Double[jobs.size()];
+    Boolean[] jThrottled = new Boolean[jobs.size()];
+    String[] jReason = new String[jobs.size()];
+    Double[] jFactor = new Double[jobs.size()];
     for (int i = 0; i < jobs.size(); i++) {
       JobFigures f = jobs.get(i);
       jName[i] = f.job();
@@ -103,40 +125,91 @@ public final class Roster {
       jRate[i] = f.rowsPerSecond();
       jHeld[i] = leases.count(f.job());
       jShare[i] = f.rateShare();
+      jThrottled[i] = f.throttled();
+      jReason[i] = f.throttleReason();
+      jFactor[i] = f.rateFactor();
     }
     writes.increment();
     Tuple t = Tuple.of(agentId, seconds(lease), writes.sum());
     t.addArrayOfString(hJob).addArrayOfInteger(hSeq).addArrayOfLong(hEpoch);
     t.addArrayOfString(jName).addArrayOfLong(jRows).addArrayOfDouble(jRate).addArrayOfInteger(jHeld).addArrayOfDouble(jShare);
+    t.addArrayOfBoolean(jThrottled).addArrayOfString(jReason).addArrayOfDouble(jFactor);
     return db.preparedQuery("WITH a AS (UPDATE sluice.agents SET heartbeat_at = now(), stopped_at = NULL, ledger_writes = $3 WHERE id = $1), "
             + "r AS (UPDATE sluice.segments s SET lease_expires_at = now() + make_interval(secs => $2) "
             + " FROM unnest($4::text[], $5::int[], $6::bigint[]) AS h(job, seq, epoch) "
             + " WHERE s.job = h.job AND s.seq = h.seq AND s.lease_epoch = h.epoch AND s.owner = $1 "
             + " AND s.state IN ('copying', 'copied') AND s.lease_expires_at > now() RETURNING s.job, s.seq, s.lease_epoch), "
-            + "p AS (INSERT INTO sluice.agent_jobs AS aj (agent, job, rows_written, rows_per_second, segments_held, rate_share, updated_at) "
-            + " SELECT $1, x.job, x.rows, x.rate, x.held, x.share, now() "
-            + " FROM unnest($7::text[], $8::bigint[], $9::float8[], $10::int[], $11::float8[]) AS x(job, rows, rate, held, share) "
+            + "p AS (INSERT INTO sluice.agent_jobs AS aj (agent, job, rows_written, rows_per_second, segments_held, rate_share, "
+            + " throttled, throttle_reason, rate_factor, updated_at) "
+            + " SELECT $1, x.job, x.rows, x.rate, x.held, x.share, x.throttled, x.reason, x.factor, now() "
+            + " FROM unnest($7::text[], $8::bigint[], $9::float8[], $10::int[], $11::float8[], $12::bool[], $13::text[], $14::float8[]) "
+            + " AS x(job, rows, rate, held, share, throttled, reason, factor) "
             + " ON CONFLICT (agent, job) DO UPDATE SET rows_written = EXCLUDED.rows_written, rows_per_second = EXCLUDED.rows_per_second, "
-            + " segments_held = EXCLUDED.segments_held, rate_share = EXCLUDED.rate_share, updated_at = now()) "
-            + "SELECT 'renewed', job, seq, lease_epoch FROM r "
-            + "UNION ALL SELECT 'sharing', x.job, 1 + (SELECT count(DISTINCT o.owner) FROM sluice.segments o WHERE o.job = x.job "
-            + " AND o.state IN ('copying', 'copied') AND o.owner <> $1 AND o.lease_expires_at > now())::int, 0 "
+            + " segments_held = EXCLUDED.segments_held, rate_share = EXCLUDED.rate_share, throttled = EXCLUDED.throttled, "
+            + " throttle_reason = EXCLUDED.throttle_reason, rate_factor = EXCLUDED.rate_factor, updated_at = now()) "
+            + "SELECT 'renewed', job, seq, lease_epoch, NULL::text, NULL::text FROM r "
+            + "UNION ALL SELECT 'job', x.job, 1 + (SELECT count(DISTINCT o.owner) FROM sluice.segments o WHERE o.job = x.job "
+            + " AND o.state IN ('copying', 'copied') AND o.owner <> $1 AND o.lease_expires_at > now())::int, 0, "
+            + " (SELECT pace_override::text FROM sluice.jobs WHERE name = x.job), "
+            + " (SELECT json_build_object('throttled', coalesce(bool_or(aj.throttled), false), 'factor', coalesce(min(aj.rate_factor), 1), "
+            + "   'reason', string_agg(CASE WHEN aj.throttled THEN 'agent ' || aj.agent || ': ' || coalesce(aj.throttle_reason, 'throttled') END, "
+            + "   '; ' ORDER BY aj.agent))::text "
+            + "  FROM sluice.agent_jobs aj JOIN sluice.agents g ON g.id = aj.agent WHERE aj.job = x.job AND aj.agent <> $1 "
+            + "  AND g.stopped_at IS NULL AND g.heartbeat_at + make_interval(secs => g.lease_seconds) > now()) "
             + "FROM unnest($7::text[]) AS x(job)")
         .execute(t)
         .map(rows -> {
           Set<HeldLeases.Lease> renewed = new HashSet<>();
-          Map<String, Integer> sharing = new LinkedHashMap<>();
+          Map<String, JobView> views = new LinkedHashMap<>();
           for (Row r : rows) {
             if (r.getString(0).equals("renewed")) {
               renewed.add(new HeldLeases.Lease(r.getString(1), r.getInteger(2), r.getLong(3)));
             } else {
-              sharing.put(r.getString(1), r.getInteger(2));
+              views.put(r.getString(1), new JobView(r.getInteger(2), budget(r.getString(4)), fleetHealth(r.getString(5))));
             }
           }
           List<HeldLeases.Lease> lost = new ArrayList<>();
           for (HeldLeases.Lease l : held) if (!renewed.contains(l)) lost.add(l);
-          return new Beat(lost, sharing);
+          return new Beat(lost, views);
         });
+  }
+
+  private static Budget budget(String json) {
+    if (json == null) return null;
+    JsonObject o = new JsonObject(json);
+    Number rate = o.getNumber("rowsPerSecond");
+    return new Budget(rate == null ? null : rate.doubleValue(), o.getLong("burstRows", 1L), o.getString("actor"));
+  }
+
+  private static FleetHealth fleetHealth(String json) {
+    if (json == null) return FleetHealth.NONE;
+    JsonObject o = new JsonObject(json);
+    return new FleetHealth(o.getBoolean("throttled", false), o.getString("reason"), o.getNumber("factor", 1.0).doubleValue());
+  }
+
+  /**
+   * Sets the rate budget of a whole job, for every agent (an operator's change through any agent's
+   * API): recorded on the job with its audit event, read by every agent's next heartbeat. Null rate:
+   * unpaced.
+   */
+  public Future<Void> setBudget(String job, Double rowsPerSecond, long burstRows, String actor, String message, Double previous) {
+    writes.increment();
+    JsonObject budget = new JsonObject().put("rowsPerSecond", rowsPerSecond).put("burstRows", burstRows).put("actor", actor);
+    return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET pace_override = $2, updated_at = now() WHERE name = $1 RETURNING name) "
+            + "INSERT INTO sluice.events (job, agent, kind, message, details) SELECT name, $3, 'operator.pace', $4, $5 FROM u")
+        .execute(Tuple.of(job, budget, agentId, message,
+            new JsonObject().put("rowsPerSecond", rowsPerSecond).put("previous", previous).put("actor", actor)))
+        .mapEmpty();
+  }
+
+  /** Drops an operator's budget (the config's pace changed and is in force again on every agent). */
+  public Future<Void> clearBudget(String job, String why) {
+    writes.increment();
+    return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET pace_override = NULL, updated_at = now() "
+            + "WHERE name = $1 AND pace_override IS NOT NULL RETURNING name) "
+            + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $2, 'job.pace', "
+            + "'job ' || name || ': the operator''s rate budget is dropped, the config''s pace is in force again: ' || $3 FROM u")
+        .execute(Tuple.of(job, agentId, why)).mapEmpty();
   }
 
   /** On a clean stop: hand back in-flight segments at once instead of letting their leases expire. */
@@ -165,6 +238,7 @@ public final class Roster {
             + " AND s.lease_expires_at > now())::int, "
             + "(SELECT coalesce(json_agg(json_build_object('job', j.job, 'rowsWritten', j.rows_written, "
             + " 'rowsPerSecond', j.rows_per_second, 'rateShare', j.rate_share, 'updatedAt', j.updated_at::text, "
+            + " 'throttled', j.throttled, 'throttleReason', j.throttle_reason, 'rateFactor', j.rate_factor, "
             + " 'segmentsHeld', (SELECT count(*) FROM sluice.segments s WHERE s.job = j.job AND s.owner = a.id "
             + "   AND s.state IN ('copying', 'copied') AND s.lease_expires_at > now())) ORDER BY j.job), '[]') "
             + " FROM sluice.agent_jobs j WHERE j.agent = a.id)::text "

@@ -81,7 +81,7 @@ class LeaseFencingTest {
     Segment sb = await(b.claim("j", LEASE));
     assertEquals(0, sa.seq());
     assertEquals(1, sb.seq(), "SKIP LOCKED and the state change keep claims apart");
-    assertEquals(3, beat(c).sharing().get("j"), "c shares the budget with a and b, which hold leases");
+    assertEquals(3, beat(c).jobs().get("j").sharing(), "c shares the budget with a and b, which hold leases");
     assertEquals(List.of(), beat(a).lost());
 
     // Expired but not yet taken over: lost all the same. No renewal, no write.
@@ -89,7 +89,7 @@ class LeaseFencingTest {
     assertEquals(List.of(new HeldLeases.Lease("j", 0, sa.epoch())), beat(a).lost());
     assertInstanceOf(LeaseLostException.class, assertThrows(RuntimeException.class,
         () -> await(a.markCopied(sa, 10, 10, 42))));
-    assertEquals(2, beat(c).sharing().get("j"), "a holds no live lease any more: only b shares with c");
+    assertEquals(2, beat(c).jobs().get("j").sharing(), "a holds no live lease any more: only b shares with c");
 
     // Taken over: epoch advances; the old owner's heartbeat and writes leave the new lease alone.
     Segment taken = await(c.claim("j", LEASE));
@@ -171,6 +171,40 @@ class LeaseFencingTest {
     }
     assertEquals(s.epoch() + 1, pg.scalar(db, "SELECT lease_epoch FROM sluice.segments WHERE job = 'r' AND seq = " + s.seq()));
     assertThrows(RuntimeException.class, () -> await(d.markCopied(s, 10, 10, 42)), "the old lease is fenced off");
+  }
+
+  @Test
+  void theJobsBudgetAndHealthVerdictsReachEveryAgent() {
+    pg.exec(db, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
+        + "VALUES ('h', 'copying', 'public.t', 'public.t', '{id}', '{bigint}')");
+    Ledger e = new Ledger(pool, "agent-e");
+    Ledger f = new Ledger(pool, "agent-f");
+    await(e.roster().register("host", 5, "test", LEASE, Duration.ofSeconds(1)));
+    await(f.roster().register("host", 6, "test", LEASE, Duration.ofSeconds(1)));
+    List<Roster.JobFigures> healthy = List.of(new Roster.JobFigures("h", 0, 0, null));
+    Roster.JobView before = await(f.roster().heartbeat(LEASE, healthy)).jobs().get("h");
+    assertNull(before.budget());
+    assertEquals(Roster.FleetHealth.NONE, before.others());
+
+    // An operator's budget set through e reaches f; e's unhealthy verdict reaches f with its reason.
+    await(e.roster().setBudget("h", 6000.0, 6000, "alice", "job h paced at 6000 rows/s by alice", null));
+    await(e.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("h", 0, 0, null, true, "replication lag 12 s > 5 s", 0.3))));
+    Roster.JobView seen = await(f.roster().heartbeat(LEASE, healthy)).jobs().get("h");
+    assertEquals(new Roster.Budget(6000.0, 6000, "alice"), seen.budget());
+    assertTrue(seen.others().throttled());
+    assertEquals("agent agent-e: replication lag 12 s > 5 s", seen.others().reason());
+    assertEquals(0.3, seen.others().rateFactor(), 1e-9);
+    assertEquals(Roster.FleetHealth.NONE, await(e.roster().heartbeat(LEASE, healthy)).jobs().get("h").others(),
+        "f is healthy; an agent's own verdict is not counted among the others'");
+
+    // A stopped agent's verdict no longer counts; a dropped budget is gone for everyone.
+    await(e.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("h", 0, 0, null, true, "lag", 0.1))));
+    await(e.roster().releaseAll("test"));
+    await(e.roster().clearBudget("h", "config reloaded"));
+    Roster.JobView after = await(f.roster().heartbeat(LEASE, healthy)).jobs().get("h");
+    assertNull(after.budget());
+    assertEquals(Roster.FleetHealth.NONE, after.others());
+    assertEquals(2, pg.scalar(db, "SELECT count(*) FROM sluice.events WHERE job = 'h' AND kind IN ('operator.pace', 'job.pace')"));
   }
 
   private static JsonObject find(JsonArray agents, String id) {
