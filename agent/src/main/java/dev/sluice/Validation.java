@@ -1,5 +1,6 @@
 package dev.sluice;
 
+import dev.sluice.capture.ChangeCapture;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.DatabaseConfig;
@@ -37,6 +38,10 @@ public final class Validation {
       for (int i = 0; i < config.jobs().size(); i++) {
         JobShape s = inspector.inspect(config.jobs().get(i), "jobs[" + i + "]", problems);
         shapes.add(s);
+        if (s != null && s.job().capture().enabled()) {
+          String missing = Await.result(ChangeCapture.missingPrivileges(src, s.job()));
+          if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
+        }
       }
       if (!problems.isEmpty()) throw new ConfigException(problems);
       return shapes;
