@@ -114,7 +114,12 @@ public final class ChangeApplier {
   }
 
   /** Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age. */
-  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader) {}
+  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader) {
+    public io.vertx.core.json.JsonObject json() {
+      return new io.vertx.core.json.JsonObject().put("backlogRows", rows < 0 ? null : rows).put("oldestChangeAgeMs", oldestAgeMs)
+          .put("keysApplied", applied).put("deferredEntries", deferred).put("applier", leader);
+    }
+  }
 
   public Backlog backlog() {
     return new Backlog(backlogRows, oldestAgeMs, applied, deferred, leader);

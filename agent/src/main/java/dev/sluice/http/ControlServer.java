@@ -118,6 +118,7 @@ public final class ControlServer {
               .put("segmentsInFlight", m.stats().inFlight().get())
               .put("rateLimit", m.pacer().rate())
               .put("serverSide", m.serverSide()));
+          if (m.catchUp() != null && m.catchUp().enabled()) j.put("capture", m.catchUp().applier().backlog().json());
         }
         out.add(j);
       }
