@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
  * {@code snapshot} at least once a second and on every state change, and a {@code result} for each
  * command. Client to server: {@code {"type":"command","id":1,"token":"..","action":"pause",
  * "job":"orders", ...}}; every command carries the bearer token and is checked like a REST call.
+ * {@code {"type":"auth","token":".."}} only checks a token (the page's unlock button).
  *
  * <p>The upgrade is refused (403) when the {@code Origin} header names another site than the one
  * serving the page, unless listed in {@code http.corsOrigins}: a page elsewhere cannot drive the
@@ -96,7 +97,8 @@ final class DashboardSocket {
       ws.writeTextMessage(new JsonObject().put("type", "pong").put("id", id).encode());
       return;
     }
-    if (!"command".equals(msg.getValue("type"))) {
+    boolean authOnly = "auth".equals(msg.getValue("type"));
+    if (!authOnly && !"command".equals(msg.getValue("type"))) {
       reply(ws, id, new OperatorActions.Outcome(400, "unknown message type (send {\"type\":\"command\", ...})"));
       return;
     }
@@ -108,6 +110,10 @@ final class DashboardSocket {
     if (!(token instanceof String t) || !auth.accepts("Bearer " + t)) {
       log.warn("refused a dashboard command from {}: missing or wrong token", client);
       reply(ws, id, new OperatorActions.Outcome(401, "missing or wrong token"));
+      return;
+    }
+    if (authOnly) {
+      reply(ws, id, new OperatorActions.Outcome(200, "token accepted: controls enabled"));
       return;
     }
     String action = msg.getValue("action") instanceof String a ? a : null;

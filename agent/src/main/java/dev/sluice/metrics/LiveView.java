@@ -165,9 +165,10 @@ public final class LiveView {
       JsonObject s = summary.getJsonObject(i);
       String name = s.getString("name");
       long remaining = Math.max(0, s.getLong("rowsPlanned", 0L) - s.getLong("rowsCopied", 0L));
-      Eta.Range eta = etas.computeIfAbsent(name, n -> new Eta()).update(nanos, s.getLong("rowsCopied", 0L), remaining);
       Migrator m = local.get(name);
-      long[] latencies = m == null ? new long[0] : m.stats().drainLatencies();
+      Eta.Range eta = etas.computeIfAbsent(name, n -> new Eta()).update(nanos, SnapshotAssembler.jobRate(name, m, agents), remaining);
+      // Latencies are taken once a second, so each chart point covers one second of batches.
+      long[] latencies = m == null || !regular ? null : m.stats().drainLatencies();
       JsonObject job = assembler.job(s, m, eta, heat.get(name), failed.get(name), agents, mismatches.getOrDefault(name, 0L), latencies);
       if (m != null) m.meters().figures(SnapshotAssembler.figures(s, eta));
       if (regular) record(name, job);

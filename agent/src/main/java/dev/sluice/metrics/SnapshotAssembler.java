@@ -5,9 +5,7 @@ import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.sluice.job.Migrator;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,8 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * registered in {@link JobMeters}; the page says "not reported" for the rest.
  */
 final class SnapshotAssembler {
-  private static final long RATE_WINDOW_NANOS = 10_000_000_000L;
-  private final Map<String, Deque<long[]>> done = new ConcurrentHashMap<>();
+  private final Map<String, JsonObject> lastLatency = new ConcurrentHashMap<>();
 
   JsonObject job(JsonObject summary, Migrator m, Eta.Range eta, LedgerReads.Heatmap heat, JsonArray failed, JsonArray agents,
       long mismatches, long[] latencies) {
@@ -27,7 +24,7 @@ final class SnapshotAssembler {
     JsonObject j = summary.copy();
     long rowsDone = summary.getLong("rowsCopied", 0L);
     j.put("rowsDone", rowsDone);
-    j.put("jobRowsPerSecond", jobRate(name, rowsDone));
+    j.put("jobRowsPerSecond", Math.round(jobRate(name, m, agents)));
     j.put("eta", new JsonObject().put("seconds", num(eta.seconds())).put("low", num(eta.low())).put("high", num(eta.high())));
     j.put("heatmap", heat == null ? new JsonObject().put("firstSeq", 0).put("cells", "")
         : new JsonObject().put("firstSeq", heat.firstSeq()).put("cells", heat.cells()));
@@ -52,28 +49,37 @@ final class SnapshotAssembler {
       }
     }
     j.put("agents", running);
-    if (m != null) j.put("live", live(m, latencies));
+    if (m != null) j.put("live", live(m, latency(name, latencies)));
     return j;
   }
 
-  private JsonObject live(Migrator m, long[] latencies) {
+  /** This second's batch latencies (p50, p95, count); between regular ticks, the last second's. */
+  private JsonObject latency(String job, long[] latencies) {
+    if (latencies == null) return lastLatency.getOrDefault(job, new JsonObject());
+    JsonObject l = new JsonObject().put("batches", latencies.length);
+    if (latencies.length > 0) {
+      Arrays.sort(latencies);
+      l.put("latencyP50Ms", ms(latencies[latencies.length / 2]));
+      l.put("latencyP95Ms", ms(latencies[Math.min(latencies.length - 1, (int) Math.ceil(latencies.length * 0.95) - 1)]));
+    }
+    lastLatency.put(job, l);
+    return l;
+  }
+
+  private JsonObject live(Migrator m, JsonObject latency) {
     JobMeters meters = m.meters();
     JsonObject live = new JsonObject()
         .put("rowsPerSecond", Math.round(m.stats().rowsPerSecond()))
         .put("rowsWritten", m.stats().rows())
         .put("rateLimit", m.pacer().rate())
+        .put("rateBudget", m.budget().rowsPerSecond())
         .put("concurrencyLimit", meters.concurrencyLimitNow())
         .put("inFlight", m.stats().inFlight().get())
         .put("retries", m.stats().retries())
         .put("batchRows", m.config().batchRows())
         .put("serverSide", m.serverSide())
         .put("features", new JsonArray(meters.features()));
-    if (latencies.length > 0) {
-      Arrays.sort(latencies);
-      live.put("latencyP50Ms", ms(latencies[latencies.length / 2]));
-      live.put("latencyP95Ms", ms(latencies[Math.min(latencies.length - 1, (int) Math.ceil(latencies.length * 0.95) - 1)]));
-      live.put("batches", latencies.length);
-    }
+    live.mergeIn(latency);
     JobMeters.Throttle t = meters.throttle();
     JsonArray sensors = new JsonArray();
     meters.sensors().forEach((name, src) -> {
@@ -95,16 +101,22 @@ final class SnapshotAssembler {
     return live;
   }
 
-  /** Job-wide rows per second over the last 10 s, from the ledger's rows done (all agents). */
-  private Long jobRate(String job, long rowsDone) {
-    long now = System.nanoTime();
-    Deque<long[]> d = done.computeIfAbsent(job, k -> new ArrayDeque<>());
-    synchronized (d) {
-      d.addLast(new long[] {now, rowsDone});
-      while (d.size() > 2 && now - d.peekFirst()[0] > RATE_WINDOW_NANOS) d.removeFirst();
-      double span = (now - d.peekFirst()[0]) / 1e9;
-      return span < 2 ? null : Math.round((rowsDone - d.peekFirst()[1]) / span);
+  /**
+   * Rows per second of the whole job: what every live agent published with its heartbeat, with
+   * this agent's own figure taken live. Smooth (each agent's is a 10 s average), unlike the ledger's
+   * rows done, which jump a segment at a time.
+   */
+  static double jobRate(String job, Migrator self, JsonArray agents) {
+    double sum = self == null ? 0 : self.stats().rowsPerSecond();
+    for (int i = 0; i < agents.size(); i++) {
+      JsonObject a = agents.getJsonObject(i);
+      if (!a.getBoolean("alive", false) || (self != null && a.getString("id").equals(self.agentId()))) continue;
+      JsonArray jobs = a.getJsonArray("jobs", new JsonArray());
+      for (int k = 0; k < jobs.size(); k++) {
+        if (job.equals(jobs.getJsonObject(k).getString("job"))) sum += jobs.getJsonObject(k).getDouble("rowsPerSecond", 0.0);
+      }
     }
+    return sum;
   }
 
   static JobFigures figures(JsonObject summary, Eta.Range eta) {

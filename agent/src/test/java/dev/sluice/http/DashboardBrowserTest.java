@@ -1,0 +1,147 @@
+package dev.sluice.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.sluice.Agent;
+import dev.sluice.db.Await;
+import dev.sluice.testing.Agents;
+import dev.sluice.testing.TestPg;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in headless Chromium during a live, paced migration against PostgreSQL: progress
+ * advances, heatmap cells turn verified, the page is read-only until the token is entered, pause
+ * shows the job paused with its reason, resume lets it go on. Screenshots go to target/. With
+ * {@code CI=true} a missing browser fails the test; elsewhere it is skipped.
+ */
+class DashboardBrowserTest {
+  private static final String TOKEN = "browser-token-0123456789";
+  private static final File CHROMIUM = new File("/usr/bin/chromium");
+  private static final File DRIVER = new File("/usr/bin/chromedriver");
+  private final TestPg pg = TestPg.get();
+
+  @Test
+  void liveMigrationPauseAndResume() throws Exception {
+    if (!CHROMIUM.canExecute() || !DRIVER.canExecute()) {
+      String why = "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)";
+      if ("true".equals(System.getenv("CI"))) fail(why);
+      Assumptions.abort(why);
+    }
+    String src = pg.createDatabase("bsrc");
+    String tgt = pg.createDatabase("btgt");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
+        "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 40000) g");
+    Agent agent = Agents.start("""
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
+         "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
+                   "target": {"table": "public.items", "create": true},
+                   "segment": {"rows": 1000}, "batch": {"rows": 250}, "pace": {"rowsPerSecond": 2500},
+                   "concurrency": {"max": 2}}]}""".formatted(pg.url(src), pg.url(tgt), TOKEN));
+    WebDriver driver = null;
+    try {
+      driver = browser();
+      WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(15), Duration.ofMillis(100));
+      driver.get("http://127.0.0.1:" + agent.httpPort() + "/");
+
+      wait.until(d -> d.findElements(By.cssSelector(".jobcard")).size() == 1);
+      double first = progress(driver);
+      wait.until(d -> progress(d) > first);
+      wait.until(d -> d.findElements(By.cssSelector("#heatmap .c.v")).size() >= 2);
+      int verified = driver.findElements(By.cssSelector("#heatmap .c.v")).size();
+      assertEquals(pg.scalar(tgt, "SELECT segments_planned FROM sluice.jobs WHERE name = 'items'"),
+          driver.findElements(By.cssSelector("#heatmap .c")).size(), "one cell a segment");
+
+      assertTrue(driver.findElement(By.id("control-note")).getText().contains("Read-only"), "says it is read-only");
+      assertFalse(driver.findElement(By.id("btn-pause")).isEnabled(), "no controls without the token");
+
+      driver.findElement(By.id("token")).sendKeys("not-the-token-at-all");
+      driver.findElement(By.id("unlock")).click();
+      wait.until(d -> text(d, "#toasts").contains("wrong token"));
+      assertFalse(driver.findElement(By.id("btn-pause")).isEnabled());
+
+      driver.findElement(By.id("token")).clear();
+      driver.findElement(By.id("token")).sendKeys(TOKEN);
+      driver.findElement(By.id("unlock")).click();
+      wait.until(d -> text(d, "#mode").equals("controls on"));
+      wait.until(d -> d.findElement(By.id("btn-pause")).isEnabled());
+      assertFalse(driver.findElement(By.id("btn-rollback")).isEnabled(), "rollback shown as not available");
+
+      driver.findElement(By.id("btn-pause")).click();
+      wait.until(d -> text(d, "#pause-reason").contains("paused by dashboard from 127.0.0.1"));
+      wait.until(d -> text(d, ".jobcard .badge.paused").equals("paused"));
+      wait.until(d -> text(d, "#audit").contains("job items paused by dashboard from 127.0.0.1"));
+      assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
+      assertTrue(driver.findElements(By.cssSelector("#heatmap .c.v")).size() >= verified);
+      screenshot(driver, "dashboard-paused.png");
+
+      driver.manage().window().setSize(new Dimension(390, 844));
+      Thread.sleep(300); // let the charts take the new width
+      Object overflow = ((JavascriptExecutor) driver).executeScript(
+          "return document.documentElement.scrollWidth - window.innerWidth");
+      assertTrue(((Number) overflow).intValue() <= 1, "no sideways scrolling at phone width: " + overflow + " px");
+      screenshot(driver, "dashboard-phone.png");
+      driver.manage().window().setSize(new Dimension(1280, 800));
+
+      driver.findElement(By.id("btn-resume")).click();
+      wait.until(d -> text(d, "#pause-reason").isEmpty());
+      wait.until(d -> d.findElement(By.id("btn-pause")).isEnabled());
+      assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
+      int afterResume = driver.findElements(By.cssSelector("#heatmap .c.v")).size();
+      wait.until(d -> d.findElements(By.cssSelector("#heatmap .c.v")).size() > afterResume);
+      screenshot(driver, "dashboard.png");
+    } finally {
+      if (driver != null) driver.quit();
+      Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
+  }
+
+  private static WebDriver browser() {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-dev-shm-usage", "--window-size=1280,800", "--hide-scrollbars");
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+
+  /** The overview card's progress in percent ("35.6% · 80k / 225k rows"). */
+  private static double progress(WebDriver d) {
+    Matcher m = Pattern.compile("([0-9.]+)%").matcher(text(d, ".jobcard .row.muted"));
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
+  }
+
+  /** An element's text read in the page (the dashboard re-renders parts of itself every second). */
+  private static String text(WebDriver d, String selector) {
+    Object t = ((JavascriptExecutor) d).executeScript(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : ''", selector);
+    return t == null ? "" : t.toString();
+  }
+
+  private static void screenshot(WebDriver driver, String name) throws Exception {
+    File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+    Path out = Path.of("target", name);
+    Files.copy(shot.toPath(), out, StandardCopyOption.REPLACE_EXISTING);
+  }
+}
