@@ -276,9 +276,11 @@ public final class Agent {
       readTarget = Databases.pool(vertx, config.target(), "sluice-reads", READ_POOL_SIZE);
     }
     // With change capture, only the agent whose applier writes the job's changes hears of them, so
-    // only that agent may serve from its cache; without capture, the target does not change.
-    ChangeApplier applier = m.catchUp() == null ? null : m.catchUp().applier();
-    BooleanSupplier hearsChanges = applier == null ? () -> true : () -> applier.backlog().leader();
+    // only that agent may serve from its cache; without capture, or once the job is completed (the
+    // appliers have stopped), Sluice no longer changes the target.
+    ChangeApplier applier = m.catchUp() == null || !shape.job().capture().enabled() ? null : m.catchUp().applier();
+    BooleanSupplier hearsChanges = applier == null ? () -> true
+        : () -> applier.backlog().leader() || m.state() == JobState.COMPLETED;
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, hearsChanges,
         () -> m.paused() ? "job paused" : null,
         metrics.registry());
