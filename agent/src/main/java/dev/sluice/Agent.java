@@ -69,6 +69,7 @@ public final class Agent {
   private ControlServer http;
   private long heartbeatTimer = -1;
   private volatile boolean beating;
+  private volatile long beatStartedNanos;
   private volatile boolean stopped;
 
   /** An agent with its own Vert.x, whose HTTP, pool and JVM metrics report to the agent's registry. */
@@ -174,7 +175,9 @@ public final class Agent {
         })
         .compose(v -> {
           heartbeatTimer = vertx.setPeriodic(config.agent().heartbeat().toMillis(), t -> {
-            if (!beating) heartbeat();
+            // One heartbeat at a time, unless one has hung for a whole lease term (its leases are lost
+            // anyway; a fresh one at least keeps the agent's liveness honest).
+            if (!beating || System.nanoTime() - beatStartedNanos > config.agent().lease().toNanos()) heartbeat();
           });
           return Future.all(migrators.values().stream().map(Migrator::start).toList()).mapEmpty();
         })
@@ -241,6 +244,7 @@ public final class Agent {
    */
   private Future<Void> heartbeat() {
     beating = true;
+    beatStartedNanos = System.nanoTime();
     List<Roster.JobFigures> figures = new ArrayList<>();
     for (Migrator m : migrators.values()) {
       figures.add(new Roster.JobFigures(m.name(), m.stats().rows(), m.stats().rowsPerSecond(), m.budget().shareRowsPerSecond()));
