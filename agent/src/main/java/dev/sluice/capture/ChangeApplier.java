@@ -208,6 +208,10 @@ public final class ChangeApplier {
       if (ar.failed()) {
         if (ar.cause() instanceof KeySync.JobFenced) {
           stopping = true;
+        } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "42P01".equals(pg.getSqlState())) {
+          // The changelog is gone: a rollback or cleanup removed capture. Nothing is left to apply.
+          log.info("job {}: changelog {} removed; the applier stops", job, sql.changelog());
+          stopping = true;
         } else {
           log.warn("job {}: applying captured changes failed (will retry): {}", job, ErrorClassifier.describe(ar.cause()));
         }

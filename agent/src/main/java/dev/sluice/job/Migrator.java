@@ -18,6 +18,7 @@ import dev.sluice.plan.Planner;
 import dev.sluice.resilience.Backoff;
 import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.Bisector;
 import dev.sluice.verify.DataDrift;
 import dev.sluice.verify.Verifier;
 import io.vertx.core.Future;
@@ -479,7 +480,10 @@ public final class Migrator {
               }
               String why = "verification mismatch: source " + res.rows() + " rows, hash " + Long.toHexString(res.hash())
                   + "; target " + fp.describe();
-              if (recopied) return ledger.markFailed(seg, why, null);
+              if (recopied) {
+                return differingKeys(seg).compose(keys -> ledger.markFailed(seg,
+                    keys.isEmpty() ? why : why + "; differing keys (source as of now): " + keys, keys.isEmpty() ? null : keys));
+              }
               recopied = true;
               log.warn("job {} segment {}: {}; re-copying from a clean range", job.name(), seg.seq(), why);
               return ledger.markRecopy(seg, why).compose(v -> {
@@ -520,6 +524,13 @@ public final class Migrator {
             return attempt(n + 1, true);
           }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED ? Future.succeededFuture() : attempt(n + 1, true));
     }
+  }
+
+  /** The keys that differ in a segment that failed verification twice, found by bisecting its range. */
+  private Future<String> differingKeys(Segment seg) {
+    return new Bisector(shape, verifier).differingKeys(source, target, seg.range(), 20)
+        .map(keys -> String.join(", ", keys.stream().map(Bisector::describe).toList()))
+        .otherwise("");
   }
 
   /** Where a failure happened: the failing row from PostgreSQL's detail, else the batch's key span. */

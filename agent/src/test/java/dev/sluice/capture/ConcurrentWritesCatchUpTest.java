@@ -46,6 +46,7 @@ class ConcurrentWritesCatchUpTest {
     AtomicLong writes = new AtomicLong();
     Agent agent = Agents.start(config);
     Thread writer = new Thread(() -> write(src, stop, writes), "test-writer");
+    long started = System.nanoTime();
     try {
       writer.start();
       // Keep writing through the copy and until the job has caught up once.
@@ -55,6 +56,9 @@ class ConcurrentWritesCatchUpTest {
       stop.set(true);
       writer.join();
       assertTrue(writes.get() > atSync, "the writer kept writing while in sync");
+      long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+      System.out.printf("writer: %d writes in %d s (%d/s); in sync after %d writes%n", writes.get(), Math.max(1, seconds),
+          writes.get() / Math.max(1, seconds), atSync);
       Map<String, JobState> states = Await.result(agent.untilDone(), 2, TimeUnit.MINUTES);
       assertEquals(JobState.COMPLETED, states.get("items"));
     } finally {
@@ -70,6 +74,8 @@ class ConcurrentWritesCatchUpTest {
     assertTrue(pg.scalar(tgt, "SELECT sum(changes_after_copy) FROM sluice.segments WHERE job = 'items'") > 0);
     assertEquals(0, pg.scalar(src, "SELECT count(*) FROM sluice.changes_items"));
     assertEquals(0, pg.scalar(tgt, "SELECT (verify_report->>'unrepaired')::int FROM sluice.jobs WHERE name = 'items'"));
+    System.out.println("changes applied: " + pg.scalar(tgt, "SELECT changes_applied FROM sluice.jobs WHERE name = 'items'")
+        + "; report: " + pg.string(tgt, "SELECT verify_report::text FROM sluice.jobs WHERE name = 'items'"));
   }
 
   private void write(String db, AtomicBoolean stop, AtomicLong writes) {

@@ -82,6 +82,24 @@ class VerificationAndDriftTest {
     }
   }
 
+  @Test
+  void aMismatchThatPersistsAfterTheRecopyFailsTheSegmentWithItsKeys() {
+    String src = pg.createDatabase("pm_src");
+    String tgt = pg.createDatabase("pm_tgt");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
+        "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 8000) g");
+    // The target alters row 7 on every write, so every copy of its segment differs from the source.
+    pg.exec(tgt, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
+        "CREATE FUNCTION spoil() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.id = 7 THEN NEW.qty = -1; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER spoil BEFORE INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION spoil()");
+    Map<String, JobState> states = Agents.runUntilDone(config(src, tgt, 1_000_000, "").replace("\"create\": true", "\"create\": false"));
+    assertEquals(JobState.FAILED, states.get("items"));
+    assertEquals("7", pg.string(tgt, "SELECT error_key FROM sluice.segments WHERE job = 'items' AND seq = 0 AND state = 'failed'"));
+    assertTrue(pg.string(tgt, "SELECT last_error FROM sluice.segments WHERE job = 'items' AND seq = 0")
+        .contains("differing keys (source as of now): 7"));
+    assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'failed'"));
+  }
+
   static void waitFor(BooleanSupplier cond, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
     while (!cond.getAsBoolean()) {
