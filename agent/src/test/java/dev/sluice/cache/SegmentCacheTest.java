@@ -76,4 +76,17 @@ class SegmentCacheTest {
     assertEquals(0, c.size());
     assertTrue(!c.live() && !c.enabled());
   }
+
+  @Test
+  void cacheRegainingChangeAnnouncementsStartsEmpty() {
+    java.util.concurrent.atomic.AtomicBoolean hears = new java.util.concurrent.atomic.AtomicBoolean(true);
+    SegmentCache c = new SegmentCache("j", config(100, 1024 * 1024), hears::get);
+    assertTrue(c.live());
+    c.putIfUnchanged("1", "{\"v\":1}", c.capture());
+    hears.set(false); // another agent's applier takes over: changes are no longer announced here
+    assertTrue(!c.live());
+    hears.set(true);
+    assertTrue(c.live());
+    assertNull(c.get("1"), "entries from before may predate changes applied elsewhere");
+  }
 }
