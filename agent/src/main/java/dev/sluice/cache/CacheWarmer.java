@@ -146,7 +146,9 @@ public final class CacheWarmer {
     if (limit <= 0) return Future.succeededFuture(done);
     return pacer.acquire(limit).compose(v -> {
       long generation = cache.capture();
-      return lookup.warmBatch(item.range(), after, limit).map(rows -> {
+      long t0 = System.nanoTime();
+      return lookup.warmBatch(item.range(), after, limit).onComplete(ar -> cache.recordLoad(System.nanoTime() - t0, ar.succeeded()))
+          .map(rows -> {
         long put = 0;
         for (RowLookup.KeyedRow r : rows) if (cache.putIfUnchanged(KeyCodec.text(r.key()), r.row(), generation)) put++;
         stats.warmed(put);

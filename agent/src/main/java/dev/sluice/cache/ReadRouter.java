@@ -140,7 +140,10 @@ public final class ReadRouter {
     }
     // Captured before the target read: a key invalidated while the read is in flight is not put.
     long generation = cache == null ? 0 : cache.capture();
-    Future<Void> targetRead = toTarget.isEmpty() ? Future.succeededFuture() : lookup.target(pick(keys, toTarget)).map(rows -> {
+    long t0 = System.nanoTime();
+    Future<Void> targetRead = toTarget.isEmpty() ? Future.succeededFuture() : lookup.target(pick(keys, toTarget)).onComplete(ar -> {
+      if (cache != null) cache.recordLoad(System.nanoTime() - t0, ar.succeeded());
+    }).map(rows -> {
       for (int j = 0; j < rows.size(); j++) {
         int i = toTarget.get(j);
         RowLookup.TargetRow r = rows.get(j);

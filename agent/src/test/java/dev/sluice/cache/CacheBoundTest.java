@@ -13,13 +13,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * A 4 MiB cache over a 120,000-row table (about 45 MB of rows as the cache would hold them): warming
+ * A 4 MiB cache over a 100,000-row table (about 40 MB of rows as the cache would hold them): warming
  * and reading every row keep the cache within its bound, by Caffeine's own weighted size, and the
  * heap does not grow with the table.
  */
 class CacheBoundTest {
   private static final long MAX_BYTES = 4L * 1024 * 1024;
-  private static final int ROWS = 120_000;
+  private static final int ROWS = 100_000;
   private final TestPg pg = TestPg.get();
 
   @Test
@@ -31,7 +31,7 @@ class CacheBoundTest {
     Agent agent = Agents.start(ReadTests.config(pg, src, tgt, """
         {"name": "docs", "source": {"table": "public.docs", "key": ["id"]},
          "target": {"table": "public.docs", "create": true},
-         "segment": {"rows": 40000}, "batch": {"rows": 5000}, "capture": {"enabled": false},
+         "segment": {"rows": 34000}, "batch": {"rows": 5000}, "capture": {"enabled": false},
          "cache": {"maxBytes": %d, "maxEntries": 1000000, "warmRowsPerSecond": 1000000, "warmBatchRows": 2000},
          "reads": {"targetPercent": 100, "batchMax": 1000}}""".formatted(MAX_BYTES)));
     try {
@@ -57,7 +57,7 @@ class CacheBoundTest {
       // Every entry holds at least its 256-character body and the entry overhead.
       assertTrue(cache.size() <= MAX_BYTES / (SegmentCache.ENTRY_OVERHEAD_BYTES + 256), cache.size() + " entries");
       assertTrue(cache.stats().evictionCount() > ROWS / 2, "evictions " + cache.stats().evictionCount());
-      // Unbounded, the rows read would hold about 120,000 * 410 bytes = 47 MiB more.
+      // Unbounded, the rows read would hold about 100,000 * 410 bytes = 39 MiB more.
       assertTrue(grown < 12L * 1024 * 1024, "heap grew by " + grown / 1024 + " KiB reading " + ROWS + " rows through the cache");
       System.out.printf("cache bound test: %d entries, weight %d of %d bytes, evictions %d, heap growth %d KiB%n", cache.size(), weight,
           MAX_BYTES, cache.stats().evictionCount(), grown / 1024);

@@ -57,7 +57,7 @@ class CacheInvalidationTest {
       Thread r1 = new Thread(reader);
       r1.start();
       try (Connection c = pg.connect(tgt); PreparedStatement up = c.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
-        for (int i = 1; i <= 1000; i++) {
+        for (int i = 1; i <= 400; i++) {
           long key = (ThreadLocalRandom.current().nextInt(hot) + 1) * 100L;
           reads.writing(List.of(List.of(Long.toString(key)))); // as the applier: announce, then write
           up.setInt(1, i);

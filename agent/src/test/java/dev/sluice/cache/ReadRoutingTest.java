@@ -70,6 +70,8 @@ class ReadRoutingTest {
       assertTrue(metrics.contains("sluice_reads_served_total{from=\"target\",job=\"items\"}"), metrics);
       assertTrue(metrics.contains("sluice_cache_weight_bytes{job=\"items\"}"), metrics);
       assertTrue(metrics.contains("cache_gets_total{cache=\"sluice.cache\",job=\"items\",result=\"hit\"}"), metrics);
+      var stats = agent.reads().get("items").cache().stats();
+      assertTrue(stats.loadSuccessCount() > 0 && stats.totalLoadTime() > 0, "loads from the target are timed: " + stats);
 
       // Live change through a config reload lands on the same rollout.
       agent.reads().get("items").router().applyConfig(new JobConfig.Reads(0, 0, 0, Duration.ofSeconds(1), 500));
