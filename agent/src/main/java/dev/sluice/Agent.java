@@ -297,7 +297,8 @@ public final class Agent {
       });
     }
     reads.put(shape.job().name(), r);
-    r.start();
+    // No HTTP server, no readers: warming would only load the target for nothing.
+    if (config.http().enabled()) r.start();
   }
 
   /** A job's change capture, applier and final verification, sharing the job's pacer. */
