@@ -48,6 +48,10 @@ final class ReadClient {
     return send(request("/api/jobs/" + job + "/reads", null).GET().build()).json();
   }
 
+  Response post(String path, String body, String token) {
+    return send(request(path, token).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
   Response raw(String path, String token) {
     return send(request(path, token).GET().build());
   }

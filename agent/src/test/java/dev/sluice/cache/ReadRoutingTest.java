@@ -58,6 +58,13 @@ class ReadRoutingTest {
       assertEquals(400, client.get("items", List.of("not-a-number")).status());
       assertEquals(400, client.get("items", List.of("1", "2")).status());
       assertEquals(404, client.raw("/api/jobs/nope/rows/1", ReadTests.READ_TOKEN).status());
+      JsonArray tooMany = new JsonArray();
+      for (int k = 0; k <= 500; k++) tooMany.add(k);
+      String batch = "/api/jobs/items/rows:batchGet";
+      assertEquals(400, client.post(batch, new JsonObject().put("keys", tooMany).encode(), ReadTests.READ_TOKEN).status());
+      assertEquals(400, client.post(batch, "{\"keys\": [1,", ReadTests.READ_TOKEN).status());
+      assertEquals(400, client.post(batch, "{\"keys\": [{\"id\": 1}]}", ReadTests.READ_TOKEN).status());
+      assertEquals(401, client.post(batch, "{\"keys\": [1]}", null).status());
 
       // Tokens: reads need the read token; the rollout needs the control token, not the read token.
       assertEquals(401, new ReadClient(agent.httpPort(), null).get("items", List.of("1")).status());
