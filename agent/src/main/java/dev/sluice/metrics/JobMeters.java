@@ -34,7 +34,7 @@ public final class JobMeters {
   /** One health sensor's latest reading, as the throttler stored it. */
   public record SensorReading(double value, Double threshold, String unit, double ageSeconds, boolean healthy) {}
 
-  /** Captured changes not yet applied to the target. */
+  /** Captured changes not yet applied to the target ({@code rows} negative: not measured yet). */
   public record Backlog(long rows, double oldestAgeSeconds) {}
 
   /** The throttle decision in force: a short code for the metric label, and the sentence for people. */
@@ -188,7 +188,7 @@ public final class JobMeters {
       return;
     }
     backlog = source;
-    Gauge.builder("sluice.change.backlog.rows", this, m -> m.backlog.get().rows())
+    Gauge.builder("sluice.change.backlog.rows", this, m -> m.backlog.get().rows() < 0 ? Double.NaN : m.backlog.get().rows())
         .description("Captured changes not yet applied to the target").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.change.backlog.age.seconds", this, m -> m.backlog.get().oldestAgeSeconds())
         .description("Age of the oldest change not yet applied").tags(tags).strongReference(true).register(registry);

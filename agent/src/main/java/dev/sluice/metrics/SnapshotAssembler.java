@@ -90,7 +90,7 @@ final class SnapshotAssembler {
     live.put("throttle", new JsonObject().put("throttled", t.throttled()).put("code", t.code()).put("reason", t.reason())
         .put("sensors", sensors));
     JobMeters.Backlog b = meters.backlog();
-    if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
+    if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
     Cache<?, ?> c = meters.cache();
     if (c != null) {
       CacheStats st = c.stats();
