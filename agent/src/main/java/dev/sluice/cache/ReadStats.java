@@ -16,6 +16,7 @@ public final class ReadStats {
   private final AtomicLong shadowMismatches = new AtomicLong();
   private final AtomicLong shadowLagged = new AtomicLong();
   private final AtomicLong shadowErrors = new AtomicLong();
+  private final AtomicLong shadowSkipped = new AtomicLong();
   private final AtomicLong warmed = new AtomicLong();
 
   void served(ReadRouter.From from, boolean found) {
@@ -33,6 +34,10 @@ public final class ReadStats {
 
   void shadowLagged() {
     shadowLagged.incrementAndGet();
+  }
+
+  void shadowSkipped(long n) {
+    shadowSkipped.addAndGet(n);
   }
 
   void shadowError() {
@@ -64,7 +69,7 @@ public final class ReadStats {
         .put("servedFrom", new JsonObject().put("cache", cache.get()).put("target", target.get()).put("source", source.get()))
         .put("notFound", notFound.get())
         .put("shadow", new JsonObject().put("checks", shadowChecks.get()).put("mismatches", shadowMismatches.get())
-            .put("lagged", shadowLagged.get()).put("errors", shadowErrors.get()))
+            .put("lagged", shadowLagged.get()).put("errors", shadowErrors.get()).put("skipped", shadowSkipped.get()))
         .put("warmedRows", warmed.get());
   }
 
@@ -82,6 +87,8 @@ public final class ReadStats {
         .description("Target rows that differed from the source on a re-check").register(registry);
     FunctionCounter.builder("sluice.reads.shadow.lagged", shadowLagged, AtomicLong::get).tag("job", job)
         .description("Differences gone on the re-check (change not yet applied)").register(registry);
+    FunctionCounter.builder("sluice.reads.shadow.skipped", shadowSkipped, AtomicLong::get).tag("job", job)
+        .description("Shadow comparisons skipped because too many were in flight").register(registry);
     FunctionCounter.builder("sluice.cache.warmed.rows", warmed, AtomicLong::get).tag("job", job)
         .description("Rows loaded into the row cache by warming").register(registry);
     Gauge.builder("sluice.reads.target.percent", rollout, Rollout::effectivePercent).tag("job", job)

@@ -12,12 +12,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Shadow mode: reads served from the target are also read from the source and compared, after the
- * response has gone (a shadow read never slows the reader).
+ * response has gone (a shadow read never slows the reader). At most {@link #MAX_IN_FLIGHT}
+ * comparisons run at once: under a read burst the rest are skipped, so shadow reads can never pile
+ * up on the source.
  *
  * <p>A difference may only be a change the applier has not applied yet, so it is re-checked after
  * {@code reads.shadowRecheckMs}, reading both databases afresh: equal then, it counts as lag; still
@@ -28,7 +31,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ShadowCheck {
   private static final Logger log = LoggerFactory.getLogger(ShadowCheck.class);
+  /** Shadow comparisons in flight at most; beyond, a comparison is skipped (and counted), never queued. */
+  static final int MAX_IN_FLIGHT = 8;
 
+  private final AtomicInteger inFlight = new AtomicInteger();
   private final Vertx vertx;
   private final String job;
   private final RowLookup lookup;
@@ -49,7 +55,13 @@ public final class ShadowCheck {
 
   /** Compares served rows with the source, in the background. */
   void compare(List<ReadRouter.Served> served, JobConfig.Reads config) {
+    if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+      inFlight.decrementAndGet();
+      stats.shadowSkipped(served.size());
+      return;
+    }
     lookup.source(served.stream().map(ReadRouter.Served::parts).toList()).onComplete(ar -> {
+      inFlight.decrementAndGet();
       if (ar.failed()) {
         stats.shadowError();
         log.debug("job {}: shadow read failed: {}", job, ErrorClassifier.describe(ar.cause()));
