@@ -11,7 +11,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +32,6 @@ import java.util.function.Supplier;
 public final class ReadApi {
   public static final String SERVED_FROM = "X-Sluice-Served-From";
   public static final String COHORT = "X-Sluice-Cohort";
-  static final long BODY_LIMIT_BYTES = 1024 * 1024;
 
   private final Supplier<Map<String, JobReads>> jobs;
   private final Ledger ledger;
@@ -47,15 +45,13 @@ public final class ReadApi {
     this.control = new BearerAuth(controlToken);
   }
 
-  /** Adds the routes; mount before any catch-all route. */
+  /** Adds the routes; mount after the server's body handler for /api/* (it caps bodies) and before any catch-all. */
   public void mount(Router router) {
-    BodyHandler body = BodyHandler.create().setBodyLimit(BODY_LIMIT_BYTES);
-    // Vert.x Web wants a body handler before user handlers (the limit caps what an unauthenticated call costs).
     // ':' marks a path parameter in Vert.x Web route paths, hence a regex for rows:batchGet.
-    router.postWithRegex("/api/jobs/(?<job>[^/]+)/rows:batchGet").handler(body).handler(this::readAuth).handler(this::batchGet);
+    router.postWithRegex("/api/jobs/(?<job>[^/]+)/rows:batchGet").handler(this::readAuth).handler(this::batchGet);
     router.getWithRegex("/api/jobs/(?<job>[^/]+)/rows/(?<key>.+)").handler(this::readAuth).handler(this::get);
     router.get("/api/jobs/:job/reads").handler(this::status);
-    router.post("/api/jobs/:job/reads").handler(body).handler(control).handler(this::setRollout);
+    router.post("/api/jobs/:job/reads").handler(control).handler(this::setRollout);
   }
 
   private void readAuth(RoutingContext ctx) {
