@@ -1,19 +1,43 @@
 # Arms 1, 2 and 4: throughput and memory, each arm's contenders interleaved in one run (the
 # machine is shared, so only side-by-side figures are comparable). Sourced by run.sh.
 
+# A plain copy job, like the other contenders: no change capture, no final verification pass
+# (each segment is still verified: count and hash on both sides).
+COPY_JOB='"capture": { "enabled": false }, "verify": { "finalPass": false },'
+
+# CPU seconds of one arm-1 run: the client (agent, psql pair, pgcopydb) and PostgreSQL's backends.
+emit_cpu() {
+  emit arm1 "$1_client_cpu_rep$2" "$3" s
+  emit arm1 "$1_pg_cpu_rep$2" "$4" s
+}
+
 reset_cross_target() {
+  q src -c "DROP SCHEMA IF EXISTS sluice CASCADE"
   { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench; } | q dst
   q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
 }
 
 cross_sluice() {
   reset_cross_target
-  sluice_config "$WORK/cross.json" src dst bench bench cross
+  sluice_config "$WORK/cross.json" src dst bench bench cross "$COPY_JOB"
   sluice_run "$WORK/cross.json" "$WORK/cross-sluice-$1.log"
   check_rows dst bench "$ROWS"
   A1_SLUICE+=" $RUN_SECS"
-  A1_HWM+=" $RUN_HWM_KB"
   emit arm1 "sluice_secs_rep$1" "$RUN_SECS" s
+  emit_cpu sluice "$1" "$RUN_CPU" "$RUN_PG_CPU"
+}
+
+# Sluice with every default: change capture (triggers on the source) until in sync, and the final
+# verification pass over the whole table after the copy.
+cross_sluice_full() {
+  reset_cross_target
+  sluice_config "$WORK/cross-full.json" src dst bench bench full
+  sluice_run "$WORK/cross-full.json" "$WORK/cross-full-$1.log"
+  check_rows dst bench "$ROWS"
+  A1_FULL+=" $RUN_SECS"
+  A1_HWM+=" $RUN_HWM_KB"
+  emit arm1 "sluice_full_secs_rep$1" "$RUN_SECS" s
+  emit_cpu sluice_full "$1" "$RUN_CPU" "$RUN_PG_CPU"
   emit arm4 "sluice_${ROWS}_hwm_kb_rep$1" "$RUN_HWM_KB" kB
 }
 
@@ -27,6 +51,7 @@ cross_pipe() {
   check_rows dst bench "$ROWS"
   A1_PIPE+=" $TIMED_SECS"
   emit arm1 "copy_pipe_secs_rep$1" "$TIMED_SECS" s
+  emit_cpu copy_pipe "$1" "$TIMED_CPU" "$TIMED_PG_CPU"
 }
 
 run_pgcopydb() {
@@ -42,28 +67,30 @@ cross_pgcopydb() {
   check_rows dst bench "$ROWS"
   A1_PGCOPYDB+=" $TIMED_SECS"
   emit arm1 "pgcopydb_secs_rep$1" "$TIMED_SECS" s
+  emit_cpu pgcopydb "$1" "$TIMED_CPU" "$TIMED_PG_CPU"
 }
 
 # Optional fourth contender: another Sluice jar (e.g. a build from before a change), same config.
 cross_baseline() {
   [ -n "${BENCH_BASELINE_JAR:-}" ] || return 0
   reset_cross_target
-  sluice_config "$WORK/cross.json" src dst bench bench cross
+  sluice_config "$WORK/cross.json" src dst bench bench cross "$COPY_JOB"
   SLUICE_JAR="$BENCH_BASELINE_JAR" sluice_run "$WORK/cross.json" "$WORK/cross-baseline-$1.log"
   check_rows dst bench "$ROWS"
   A1_BASELINE+=" $RUN_SECS"
   emit arm1 "baseline_jar_secs_rep$1" "$RUN_SECS" s
+  emit_cpu baseline_jar "$1" "$RUN_CPU" "$RUN_PG_CPU"
 }
 
 arm1() {
   log "arm 1: cross-database copy of $ROWS rows, $REPS interleaved repetitions"
-  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE=""
+  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE="" A1_FULL=""
   for r in $(seq 1 "$REPS"); do
     # Rotate the order so no contender always runs first (or last) in the machine's noise.
     case $(( r % 3 )) in
-      1) cross_sluice "$r"; cross_pipe "$r"; cross_pgcopydb "$r"; cross_baseline "$r" ;;
-      2) cross_baseline "$r"; cross_pipe "$r"; cross_pgcopydb "$r"; cross_sluice "$r" ;;
-      0) cross_pgcopydb "$r"; cross_baseline "$r"; cross_sluice "$r"; cross_pipe "$r" ;;
+      1) cross_sluice "$r"; cross_pipe "$r"; cross_sluice_full "$r"; cross_pgcopydb "$r"; cross_baseline "$r" ;;
+      2) cross_baseline "$r"; cross_pipe "$r"; cross_pgcopydb "$r"; cross_sluice_full "$r"; cross_sluice "$r" ;;
+      0) cross_pgcopydb "$r"; cross_sluice_full "$r"; cross_baseline "$r"; cross_sluice "$r"; cross_pipe "$r" ;;
     esac
     log "arm 1 rep $r: sluice ${A1_SLUICE##* }s, pipe ${A1_PIPE##* }s, pgcopydb ${A1_PGCOPYDB##* }s"
   done
@@ -76,10 +103,14 @@ arm1() {
     emit arm1 baseline_jar_secs_median "$(echo "$A1_BASELINE" | median)" s
     emit arm1 ratio_sluice_vs_baseline_jar "$(ratio "$s" "$(echo "$A1_BASELINE" | median)")" x
   fi
+  emit arm1 sluice_full_secs_median "$(echo "$A1_FULL" | median)" s
   emit arm1 sluice_rows_per_sec "$(awk -v n="$ROWS" -v t="$s" 'BEGIN {printf "%.0f", n / t}')" rows/s
   emit arm1 ratio_sluice_vs_copy_pipe "$(ratio "$s" "$p")" x
   emit arm1 ratio_sluice_vs_pgcopydb "$(ratio "$s" "$g")" x
-  SLUICE_UNPACED_RATE=$(awk -v n="$ROWS" -v t="$s" 'BEGIN {printf "%.0f", n / t}')
+  emit arm1 ratio_sluice_full_vs_copy_pipe "$(ratio "$(echo "$A1_FULL" | median)" "$p")" x
+  # Arm 3 runs Sluice with every default: its unpaced rate is the full-defaults contender's.
+  SLUICE_UNPACED_RATE=$(awk -v n="$ROWS" -v t="$(echo "$A1_FULL" | median)" 'BEGIN {printf "%.0f", n / t}')
+  emit arm1 sluice_full_rows_per_sec "$SLUICE_UNPACED_RATE" rows/s
   emit arm4 "sluice_${ROWS}_hwm_kb" "$(echo "$A1_HWM" | tr ' ' '\n' | sort -n | tail -1)" kB
 }
 
@@ -90,7 +121,7 @@ reset_same_target() {
 
 same_sluice() {
   reset_same_target
-  sluice_config "$WORK/same.json" src src bench bench_copy same
+  sluice_config "$WORK/same.json" src src bench bench_copy same "$COPY_JOB"
   sluice_run "$WORK/same.json" "$WORK/same-sluice-$1.log"
   grep -q "server-side copy" "$WORK/same-sluice-$1.log" || die "arm 2: Sluice did not pick server-side mode"
   check_rows src bench_copy "$ROWS"
@@ -129,6 +160,7 @@ arm4_rows() {
     log "generating $tbl"
     q src -v tbl="$tbl" -v rows="$n" -f "$BENCH_DIR/lib/dataset.sql"
   fi
+  q src -c "DROP SCHEMA IF EXISTS sluice CASCADE"
   { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty "$tbl"; } | q dst
   q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
   sluice_config "$WORK/mem-$n.json" src dst "$tbl" "$tbl" "mem_$n"
@@ -137,4 +169,5 @@ arm4_rows() {
   emit arm4 "sluice_${n}_hwm_kb" "$RUN_HWM_KB" kB
   emit arm4 "sluice_${n}_secs" "$RUN_SECS" s
   q dst -c "DROP TABLE $tbl; DROP SCHEMA IF EXISTS sluice CASCADE"
+  q src -c "DROP SCHEMA IF EXISTS sluice CASCADE"
 }

@@ -6,12 +6,23 @@ die() { log "FAILED: $*"; exit 1; }
 # Appends one figure to the results CSV: section, name, value, unit.
 emit() { printf '%s,%s,%s,%s\n' "$1" "$2" "${3//,/;}" "$4" >> "$CSV"; }
 
-# Wall time of a command in seconds (3 decimals); the command's output goes to $LAST_LOG.
+# CPU seconds PostgreSQL's backends used so far: the postmaster's reaped children (user + system).
+# Backends count once their connection has closed; the background writers are not counted.
+pg_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($16 + $17) / hz}' "/proc/$(head -1 "$PG_DATA/postmaster.pid")/stat"
+}
+
+# Wall time of a command in seconds (3 decimals), its CPU (TIMED_CPU: user + system of it and its
+# children) and PostgreSQL's CPU meanwhile (TIMED_PG_CPU); the command's output goes to $LAST_LOG.
 timed() {
-  local t0 rc=0
+  local t0 rc=0 pg0
   t0=$(date +%s%N)
-  "$@" >"$LAST_LOG" 2>&1 || rc=$?
+  pg0=$(pg_cpu)
+  ( rc=0; "$@" >"$LAST_LOG" 2>&1 || rc=$?; times > "$WORK/times"; exit $rc ) || rc=$?
   TIMED_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+  TIMED_PG_CPU=$(awk -v a="$pg0" -v b="$(pg_cpu)" 'BEGIN {printf "%.2f", b - a}')
+  # `times`, second line: the children's user and system time, as 0m1.234s 0m0.100s.
+  TIMED_CPU=$(awk 'NR == 2 {t = 0; for (i = 1; i <= 2; i++) {split($i, p, /[ms]/); t += p[1] * 60 + p[2]}; printf "%.2f", t}' "$WORK/times")
   [ $rc -eq 0 ] || { tail -20 "$LAST_LOG" >&2; die "$* exited $rc (log: $LAST_LOG)"; }
 }
 

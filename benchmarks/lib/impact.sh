@@ -5,6 +5,7 @@
 
 # One copy of bench to dst by $1 (pipe | sluice), from an empty target.
 impact_copy_once() {
+  q src -c "DROP SCHEMA IF EXISTS sluice CASCADE"
   { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench; } | q dst
   if [ "$1" = pipe ]; then
     copy_pipe

@@ -10,6 +10,8 @@ PGUSER=postgres
 PGOPTIONS="-c client_min_messages=warning"
 export PGHOST PGPORT PGUSER PGOPTIONS
 
+PG_DATA=/var/lib/postgresql/$BENCH_PG_VERSION/$BENCH_PG_CLUSTER
+
 pg_url() { echo "postgresql://postgres@127.0.0.1:${BENCH_PG_PORT}/$1"; }
 
 # Quiet psql on database $1 with the rest as arguments.
