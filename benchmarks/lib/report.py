@@ -47,6 +47,8 @@ def main():
       "so absolute figures wander from run to run. Compared contenders always run in the same run, interleaved "
       f"({v('run', 'repetitions')} repetitions, the order rotated each time), and the ratios are of their medians.\n")
 
+    w("Where the time goes, with the profiles behind the changes made and what still bounds each missed goal: "
+      "[PROFILE.md](PROFILE.md) (hand-made measurements, kept out of this file).\n")
     w("## Machine and PostgreSQL\n")
     w("| fact | value |\n|---|---|")
     for n, val, u in sec("machine"):

@@ -9,7 +9,7 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * Writes batches into the target with one fenced, idempotent upsert each:
- * {@code INSERT .. SELECT FROM unnest($5::bigint[], $6::text[], ..) ON CONFLICT (key) DO UPDATE}.
+ * {@code INSERT .. SELECT FROM (SELECT unnest($5::bigint[]), unnest($6::text[]), ..) ON CONFLICT (key) DO UPDATE}.
  * Integers travel as typed arrays; other values as their text forms, cast to the target types by the
  * server, which covers every type with text I/O (numeric, timestamptz, uuid, jsonb, bytea, arrays,
  * enums) and NULL in any column.
