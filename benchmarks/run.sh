@@ -97,5 +97,6 @@ if arm 5; then arm5; fi
 
 emit machine loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ';')" ""
 emit run finished_utc "$(date -u +%FT%TZ)" ""
+if [ "$WITH_10M" = 1 ]; then grep -E '^(section|run|machine),|^arm4,sluice_10000000' "$CSV" > "$BENCH_DIR/results-10m.csv"; fi
 python3 "$BENCH_DIR/lib/report.py" "$CSV" "$BENCH_DIR/RESULTS.md"
 log "wrote $BENCH_DIR/RESULTS.md and $CSV"
