@@ -9,9 +9,10 @@ import java.util.stream.Collectors;
 
 /**
  * The SQL of change capture for one job, on the source: a changelog table {@code sluice.changes_JOB}
- * (id bigserial, key as text[], time), an AFTER ROW trigger on the source table that records the key
- * of every inserted, updated (old and new key) and deleted row and sends a NOTIFY, and the applier's
- * queries over the changelog.
+ * (id bigserial, key as text[], time), three AFTER STATEMENT triggers on the source table (insert,
+ * update, delete) that record, from the statement's transition tables, the key of every inserted,
+ * updated (old and new key) and deleted row and send a NOTIFY, and the applier's queries over the
+ * changelog.
  *
  * <p>The trigger function is SECURITY DEFINER with a fixed search_path: the application's roles
  * write to the source table and need no privilege on Sluice's schema.
@@ -56,52 +57,67 @@ public final class CaptureSql {
 
   /** Schema, changelog table and trigger function; idempotent. */
   public List<String> installObjects() {
-    String oldKey = keyArray("OLD");
-    String newKey = keyArray("NEW");
-    String keyChanged = keyRow("NEW") + " IS DISTINCT FROM " + keyRow("OLD");
+    String cl = changelog();
     return List.of(
         "CREATE SCHEMA IF NOT EXISTS sluice",
-        "CREATE TABLE IF NOT EXISTS " + changelog() + " (id bigserial PRIMARY KEY, key text[] NOT NULL, "
+        "CREATE TABLE IF NOT EXISTS " + cl + " (id bigserial PRIMARY KEY, key text[] NOT NULL, "
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())",
+        // One function for the three statement-level triggers: a bulk statement records its keys in
+        // one INSERT .. SELECT from its transition tables instead of one insert per row. An UPDATE
+        // records old and new keys (the same key once), so a changed key deletes the old one too.
         "CREATE OR REPLACE FUNCTION " + function(job) + "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
             + "SET search_path = pg_catalog, pg_temp AS $sluice$\n"
+            + "DECLARE n bigint;\n"
             + "BEGIN\n"
-            + "  IF TG_OP <> 'INSERT' THEN\n"
-            + "    INSERT INTO " + changelog() + " (key) VALUES (" + oldKey + ");\n"
+            + "  IF TG_OP = 'INSERT' THEN\n"
+            + "    INSERT INTO " + cl + " (key) SELECT " + keyArray("r") + " FROM sluice_new r;\n"
+            + "  ELSIF TG_OP = 'DELETE' THEN\n"
+            + "    INSERT INTO " + cl + " (key) SELECT " + keyArray("r") + " FROM sluice_old r;\n"
+            + "  ELSE\n"
+            + "    INSERT INTO " + cl + " (key) SELECT " + keyArray("r") + " FROM sluice_old r UNION SELECT " + keyArray("r")
+            + " FROM sluice_new r;\n"
             + "  END IF;\n"
-            + "  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND " + keyChanged + ") THEN\n"
-            + "    INSERT INTO " + changelog() + " (key) VALUES (" + newKey + ");\n"
-            + "  END IF;\n"
-            + "  PERFORM pg_notify(" + Sql.literal(channel()) + ", '');\n"
+            + "  GET DIAGNOSTICS n = ROW_COUNT;\n"
+            + "  IF n > 0 THEN PERFORM pg_notify(" + Sql.literal(channel()) + ", ''); END IF;\n"
             + "  RETURN NULL;\n"
             + "END $sluice$");
   }
 
-  /** True when the trigger exists on the source table. Params: none. */
-  public String triggerExists() {
-    return "SELECT count(*) FROM pg_trigger WHERE tgrelid = " + Sql.literal(shape.job().source().table().sql()) + "::regclass "
-        + "AND tgname = " + Sql.literal(trigger(job));
+  /** The three triggers: (name suffix, event, transition tables). */
+  private static final String[][] TRIGGERS = {
+      {"_ins", "INSERT", "REFERENCING NEW TABLE AS sluice_new"},
+      {"_upd", "UPDATE", "REFERENCING OLD TABLE AS sluice_old NEW TABLE AS sluice_new"},
+      {"_del", "DELETE", "REFERENCING OLD TABLE AS sluice_old"}};
+
+  /** The capture triggers missing on the source table. Returns their names (one per row). */
+  public String missingTriggers() {
+    return "SELECT t FROM unnest(ARRAY[" + Sql.literal(trigger(job) + "_ins") + ", " + Sql.literal(trigger(job) + "_upd") + ", "
+        + Sql.literal(trigger(job) + "_del") + "]) t WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = "
+        + Sql.literal(shape.job().source().table().sql()) + "::regclass AND tgname = t)";
   }
 
-  public String createTrigger() {
-    return "CREATE TRIGGER " + Sql.ident(trigger(job)) + " AFTER INSERT OR UPDATE OR DELETE ON " + shape.job().source().table().sql()
-        + " FOR EACH ROW EXECUTE FUNCTION " + function(job) + "()";
+  /** The DDL of one capture trigger, by name. */
+  public String createTrigger(String name) {
+    for (String[] t : TRIGGERS) {
+      if (name.equals(trigger(job) + t[0])) {
+        return "CREATE TRIGGER " + Sql.ident(name) + " AFTER " + t[1] + " ON " + shape.job().source().table().sql() + " " + t[2]
+            + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(job) + "()";
+      }
+    }
+    throw new IllegalArgumentException("not a capture trigger: " + name);
   }
 
-  /** Removes trigger, function and changelog; idempotent. The schema goes too when nothing else is in it. */
+  /** Removes triggers, function and changelog; idempotent. The schema goes too when nothing else is in it. */
   public static List<String> remove(String job, String sourceTableSql) {
-    return List.of(
-        "DROP TRIGGER IF EXISTS " + Sql.ident(trigger(job)) + " ON " + sourceTableSql,
-        "DROP FUNCTION IF EXISTS " + function(job) + "()",
-        "DROP TABLE IF EXISTS " + changelog(job));
+    List<String> out = new ArrayList<>();
+    for (String[] t : TRIGGERS) out.add("DROP TRIGGER IF EXISTS " + Sql.ident(trigger(job) + t[0]) + " ON " + sourceTableSql);
+    out.add("DROP FUNCTION IF EXISTS " + function(job) + "()");
+    out.add("DROP TABLE IF EXISTS " + changelog(job));
+    return out;
   }
 
   private String keyArray(String rec) {
     return "ARRAY[" + shape.sourceKey().stream().map(k -> rec + "." + Sql.ident(k) + "::text").collect(Collectors.joining(", ")) + "]";
-  }
-
-  private String keyRow(String rec) {
-    return "ROW(" + shape.sourceKey().stream().map(k -> rec + "." + Sql.ident(k)).collect(Collectors.joining(", ")) + ")";
   }
 
   /** The changelog key cast back to its types, as a record: {@code ROW(c.key[1]::bigint, ..)}. */

@@ -23,10 +23,12 @@ public final class ChangeCapture {
     return source.withTransaction(conn -> lock(conn, job)
         .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute()) // no "already exists" notices
         .compose(v -> run(conn, sql.installObjects()))
-        .compose(v -> conn.query(sql.triggerExists()).execute())
-        .compose(rows -> rows.iterator().next().getLong(0) > 0
-            ? Future.<Void>succeededFuture()
-            : conn.query(sql.createTrigger()).execute().<Void>mapEmpty()));
+        .compose(v -> conn.query(sql.missingTriggers()).execute())
+        .compose(rows -> {
+          List<String> ddl = new java.util.ArrayList<>();
+          for (var r : rows) ddl.add(sql.createTrigger(r.getString(0)));
+          return run(conn, ddl);
+        }));
   }
 
   /** Drops trigger, function and changelog (and the {@code sluice} schema when it is left empty). */
@@ -37,7 +39,7 @@ public final class ChangeCapture {
             .compose(rows -> {
               // The source table itself may be gone; its trigger went with it.
               List<String> stmts = CaptureSql.remove(job, sourceTableSql);
-              return run(conn, rows.iterator().next().getBoolean(0) ? stmts : stmts.subList(1, stmts.size()));
+              return run(conn, rows.iterator().next().getBoolean(0) ? stmts : stmts.subList(3, stmts.size()));
             }))
         .compose(v -> source.query("DO $$ BEGIN IF to_regnamespace('sluice') IS NOT NULL AND NOT EXISTS "
             + "(SELECT 1 FROM pg_class WHERE relnamespace = 'sluice'::regnamespace) AND NOT EXISTS "
@@ -48,7 +50,7 @@ public final class ChangeCapture {
   /** True when the job's trigger or changelog is still on the source. */
   public static Future<Boolean> present(SqlClient source, String job) {
     return source.preparedQuery("SELECT to_regclass($1) IS NOT NULL OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = $2)")
-        .execute(Tuple.of(CaptureSql.changelog(job), CaptureSql.trigger(job)))
+        .execute(Tuple.of(CaptureSql.changelog(job), CaptureSql.trigger(job) + "_ins"))
         .map(rows -> rows.iterator().next().getBoolean(0));
   }
 

@@ -230,6 +230,12 @@ public final class Migrator {
   public void attach(CatchUp c) {
     this.catchUp = c;
     c.applier().pausedWhen(() -> paused);
+    if (c.enabled()) {
+      meters.changeBacklog(() -> {
+        var b = c.applier().backlog();
+        return new dev.sluice.metrics.JobMeters.Backlog(Math.max(0, b.rows()), b.oldestAgeMs() / 1000.0);
+      });
+    }
   }
 
   /** Change capture and catch-up, or null when not attached. */
