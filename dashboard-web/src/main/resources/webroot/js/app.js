@@ -19,7 +19,7 @@ const state = {
 
 const charts = new Charts($('chart-rate'), $('chart-latency'));
 const heatmap = new Heatmap($('heatmap'), $('tip'), seq => command('retry', { segment: seq }, `retry segment ${seq}`));
-$('legend').innerHTML = LEGEND.map(([k, n]) => `<span><i class="c ${k}"></i>${n}</span>`).join('');
+$('legend').innerHTML = LEGEND.map(([k, n]) => `<span><i class="s-${k}"></i>${n}</span>`).join('');
 
 const socket = new AgentSocket(onMessage, (st, text) => {
   $('conn').dataset.state = st;
@@ -314,7 +314,7 @@ function renderAgents(agents) {
 function kindClass(k) {
   if (/fail|reject|mismatch|lost/.test(k)) return 'failed';
   if (/verified|completed|in_sync/.test(k)) return 'verified';
-  if (/paused|resumed|operator|throttle/.test(k)) return 'paused';
+  if (/paused|resumed|operator|throttle|waiting|running|released/.test(k)) return 'paused';
   if (/^config/.test(k)) return 'config';
   return '';
 }

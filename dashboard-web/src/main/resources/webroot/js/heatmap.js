@@ -16,8 +16,8 @@ export class Heatmap {
     el.addEventListener('mousemove', e => this.hover(e));
     el.addEventListener('mouseleave', () => { tip.hidden = true; });
     el.addEventListener('click', e => {
-      const c = e.target.closest('.c');
-      if (c && c.classList.contains('f')) this.onClickFailed(Number(c.dataset.seq));
+      const c = e.target.closest('.cell');
+      if (c && c.classList.contains('s-f')) this.onClickFailed(Number(c.dataset.seq));
     });
   }
 
@@ -39,7 +39,7 @@ export class Heatmap {
         c = document.createElement('div');
         this.el.appendChild(c);
       }
-      const cls = 'c ' + cells[i];
+      const cls = 'cell s-' + cells[i];
       if (c.className !== cls) {
         c.className = cls;
         c.dataset.state = NAMES[cells[i]] || cells[i];
@@ -50,7 +50,7 @@ export class Heatmap {
   }
 
   async hover(e) {
-    const c = e.target.closest('.c');
+    const c = e.target.closest('.cell');
     if (!c) { this.tip.hidden = true; return; }
     const seq = Number(c.dataset.seq);
     this.place(e);

@@ -25,9 +25,11 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -68,32 +70,36 @@ class DashboardBrowserTest {
       wait.until(d -> d.findElements(By.cssSelector(".jobcard")).size() == 1);
       double first = progress(driver);
       wait.until(d -> progress(d) > first);
-      wait.until(d -> d.findElements(By.cssSelector("#heatmap .c.v")).size() >= 2);
-      int verified = driver.findElements(By.cssSelector("#heatmap .c.v")).size();
+      wait.until(d -> d.findElements(By.cssSelector("#heatmap .cell.s-v")).size() >= 2);
+      int verified = driver.findElements(By.cssSelector("#heatmap .cell.s-v")).size();
       assertEquals(pg.scalar(tgt, "SELECT segments_planned FROM sluice.jobs WHERE name = 'items'"),
-          driver.findElements(By.cssSelector("#heatmap .c")).size(), "one cell a segment");
+          driver.findElements(By.cssSelector("#heatmap .cell")).size(), "one cell a segment");
+
+      new Actions(driver).moveToElement(driver.findElements(By.cssSelector("#heatmap .cell.s-v")).get(0)).perform();
+      wait.until(d -> text(d, "#tip").contains("verified") && text(d, "#tip").contains("attempts 1")
+          && text(d, "#tip").contains("range") && text(d, "#tip").contains("rows 1,000 copied"));
 
       assertTrue(driver.findElement(By.id("control-note")).getText().contains("Read-only"), "says it is read-only");
       assertFalse(driver.findElement(By.id("btn-pause")).isEnabled(), "no controls without the token");
 
       driver.findElement(By.id("token")).sendKeys("not-the-token-at-all");
-      driver.findElement(By.id("unlock")).click();
+      click(driver, "unlock");
       wait.until(d -> text(d, "#toasts").contains("wrong token"));
       assertFalse(driver.findElement(By.id("btn-pause")).isEnabled());
 
       driver.findElement(By.id("token")).clear();
       driver.findElement(By.id("token")).sendKeys(TOKEN);
-      driver.findElement(By.id("unlock")).click();
+      click(driver, "unlock");
       wait.until(d -> text(d, "#mode").equals("controls on"));
       wait.until(d -> d.findElement(By.id("btn-pause")).isEnabled());
       assertFalse(driver.findElement(By.id("btn-rollback")).isEnabled(), "rollback shown as not available");
 
-      driver.findElement(By.id("btn-pause")).click();
+      click(driver, "btn-pause");
       wait.until(d -> text(d, "#pause-reason").contains("paused by dashboard from 127.0.0.1"));
       wait.until(d -> text(d, ".jobcard .badge.paused").equals("paused"));
       wait.until(d -> text(d, "#audit").contains("job items paused by dashboard from 127.0.0.1"));
       assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
-      assertTrue(driver.findElements(By.cssSelector("#heatmap .c.v")).size() >= verified);
+      assertTrue(driver.findElements(By.cssSelector("#heatmap .cell.s-v")).size() >= verified);
       screenshot(driver, "dashboard-paused.png");
 
       driver.manage().window().setSize(new Dimension(390, 844));
@@ -104,12 +110,12 @@ class DashboardBrowserTest {
       screenshot(driver, "dashboard-phone.png");
       driver.manage().window().setSize(new Dimension(1280, 800));
 
-      driver.findElement(By.id("btn-resume")).click();
+      click(driver, "btn-resume");
       wait.until(d -> text(d, "#pause-reason").isEmpty());
       wait.until(d -> d.findElement(By.id("btn-pause")).isEnabled());
       assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
-      int afterResume = driver.findElements(By.cssSelector("#heatmap .c.v")).size();
-      wait.until(d -> d.findElements(By.cssSelector("#heatmap .c.v")).size() > afterResume);
+      int afterResume = driver.findElements(By.cssSelector("#heatmap .cell.s-v")).size();
+      wait.until(d -> d.findElements(By.cssSelector("#heatmap .cell.s-v")).size() > afterResume);
       screenshot(driver, "dashboard.png");
     } finally {
       if (driver != null) driver.quit();
@@ -130,6 +136,13 @@ class DashboardBrowserTest {
   private static double progress(WebDriver d) {
     Matcher m = Pattern.compile("([0-9.]+)%").matcher(text(d, ".jobcard .row.muted"));
     return m.find() ? Double.parseDouble(m.group(1)) : -1;
+  }
+
+  /** Clicks a button after scrolling it to the middle of the view (the header is sticky). */
+  private static void click(WebDriver d, String id) {
+    WebElement e = d.findElement(By.id(id));
+    ((JavascriptExecutor) d).executeScript("arguments[0].scrollIntoView({block: 'center'})", e);
+    e.click();
   }
 
   /** An element's text read in the page (the dashboard re-renders parts of itself every second). */
