@@ -203,7 +203,7 @@ class MultiAgentIT {
   @Test
   void aKilledAgentsSegmentsAreTakenOver() throws Exception {
     String tgt = pg.createDatabase("fleet_kill");
-    startThree(config(tgt, 20_000));
+    startThree(config(tgt, 30_000));
     waitUntil("all three agents hold leases", 90, () -> liveHolders(tgt) == 3);
     Thread.sleep(1_500);
     AgentProcess killed = agents.get(2);
