@@ -11,12 +11,15 @@ import dev.sluice.http.ControlServer;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.capture.ChangeApplier;
 import dev.sluice.job.CatchUp;
+import dev.sluice.health.HealthMonitor;
+import dev.sluice.job.Guards;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.rollback.Rollback;
 import dev.sluice.verify.DriftMonitor;
 import dev.sluice.verify.FinalVerification;
 import dev.sluice.ledger.HeldLeases;
+import dev.sluice.resilience.DatabaseBreaker;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
@@ -68,6 +71,7 @@ public final class Agent {
   private final Metrics metrics;
   private LiveView liveView;
   private ControlServer http;
+  private Guards guards;
   private long heartbeatTimer = -1;
   private volatile boolean beating;
   private volatile long beatStartedNanos;
@@ -154,9 +158,20 @@ public final class Agent {
 
   private Future<Void> startWith(List<JobShape> shapes) {
     int workers = config.jobs().stream().mapToInt(j -> j.concurrencyMax()).sum();
-    source = Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 3));
-    target = Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2));
-    ledgerPool = Databases.pool(vertx, config.target(), "sluice-ledger", 4);
+    source = Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 3), config.sessions());
+    target = Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2), config.sessions());
+    ledgerPool = Databases.pool(vertx, config.target(), "sluice-ledger", 4, config.sessions());
+    guards = new Guards(new HealthMonitor(vertx, config.health(), config.source(), config.target(), System::nanoTime),
+        new DatabaseBreaker(vertx, "source", config.source(), config.breaker(), System::nanoTime),
+        new DatabaseBreaker(vertx, "target", config.target(), config.breaker(), System::nanoTime));
+    guards.health().listen((db, error) -> {
+      DatabaseBreaker b = db.equals("source") ? guards.source() : guards.target();
+      if (error == null) b.success();
+      else b.failure(error);
+    });
+    guards.health().start();
+    guards.source().start();
+    guards.target().start();
     ledger = new Ledger(ledgerPool, config.agent().id());
     return LedgerSchema.ensure(ledgerPool)
         .compose(v -> ledger.roster().register(hostName(), ProcessHandle.current().pid(), VERSION, config.agent().lease(),
@@ -165,7 +180,7 @@ public final class Agent {
           for (int i = 0; i < shapes.size(); i++) {
             JobShape shape = shapes.get(i);
             Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase(),
-                metrics.registry());
+                metrics.registry(), guards);
             m.attach(catchUp(shape, m));
             migrators.put(shape.job().name(), m);
             startReads(shape, m);
@@ -208,11 +223,12 @@ public final class Agent {
    * new jobs start. Only jobs change: the rest of the file cannot differ (ConfigDiff refused it).
    */
   private Future<Void> applyReload(SluiceConfig next, ConfigDiff.Result diff) {
-    SluiceConfig merged = new SluiceConfig(config.source(), config.target(), config.http(), config.agent(), next.jobs());
+    SluiceConfig merged = new SluiceConfig(config.source(), config.target(), config.http(), config.agent(), next.jobs(),
+        config.health(), config.breaker(), config.sessions());
     List<JobConfig> added = next.jobs().stream().filter(j -> diff.addedJobs().contains(j.name())).toList();
     Future<List<JobShape>> shapes = added.isEmpty() ? Future.succeededFuture(List.of())
         : vertx.executeBlocking(() -> Validation.check(vertx, new SluiceConfig(config.source(), config.target(), config.http(),
-            config.agent(), added)), false);
+            config.agent(), added, config.health(), config.breaker(), config.sessions())), false);
     return shapes.compose(newShapes -> {
       for (JobConfig j : next.jobs()) {
         Migrator m = migrators.get(j.name());
@@ -226,7 +242,7 @@ public final class Agent {
       for (JobShape shape : newShapes) {
         int index = next.jobs().indexOf(shape.job());
         Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", source, target, ledger, config.agent(), config.sameDatabase(),
-            metrics.registry());
+            metrics.registry(), guards);
         migrators.put(shape.job().name(), m);
         startReads(shape, m);
         starts.add(m.start());
@@ -352,11 +368,24 @@ public final class Agent {
     return drained.transform(x -> vertx.timer(1).mapEmpty())
         .transform(x -> ledger == null ? Future.succeededFuture() : ledger.roster().releaseAll("agent stopping").otherwiseEmpty())
         .transform(x -> http == null ? Future.succeededFuture() : http.stop().otherwiseEmpty())
+        .transform(x -> stopGuards())
         .transform(x -> closeAll())
         .transform(x -> ownsVertx ? vertx.close() : Future.succeededFuture())
         .onComplete(x -> metrics.close())
         .onComplete(x -> log.info("agent {} stopped", config.agent().id()))
         .mapEmpty();
+  }
+
+  private Future<Void> stopGuards() {
+    if (guards == null) return Future.succeededFuture();
+    guards.source().stop();
+    guards.target().stop();
+    return guards.health().stop();
+  }
+
+  /** The health sensors and circuit breakers (null before start). */
+  public Guards guards() {
+    return guards;
   }
 
   private Future<Void> closeAll() {

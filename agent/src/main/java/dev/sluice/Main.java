@@ -4,6 +4,7 @@ import dev.sluice.cli.CleanupCommand;
 import dev.sluice.cli.CompleteCommand;
 import dev.sluice.cli.DemoCommand;
 import dev.sluice.cli.RollbackCommand;
+import dev.sluice.cli.RetryCommand;
 import dev.sluice.cli.RunCommand;
 import dev.sluice.cli.StatusCommand;
 import dev.sluice.cli.ValidateCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice " + Agent.VERSION,
     description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
-    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, DemoCommand.class, RollbackCommand.class,
+    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoCommand.class, RollbackCommand.class,
         CleanupCommand.class, CompleteCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;

@@ -38,6 +38,11 @@ public final class ConfigLoader {
   public static final long DEFAULT_SEGMENT_ROWS = 50_000;
   public static final int DEFAULT_BATCH_ROWS = 5_000;
   public static final int DEFAULT_CONCURRENCY_MAX = 4;
+  public static final int DEFAULT_CONCURRENCY_MIN = 1;
+  public static final int DEFAULT_BATCH_MIN_ROWS = 100;
+  public static final int DEFAULT_BATCH_MAX_ROWS = 20_000;
+  public static final long DEFAULT_BATCH_TARGET_MS = 250;
+  public static final long DEFAULT_SEGMENT_MAX_SECONDS = 60;
   public static final int DEFAULT_RETRY_ATTEMPTS = 8;
   public static final long DEFAULT_RETRY_BASE_MS = 200;
   public static final long DEFAULT_RETRY_MAX_MS = 30_000;
@@ -98,6 +103,9 @@ public final class ConfigLoader {
     DatabaseConfig target = database(root.object("target", true));
     HttpConfig http = http(root.object("http", false));
     AgentConfig agent = agent(root.object("agent", false));
+    HealthConfig health = PacingConfigLoader.health(root.object("health", false));
+    BreakerConfig breaker = PacingConfigLoader.breaker(root.object("breaker", false));
+    SessionLimits sessions = PacingConfigLoader.sessions(root.object("sessions", false));
     List<JobConfig> jobs = new ArrayList<>();
     List<ConfigNode> jobNodes = root.objects("jobs", true);
     if (jobNodes.isEmpty() && root.has("jobs")) root.problem("jobs", "must list at least one job");
@@ -116,7 +124,7 @@ public final class ConfigLoader {
       jobs.add(job);
     }
     root.rejectUnknown();
-    return new SluiceConfig(source, target, http, agent, List.copyOf(jobs));
+    return new SluiceConfig(source, target, http, agent, List.copyOf(jobs), health, breaker, sessions);
   }
 
   private static DatabaseConfig database(ConfigNode n) {
@@ -216,9 +224,15 @@ public final class ConfigLoader {
 
     ConfigNode seg = n.object("segment", false);
     long segmentRows = seg.integer("rows", DEFAULT_SEGMENT_ROWS, 1, 100_000_000);
+    long segmentMaxSeconds = seg.integer("maxSeconds", DEFAULT_SEGMENT_MAX_SECONDS, 1, 86_400);
     seg.rejectUnknown();
     ConfigNode batch = n.object("batch", false);
     int batchRows = batch.integer("rows", (long) DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
+    int batchMin = batch.integer("minRows", (long) Math.min(DEFAULT_BATCH_MIN_ROWS, batchRows), 1, 100_000).intValue();
+    int batchMax = batch.integer("maxRows", (long) Math.max(DEFAULT_BATCH_MAX_ROWS, batchRows), 1, 100_000).intValue();
+    long batchTargetMs = batch.integer("targetMs", DEFAULT_BATCH_TARGET_MS, 1, 600_000);
+    if (batchMin > batchMax) batch.problem("minRows", "must not exceed maxRows (" + batchMax + ")");
+    if (batchRows < batchMin || batchRows > batchMax) batch.problem("rows", "must be between minRows and maxRows (" + batchMin + ".." + batchMax + ")");
     batch.rejectUnknown();
     ConfigNode pace = n.object("pace", false);
     Double rate = pace.number("rowsPerSecond", null, 1e-9, 1e9);
@@ -229,7 +243,11 @@ public final class ConfigLoader {
     pace.rejectUnknown();
     ConfigNode conc = n.object("concurrency", false);
     int max = conc.integer("max", (long) DEFAULT_CONCURRENCY_MAX, 1, 256).intValue();
+    int min = conc.integer("min", (long) Math.min(DEFAULT_CONCURRENCY_MIN, max), 1, 256).intValue();
+    if (min > max) conc.problem("min", "must not exceed max (" + max + ")");
     conc.rejectUnknown();
+    dev.sluice.pace.Schedule schedule = PacingConfigLoader.schedule(n.object("schedule", false));
+    dev.sluice.resilience.ErrorBudget abort = PacingConfigLoader.abort(n.object("abort", false));
     JobConfig.CopyMode mode = n.choice("mode", JobConfig.CopyMode.AUTO, modes());
     ConfigNode retry = n.object("retry", false);
     int attempts = retry.integer("maxAttempts", (long) DEFAULT_RETRY_ATTEMPTS, 1, 1000).intValue();
@@ -261,7 +279,10 @@ public final class ConfigLoader {
         mode,
         new JobConfig.Retry(attempts, Duration.ofMillis(baseMs), Duration.ofMillis(maxMs)),
         capture, verify, drift, rollback,
-        cache, reads);
+        cache, reads,
+
+        new JobConfig.Pacing(Math.min(min, max), Math.min(batchMin, batchMax), batchMax, Duration.ofMillis(batchTargetMs),
+            Duration.ofSeconds(segmentMaxSeconds), schedule, abort));
   }
 
   private static Map<String, JobConfig.CopyMode> modes() {

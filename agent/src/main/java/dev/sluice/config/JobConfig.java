@@ -21,7 +21,8 @@ public record JobConfig(
     Drift drift,
     Rollback rollback,
     Cache cache,
-    Reads reads) {
+    Reads reads,
+    Pacing pacing) {
 
   /** Source side: table, key columns, optional row filter. */
   public record Source(TableName table, List<String> key, String where) {}
@@ -80,6 +81,15 @@ public record JobConfig(
    */
   public record Reads(int targetPercent, double shadowPercent, int shadowMaxMismatches, Duration shadowRecheckDelay,
       int batchMax) {}
+
+  /**
+   * Adaptive pacing and safety: segments in flight move within {@code [concurrencyMin, concurrencyMax]},
+   * batches are sized toward {@code batchTarget} within {@code [batchMinRows, batchMaxRows]}, a
+   * segment's copy (one source snapshot) is cut at {@code segmentMaxTime}, the job runs only inside
+   * {@code schedule}, and is aborted when {@code abort} is spent.
+   */
+  public record Pacing(int concurrencyMin, int batchMinRows, int batchMaxRows, Duration batchTarget, Duration segmentMaxTime,
+      dev.sluice.pace.Schedule schedule, dev.sluice.resilience.ErrorBudget abort) {}
 
   /** How rows travel: through the agent, server-side inside one database, or chosen by Sluice. */
   public enum CopyMode {

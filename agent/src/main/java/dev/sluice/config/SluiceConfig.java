@@ -12,7 +12,10 @@ public record SluiceConfig(
     DatabaseConfig target,
     HttpConfig http,
     AgentConfig agent,
-    List<JobConfig> jobs) {
+    List<JobConfig> jobs,
+    HealthConfig health,
+    BreakerConfig breaker,
+    SessionLimits sessions) {
 
   public Optional<JobConfig> job(String name) {
     return jobs.stream().filter(j -> j.name().equals(name)).findFirst();

@@ -86,6 +86,13 @@ public final class Reader {
     return n == 0 ? END : new Batch(cols, n, hash, key(keyIndexes, cols, 0), key(keyIndexes, cols, n - 1));
   }
 
+  /** The key of one row of a batch as text values, in key order: a segment bound. */
+  public List<String> keyValues(Batch batch, int row) {
+    List<String> out = new ArrayList<>();
+    for (int k : keyIndexes) out.add(String.valueOf(batch.columns()[k][row]));
+    return out;
+  }
+
   private static String key(int[] keyIndexes, Object[][] cols, int row) {
     if (keyIndexes.length == 1) return String.valueOf(cols[keyIndexes[0]][row]);
     List<String> parts = new ArrayList<>();

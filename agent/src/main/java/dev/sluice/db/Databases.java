@@ -1,6 +1,7 @@
 package dev.sluice.db;
 
 import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.SessionLimits;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -18,6 +19,11 @@ public final class Databases {
   private Databases() {}
 
   public static PgConnectOptions sessionOptions(DatabaseConfig db, String applicationName) {
+    return sessionOptions(db, applicationName, SessionLimits.NONE);
+  }
+
+  /** Session options with server-side caps: PostgreSQL itself ends a Sluice statement or idle transaction that runs too long. */
+  public static PgConnectOptions sessionOptions(DatabaseConfig db, String applicationName, SessionLimits limits) {
     PgConnectOptions o = new PgConnectOptions(db.options());
     Map<String, String> props = new HashMap<>(o.getProperties());
     props.put("application_name", applicationName);
@@ -27,16 +33,24 @@ public final class Databases {
     props.put("extra_float_digits", "1");
     props.put("bytea_output", "hex");
     props.put("client_encoding", "UTF8");
+    if (!limits.statementTimeout().isZero()) props.put("statement_timeout", String.valueOf(limits.statementTimeout().toMillis()));
+    if (!limits.idleInTransactionTimeout().isZero()) {
+      props.put("idle_in_transaction_session_timeout", String.valueOf(limits.idleInTransactionTimeout().toMillis()));
+    }
     o.setProperties(props);
     o.setPipeliningLimit(16);
     return o;
   }
 
   public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size) {
+    return pool(vertx, db, applicationName, size, SessionLimits.NONE);
+  }
+
+  public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size, SessionLimits limits) {
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setName("sluice-" + applicationName + "-" + System.identityHashCode(db))
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
-        .connectingTo(sessionOptions(db, applicationName))
+        .connectingTo(sessionOptions(db, applicationName, limits))
         .using(vertx)
         .build();
   }

@@ -68,6 +68,7 @@ public final class ControlServer {
     router.get("/api/agents").handler(this::agents);
     router.get("/api/jobs/:job/events").handler(this::events);
     new ReadApi(agent::reads, agent.ledger(), config.http().readToken(), config.http().token()).mount(router);
+    new ControlApi(agent, new BearerAuth(config.http().token())).mount(router);
     router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars").setMaxAgeSeconds(86_400));
     router.route("/api/*").handler(ctx -> json(ctx, 404, new JsonObject().put("error", "no such API: " + ctx.request().path())));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
@@ -117,6 +118,11 @@ public final class ControlServer {
               .put("rowsPerSecond", Math.round(m.stats().rowsPerSecond()))
               .put("segmentsInFlight", m.stats().inFlight().get())
               .put("rateLimit", m.pacer().rate())
+              .put("baseRate", m.pace().baseRate())
+              .put("rateFactor", m.pace().factor())
+              .put("concurrencyLimit", m.pace().concurrency())
+              .put("batchRows", m.pace().batchRows())
+              .put("waitingReason", m.waitingReason())
               .put("serverSide", m.serverSide()));
           if (m.catchUp() != null && m.catchUp().enabled()) j.put("capture", m.catchUp().applier().backlog().json());
         }

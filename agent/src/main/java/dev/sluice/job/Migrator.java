@@ -13,10 +13,10 @@ import dev.sluice.ledger.Roster;
 import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
 import dev.sluice.metrics.JobMeters;
+import dev.sluice.pace.AdaptivePace;
 import dev.sluice.pace.Pacer;
 import dev.sluice.plan.Planner;
 import dev.sluice.resilience.Backoff;
-import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
 import dev.sluice.verify.Bisector;
 import dev.sluice.verify.DataDrift;
@@ -25,8 +25,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,14 +34,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one job on this agent: resumes the ledger's plan (or plans and records it), then keeps up to
- * {@code concurrency.max} segment workers busy. A worker claims a segment lease, copies it, verifies
- * it and records the outcome; then claims the next. When nothing is left to claim and no segment is
- * in flight anywhere, the job is finished: completed, or failed when segments are parked.
- *
- * <p>Errors: transient ones are retried with full-jitter backoff within the lease; permanent ones park
- * the segment with the error and where it happened; a lost lease (fencing) drops the segment quietly.
- * A verification mismatch re-copies the segment once from a clean range, then parks it.
+ * Runs one job on this agent: resumes the ledger's plan (or plans and records it), then runs
+ * {@code concurrency.max} segment workers, of which only as many as the adaptive concurrency limit
+ * hold a segment at a time. A worker waits for the job's {@link JobGate} (operator pause, circuit
+ * breakers, time windows, health), claims a segment lease and runs it ({@link SegmentRun}); then
+ * claims the next. When nothing is left to claim and no segment is in flight anywhere, the job is
+ * finished: completed, or failed when segments are parked. A spent error budget aborts it.
  */
 public final class Migrator {
   private static final Logger log = LoggerFactory.getLogger(Migrator.class);
@@ -57,15 +55,19 @@ public final class Migrator {
   private final SegmentSql sql;
   private final SegmentCopier copier;
   private final Verifier verifier;
-  private final Pacer pacer;
   private volatile Backoff backoff;
   private final JobMeters meters;
+  private final AdaptivePace pace;
+  private final JobGate gate;
+  private final Guards guards;
+  private final AtomicInteger holding = new AtomicInteger();
   private final JobStats stats = new JobStats(System::nanoTime);
   private final AtomicInteger workers = new AtomicInteger();
   /** Workers waiting because nothing was left to claim; woken when a segment of ours finishes. */
   private final java.util.Queue<Runnable> idleWorkers = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private volatile boolean stopping;
   private volatile boolean paused;
+  private volatile String pauseReason;
   private volatile JobState state = JobState.PLANNING;
   private volatile Promise<JobState> finished = Promise.promise();
   private volatile RateShare budget;
@@ -77,6 +79,12 @@ public final class Migrator {
 
   public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
       boolean sameDatabase, MeterRegistry registry) {
+    this(vertx, shape, path, source, target, ledger, agent, sameDatabase, registry, null);
+  }
+
+  /** {@code guards} null: no health sensors or circuit breakers (the gate still honours pause and schedule). */
+  public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
+      boolean sameDatabase, MeterRegistry registry, Guards guards) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job();
@@ -87,13 +95,16 @@ public final class Migrator {
     this.agent = agent;
     this.sql = new SegmentSql(shape);
     this.budget = new RateShare(job.pace().rowsPerSecond(), job.pace().burstRows(), 1);
-    this.pacer = new Pacer(vertx, job.pace().rowsPerSecond(), job.pace().burstRows());
+    this.guards = guards;
+    this.pace = new AdaptivePace(vertx, job);
+    this.gate = new JobGate(vertx, job.name(), ledger, () -> this.job.pacing().schedule(), guards, pace,
+        () -> paused ? "paused by an operator" + (pauseReason == null ? "" : ": " + pauseReason) : null, Clock.systemUTC());
     boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
-    this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), pacer, serverSide, () -> this.job.batchRows(),
-        this::batchWritten, () -> stopping);
+    this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), serverSide,
+        new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), () -> stopping));
     this.verifier = new Verifier(sql);
     this.backoff = backoff(job);
-    this.meters = new JobMeters(registry, job.name(), stats, pacer::rate, () -> this.job.concurrencyMax(), () -> paused);
+    this.meters = new JobMeters(registry, job.name(), stats, pace.pacer()::rate, pace::concurrency, () -> paused);
   }
 
   private static Backoff backoff(JobConfig job) {
@@ -128,6 +139,7 @@ public final class Migrator {
           .onFailure(e -> log.warn("job {}: cannot drop the operator's budget in the ledger: {}", job.name(), ErrorClassifier.describe(e)));
     }
     backoff = backoff(next);
+    pace.reconfigure(next);
     int more = next.concurrencyMax() - workers.get();
     if (more > 0 && workers.get() > 0 && !stopping) {
       for (int i = 0; i < more; i++) {
@@ -155,7 +167,65 @@ public final class Migrator {
   }
 
   public Pacer pacer() {
-    return pacer;
+    return pace.pacer();
+  }
+
+  /** This job's live pace on this agent: rate, headroom factor, concurrency, batch size. */
+  public AdaptivePace pace() {
+    return pace;
+  }
+
+  /** Why the job is waiting right now (operator, breaker, schedule or health), or null while it runs. */
+  public String waitingReason() {
+    return gate.reason();
+  }
+
+  JobMeters metersOf() {
+    return meters;
+  }
+
+  void verified(Segment seg) {
+    listeners.forEach(l -> l.verified(seg));
+  }
+
+  JobGate gate() {
+    return gate;
+  }
+
+  Guards guards() {
+    return guards;
+  }
+
+  JobConfig job() {
+    return job;
+  }
+
+  Ledger ledger() {
+    return ledger;
+  }
+
+  Pool target() {
+    return target;
+  }
+
+  SegmentCopier copier() {
+    return copier;
+  }
+
+  Verifier verifier() {
+    return verifier;
+  }
+
+  Backoff backoff() {
+    return backoff;
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  boolean stopping() {
+    return stopping;
   }
 
   /**
@@ -173,7 +243,7 @@ public final class Migrator {
 
   private synchronized void applyBudget(RateShare b) {
     budget = b;
-    pacer.setRate(b.shareRowsPerSecond(), b.shareBurstRows());
+    pace.setBaseRate(b.shareRowsPerSecond(), b.shareBurstRows());
   }
 
   /** An operator set the job's budget through this agent (the ledger has it for the other agents). */
@@ -264,7 +334,9 @@ public final class Migrator {
         .compose(v -> ledger.job(job.name()))
         .compose(row -> {
           paused = row.paused();
+          pauseReason = row.pauseReason();
           state = row.state();
+          gate.start();
           log.info("job {}: {} ({} segments, {} rows planned){}", job.name(), row.state().db(), row.segmentsPlanned(), row.rowsPlanned(),
               copier.serverSide() ? ", server-side copy" : "");
           if (!state.writing()) return Future.succeededFuture();
@@ -313,7 +385,7 @@ public final class Migrator {
   private record ConfigProblemText(String path, String message) {}
 
   private void launch() {
-    if (state == JobState.COMPLETED || state == JobState.ROLLING_BACK || state == JobState.ROLLED_BACK) {
+    if (state == JobState.COMPLETED || state == JobState.ABORTED || state == JobState.ROLLING_BACK || state == JobState.ROLLED_BACK) {
       finished.tryComplete(state);
       return;
     }
@@ -330,6 +402,11 @@ public final class Migrator {
       if (row == null) return;
       if (row.paused() != paused) log.info("job {}: {}", job.name(), row.paused() ? "paused: " + row.pauseReason() : "resumed");
       paused = row.paused();
+      pauseReason = row.pauseReason();
+      if (row.state() == JobState.ABORTED && state != JobState.ABORTED) {
+        log.error("job {}: aborted: {}", job.name(), row.reason());
+        state = JobState.ABORTED;
+      }
       if ((row.state() == JobState.ROLLING_BACK || row.state() == JobState.ROLLED_BACK) && !stopping) {
         log.warn("job {}: {} by an operator; this agent stops working on it", job.name(), row.state().db().replace('_', ' '));
         state = row.state();
@@ -348,7 +425,7 @@ public final class Migrator {
   }
 
   private void worker() {
-    if (stopping) {
+    if (stopping || state == JobState.ABORTED) {
       workerExit();
       return;
     }
@@ -357,12 +434,15 @@ public final class Migrator {
       if (workers.decrementAndGet() >= job.concurrencyMax()) return;
       workers.incrementAndGet(); // another worker left first; this one stays
     }
-    if (paused) {
-      vertx.setTimer(500, t -> worker());
+    if (!gate.open() || holding.get() >= pace.concurrency()) {
+      vertx.setTimer(JobGate.TICK_MS, t -> worker());
       return;
     }
+    holding.incrementAndGet();
     ledger.claim(job.name(), agent.lease()).onComplete(ar -> {
+      if (ar.failed() || ar.result() == null) holding.decrementAndGet();
       if (ar.failed()) {
+        if (guards != null) guards.target().failure(ar.cause());
         log.warn("job {}: cannot claim a segment: {}", job.name(), ErrorClassifier.describe(ar.cause()));
         vertx.setTimer(1000 + ThreadLocalRandom.current().nextInt(1000), t -> worker());
         return;
@@ -373,10 +453,11 @@ public final class Migrator {
         return;
       }
       stats.inFlight().incrementAndGet();
-      new SegmentRun(seg).attempt(1, seg.attempts() > 1).onComplete(x -> {
+      new SegmentRun(this, seg).attempt(1, seg.attempts() > 1).onComplete(x -> {
         // Whatever happened, this worker is done with the segment: the heartbeat stops renewing it.
         ledger.leases().drop(seg);
         stats.inFlight().decrementAndGet();
+        holding.decrementAndGet();
         if (x.failed()) log.warn("job {} segment {}: {}", job.name(), seg.seq(), ErrorClassifier.describe(x.cause()));
         worker();
         for (Runnable w; (w = idleWorkers.poll()) != null; ) {
@@ -386,6 +467,26 @@ public final class Migrator {
       });
     });
   }
+
+  /** A segment was parked failed: abort the job if its error budget is spent (before this worker claims again). */
+  Future<Void> segmentParked() {
+    if (job.pacing().abort().maxFailedSegments() == null && job.pacing().abort().maxFailedRatio() == null) return Future.succeededFuture();
+    return ledger.progress(job.name())
+        .compose(p -> {
+          int failed = p.count(SegmentState.FAILED);
+          String why = job.pacing().abort().exceeded(failed, failed + p.count(SegmentState.VERIFIED));
+          if (why == null || state == JobState.ABORTED) return Future.<Void>succeededFuture();
+          return ledger.setJobState(job.name(), JobState.ABORTED, why).onSuccess(v -> {
+            state = JobState.ABORTED;
+            log.error("job {}: aborted: {}; everything written so far and the ledger are kept", job.name(), why);
+          });
+        })
+        .recover(e -> {
+          log.warn("job {}: cannot check the error budget: {}", job.name(), ErrorClassifier.describe(e));
+          return Future.succeededFuture();
+        });
+  }
+
 
   private void idle() {
     ledger.progress(job.name()).onComplete(ar -> {
@@ -407,7 +508,7 @@ public final class Migrator {
 
   private void workerExit() {
     if (workers.decrementAndGet() > 0) return;
-    if (stopping) {
+    if (stopping || state == JobState.ABORTED) {
       finished.tryComplete(state);
       return;
     }
@@ -437,6 +538,7 @@ public final class Migrator {
   public Future<Void> stop() {
     stopping = true;
     if (syncTimer >= 0) vertx.cancelTimer(syncTimer);
+    gate.stop();
     if (catchUp != null) catchUp.stop().onComplete(x -> {
       if (workers.get() == 0) finished.tryComplete(state);
     });
@@ -445,7 +547,10 @@ public final class Migrator {
   }
 
   public Future<Void> setPaused(boolean pause, String reason, String actor) {
-    return ledger.setPaused(job.name(), pause, reason, actor).onSuccess(v -> paused = pause);
+    return ledger.setPaused(job.name(), pause, reason, actor).onSuccess(v -> {
+      paused = pause;
+      pauseReason = pause ? reason : null;
+    });
   }
 
   /** Re-queues parked segments and starts working again. */
@@ -458,97 +563,10 @@ public final class Migrator {
     });
   }
 
-  /** One claimed segment through copy and verification, with its retries. */
-  private final class SegmentRun {
-    private final Segment seg;
-    private boolean copied;
-    private boolean recopied;
-
-    SegmentRun(Segment seg) {
-      this.seg = seg;
-    }
-
-    Future<Void> attempt(int n, boolean purge) {
-      return copyAndVerify(purge).transform(ar -> {
-        if (ar.succeeded()) return Future.succeededFuture();
-        return onError(ar.cause(), n);
-      });
-    }
-
-    private Future<Void> copyAndVerify(boolean purge) {
-      return copier.copy(seg, purge)
-          .compose(res -> ledger.markCopied(seg, res.rows(), res.rows(), res.hash()).map(res))
-          .compose(res -> {
-            copied = true;
-            return verifier.target(target, seg.range()).compose(fp -> {
-              if (fp.rows() == res.rows() && fp.hash() == res.hash()) {
-                return ledger.markVerified(seg, fp.rows(), fp.hash()).onSuccess(v -> listeners.forEach(l -> l.verified(seg)));
-              }
-              String why = "verification mismatch: source " + res.rows() + " rows, hash " + Long.toHexString(res.hash())
-                  + "; target " + fp.describe();
-              if (recopied) {
-                return differingKeys(seg).compose(keys -> ledger.markFailed(seg,
-                    keys.isEmpty() ? why : why + "; differing keys (source as of now): " + keys, keys.isEmpty() ? null : keys));
-              }
-              recopied = true;
-              log.warn("job {} segment {}: {}; re-copying from a clean range", job.name(), seg.seq(), why);
-              return ledger.markRecopy(seg, why).compose(v -> {
-                copied = false;
-                return copyAndVerify(true);
-              });
-            });
-          });
-    }
-
-    private Future<Void> onError(Throwable e, int n) {
-      if (e instanceof SegmentCopier.Cancelled) return Future.succeededFuture();
-      ErrorClass cls = ErrorClassifier.classify(e);
-      meters.error(cls);
-      String what = ErrorClassifier.describe(e);
-      if (cls == ErrorClass.FENCED) {
-        log.warn("job {} segment {}: lease lost (epoch {} expired or taken over); write refused, dropping this copy",
-            job.name(), seg.seq(), seg.epoch());
-        return ledger.leaseLost(seg, "a write was refused").otherwiseEmpty();
-      }
-      if (cls == ErrorClass.PERMANENT || n >= job.retry().maxAttempts()) {
-        String why = cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what;
-        log.error("job {} segment {} parked failed: {}", job.name(), seg.seq(), why);
-        Future<Void> parked = ledger.markFailed(seg, why, errorKey(e));
-        // SQLSTATE class 22 (data exception): a source value the target type cannot hold is data drift.
-        if (!DataDrift.isDataException(e)) return parked;
-        return parked.compose(v -> pauseForDrift("data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
-            + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
-      }
-      long delay = backoff.delayMs(n);
-      stats.retried();
-      log.warn("job {} segment {}: {} (transient); retry {} in {} ms", job.name(), seg.seq(), what, n, delay);
-      return ledger.noteRetry(seg, what, delay).otherwiseEmpty()
-          .compose(v -> vertx.timer(Math.max(1, delay)))
-          .compose(v -> copied ? ledger.markRecopy(seg, "retry after: " + what) : Future.succeededFuture())
-          .compose(v -> {
-            copied = false;
-            return attempt(n + 1, true);
-          }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED ? Future.succeededFuture() : attempt(n + 1, true));
-    }
-  }
-
   /** The keys that differ in a segment that failed verification twice, found by bisecting its range. */
-  private Future<String> differingKeys(Segment seg) {
+  Future<String> differingKeys(Segment seg) {
     return new Bisector(shape, verifier).differingKeys(source, target, seg.range(), 20)
         .map(keys -> String.join(", ", keys.stream().map(Bisector::describe).toList()))
         .otherwise("");
-  }
-
-  /** Where a failure happened: the failing row from PostgreSQL's detail, else the batch's key span. */
-  static String errorKey(Throwable e) {
-    for (Throwable c = e; c != null; c = c.getCause()) {
-      if (c instanceof PgException pg && pg.getDetail() != null && pg.getDetail().startsWith("Failing row contains")) {
-        return pg.getDetail();
-      }
-    }
-    for (Throwable c = e; c != null; c = c.getCause()) {
-      if (c instanceof SegmentCopier.BatchFailure bf) return "batch keys " + bf.keySpan();
-    }
-    return null;
   }
 }

@@ -4,10 +4,12 @@ package dev.sluice.ledger;
  * A job's life: {@code planning -> copying -> catching_up -> in_sync -> completed}. With change
  * capture off, copying goes straight to completed. {@code failed} means every segment is finished
  * but some are parked failed; retrying them puts the job back to copying. {@code rolling_back ->
- * rolled_back}: the job's writes are being (or have been) removed from the target.
+ * rolled_back}: the job's writes are being (or have been) removed from the target. {@code aborted}:
+ * the job's error budget was spent; everything written and the ledger are kept, and retrying the
+ * failed segments puts it back to copying.
  */
 public enum JobState {
-  PLANNING, COPYING, CATCHING_UP, IN_SYNC, COMPLETED, FAILED, ROLLING_BACK, ROLLED_BACK;
+  PLANNING, COPYING, CATCHING_UP, IN_SYNC, COMPLETED, FAILED, ABORTED, ROLLING_BACK, ROLLED_BACK;
 
   public String db() {
     return name().toLowerCase();

@@ -141,9 +141,9 @@ public final class Ledger {
   public Future<Void> setJobState(String job, JobState state, String reason) {
     writes.increment();
     return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET state = $2, reason = $3, updated_at = now(), "
-            + "finished_at = CASE WHEN $2 IN ('completed', 'failed', 'rolled_back') THEN now() ELSE NULL END "
+            + "finished_at = CASE WHEN $2 IN ('completed', 'failed', 'aborted', 'rolled_back') THEN now() ELSE NULL END "
             // A job being rolled back only moves on through the rollback's own statements.
-            + "WHERE name = $1 AND state IS DISTINCT FROM $2 AND state NOT IN ('rolling_back', 'rolled_back') RETURNING name) "
+            + "WHERE name = $1 AND state IS DISTINCT FROM $2 AND state NOT IN ('rolling_back', 'aborted', 'rolled_back') RETURNING name) "
             + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $4, 'job.' || $2, "
             + "'job ' || name || ' ' || replace($2, '_', ' ') || coalesce(': ' || $3, '') FROM u")
         .execute(Tuple.of(job, state.db(), reason, agentId)).mapEmpty();
@@ -231,6 +231,33 @@ public final class Ledger {
         "state IN ('copying', 'copied')", error);
   }
 
+  /**
+   * Cuts an in-flight segment at {@code at}: it keeps {@code [lower, at)} (the {@code rowsCopied} rows
+   * copied so far) and the rest {@code [at, upper)} becomes a new pending segment, in one statement with
+   * its event. Fenced by the lease; the job row is locked first so concurrent cuts number their new
+   * segments one after the other. Returns the new segment's number.
+   */
+  public Future<Integer> split(Segment s, List<String> at, long rowsCopied, String why) {
+    String[] bound = at.toArray(new String[0]);
+    return db.withTransaction(conn -> conn.preparedQuery("SELECT 1 FROM sluice.jobs WHERE name = $1 FOR UPDATE").execute(Tuple.of(s.job()))
+        .compose(v -> conn.preparedQuery("WITH o AS (SELECT upper_bound, rows_planned FROM sluice.segments WHERE job = $1 AND seq = $2), "
+                + "u AS (UPDATE sluice.segments SET upper_bound = $5, rows_planned = $6, updated_at = now() "
+                + "WHERE job = $1 AND seq = $2 AND owner = $3 AND lease_epoch = $4 AND state = 'copying' RETURNING seq), "
+                + "n AS (INSERT INTO sluice.segments (job, seq, lower_bound, upper_bound, rows_planned) "
+                + "SELECT $1, (SELECT max(seq) + 1 FROM sluice.segments WHERE job = $1), $5, o.upper_bound, greatest(o.rows_planned - $6, 0) "
+                + "FROM o, u RETURNING seq), "
+                + "j AS (UPDATE sluice.jobs SET segments_planned = segments_planned + 1, updated_at = now() "
+                + "WHERE name = $1 AND EXISTS (SELECT 1 FROM n)), "
+                + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message, details) SELECT $1, $2, $3, 'segment.split', "
+                + "'segment ' || $2 || ' cut after ' || $6 || ' rows (' || $7 || '); the rest is new segment ' || n.seq, "
+                + "jsonb_build_object('newSegment', n.seq, 'at', $5::text[]) FROM n) "
+                + "SELECT seq FROM n")
+            .execute(Tuple.of(s.job(), s.seq(), agentId, s.epoch(), bound, rowsCopied, why)))
+        .compose(rows -> rows.size() == 1
+            ? Future.succeededFuture(rows.iterator().next().getInteger(0))
+            : Future.failedFuture(new LeaseLostException(s.job(), s.seq(), s.epoch()))));
+  }
+
   private Future<Void> fenced(Segment s, String update, String event, String fromState, Object... extra) {
     Tuple t = Tuple.of(s.job(), s.seq(), agentId, s.epoch());
     for (Object o : extra) t.addValue(o);
@@ -262,7 +289,7 @@ public final class Ledger {
             + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message) SELECT job, seq, $3, 'segment.pending', "
             + "'segment ' || seq || ' queued for retry by ' || $4 FROM u), "
             + "j AS (UPDATE sluice.jobs SET state = 'copying', reason = NULL, finished_at = NULL, updated_at = now() "
-            + "WHERE name = $1 AND state = 'failed' AND EXISTS (SELECT 1 FROM u)) SELECT count(*) FROM u")
+            + "WHERE name = $1 AND state IN ('failed', 'aborted') AND EXISTS (SELECT 1 FROM u)) SELECT count(*) FROM u")
         .execute(Tuple.of(job, seq, agentId, actor))
         .map(rows -> rows.iterator().next().getLong(0).intValue());
   }

@@ -15,7 +15,8 @@ import java.util.Map;
  * <p><b>Throttle.</b> A sensor is unhealthy when its value is above its threshold, when its last
  * attempt failed, or when its reading is older than its interval plus {@code grace} (fail closed: a
  * sensor that hangs or cannot connect stops the job). Any unhealthy sensor throttles. Hysteresis:
- * once throttled, the job resumes only after every sensor has been healthy for {@code resumeAfter}.
+ * once throttled, the job resumes only after every sensor has been healthy for {@code resumeAfter}
+ * (a sensor that has no reading yet, at start-up, holds the job without arming this).
  *
  * <p><b>Rate follows headroom.</b> For each healthy sensor with value {@code v} and threshold
  * {@code max}, utilisation {@code u = v / max} maps to a rate factor:
@@ -60,11 +61,13 @@ public final class Throttler {
 
   public Decision decide(Map<String, Reading> readings, long now) {
     List<String> problems = new ArrayList<>();
+    int real = 0;
     double target = 1.0;
     String tightest = null;
     for (SensorSpec s : sensors) {
       Reading r = readings.get(s.id());
       String problem = judge(s, r, now);
+      if (problem != null && r != null) real++;
       if (problem != null) {
         problems.add(problem);
         continue;
@@ -79,6 +82,8 @@ public final class Throttler {
     String headroom = factor >= 1.0 ? null
         : String.format(Locale.ROOT, "rate at %d%%: %s", Math.round(factor * 100), tightest == null ? "recovering" : tightest);
     if (!problems.isEmpty()) {
+      // Waiting for a first reading is not a sign of stress: it holds the job but arms no hysteresis.
+      if (real == 0 && !throttled) return new Decision(true, problems.get(0), factor, headroom);
       throttled = true;
       healthySince = -1;
       lastReason = String.join("; ", problems);

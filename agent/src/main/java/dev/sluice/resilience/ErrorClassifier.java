@@ -43,6 +43,21 @@ public final class ErrorClassifier {
     };
   }
 
+  /**
+   * True when the error says the database could not be reached or went away (class 08, shutdown
+   * 57P01-57P03, too many connections 53300, or an I/O error below SQL), as opposed to an error of
+   * one statement. These feed the database's circuit breaker.
+   */
+  public static boolean isConnectionLoss(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof PgException pg && pg.getSqlState() != null) {
+        String s = pg.getSqlState();
+        return s.startsWith("08") || s.equals("57P01") || s.equals("57P02") || s.equals("57P03") || s.equals("53300");
+      }
+    }
+    return classify(t) == ErrorClass.TRANSIENT;
+  }
+
   /** A short description for the ledger and logs: SQLSTATE and message, no stack trace. */
   public static String describe(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {

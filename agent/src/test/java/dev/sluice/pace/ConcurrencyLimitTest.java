@@ -18,7 +18,9 @@ class ConcurrencyLimitTest {
   void shrinksWhenLatencyClimbsAndNeverBelowMin() {
     ConcurrencyLimit l = new ConcurrencyLimit(2, 8);
     for (int i = 0; i < 100; i++) l.onSample(1_000_000, 1000);
-    l.onSample(3_000_000, 1000);
+    l.onSample(3_000_000, 1000); // one slow batch is smoothed away
+    assertEquals(8, l.limit());
+    l.onSample(5_000_000, 1000); // smoothed 2.3x the floor: a climb
     assertEquals(6, l.limit()); // 8 * 0.8
     for (int i = 0; i < 20; i++) l.onSample(10_000_000, 1000);
     assertEquals(2, l.limit());

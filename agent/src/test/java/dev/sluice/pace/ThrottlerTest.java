@@ -93,4 +93,12 @@ class ThrottlerTest {
     assertEquals(0.1, Throttler.headroomFactor(1.0), 1e-9);
     assertEquals(0.1, Throttler.headroomFactor(7), 1e-9);
   }
+
+  @Test
+  void waitingForFirstReadingsArmsNoHysteresis() {
+    assertTrue(t.decide(readings, 0).throttled());
+    read(lag, 0, S);
+    read(locks, 0, S);
+    assertFalse(t.decide(readings, S).throttled());
+  }
 }

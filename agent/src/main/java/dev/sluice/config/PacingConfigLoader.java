@@ -1,0 +1,161 @@
+package dev.sluice.config;
+
+import dev.sluice.health.SensorSpec;
+import dev.sluice.pace.Schedule;
+import dev.sluice.resilience.ErrorBudget;
+import java.time.DateTimeException;
+import java.time.DayOfWeek;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the sections about pacing and safety: {@code health} (sensors and thresholds),
+ * {@code breaker}, {@code sessions}, and a job's {@code schedule} and {@code abort}. Defaults are the
+ * constants below; docs/config.md repeats them.
+ */
+final class PacingConfigLoader {
+  public static final long DEFAULT_HEALTH_INTERVAL_MS = 1_000;
+  public static final long DEFAULT_HEALTH_GRACE_MS = 5_000;
+  public static final long DEFAULT_HEALTH_RESUME_AFTER_MS = 5_000;
+  public static final long DEFAULT_HEALTH_TIMEOUT_MS = 10_000;
+  public static final String DEFAULT_PROBE_SQL = "SELECT 1";
+  public static final long DEFAULT_PROBE_MAX_MS = 1_000;
+  public static final int DEFAULT_BREAKER_FAILURES = 3;
+  public static final long DEFAULT_BREAKER_OPEN_MS = 1_000;
+  public static final long DEFAULT_BREAKER_MAX_OPEN_MS = 30_000;
+  public static final long DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+  public static final long DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+  public static final int DEFAULT_ABORT_MIN_FINISHED = 10;
+
+  private static final Pattern HHMM = Pattern.compile("([01]\\d|2[0-4]):([0-5]\\d)");
+  private static final Map<String, DayOfWeek> DAYS = Map.of("mon", DayOfWeek.MONDAY, "tue", DayOfWeek.TUESDAY,
+      "wed", DayOfWeek.WEDNESDAY, "thu", DayOfWeek.THURSDAY, "fri", DayOfWeek.FRIDAY, "sat", DayOfWeek.SATURDAY, "sun", DayOfWeek.SUNDAY);
+
+  private PacingConfigLoader() {}
+
+  static HealthConfig health(ConfigNode n) {
+    long interval = n.integer("intervalMs", DEFAULT_HEALTH_INTERVAL_MS, 50, 600_000);
+    long grace = n.integer("graceMs", DEFAULT_HEALTH_GRACE_MS, 0, 3_600_000);
+    long resume = n.integer("resumeAfterMs", DEFAULT_HEALTH_RESUME_AFTER_MS, 0, 3_600_000);
+    long timeout = n.integer("timeoutMs", DEFAULT_HEALTH_TIMEOUT_MS, 100, 3_600_000);
+    List<SensorSpec> sensors = new ArrayList<>();
+    for (SensorSpec.Kind kind : SensorSpec.Kind.values()) {
+      boolean always = kind == SensorSpec.Kind.PROBE;
+      if (!always && !n.has(kind.configName)) {
+        n.object(kind.configName, false); // mark as known
+        continue;
+      }
+      ConfigNode s = n.object(kind.configName, false);
+      String db = kind == SensorSpec.Kind.LOAD_AVERAGE ? "host"
+          : s.choice("database", "source", Map.of("source", "source", "target", "target"));
+      long every = s.integer("intervalMs", interval, 50, 600_000);
+      String sql = kind == SensorSpec.Kind.PROBE ? s.string("sql", DEFAULT_PROBE_SQL, false) : null;
+      if (sql != null && sql.isBlank()) s.problem("sql", "must be a query (default " + DEFAULT_PROBE_SQL + ")");
+      Double max = switch (kind) {
+        case PROBE -> s.integer("maxMs", DEFAULT_PROBE_MAX_MS, 1, 3_600_000).doubleValue();
+        case REPLICATION_LAG, OLDEST_TRANSACTION -> s.number("maxSeconds", null, 0, 1e9);
+        case WAL_RETAINED -> s.number("maxMegabytes", null, 0, 1e12);
+        case ACTIVE_BACKENDS, LOCK_WAITERS -> nullable(s.integer("max", null, 0, 1_000_000));
+        case LOAD_AVERAGE -> s.number("max", null, 0, 1e6);
+      };
+      if (max == null && !always) s.problem(thresholdField(kind), "is required: the threshold above which jobs are throttled");
+      s.rejectUnknown();
+      if (max != null) sensors.add(new SensorSpec(kind, db, max, Duration.ofMillis(every), sql));
+    }
+    n.rejectUnknown();
+    return new HealthConfig(List.copyOf(sensors), Duration.ofMillis(grace), Duration.ofMillis(resume), Duration.ofMillis(timeout));
+  }
+
+  private static Double nullable(Long v) {
+    return v == null ? null : v.doubleValue();
+  }
+
+  private static String thresholdField(SensorSpec.Kind kind) {
+    return switch (kind) {
+      case PROBE -> "maxMs";
+      case REPLICATION_LAG, OLDEST_TRANSACTION -> "maxSeconds";
+      case WAL_RETAINED -> "maxMegabytes";
+      default -> "max";
+    };
+  }
+
+  static BreakerConfig breaker(ConfigNode n) {
+    int failures = n.integer("failures", (long) DEFAULT_BREAKER_FAILURES, 1, 1000).intValue();
+    long open = n.integer("openMs", DEFAULT_BREAKER_OPEN_MS, 10, 3_600_000);
+    long maxOpen = n.integer("maxOpenMs", DEFAULT_BREAKER_MAX_OPEN_MS, 10, 3_600_000);
+    if (maxOpen < open) n.problem("maxOpenMs", "must be at least openMs (" + open + ")");
+    n.rejectUnknown();
+    return new BreakerConfig(failures, Duration.ofMillis(open), Duration.ofMillis(Math.max(open, maxOpen)));
+  }
+
+  static SessionLimits sessions(ConfigNode n) {
+    long st = n.integer("statementTimeoutMs", DEFAULT_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
+    long idle = n.integer("idleInTransactionTimeoutMs", DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, 0, 86_400_000);
+    n.rejectUnknown();
+    return new SessionLimits(Duration.ofMillis(st), Duration.ofMillis(idle));
+  }
+
+  static Schedule schedule(ConfigNode n) {
+    String zoneName = n.string("timeZone", "UTC", false);
+    ZoneId zone = ZoneId.of("UTC");
+    try {
+      zone = ZoneId.of(zoneName);
+    } catch (DateTimeException e) {
+      n.problem("timeZone", "unknown time zone \"" + zoneName + "\" (use a region such as Europe/Paris, or UTC)");
+    }
+    List<Schedule.Window> windows = new ArrayList<>();
+    List<ConfigNode> nodes = n.objects("windows", n.isObject());
+    if (nodes.isEmpty() && n.has("windows")) n.problem("windows", "must list at least one window (or leave schedule out)");
+    for (ConfigNode w : nodes) {
+      Set<DayOfWeek> days = EnumSet.allOf(DayOfWeek.class);
+      if (w.has("days")) {
+        days = EnumSet.noneOf(DayOfWeek.class);
+        for (String d : w.strings("days", false)) {
+          DayOfWeek day = DAYS.get(d.toLowerCase());
+          if (day == null) w.problem("days", "unknown day \"" + d + "\" (use mon, tue, wed, thu, fri, sat, sun)");
+          else days.add(day);
+        }
+        if (days.isEmpty()) w.problem("days", "must list at least one day");
+      } else {
+        w.strings("days", false);
+      }
+      Integer start = minutes(w, "start", false);
+      Integer end = minutes(w, "end", true);
+      w.rejectUnknown();
+      if (start != null && end != null && !days.isEmpty()) {
+        if (start.equals(end)) w.problem("end", "must differ from start (for all day, use 00:00 to 24:00)");
+        else windows.add(new Schedule.Window(days, start, end));
+      }
+    }
+    n.rejectUnknown();
+    return windows.isEmpty() ? Schedule.ALWAYS : new Schedule(windows, zone);
+  }
+
+  private static Integer minutes(ConfigNode n, String field, boolean allow24) {
+    String s = n.string(field, null, true);
+    if (s == null) return null;
+    Matcher m = HHMM.matcher(s);
+    int v = m.matches() ? Integer.parseInt(m.group(1)) * 60 + Integer.parseInt(m.group(2)) : -1;
+    if (v < 0 || v > 1440 || (v == 1440 && !allow24)) {
+      n.problem(field, "must be a time HH:MM between 00:00 and " + (allow24 ? "24:00" : "23:59") + " (got \"" + s + "\")");
+      return null;
+    }
+    return v;
+  }
+
+  static ErrorBudget abort(ConfigNode n) {
+    Long maxFailed = n.integer("maxFailedSegments", null, 0, 100_000_000);
+    Double percent = n.number("maxFailedPercent", null, 0, 100);
+    int minFinished = n.integer("minFinishedSegments", (long) DEFAULT_ABORT_MIN_FINISHED, 1, 100_000_000).intValue();
+    n.rejectUnknown();
+    if (maxFailed == null && percent == null) return ErrorBudget.UNLIMITED;
+    return new ErrorBudget(maxFailed == null ? null : maxFailed.intValue(), percent == null ? null : percent / 100.0, minFinished);
+  }
+}

@@ -1,0 +1,155 @@
+package dev.sluice.health;
+
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.HealthConfig;
+import dev.sluice.config.SessionLimits;
+import dev.sluice.db.Databases;
+import dev.sluice.pace.Throttler;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Runs the agent's sensors, each on its own timer and its own connection, and stores each reading
+ * with the time it was taken. A sensor whose last poll is still running is not polled again, so a
+ * hung query makes its reading age until the {@link Throttler} fails closed on it. The decision is
+ * taken from the stored readings only, every {@value #DECIDE_MS} ms, and read by every job's gate.
+ */
+public final class HealthMonitor {
+  static final long DECIDE_MS = 200;
+
+  private final Vertx vertx;
+  private final HealthConfig config;
+  private final DatabaseConfig source;
+  private final DatabaseConfig target;
+  private final LongSupplier clock;
+  private final Throttler throttler;
+  private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+  private final List<Loop> loops = new ArrayList<>();
+  private volatile Throttler.Decision decision;
+  private volatile java.util.function.BiConsumer<String, Throwable> listener = (db, e) -> {};
+  private long decideTimer = -1;
+
+  public HealthMonitor(Vertx vertx, HealthConfig config, DatabaseConfig source, DatabaseConfig target, LongSupplier clock) {
+    this.vertx = vertx;
+    this.config = config;
+    this.source = source;
+    this.target = target;
+    this.clock = clock;
+    this.throttler = new Throttler(config.sensors(), config.grace().toNanos(), config.resumeAfter().toNanos());
+    this.decision = new Throttler.Decision(true, "sensors starting", 1.0, null);
+  }
+
+  public void start() {
+    for (SensorSpec s : config.sensors()) {
+      Loop loop = new Loop(s);
+      loops.add(loop);
+      loop.timer = vertx.setPeriodic(1, s.interval().toMillis(), t -> loop.poll());
+    }
+    decideTimer = vertx.setPeriodic(1, DECIDE_MS, t -> decide());
+  }
+
+  /**
+   * Tells {@code listener} of every database sensor's outcome: the database ({@code source} or
+   * {@code target}) and the error, or null on success. The circuit breakers listen, so a database
+   * that stops answering is known to be down even while no segment is being copied.
+   */
+  public void listen(java.util.function.BiConsumer<String, Throwable> listener) {
+    this.listener = listener;
+  }
+
+  private synchronized void decide() {
+    decision = throttler.decide(Map.copyOf(readings), clock.getAsLong());
+  }
+
+  /** The latest decision (throttle or not, why, and the headroom rate factor). */
+  public Throttler.Decision decision() {
+    return decision;
+  }
+
+  /** Every sensor's latest reading and its age, for the API and dashboard. */
+  public JsonArray snapshot() {
+    JsonArray out = new JsonArray();
+    long now = clock.getAsLong();
+    for (SensorSpec s : config.sensors()) {
+      Reading r = readings.get(s.id());
+      JsonObject j = new JsonObject().put("sensor", s.kind().configName).put("database", s.database()).put("label", s.label())
+          .put("threshold", s.max()).put("unit", s.kind().unit);
+      if (r != null) {
+        j.put("value", r.ok() ? r.value() : null).put("error", r.error()).put("ageMs", (now - r.atNanos()) / 1_000_000);
+      }
+      out.add(j);
+    }
+    return out;
+  }
+
+  public Future<Void> stop() {
+    if (decideTimer >= 0) vertx.cancelTimer(decideTimer);
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Loop l : loops) {
+      vertx.cancelTimer(l.timer);
+      if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
+    }
+    return Future.join(closes).mapEmpty();
+  }
+
+  /** One sensor: its timer, its connection, whether a poll is in flight. */
+  private final class Loop {
+    private final SensorSpec spec;
+    private long timer;
+    private PgConnection conn;
+    private boolean busy;
+
+    Loop(SensorSpec spec) {
+      this.spec = spec;
+    }
+
+    void poll() {
+      if (busy) return; // still waiting on the previous poll: the reading ages, and goes stale
+      busy = true;
+      long t0 = clock.getAsLong();
+      read(t0).onComplete(ar -> {
+        busy = false;
+        long now = clock.getAsLong();
+        if (!spec.database().equals("host")) listener.accept(spec.database(), ar.cause());
+        if (ar.succeeded()) {
+          readings.put(spec.id(), Reading.of(ar.result(), now));
+        } else {
+          readings.put(spec.id(), Reading.failed(ErrorClassifier.describe(ar.cause()), now));
+          if (conn != null) conn.close();
+          conn = null;
+        }
+      });
+    }
+
+    private Future<Double> read(long t0) {
+      if (spec.kind() == SensorSpec.Kind.LOAD_AVERAGE) {
+        return vertx.fileSystem().readFile("/proc/loadavg").map(b -> Double.parseDouble(b.toString().trim().split("\\s+")[0]));
+      }
+      return connection()
+          .compose(c -> c.query(SensorQueries.sql(spec)).execute())
+          .map(rows -> {
+            if (spec.kind() == SensorSpec.Kind.PROBE) return (clock.getAsLong() - t0) / 1e6;
+            return rows.iterator().next().getDouble(0);
+          });
+    }
+
+    private Future<PgConnection> connection() {
+      if (conn != null) return Future.succeededFuture(conn);
+      DatabaseConfig db = spec.database().equals("target") ? target : source;
+      SessionLimits limits = new SessionLimits(config.timeout(), config.timeout());
+      return PgConnection.connect(vertx, Databases.sessionOptions(db, "sluice-sensor", limits)).map(c -> {
+        conn = c;
+        return c;
+      });
+    }
+  }
+}

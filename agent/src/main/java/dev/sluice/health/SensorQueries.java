@@ -1,0 +1,31 @@
+package dev.sluice.health;
+
+/**
+ * The SQL behind each database sensor; each returns one float8. Sessions of Sluice itself
+ * ({@code application_name} starting with {@code sluice-}) are left out where the sensor is about
+ * other people's work: the agent's own transactions are capped by {@code segment.maxSeconds}.
+ */
+final class SensorQueries {
+  private SensorQueries() {}
+
+  static String sql(SensorSpec spec) {
+    return switch (spec.kind()) {
+      case PROBE -> spec.sql();
+      // On a standby: how far replay is behind (0 when everything received is replayed). On a
+      // primary: the slowest standby's lag as it reports it.
+      case REPLICATION_LAG -> "SELECT (CASE WHEN pg_is_in_recovery() THEN "
+          + "CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 "
+          + "ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END "
+          + "ELSE coalesce((SELECT max(extract(epoch FROM greatest(write_lag, flush_lag, replay_lag))) FROM pg_stat_replication), 0) END)::float8";
+      case ACTIVE_BACKENDS -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE state = 'active' "
+          + "AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
+      case LOCK_WAITERS -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()";
+      case OLDEST_TRANSACTION -> "SELECT coalesce(max(extract(epoch FROM now() - xact_start)), 0)::float8 FROM pg_stat_activity "
+          + "WHERE (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) AND pid <> pg_backend_pid() "
+          + "AND coalesce(application_name, '') NOT LIKE 'sluice-%'";
+      case WAL_RETAINED -> "SELECT coalesce(max(pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() "
+          + "ELSE pg_current_wal_lsn() END, restart_lsn)), 0)::float8 / 1048576 FROM pg_replication_slots WHERE restart_lsn IS NOT NULL";
+      case LOAD_AVERAGE -> throw new IllegalArgumentException("the load average is read from /proc/loadavg, not SQL");
+    };
+  }
+}

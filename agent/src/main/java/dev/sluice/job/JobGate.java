@@ -1,0 +1,144 @@
+package dev.sluice.job;
+
+import dev.sluice.ledger.Ledger;
+import dev.sluice.pace.AdaptivePace;
+import dev.sluice.pace.Schedule;
+import dev.sluice.pace.Throttler;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether one job may copy right now, and if not, why: the operator's pause, a database's circuit
+ * breaker, the time windows, then the health decision, in that order. Re-evaluated every
+ * {@value #TICK_MS} ms; it also hands the throttler's headroom factor to the job's pace. Every
+ * change between running and waiting (or between kinds of reason) is logged and recorded as an audit
+ * event, so the trail says when and why a job waited.
+ */
+public final class JobGate {
+  private static final Logger log = LoggerFactory.getLogger(JobGate.class);
+  static final long TICK_MS = 200;
+
+  /** What keeps the job waiting; the event trail records a change of kind. */
+  enum Kind { OPERATOR, BREAKER, SCHEDULE, HEALTH }
+
+  private final Vertx vertx;
+  private final String job;
+  private final Ledger ledger;
+  private final Supplier<Schedule> schedule;
+  private final Guards guards;
+  private final AdaptivePace pace;
+  private final Supplier<String> operatorPause;
+  private final Clock wallClock;
+  private final List<Promise<Void>> waiters = new ArrayList<>();
+  private volatile String reason = "starting";
+  private Kind kind;
+  private long timer = -1;
+  // The reasons of the current wait, one per change of kind: the "running again" event repeats them,
+  // because the events of a wait caused by an unreachable target could not be written at the time.
+  private final List<String> episode = new ArrayList<>();
+  private java.time.Instant waitingSince;
+
+  public JobGate(Vertx vertx, String job, Ledger ledger, Supplier<Schedule> schedule, Guards guards, AdaptivePace pace,
+      Supplier<String> operatorPause, Clock wallClock) {
+    this.vertx = vertx;
+    this.job = job;
+    this.ledger = ledger;
+    this.schedule = schedule;
+    this.guards = guards;
+    this.pace = pace;
+    this.operatorPause = operatorPause;
+    this.wallClock = wallClock;
+  }
+
+  public void start() {
+    tick();
+    timer = vertx.setPeriodic(TICK_MS, t -> tick());
+  }
+
+  /** Stops ticking and releases every waiter (the job is stopping). */
+  public void stop() {
+    if (timer >= 0) vertx.cancelTimer(timer);
+    release();
+  }
+
+  public boolean open() {
+    return reason == null;
+  }
+
+  /** Why the job waits, or null while it may run. */
+  public String reason() {
+    return reason;
+  }
+
+  /** Completes once the gate is open (or the job stops). */
+  public synchronized Future<Void> whenOpen() {
+    if (reason == null) return Future.succeededFuture();
+    Promise<Void> p = Promise.promise();
+    waiters.add(p);
+    return p.future();
+  }
+
+  synchronized void tick() {
+    Kind k = null;
+    String r = operatorPause.get();
+    if (r != null) k = Kind.OPERATOR;
+    if (k == null && guards != null) {
+      r = guards.source().reason();
+      if (r == null) r = guards.target().reason();
+      if (r != null) k = Kind.BREAKER;
+    }
+    Schedule windows = schedule.get();
+    if (k == null && !windows.allows(wallClock.instant())) {
+      r = windows.reasonClosed(wallClock.instant());
+      k = Kind.SCHEDULE;
+    }
+    if (guards != null) {
+      Throttler.Decision d = guards.health().decision();
+      pace.headroom(d.rateFactor());
+      if (k == null && d.throttled()) {
+        r = d.reason();
+        k = Kind.HEALTH;
+      }
+    }
+    if (k != kind) record(k, r);
+    kind = k;
+    reason = r;
+    if (r == null) release();
+  }
+
+  private void record(Kind k, String r) {
+    String message;
+    String eventKind;
+    if (k == null) {
+      long waited = waitingSince == null ? 0 : java.time.Duration.between(waitingSince, wallClock.instant()).toMillis();
+      message = String.format(java.util.Locale.ROOT, "job %s running again after waiting %.1f s for: %s", job, waited / 1000.0,
+          String.join("; then ", episode));
+      eventKind = "job.running";
+      episode.clear();
+      waitingSince = null;
+    } else {
+      if (episode.isEmpty()) waitingSince = wallClock.instant();
+      episode.add(r);
+      message = "job " + job + " waiting: " + r;
+      eventKind = "job.waiting";
+    }
+    log.info(message);
+    if (k == Kind.OPERATOR || (k == null && kind == Kind.OPERATOR)) return; // the pause/resume itself is the event
+    if (kind == null && k == null) return;
+    ledger.event(job, null, eventKind, message, null)
+        .onFailure(e -> log.debug("cannot record {} (ledger unreachable)", eventKind));
+  }
+
+  private synchronized void release() {
+    List<Promise<Void>> ws = new ArrayList<>(waiters);
+    waiters.clear();
+    ws.forEach(Promise::tryComplete);
+  }
+}

@@ -1,0 +1,135 @@
+package dev.sluice.job;
+
+import dev.sluice.copy.SegmentCopier;
+import dev.sluice.ledger.Segment;
+import dev.sluice.plan.KeyRange;
+import dev.sluice.resilience.ErrorClass;
+import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.DataDrift;
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One claimed segment through copy and verification, with its retries.
+ *
+ * <p>A copy cut short (gate closed, or the transaction time cap) splits the segment in the ledger:
+ * this run keeps and verifies the part copied, the rest is a new pending segment. Transient errors
+ * are retried with full-jitter backoff; a retry waits for the job's gate, and an attempt that failed
+ * because a database's circuit breaker is open does not count toward {@code retry.maxAttempts}.
+ * Permanent errors park the segment with the error and the offending key. A verification mismatch
+ * re-copies once from a clean range, then parks.
+ */
+final class SegmentRun {
+  private static final Logger log = LoggerFactory.getLogger(SegmentRun.class);
+
+  private final Migrator m;
+  private Segment seg;
+  private boolean copied;
+  private boolean recopied;
+
+  SegmentRun(Migrator m, Segment seg) {
+    this.m = m;
+    this.seg = seg;
+  }
+
+  Future<Void> attempt(int n, boolean purge) {
+    return copyAndVerify(purge).transform(ar -> ar.succeeded() ? Future.succeededFuture() : onError(ar.cause(), n));
+  }
+
+  private Future<Void> copyAndVerify(boolean purge) {
+    return m.copier().copy(seg, purge)
+        .compose(res -> res.cutAt() == null ? Future.succeededFuture(res) : cut(res))
+        .compose(res -> m.ledger().markCopied(seg, res.rows(), res.rows(), res.hash()).map(res))
+        .compose(res -> {
+          copied = true;
+          return m.verifier().target(m.target(), seg.range()).compose(fp -> {
+            if (fp.rows() == res.rows() && fp.hash() == res.hash()) {
+              Segment done = seg;
+              return m.ledger().markVerified(done, fp.rows(), fp.hash()).onSuccess(v -> m.verified(done));
+            }
+            String why = "verification mismatch: source " + res.rows() + " rows, hash " + Long.toHexString(res.hash())
+                + "; target " + fp.describe();
+            if (recopied) {
+              return m.differingKeys(seg).compose(keys -> parked(
+                  keys.isEmpty() ? why : why + "; differing keys (source as of now): " + keys, keys.isEmpty() ? null : keys));
+            }
+            recopied = true;
+            log.warn("job {} segment {}: {}; re-copying from a clean range", seg.job(), seg.seq(), why);
+            return m.ledger().markRecopy(seg, why).compose(v -> {
+              copied = false;
+              return copyAndVerify(true);
+            });
+          });
+        });
+  }
+
+  /** Records the cut; from here on this run covers {@code [lower, cutAt)} only. */
+  private Future<SegmentCopier.Result> cut(SegmentCopier.Result res) {
+    return m.ledger().split(seg, res.cutAt(), res.rows(), res.cutReason()).map(newSeq -> {
+      log.info("job {} segment {}: cut after {} rows ({}); the rest is segment {}", seg.job(), seg.seq(), res.rows(), res.cutReason(), newSeq);
+      seg = new Segment(seg.job(), seg.seq(), new KeyRange(seg.range().lower(), res.cutAt()), seg.state(), res.rows(), res.rows(),
+          seg.attempts(), seg.lastError(), seg.owner(), seg.epoch());
+      return res;
+    });
+  }
+
+  private Future<Void> parked(String why, String key) {
+    log.error("job {} segment {} parked failed: {}", seg.job(), seg.seq(), why);
+    // The error budget is checked before this worker claims another segment.
+    return m.ledger().markFailed(seg, why, key).compose(v -> m.segmentParked());
+  }
+
+  private Future<Void> onError(Throwable e, int n) {
+    if (e instanceof SegmentCopier.Cancelled) return Future.succeededFuture();
+    ErrorClass cls = ErrorClassifier.classify(e);
+    m.metersOf().error(cls);
+    String what = ErrorClassifier.describe(e);
+    if (cls == ErrorClass.FENCED) {
+      log.warn("job {} segment {}: lease lost (epoch {} expired or taken over); write refused, dropping this copy",
+          seg.job(), seg.seq(), seg.epoch());
+      return m.ledger().leaseLost(seg, "a write was refused").otherwiseEmpty();
+    }
+    boolean breakerOpen = false;
+    if (m.guards() != null) {
+      var breaker = e instanceof SegmentCopier.SourceFailure ? m.guards().source() : m.guards().target();
+      breaker.failure(e);
+      breakerOpen = breaker.open();
+    }
+    if (cls == ErrorClass.PERMANENT || (!breakerOpen && n >= m.job().retry().maxAttempts())) {
+      Future<Void> parked = parked(cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what, errorKey(e));
+      // SQLSTATE class 22 (data exception): a source value the target type cannot hold is data drift.
+      if (!DataDrift.isDataException(e)) return parked;
+      return parked.compose(v -> m.pauseForDrift("data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
+          + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
+    }
+    m.pace().onDrop();
+    int next = breakerOpen ? n : n + 1;
+    long delay = m.backoff().delayMs(n);
+    m.stats().retried();
+    log.warn("job {} segment {}: {} (transient{}); retry in {} ms", seg.job(), seg.seq(), what,
+        breakerOpen ? ", database unavailable" : ", attempt " + n, delay);
+    return m.ledger().noteRetry(seg, what, delay).otherwiseEmpty()
+        .compose(v -> m.vertx().timer(Math.max(1, delay)))
+        .compose(v -> m.gate().whenOpen())
+        .compose(v -> copied ? m.ledger().markRecopy(seg, "retry after: " + what) : Future.succeededFuture())
+        .compose(v -> {
+          copied = false;
+          return m.stopping() ? Future.<Void>succeededFuture() : attempt(next, true);
+        }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED || m.stopping() ? Future.succeededFuture() : attempt(next, true));
+  }
+
+  /** Where a failure happened: the failing row from PostgreSQL's detail, else the batch's key span. */
+  static String errorKey(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof PgException pg && pg.getDetail() != null && pg.getDetail().startsWith("Failing row contains")) {
+        return pg.getDetail();
+      }
+    }
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof SegmentCopier.BatchFailure bf) return "batch keys " + bf.keySpan();
+    }
+    return null;
+  }
+}
