@@ -30,7 +30,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status, complete, rollback, cleanup or demo");
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status, retry, complete, rollback, cleanup or demo");
   }
 
   public static void main(String[] args) {

@@ -352,37 +352,12 @@ public final class Migrator {
   }
 
   private Future<Void> planAndRecord() {
-    log.info("job {}: planning segments of {} rows over {}", job.name(), job.segmentRows(), job.source().table());
-    long t0 = System.nanoTime();
-    String ddl = !shape.targetExists() && job.target().create() ? sql.createTarget() : null;
-    return new Planner(source).plan(shape)
-        .compose(plan -> {
-          log.info("job {}: planned {} segments in {} ms", job.name(), plan.size(), (System.nanoTime() - t0) / 1_000_000);
-          return ledger.createJob(shape, ddl, plan);
-        })
-        .mapEmpty();
+    return JobPlanning.planAndRecord(shape, sql, source, ledger);
   }
 
-  /** A job's source, target and key are fixed once planned; a config that changes them is refused. */
   private Future<Void> checkSameJob(Ledger.JobRow row) {
-    List<ConfigProblemText> diffs = new java.util.ArrayList<>();
-    if (!row.sourceTable().equals(job.source().table().toString())) {
-      diffs.add(new ConfigProblemText(".source.table", "job " + job.name() + " was planned for source table " + row.sourceTable()));
-    }
-    if (!row.targetTable().equals(job.target().table().toString())) {
-      diffs.add(new ConfigProblemText(".target.table", "job " + job.name() + " was planned for target table " + row.targetTable()));
-    }
-    if (!row.keyColumns().equals(shape.sourceKey())) {
-      diffs.add(new ConfigProblemText(".source.key", "job " + job.name() + " was planned with key " + row.keyColumns()));
-    }
-    if (diffs.isEmpty()) return Future.succeededFuture();
-    return Future.failedFuture(new ConfigException(diffs.stream()
-        .map(d -> new dev.sluice.config.ConfigProblem(path + d.path(), d.message()
-            + "; a planned job's source, target and key cannot change (use a new job name, or roll this one back first)"))
-        .toList()));
+    return JobPlanning.checkSameJob(row, job, shape, path);
   }
-
-  private record ConfigProblemText(String path, String message) {}
 
   private void launch() {
     if (state == JobState.COMPLETED || state == JobState.ABORTED || state == JobState.ROLLING_BACK || state == JobState.ROLLED_BACK) {

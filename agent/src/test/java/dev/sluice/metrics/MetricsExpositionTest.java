@@ -35,7 +35,7 @@ class MetricsExpositionTest {
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "0123456789abcdef0123"},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
-                   "segment": {"rows": 5000}, "batch": {"rows": 1000}, "pace": {"rowsPerSecond": 1000000}}]}"""
+                   "segment": {"rows": 5000}, "batch": {"rows": 1000, "minRows": 1000, "maxRows": 1000}, "pace": {"rowsPerSecond": 1000000}}]}"""
         .formatted(pg.url(src), pg.url(tgt)));
     try {
       Map<String, JobState> states = Await.result(agent.untilDone(), 1, TimeUnit.MINUTES);
