@@ -183,6 +183,7 @@ public final class Agent {
                 metrics.registry(), guards);
             m.attach(catchUp(shape, m));
             migrators.put(shape.job().name(), m);
+            rollBackOnAbort(m);
             startReads(shape, m);
           }
           // A first heartbeat before any worker starts: an agent joining a running job takes its share
@@ -244,6 +245,7 @@ public final class Agent {
         Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", source, target, ledger, config.agent(), config.sameDatabase(),
             metrics.registry(), guards);
         migrators.put(shape.job().name(), m);
+        rollBackOnAbort(m);
         startReads(shape, m);
         starts.add(m.start());
       }
@@ -341,6 +343,16 @@ public final class Agent {
   public Future<Rollback.Outcome> rollback(String job, String reason) {
     Double rate = config.job(job).map(j -> j.rollback().rowsPerSecond()).orElse(null);
     return new Rollback(vertx, source, target, config.agent().id()).run(job, reason, rate, false);
+  }
+
+  /** With {@code rollback.onAbort}, a job aborted by its error budget is rolled back. */
+  private void rollBackOnAbort(Migrator m) {
+    m.onAbort(reason -> {
+      if (!m.config().rollback().onAbort()) return;
+      log.warn("job {}: rolling back (rollback.onAbort): {}", m.name(), reason);
+      rollback(m.name(), "aborted: " + reason)
+          .onFailure(e -> log.error("job {}: rollback after abort failed: {}", m.name(), ErrorClassifier.describe(e)));
+    });
   }
 
   /** Completes when every job is finished; maps job name to its final state. */

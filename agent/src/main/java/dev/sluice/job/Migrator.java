@@ -61,6 +61,7 @@ public final class Migrator {
   private final JobGate gate;
   private final Guards guards;
   private final AtomicInteger holding = new AtomicInteger();
+  private volatile java.util.function.Consumer<String> onAbort = reason -> {};
   private final JobStats stats = new JobStats(System::nanoTime);
   private final AtomicInteger workers = new AtomicInteger();
   /** Workers waiting because nothing was left to claim; woken when a segment of ours finishes. */
@@ -443,6 +444,11 @@ public final class Migrator {
     });
   }
 
+  /** Told when this agent aborts the job by its error budget (the agent may then roll it back). */
+  public void onAbort(java.util.function.Consumer<String> listener) {
+    this.onAbort = listener;
+  }
+
   /** A segment was parked failed: abort the job if its error budget is spent (before this worker claims again). */
   Future<Void> segmentParked() {
     if (job.pacing().abort().maxFailedSegments() == null && job.pacing().abort().maxFailedRatio() == null) return Future.succeededFuture();
@@ -454,6 +460,7 @@ public final class Migrator {
           return ledger.setJobState(job.name(), JobState.ABORTED, why).onSuccess(v -> {
             state = JobState.ABORTED;
             log.error("job {}: aborted: {}; everything written so far and the ledger are kept", job.name(), why);
+            onAbort.accept(why);
           });
         })
         .recover(e -> {
