@@ -16,7 +16,8 @@ import java.util.function.DoubleSupplier;
  * with the verified check, in one query, and puts the row with the generation captured before that
  * query ({@link Generations}). A key whose segment is not verified falls through to the source, read
  * through the job's projection. A share of target-served reads is compared with the source
- * ({@link ShadowCheck}). A batch costs at most one query per database.
+ * ({@link ShadowCheck}). A batch costs at most one query per database. When the target cannot be
+ * read, its keys are served from the source (counted as target errors).
  */
 public final class ReadRouter {
   /** Where a row came from; the value of the {@code X-Sluice-Served-From} header. */
@@ -143,7 +144,7 @@ public final class ReadRouter {
     long t0 = System.nanoTime();
     Future<Void> targetRead = toTarget.isEmpty() ? Future.succeededFuture() : lookup.target(pick(keys, toTarget)).onComplete(ar -> {
       if (cache != null) cache.recordLoad(System.nanoTime() - t0, ar.succeeded());
-    }).map(rows -> {
+    }).<Void>map(rows -> {
       for (int j = 0; j < rows.size(); j++) {
         int i = toTarget.get(j);
         RowLookup.TargetRow r = rows.get(j);
@@ -152,6 +153,10 @@ public final class ReadRouter {
         if (cache != null && r.row() != null) cache.putIfUnchanged(texts[i], r.row(), generation);
       }
       return null;
+    }).recover(e -> {
+      // The source is still the truth during a rollout: a target that cannot answer sends its keys there.
+      stats.targetError();
+      return Future.<Void>succeededFuture();
     });
     return targetRead.compose(v -> {
       List<Integer> toSource = new ArrayList<>();

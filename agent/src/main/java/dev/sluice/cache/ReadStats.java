@@ -18,10 +18,15 @@ public final class ReadStats {
   private final AtomicLong shadowErrors = new AtomicLong();
   private final AtomicLong shadowSkipped = new AtomicLong();
   private final AtomicLong warmed = new AtomicLong();
+  private final AtomicLong targetErrors = new AtomicLong();
 
   void served(ReadRouter.From from, boolean found) {
     (from == ReadRouter.From.CACHE ? cache : from == ReadRouter.From.TARGET ? target : source).incrementAndGet();
     if (!found) notFound.incrementAndGet();
+  }
+
+  void targetError() {
+    targetErrors.incrementAndGet();
   }
 
   void shadowCheck() {
@@ -68,6 +73,7 @@ public final class ReadStats {
     return new JsonObject()
         .put("servedFrom", new JsonObject().put("cache", cache.get()).put("target", target.get()).put("source", source.get()))
         .put("notFound", notFound.get())
+        .put("targetErrors", targetErrors.get())
         .put("shadow", new JsonObject().put("checks", shadowChecks.get()).put("mismatches", shadowMismatches.get())
             .put("lagged", shadowLagged.get()).put("errors", shadowErrors.get()).put("skipped", shadowSkipped.get()))
         .put("warmedRows", warmed.get());
@@ -81,6 +87,8 @@ public final class ReadStats {
     }
     FunctionCounter.builder("sluice.reads.not.found", notFound, AtomicLong::get).tag("job", job)
         .description("Reads of keys with no row").register(registry);
+    FunctionCounter.builder("sluice.reads.target.errors", targetErrors, AtomicLong::get).tag("job", job)
+        .description("Target reads that failed, their keys served from the source").register(registry);
     FunctionCounter.builder("sluice.reads.shadow.checks", shadowChecks, AtomicLong::get).tag("job", job)
         .description("Target-served reads compared with the source").register(registry);
     FunctionCounter.builder("sluice.reads.shadow.mismatches", shadowMismatches, AtomicLong::get).tag("job", job)

@@ -47,6 +47,14 @@ class ShadowModeTest {
       assertEquals(new JsonObject("{\"region\":\"us/east\",\"id\":7,\"owner\":\"owner 7\",\"balance\":8.75}"), ok.json());
       ReadTests.await("the shadow check of the in-sync read", 10, () -> client.status("accounts").getJsonObject("shadow").getLong("checks") >= 1);
 
+      // A target that cannot answer sends its keys to the source.
+      pg.exec(tgt, "ALTER TABLE accounts RENAME TO accounts_away");
+      ReadClient.Response fallback = client.get("accounts", List.of("ap", "9"));
+      pg.exec(tgt, "ALTER TABLE accounts_away RENAME TO accounts");
+      assertEquals(200, fallback.status(), fallback.body());
+      assertEquals("source", fallback.servedFrom());
+      assertEquals(1, client.status("accounts").getLong("targetErrors"));
+
       pg.exec(tgt, "UPDATE accounts SET balance = 0 WHERE region = 'eu,west' AND id = 42");
       ReadClient.Response bad = client.get("accounts", List.of("eu,west", "42"));
       assertEquals("target", bad.servedFrom(), "served from the target before shadow mode notices");
