@@ -311,7 +311,7 @@ public final class Agent {
     BooleanSupplier hearsChanges = applier == null ? () -> true
         : () -> applier.backlog().leader() || m.state() == JobState.COMPLETED;
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, hearsChanges,
-        () -> m.paused() ? "job paused" : null,
+        m::waitingReason,
         metrics.registry());
     m.addSegmentListener(seg -> r.segmentVerified());
     if (r.cache() != null) m.meters().cache(r.cache().caffeine());
