@@ -24,7 +24,6 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.ledger.Roster;
-import dev.sluice.metrics.JobMeters;
 import dev.sluice.metrics.LiveView;
 import dev.sluice.metrics.Metrics;
 import dev.sluice.resilience.ErrorClassifier;
@@ -302,12 +301,6 @@ public final class Agent {
     // only that agent may serve from its cache; without capture, or once the job is completed (the
     // appliers have stopped), Sluice no longer changes the target.
     ChangeApplier applier = m.catchUp() == null || !shape.job().capture().enabled() ? null : m.catchUp().applier();
-    if (applier != null) {
-      m.meters().changeBacklog(() -> {
-        ChangeApplier.Backlog b = applier.backlog();
-        return new JobMeters.Backlog(b.rows(), b.oldestAgeMs() / 1000.0);
-      });
-    }
     BooleanSupplier hearsChanges = applier == null ? () -> true
         : () -> applier.backlog().leader() || m.state() == JobState.COMPLETED;
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, hearsChanges,
