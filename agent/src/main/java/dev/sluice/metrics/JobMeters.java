@@ -56,6 +56,7 @@ public final class JobMeters {
   private final Map<String, double[]> throttleSeries = new ConcurrentHashMap<>();
   private final Map<String, Supplier<SensorReading>> sensors = new ConcurrentSkipListMap<>();
   private volatile Throttle throttle = Throttle.NONE;
+  private volatile Supplier<Throttle> throttleSource;
   private volatile IntSupplier concurrencyLimit;
   private volatile Supplier<Backlog> backlog;
   private volatile Cache<?, ?> cache;
@@ -150,7 +151,21 @@ public final class JobMeters {
     throttleSeries.forEach((c, cell) -> cell[0] = (throttle.throttled() && c.equals(code)) ? 1 : 0);
   }
 
+  /**
+   * Alternatively, a source of the decision in force, read at least once a second (by the live
+   * view) and on every scrape of the dashboard; each change updates {@code sluice_throttled}.
+   */
+  public void throttleSource(Supplier<Throttle> source) {
+    this.throttleSource = source;
+  }
+
   public Throttle throttle() {
+    Supplier<Throttle> source = throttleSource;
+    if (source != null) {
+      Throttle now = source.get();
+      if (now == null) now = Throttle.NONE;
+      if (!now.equals(throttle)) throttle(now);
+    }
     return throttle;
   }
 
