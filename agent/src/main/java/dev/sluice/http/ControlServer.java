@@ -55,7 +55,7 @@ public final class ControlServer {
     }
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
     BearerAuth auth = new BearerAuth(config.http().token());
-    OperatorActions actions = new OperatorActions(agent.ledger(), agent::migrators);
+    OperatorActions actions = new OperatorActions(vertx, agent.ledger(), agent::migrators, agent::rollback);
     DashboardSocket socket = new DashboardSocket(agent.liveView(), actions, auth, config.http().corsOrigins());
     router.get("/ws").handler(socket::upgrade);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")

@@ -2,26 +2,30 @@ package dev.sluice.http;
 
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
+import dev.sluice.rollback.Rollback;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
  * What an operator can do to a running job, whichever way the request came (a dashboard command over
- * the WebSocket, or a REST call): pause, resume, set the rate, retry parked segments. Each action
+ * the WebSocket, or a REST call): pause, resume, set the rate, retry parked segments, roll back. Each action
  * is recorded in the audit trail with who asked and from which address. Authentication happens
  * before this class is reached ({@link BearerAuth}).
  */
 public final class OperatorActions {
   /** The actions this agent can perform; the dashboard disables the buttons of the others. */
-  public static final List<String> AVAILABLE = List.of("pause", "resume", "pace", "retry");
+  public static final List<String> AVAILABLE = List.of("pause", "resume", "pace", "retry", "rollback");
   /** Actions the dashboard knows that this build does not provide yet. */
   public static final Map<String, String> UNAVAILABLE = Map.of(
-      "abort", "abort is not available in this agent build",
-      "rollback", "rollback is not available in this agent build (use `sluice rollback` when your version has it)");
+      "abort", "abort is not available as a command in this agent build (abort rules still apply; roll back to undo a job)");
+  private static final long ROLLBACK_WAIT_MS = 1500;
 
   /** An action's outcome: an HTTP-like status and a sentence for the operator. */
   public record Outcome(int status, String message) {
@@ -36,10 +40,16 @@ public final class OperatorActions {
 
   private final Ledger ledger;
   private final Supplier<Map<String, Migrator>> migrators;
+  private final Vertx vertx;
+  private final BiFunction<String, String, Future<Rollback.Outcome>> rollback;
 
-  public OperatorActions(Ledger ledger, Supplier<Map<String, Migrator>> migrators) {
+  /** {@code rollback}: (job, reason) to the rollback's outcome (the agent's own, paced and resumable). */
+  public OperatorActions(Vertx vertx, Ledger ledger, Supplier<Map<String, Migrator>> migrators,
+      BiFunction<String, String, Future<Rollback.Outcome>> rollback) {
+    this.vertx = vertx;
     this.ledger = ledger;
     this.migrators = migrators;
+    this.rollback = rollback;
   }
 
   public static JsonObject capabilities() {
@@ -65,6 +75,7 @@ public final class OperatorActions {
         case "resume" -> m.setPaused(false, null, actor).map(v -> new Outcome(200, "job " + job + " resumed"));
         case "pace" -> pace(m, args.getValue("rowsPerSecond"), actor);
         case "retry" -> retry(m, args.getValue("segment"), actor);
+        case "rollback" -> rollback(m, actor);
         default -> done(400, "unknown action \"" + action + "\"");
       };
     } catch (ClassCastException e) {
@@ -111,6 +122,23 @@ public final class OperatorActions {
     return m.retry(seq, actor).map(n -> n == 0
         ? new Outcome(409, seq == null ? "job " + m.name() + " has no failed segments" : "segment " + seq + " is not failed")
         : new Outcome(200, n + " segment" + (n == 1 ? "" : "s") + " of job " + m.name() + " queued for retry"));
+  }
+
+  /**
+   * Starts a rollback; answers with its outcome when it ends within 1.5 s (a refusal always does),
+   * else 202: it goes on, paced, and the heatmap and audit log follow it.
+   */
+  private Future<Outcome> rollback(Migrator m, String actor) {
+    Future<Rollback.Outcome> run = rollback.apply(m.name(), "rolled back from the " + actor);
+    Promise<Outcome> answer = Promise.promise();
+    run.onComplete(ar -> answer.tryComplete(ar.succeeded()
+        ? new Outcome(200, "job " + m.name() + " rolled back: " + ar.result().rowsDeleted() + " rows deleted"
+            + (ar.result().tableDropped() ? ", target table dropped" : ""))
+        : new Outcome(ar.cause() instanceof Rollback.Refused ? 409 : 500, "rollback of job " + m.name() + " failed: "
+            + dev.sluice.resilience.ErrorClassifier.describe(ar.cause()))));
+    vertx.setTimer(ROLLBACK_WAIT_MS, t -> answer.tryComplete(new Outcome(202, "rollback of job " + m.name()
+        + " started; it continues paced (follow it in the heatmap and the audit log)")));
+    return answer.future();
   }
 
   private static String fmt(double d) {

@@ -92,7 +92,8 @@ class DashboardBrowserTest {
       click(driver, "unlock");
       wait.until(d -> text(d, "#mode").equals("controls on"));
       wait.until(d -> d.findElement(By.id("btn-pause")).isEnabled());
-      assertFalse(driver.findElement(By.id("btn-rollback")).isEnabled(), "rollback shown as not available");
+      assertFalse(driver.findElement(By.id("btn-abort")).isEnabled(), "abort shown as not available");
+      assertTrue(driver.findElement(By.id("btn-rollback")).isEnabled(), "rollback available with the token");
 
       click(driver, "btn-pause");
       wait.until(d -> text(d, "#pause-reason").contains("paused by dashboard from 127.0.0.1"));

@@ -89,8 +89,13 @@ class DashboardSocketTest {
       c.await(m -> "snapshot".equals(m.getString("type")) && !job(m).getBoolean("paused", true), 3, "a snapshot showing the resume");
       c.await(m -> "snapshot".equals(m.getString("type")) && job(m).getJsonObject("heatmap").getString("cells").contains("v"), 10,
           "a segment turning verified");
-      c.send(new JsonObject().put("type", "command").put("id", 5).put("token", TOKEN).put("action", "rollback").put("job", "items"));
-      assertEquals(501, c.await(m -> "result".equals(m.getString("type")), 5, "rollback result").json().getInteger("status"));
+      c.send(new JsonObject().put("type", "command").put("id", 5).put("token", TOKEN).put("action", "abort").put("job", "items"));
+      assertEquals(501, c.await(m -> "result".equals(m.getString("type")), 5, "abort result").json().getInteger("status"));
+      c.send(new JsonObject().put("type", "command").put("id", 6).put("token", TOKEN).put("action", "rollback").put("job", "items"));
+      JsonObject rb = c.await(m -> "result".equals(m.getString("type")), 5, "rollback result").json();
+      assertTrue(rb.getBoolean("ok"), rb.encode());
+      c.await(m -> "snapshot".equals(m.getString("type")) && job(m).getString("state", "").startsWith("roll"), 10,
+          "a snapshot showing the rollback");
     }
   }
 
