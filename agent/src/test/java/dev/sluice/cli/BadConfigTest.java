@@ -53,7 +53,9 @@ class BadConfigTest {
     targetBefore = targetObjects();
     pg.exec(src, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + PW_ROLE + "') THEN "
         + "CREATE ROLE " + PW_ROLE + " LOGIN PASSWORD 'right-password'; END IF; END $$",
-        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + PW_ROLE);
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + PW_ROLE,
+        // What change capture needs (validate checks it): TRIGGER on the table, CREATE on the database.
+        "GRANT TRIGGER ON ALL TABLES IN SCHEMA public TO " + PW_ROLE, "GRANT CREATE ON DATABASE " + src + " TO " + PW_ROLE);
     passwordsChecked = PasswordAuth.require(pg, PW_ROLE, "right-password", src);
   }
 
