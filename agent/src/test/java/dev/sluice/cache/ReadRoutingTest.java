@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.Agent;
+import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.JobConfig;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -26,12 +26,13 @@ class ReadRoutingTest {
     String tgt = pg.createDatabase("tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
         "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 10000) g");
-    Agent agent = Agents.start(ReadTests.config(pg, src, tgt, """
+    String job = """
         {"name": "items", "source": {"table": "public.items", "key": ["id"]},
          "target": {"table": "public.items", "create": true},
          "segment": {"rows": 2500}, "batch": {"rows": 2500},
          "cache": {"warmRowsPerSecond": 100000},
-         "reads": {"targetPercent": 30, "batchMax": 500}}"""));
+         "reads": {"targetPercent": %d, "batchMax": 500}}""";
+    Agent agent = Agents.start(ReadTests.config(pg, src, tgt, job.formatted(30)));
     try {
       ReadClient client = new ReadClient(agent.httpPort(), ReadTests.READ_TOKEN);
       ReadTests.awaitVerified(pg, tgt, "items");
@@ -80,9 +81,12 @@ class ReadRoutingTest {
       var stats = agent.reads().get("items").cache().stats();
       assertTrue(stats.loadSuccessCount() > 0 && stats.totalLoadTime() > 0, "loads from the target are timed: " + stats);
 
-      // Live change through a config reload lands on the same rollout.
-      agent.reads().get("items").router().applyConfig(new JobConfig.Reads(0, 0, 0, Duration.ofSeconds(1), 500));
+      // A config reload that changes the share puts it in force and records it.
+      JobConfig reloaded = ConfigLoader.parse(ReadTests.config(pg, src, tgt, job.formatted(0))).jobs().get(0);
+      agent.reads().get("items").applyConfig(reloaded);
       assertEquals(0.0, shareFromTarget(client), 0.0);
+      ReadTests.await("the reload's audit event", 10, () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' "
+          + "AND kind = 'reads.target_percent' AND message LIKE '%from 70% to 0%by a config reload'") == 1);
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
