@@ -16,16 +16,18 @@ import io.vertx.ext.web.handler.BodyHandler;
  * with the client's address (besides the state change it causes, which has its own event).
  *
  * <p>Bodies (JSON, all optional except for pace): pause {@code {"reason": "..."}}; pace
- * {@code {"rowsPerSecond": 5000}} ({@code null} removes the limit; this agent, until restart or the
- * next config reload); retry {@code {"segment": 12}} (without it, every failed segment).
+ * {@code {"rowsPerSecond": 5000}} ({@code null} removes the limit; the job's budget for all its
+ * agents, kept in the ledger); retry {@code {"segment": 12}} (without it, every failed segment).
  */
 public final class ControlApi {
   private final Agent agent;
   private final BearerAuth auth;
+  private final OperatorActions actions;
 
   public ControlApi(Agent agent, BearerAuth auth) {
     this.agent = agent;
     this.auth = auth;
+    this.actions = new OperatorActions(agent.ledger(), agent::migrators);
   }
 
   public void mount(Router router) {
@@ -75,7 +77,7 @@ public final class ControlApi {
     return m.setPaused(true, reason, actor).map(v -> new JsonObject().put("paused", true).put("reason", reason));
   }
 
-  private static Future<JsonObject> pace(Migrator m, JsonObject body, String actor) {
+  private Future<JsonObject> pace(Migrator m, JsonObject body, String actor) {
     if (!body.containsKey("rowsPerSecond")) throw new BadRequest("send {\"rowsPerSecond\": N} (N > 0, or null for unpaced)");
     Object v = body.getValue("rowsPerSecond");
     Double rate;
@@ -86,8 +88,11 @@ public final class ControlApi {
     } else {
       throw new BadRequest("rowsPerSecond must be a number between 0 (exclusive) and 1e9, or null (got " + v + ")");
     }
-    m.setRate(rate, m.budget().burstRows());
-    return Future.succeededFuture(new JsonObject().put("rowsPerSecond", rate).put("effectiveRowsPerSecond", m.pacer().rate()));
+    // The job's budget, recorded in the ledger: every agent of the job takes it up (as from the dashboard).
+    return actions.run("pace", m.name(), new JsonObject().put("rowsPerSecond", rate), actor).map(out -> {
+      JsonObject j = new JsonObject().put("rowsPerSecond", rate).put("effectiveRowsPerSecond", m.pacer().rate()).put("message", out.message());
+      return out.ok() ? j : j.put("error", out.message());
+    });
   }
 
   private static Future<JsonObject> retry(Migrator m, JsonObject body, String actor) {
