@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Hot reload: reads the config file every {@value #POLL_MS} ms (a file read, not a watch service,
  * so editors that save by renaming and files on network mounts or Kubernetes ConfigMaps work alike)
- * and, when its content hash changes, puts the new version in force or refuses it whole:
+ * and, when its content hash changes and stays the same for {@value #SETTLE_MS} ms (so a file caught
+ * half-written is not judged), puts the new version in force or refuses it whole:
  *
  * <ol>
  *   <li>the loader validates it completely (every problem with its JSON path);
@@ -36,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class ConfigWatcher {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
   static final long POLL_MS = 500;
+  // A changed file is read again this much later and used only if unchanged: not half-written.
+  static final long SETTLE_MS = 150;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Puts a validated config in force; fails (changing nothing it can avoid) when it cannot. */
@@ -48,6 +51,7 @@ public final class ConfigWatcher {
   private JsonNode running;
   private String runningHash;
   private String lastSeenHash;
+  private String settling;
   private long timer = -1;
   private boolean busy;
   private volatile JsonObject status = new JsonObject();
@@ -95,6 +99,11 @@ public final class ConfigWatcher {
         .compose(buf -> {
           String h = hash(buf);
           if (h.equals(lastSeenHash)) return Future.succeededFuture();
+          if (!h.equals(settling)) {
+            settling = h;
+            vertx.setTimer(SETTLE_MS, t -> poll());
+            return Future.succeededFuture();
+          }
           lastSeenHash = h;
           return consider(buf.toString(), h);
         })
