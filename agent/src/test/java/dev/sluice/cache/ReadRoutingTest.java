@@ -30,12 +30,16 @@ class ReadRoutingTest {
         {"name": "items", "source": {"table": "public.items", "key": ["id"]},
          "target": {"table": "public.items", "create": true},
          "segment": {"rows": 2500}, "batch": {"rows": 2500},
-         "cache": {"warmRowsPerSecond": 100000},
+         "cache": {"warm": "first", "warmFirstRows": 100, "warmRowsPerSecond": 100000, "warmBatchRows": 60},
          "reads": {"targetPercent": %d, "batchMax": 500}}""";
     Agent agent = Agents.start(ReadTests.config(pg, src, tgt, job.formatted(30)));
     try {
       ReadClient client = new ReadClient(agent.httpPort(), ReadTests.READ_TOKEN);
       ReadTests.awaitVerified(pg, tgt, "items");
+      // Warming loaded the first 100 rows of each of the 4 segments, in two batches each.
+      ReadTests.await("warming", 20, () -> client.status("items").getLong("warmedRows") >= 400);
+      assertEquals(400, client.status("items").getLong("warmedRows"));
+      assertEquals(400, agent.reads().get("items").cache().size());
 
       assertEquals(30.0, shareFromTarget(client), 2.0);
       // Twice: the second pass is served by the cache (warmed, or filled by the first pass).
