@@ -27,7 +27,7 @@ public final class ControlApi {
   public ControlApi(Agent agent, BearerAuth auth) {
     this.agent = agent;
     this.auth = auth;
-    this.actions = new OperatorActions(agent.ledger(), agent::migrators);
+    this.actions = new OperatorActions(agent.vertx(), agent.ledger(), agent::migrators, agent::rollback);
   }
 
   public void mount(Router router) {
