@@ -54,7 +54,7 @@ class DashboardBrowserTest {
     String src = pg.createDatabase("bsrc");
     String tgt = pg.createDatabase("btgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
-        "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 40000) g");
+        "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 60000) g");
     Agent agent = Agents.start("""
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
@@ -116,7 +116,11 @@ class DashboardBrowserTest {
       wait.until(d -> d.findElement(By.id("btn-pause")).isEnabled());
       assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
       int afterResume = driver.findElements(By.cssSelector("#heatmap .cell.s-v")).size();
-      wait.until(d -> d.findElements(By.cssSelector("#heatmap .cell.s-v")).size() > afterResume);
+      int cells = driver.findElements(By.cssSelector("#heatmap .cell")).size();
+      wait.until(d -> {
+        int v = d.findElements(By.cssSelector("#heatmap .cell.s-v")).size();
+        return v > afterResume || v == cells;
+      });
       screenshot(driver, "dashboard.png");
     } finally {
       if (driver != null) driver.quit();

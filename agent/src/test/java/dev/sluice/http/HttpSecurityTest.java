@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the HTTP face never gives away and never accepts: the database password appears in no API
- * response, page, metric, WebSocket message, stored config version or log line; oversized bodies get
- * 413; no CORS headers unless configured; pages carry a strict Content-Security-Policy.
+ * response, page, metric, WebSocket message, stored config version or log line; control calls
+ * without the token or with a wrong one get 401, malformed JSON 400, oversized bodies 413; no CORS
+ * headers unless configured; pages carry a strict Content-Security-Policy.
  */
 class HttpSecurityTest {
   private static final String PASSWORD = "Sup3rSecretPw-4711";
@@ -76,6 +77,16 @@ class HttpSecurityTest {
 
       HttpResponse<String> big = post(base + "/api/jobs/items/pause", TOKEN, "{\"reason\": \"" + "x".repeat(70_000) + "\"}");
       assertEquals(413, big.statusCode(), "body over http.maxBodyBytes");
+      assertEquals(401, post(base + "/api/jobs/items/pause", null, "{}").statusCode(), "no token");
+      assertEquals(401, post(base + "/api/jobs/items/pause", "wrong-token-wrong-token", "{}").statusCode(), "wrong token");
+      assertEquals(401, post(base + "/api/jobs/items/pace", TOKEN.substring(1), "{\"rowsPerSecond\": 5}").statusCode(), "almost the token");
+      assertEquals(400, post(base + "/api/jobs/items/pace", TOKEN, "{\"rowsPerSecond\": ").statusCode(), "malformed JSON");
+      assertEquals(400, post(base + "/api/jobs/items/pause", TOKEN, "[1, 2]").statusCode(), "not an object");
+      assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE paused"), "nothing refused had an effect");
+      HttpResponse<String> ok = post(base + "/api/jobs/items/pause", TOKEN, "{\"reason\": \"maintenance\"}");
+      assertEquals(200, ok.statusCode(), ok.body());
+      assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'control.pause' AND message LIKE '%127.0.0.1%'"),
+          "the operator action is audited with the client address");
 
       HttpResponse<String> page = get(base + "/", "http://evil.example");
       assertNull(page.headers().firstValue("Access-Control-Allow-Origin").orElse(null), "no CORS unless configured");
@@ -95,8 +106,9 @@ class HttpSecurityTest {
   }
 
   private static HttpResponse<String> post(String url, String token, String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) b.header("Authorization", "Bearer " + token);
+    return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 }
