@@ -24,6 +24,7 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.ledger.Roster;
+import dev.sluice.pace.Throttler;
 import dev.sluice.metrics.LiveView;
 import dev.sluice.metrics.Metrics;
 import dev.sluice.resilience.ErrorClassifier;
@@ -74,6 +75,7 @@ public final class Agent {
   private long heartbeatTimer = -1;
   private volatile boolean beating;
   private volatile long beatStartedNanos;
+  private volatile boolean healthSettled;
   private volatile boolean stopped;
 
   /** An agent with its own Vert.x, whose HTTP, pool and JVM metrics report to the agent's registry. */
@@ -263,9 +265,16 @@ public final class Agent {
   private Future<Void> heartbeat() {
     beating = true;
     beatStartedNanos = System.nanoTime();
+    // This agent's own health verdict (never the combined one, or verdicts would echo between agents).
+    // A throttle is published only once the sensors have been healthy: "sensors starting" on an agent
+    // that joins must not stall the others.
+    Throttler.Decision health = guards == null ? null : guards.health().decision();
+    if (health != null && !health.throttled()) healthSettled = true;
+    boolean throttled = health != null && healthSettled && health.throttled();
     List<Roster.JobFigures> figures = new ArrayList<>();
     for (Migrator m : migrators.values()) {
-      figures.add(new Roster.JobFigures(m.name(), m.stats().rows(), m.stats().rowsPerSecond(), m.budget().shareRowsPerSecond()));
+      figures.add(new Roster.JobFigures(m.name(), m.stats().rows(), m.stats().rowsPerSecond(), m.budget().shareRowsPerSecond(),
+          throttled, throttled ? health.reason() : null, health == null ? 1.0 : health.rateFactor()));
     }
     return ledger.roster().heartbeat(config.agent().lease(), figures)
         .onSuccess(beat -> {

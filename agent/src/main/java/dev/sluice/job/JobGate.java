@@ -1,6 +1,7 @@
 package dev.sluice.job;
 
 import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.Roster;
 import dev.sluice.pace.AdaptivePace;
 import dev.sluice.pace.Schedule;
 import dev.sluice.pace.Throttler;
@@ -35,6 +36,7 @@ public final class JobGate {
   private final Guards guards;
   private final AdaptivePace pace;
   private final Supplier<String> operatorPause;
+  private volatile Supplier<Roster.FleetHealth> fleet = () -> Roster.FleetHealth.NONE;
   private final Clock wallClock;
   private final List<Promise<Void>> waiters = new ArrayList<>();
   private volatile String reason = "starting";
@@ -55,6 +57,11 @@ public final class JobGate {
     this.pace = pace;
     this.operatorPause = operatorPause;
     this.wallClock = wallClock;
+  }
+
+  /** Where the other agents' health verdicts on this job come from (the heartbeat's view of the ledger). */
+  public void shareWith(Supplier<Roster.FleetHealth> others) {
+    this.fleet = others;
   }
 
   public void start() {
@@ -99,13 +106,12 @@ public final class JobGate {
       r = windows.reasonClosed(wallClock.instant());
       k = Kind.SCHEDULE;
     }
-    if (guards != null) {
-      Throttler.Decision d = guards.health().decision();
-      pace.headroom(d.rateFactor());
-      if (k == null && d.throttled()) {
-        r = d.reason();
-        k = Kind.HEALTH;
-      }
+    // This agent's sensors, combined with the other agents' verdicts on the job (from the ledger).
+    Throttler.Decision d = SharedVerdict.combine(guards == null ? SharedVerdict.HEALTHY : guards.health().decision(), fleet.get());
+    pace.headroom(d.rateFactor());
+    if (k == null && d.throttled()) {
+      r = d.reason();
+      k = Kind.HEALTH;
     }
     if (k != kind) record(k, r);
     kind = k;

@@ -100,6 +100,7 @@ public final class Migrator {
     this.pace = new AdaptivePace(vertx, job);
     this.gate = new JobGate(vertx, job.name(), ledger, () -> this.job.pacing().schedule(), guards, pace,
         () -> paused ? "paused by an operator" + (pauseReason == null ? "" : ": " + pauseReason) : null, Clock.systemUTC());
+    this.gate.shareWith(() -> fleetHealth);
     boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
     this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), serverSide,
         new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), () -> stopping));

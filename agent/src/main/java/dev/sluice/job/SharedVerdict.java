@@ -9,6 +9,9 @@ import dev.sluice.pace.Throttler;
  * theirs, each naming its agent); the rate factor is the lowest. Pure.
  */
 public final class SharedVerdict {
+  /** The decision of an agent without sensors. */
+  public static final Throttler.Decision HEALTHY = new Throttler.Decision(false, null, 1.0, null);
+
   private SharedVerdict() {}
 
   public static Throttler.Decision combine(Throttler.Decision own, Roster.FleetHealth others) {

@@ -242,7 +242,7 @@ public final class Ledger {
     return db.withTransaction(conn -> conn.preparedQuery("SELECT 1 FROM sluice.jobs WHERE name = $1 FOR UPDATE").execute(Tuple.of(s.job()))
         .compose(v -> conn.preparedQuery("WITH o AS (SELECT upper_bound, rows_planned FROM sluice.segments WHERE job = $1 AND seq = $2), "
                 + "u AS (UPDATE sluice.segments SET upper_bound = $5, rows_planned = $6, updated_at = now() "
-                + "WHERE job = $1 AND seq = $2 AND owner = $3 AND lease_epoch = $4 AND state = 'copying' RETURNING seq), "
+                + "WHERE job = $1 AND seq = $2 AND owner = $3 AND lease_epoch = $4 AND lease_expires_at > now() AND state = 'copying' RETURNING seq), "
                 + "n AS (INSERT INTO sluice.segments (job, seq, lower_bound, upper_bound, rows_planned) "
                 + "SELECT $1, (SELECT max(seq) + 1 FROM sluice.segments WHERE job = $1), $5, o.upper_bound, greatest(o.rows_planned - $6, 0) "
                 + "FROM o, u RETURNING seq), "
