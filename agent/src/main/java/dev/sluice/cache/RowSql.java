@@ -48,10 +48,14 @@ final class RowSql {
     return items.size() == 1 ? items.get(0) : "(" + String.join(", ", items) + ")";
   }
 
-  /** Canonical parts of keys. Params: one text[] per key column. Columns: each part's canonical text. */
+  /**
+   * Canonical parts of keys. Params: one text[] per key column. Columns: each part's canonical text,
+   * printed as the key column prints it (with its modifier: {@code 1.5} is {@code 1.50} in a
+   * {@code numeric(10,2)} column), so that it equals the text the change applier announces.
+   */
   String canonical() {
     List<String> out = new ArrayList<>();
-    for (int i = 0; i < lookupTypes.size(); i++) out.add("k.sluice_k" + (i + 1) + "::text");
+    for (int i = 0; i < lookupTypes.size(); i++) out.add("k.sluice_k" + (i + 1) + "::" + shape.keyTypes().get(i) + "::text");
     return "WITH " + keyCte + " SELECT " + String.join(", ", out) + " FROM k ORDER BY k.sluice_ord";
   }
 
