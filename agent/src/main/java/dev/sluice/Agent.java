@@ -24,6 +24,7 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.ledger.Roster;
+import dev.sluice.metrics.GateMeters;
 import dev.sluice.pace.Throttler;
 import dev.sluice.metrics.LiveView;
 import dev.sluice.metrics.Metrics;
@@ -180,12 +181,7 @@ public final class Agent {
         .compose(v -> {
           for (int i = 0; i < shapes.size(); i++) {
             JobShape shape = shapes.get(i);
-            Migrator m = new Migrator(vertx, shape, "jobs[" + i + "]", source, target, ledger, config.agent(), config.sameDatabase(),
-                metrics.registry(), guards);
-            m.attach(catchUp(shape, m));
-            migrators.put(shape.job().name(), m);
-            rollBackOnAbort(m);
-            startReads(shape, m);
+            newMigrator(shape, i);
           }
           // A first heartbeat before any worker starts: an agent joining a running job takes its share
           // of the rate budget from its first batch, not one heartbeat later.
@@ -243,15 +239,22 @@ public final class Agent {
       List<Future<Void>> starts = new ArrayList<>();
       for (JobShape shape : newShapes) {
         int index = next.jobs().indexOf(shape.job());
-        Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", source, target, ledger, config.agent(), config.sameDatabase(),
-            metrics.registry(), guards);
-        migrators.put(shape.job().name(), m);
-        rollBackOnAbort(m);
-        startReads(shape, m);
-        starts.add(m.start());
+        starts.add(newMigrator(shape, index).start());
       }
       return Future.all(starts).mapEmpty();
     });
+  }
+
+  /** One job's migrator with everything attached (same at start and for a job added by a reload). */
+  private Migrator newMigrator(JobShape shape, int index) {
+    Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", source, target, ledger, config.agent(), config.sameDatabase(),
+        metrics.registry(), guards);
+    m.attach(catchUp(shape, m));
+    migrators.put(shape.job().name(), m);
+    rollBackOnAbort(m);
+    startReads(shape, m);
+    GateMeters.bind(m.meters(), m::waitingReason, m::paused, guards == null ? null : guards.health(), config.health().sensors());
+    return m;
   }
 
   private JsonObject agentStatus() {

@@ -84,6 +84,8 @@ class DashboardSocketTest {
       assertEquals("busy hour", job(paused.json()).getString("pauseReason"));
       boolean audited = auditedPause(paused.json());
       if (!audited) c.await(DashboardSocketTest::auditedPause, 3, "the audit event with the client address");
+      c.await(m -> "snapshot".equals(m.getString("type")) && "paused".equals(job(m).getJsonObject("live", new JsonObject())
+          .getJsonObject("throttle", new JsonObject()).getString("code")), 3, "the throttle panel saying paused");
 
       c.send(new JsonObject().put("type", "command").put("id", 4).put("token", TOKEN).put("action", "resume").put("job", "items"));
       c.await(m -> "snapshot".equals(m.getString("type")) && !job(m).getBoolean("paused", true), 3, "a snapshot showing the resume");
