@@ -114,6 +114,12 @@ class ConfigSchemaTest {
     }
   }
 
+  /** A docs section headed by an object's name (`http`, `jobs[].pace`), or "Top level" for the root. */
+  private static boolean heads(String section, String parent) {
+    String heading = section.lines().findFirst().orElse("");
+    return parent.isEmpty() ? heading.contains("Top level") : heading.contains(parent + "`");
+  }
+
   private static String pointer(String path) {
     return "/" + path.replace(".", "/").replaceAll("\\[(\\d+)]", "/$1");
   }
@@ -141,18 +147,23 @@ class ConfigSchemaTest {
     Map<String, TreeSet<String>> objects = new java.util.LinkedHashMap<>();
     walk(schema, schema, read("example-full.json"), "", new ArrayList<>(), objects);
     assertTrue(objects.size() > 10, objects.keySet().toString());
-    // One section (## or ###) per config object, headed by its path (`jobs[].pace`), with a table row per field.
+    // Every field has a table row: either its dotted path from its job or the top (`| `pace.burstRows` |`,
+    // `| `health.probe.sql` |`), or its bare name in a section headed by its object (`## `jobs[].pace``).
     List<String> undocumented = new ArrayList<>();
-    List<String> sections = List.of(docs.split("\n##+ "));
+    List<String> sections = List.of(docs.split("\\n##+ "));
     objects.forEach((path, fields) -> {
-      String heading = path.isEmpty() ? "Top level" : "`" + path.replaceAll("\\[\\d+]", "[]") + "`";
-      Optional<String> section = sections.stream().filter(x -> x.lines().findFirst().orElse("").trim().equals(heading)).findFirst()
-          .or(() -> sections.stream().filter(x -> x.lines().findFirst().orElse("").contains(heading)).findFirst());
-      if (section.isEmpty()) {
-        undocumented.add("no section headed " + heading);
-        return;
+      String object = path.replaceAll("\\[\\d+]", "[]");
+      String parent = object.isEmpty() ? "" : object.substring(object.lastIndexOf('.') + 1);
+      for (String f : fields) {
+        String full = object.isEmpty() ? f : object + "." + f;
+        boolean documented = false;
+        for (String q = full; !documented; q = q.substring(q.indexOf('.') + 1)) {
+          documented = q.equals(f) ? sections.stream().anyMatch(x -> heads(x, parent) && x.contains("| `" + f + "` |"))
+              : docs.contains("| `" + q + "` |");
+          if (q.equals(f)) break;
+        }
+        if (!documented) undocumented.add(full);
       }
-      for (String f : fields) if (!section.get().contains("| `" + f + "` |")) undocumented.add(join(path, f));
     });
     assertEquals(List.of(), undocumented, "fields missing from docs/config.md");
   }
