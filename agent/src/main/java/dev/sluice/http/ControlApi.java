@@ -31,7 +31,7 @@ public final class ControlApi {
   }
 
   public void mount(Router router) {
-    for (String action : new String[] {"pause", "resume", "pace", "retry"}) {
+    for (String action : new String[] {"pause", "resume", "pace", "retry", "abort"}) {
       router.post("/api/jobs/:job/" + action).handler(BodyHandler.create().setBodyLimit(4096)).handler(auth).handler(ctx -> {
         Migrator m = agent.migrators().get(ctx.pathParam("job"));
         if (m == null) {
@@ -53,6 +53,7 @@ public final class ControlApi {
             case "pause" -> pause(m, body, actor);
             case "resume" -> m.setPaused(false, null, actor).map(v -> new JsonObject().put("paused", false));
             case "pace" -> pace(m, body, actor);
+            case "abort" -> abort(m, body, actor);
             default -> retry(m, body, actor);
           };
         } catch (BadRequest e) {
@@ -67,6 +68,14 @@ public final class ControlApi {
             .onFailure(e -> ControlServer.json(ctx, 503, new JsonObject().put("error", "ledger unreachable: " + ErrorClassifier.describe(e))));
       });
     }
+  }
+
+  private Future<JsonObject> abort(Migrator m, JsonObject body, String actor) {
+    Object r = body.getValue("reason");
+    if (r != null && !(r instanceof String)) throw new BadRequest("reason must be a string");
+    return actions.run("abort", m.name(), body, actor).map(out -> out.ok()
+        ? new JsonObject().put("aborted", true).put("message", out.message())
+        : new JsonObject().put("error", out.message()));
   }
 
   private static Future<JsonObject> pause(Migrator m, JsonObject body, String actor) {

@@ -15,16 +15,15 @@ import java.util.function.Supplier;
 
 /**
  * What an operator can do to a running job, whichever way the request came (a dashboard command over
- * the WebSocket, or a REST call): pause, resume, set the rate, retry parked segments, roll back. Each action
+ * the WebSocket, or a REST call): pause, resume, set the rate, retry parked segments, abort, roll back. Each action
  * is recorded in the audit trail with who asked and from which address. Authentication happens
  * before this class is reached ({@link BearerAuth}).
  */
 public final class OperatorActions {
   /** The actions this agent can perform; the dashboard disables the buttons of the others. */
-  public static final List<String> AVAILABLE = List.of("pause", "resume", "pace", "retry", "rollback");
+  public static final List<String> AVAILABLE = List.of("pause", "resume", "pace", "retry", "abort", "rollback");
   /** Actions the dashboard knows that this build does not provide yet. */
-  public static final Map<String, String> UNAVAILABLE = Map.of(
-      "abort", "abort is not available as a command in this agent build (abort rules still apply; roll back to undo a job)");
+  public static final Map<String, String> UNAVAILABLE = Map.of();
   private static final long ROLLBACK_WAIT_MS = 1500;
 
   /** An action's outcome: an HTTP-like status and a sentence for the operator. */
@@ -75,6 +74,7 @@ public final class OperatorActions {
         case "resume" -> m.setPaused(false, null, actor).map(v -> new Outcome(200, "job " + job + " resumed"));
         case "pace" -> pace(m, args.getValue("rowsPerSecond"), actor);
         case "retry" -> retry(m, args.getValue("segment"), actor);
+        case "abort" -> abort(m, args.getString("reason"), actor);
         case "rollback" -> rollback(m, actor);
         default -> done(400, "unknown action \"" + action + "\"");
       };
@@ -87,6 +87,13 @@ public final class OperatorActions {
     String why = reason == null || reason.isBlank() ? "paused by " + actor : reason.strip();
     if (why.length() > 500) return done(400, "reason must be at most 500 characters");
     return m.setPaused(true, why, actor).map(v -> new Outcome(200, "job " + m.name() + " paused: " + why));
+  }
+
+  private Future<Outcome> abort(Migrator m, String reason, String actor) {
+    if (reason != null && reason.length() > 500) return done(400, "reason must be at most 500 characters");
+    return m.abort(reason == null || reason.isBlank() ? null : reason.strip(), actor).map(aborted -> aborted
+        ? new Outcome(200, "job " + m.name() + " aborted; everything written so far is kept (roll back to undo it)")
+        : new Outcome(409, "job " + m.name() + " has already ended (" + m.state().db() + "): nothing to abort"));
   }
 
   private Future<Outcome> pace(Migrator m, Object value, String actor) {

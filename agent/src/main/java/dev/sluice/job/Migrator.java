@@ -529,6 +529,32 @@ public final class Migrator {
     return finished.future().mapEmpty();
   }
 
+  /**
+   * An operator's abort: the job moves to {@code aborted} (one ledger statement with its event), its
+   * workers stop claiming on every agent, and everything written so far and the ledger are kept.
+   * Unlike an error-budget abort it never triggers {@code rollback.onAbort}: rolling back is the
+   * operator's separate decision. Returns false when the job has already ended (nothing to abort).
+   */
+  public Future<Boolean> abort(String reason, String actor) {
+    if (state == JobState.COMPLETED || state == JobState.ABORTED || state == JobState.ROLLING_BACK || state == JobState.ROLLED_BACK) {
+      return Future.succeededFuture(false);
+    }
+    String why = "aborted by " + actor + (reason == null ? "" : ": " + reason);
+    return ledger.setJobState(job.name(), JobState.ABORTED, why)
+        .compose(v -> ledger.job(job.name()))
+        .map(row -> {
+          boolean aborted = row != null && row.state() == JobState.ABORTED;
+          if (aborted) {
+            state = JobState.ABORTED;
+            log.error("job {}: {}; everything written so far and the ledger are kept", job.name(), why);
+            // Catching up stops too; capture stays installed until a rollback or cleanup removes it.
+            if (catchUp != null) catchUp.stop();
+            if (workers.get() == 0) finished.tryComplete(state);
+          }
+          return aborted;
+        });
+  }
+
   public Future<Void> setPaused(boolean pause, String reason, String actor) {
     return ledger.setPaused(job.name(), pause, reason, actor).onSuccess(v -> {
       paused = pause;

@@ -106,6 +106,9 @@ class ControlApiTest {
           () -> pg.scalar(db[1], "SELECT count(*) FROM sluice.segments WHERE state = 'verified'") == 4);
       Eventually.until(Duration.ofSeconds(10), "the job to complete",
           () -> "completed".equals(pg.string(db[1], "SELECT state FROM sluice.jobs WHERE name = 'items'")));
+      assertEquals(401, post(agent, "/api/jobs/items/abort", null, null).statusCode());
+      var late = post(agent, "/api/jobs/items/abort", TOKEN, "{\"reason\": \"too late\"}");
+      assertEquals(409, late.statusCode(), "a completed job has nothing to abort: " + late.body());
       Files.delete(cfg);
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
