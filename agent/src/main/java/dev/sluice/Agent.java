@@ -2,6 +2,7 @@ package dev.sluice;
 
 import dev.sluice.cache.JobReads;
 import dev.sluice.config.ConfigDiff;
+import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigWatcher;
 import dev.sluice.config.JobConfig;
 import dev.sluice.config.SluiceConfig;
@@ -218,16 +219,23 @@ public final class Agent {
   /**
    * Puts a reloaded config in force: new jobs are checked against the databases first (any problem
    * refuses the whole reload, nothing changed), then existing jobs take their new settings and the
-   * new jobs start. Only jobs change: the rest of the file cannot differ (ConfigDiff refused it).
+   * new jobs start. Only jobs and the health sensors' settings change: the rest of the file cannot
+   * differ (ConfigDiff refused it).
    */
   private Future<Void> applyReload(SluiceConfig next, ConfigDiff.Result diff) {
     SluiceConfig merged = new SluiceConfig(config.source(), config.target(), config.http(), config.agent(), next.jobs(),
-        config.health(), config.breaker(), config.sessions());
+        next.health(), config.breaker(), config.sessions());
+    boolean healthChanged = guards != null && !next.health().equals(config.health());
+    if (healthChanged && !HealthMonitor.ids(next.health()).equals(HealthMonitor.ids(config.health()))) {
+      return Future.failedFuture(new ConfigException("health", "sensors " + HealthMonitor.ids(config.health()) + " -> "
+          + HealthMonitor.ids(next.health()) + ": adding or removing a sensor needs a restart (thresholds and timings reload live)"));
+    }
     List<JobConfig> added = next.jobs().stream().filter(j -> diff.addedJobs().contains(j.name())).toList();
     Future<List<JobShape>> shapes = added.isEmpty() ? Future.succeededFuture(List.of())
         : vertx.executeBlocking(() -> Validation.check(vertx, new SluiceConfig(config.source(), config.target(), config.http(),
             config.agent(), added, config.health(), config.breaker(), config.sessions())), false);
     return shapes.compose(newShapes -> {
+      if (healthChanged) guards.health().reconfigure(next.health());
       for (JobConfig j : next.jobs()) {
         Migrator m = migrators.get(j.name());
         if (m == null) continue;

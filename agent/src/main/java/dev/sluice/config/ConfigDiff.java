@@ -19,8 +19,11 @@ import java.util.Set;
  *   <li>identity of a planned job ({@code source.table}, {@code source.key}, {@code source.where},
  *       {@code target.table}, {@code columns}): refused, because segments already copied were cut
  *       and hashed for the old definition;
- *   <li>{@code source}, {@code target}, {@code http}, {@code agent}, a job's {@code mode} and
- *       {@code target.create}, and removing a job: need a restart.
+ *   <li>{@code health} (sensor thresholds, intervals, queries, grace, resume delay): live; adding or
+ *       removing a sensor is refused when the agent applies it;
+ *   <li>{@code source}, {@code target}, {@code http}, {@code agent}, {@code breaker},
+ *       {@code sessions}, a job's {@code mode} and {@code target.create}, and removing a job: need a
+ *       restart.
  * </ul>
  *
  * Values of secret-looking fields (tokens, passwords, URLs) are never echoed. Pure.
@@ -61,7 +64,14 @@ public final class ConfigDiff {
       if (f.equals("jobs")) continue;
       List<Change> changes = new ArrayList<>();
       collect(f, before.path(f), after.path(f), changes);
-      for (Change c : changes) refused.add(c.path() + " changed (" + c.before() + " -> " + c.after() + "): needs a restart");
+      for (Change c : changes) {
+        // Sensor thresholds and timings apply live (the agent refuses adding or removing a sensor).
+        if (f.equals("health")) {
+          live.add(c);
+        } else {
+          refused.add(c.path() + " changed (" + c.before() + " -> " + c.after() + "): needs a restart");
+        }
+      }
     }
     Map<String, JsonNode> oldJobs = byName(before.path("jobs"));
     Map<String, JsonNode> newJobs = byName(after.path("jobs"));

@@ -27,7 +27,7 @@ public final class HealthMonitor {
   static final long DECIDE_MS = 200;
 
   private final Vertx vertx;
-  private final HealthConfig config;
+  private volatile HealthConfig config;
   private final DatabaseConfig source;
   private final DatabaseConfig target;
   private final LongSupplier clock;
@@ -49,12 +49,46 @@ public final class HealthMonitor {
   }
 
   public void start() {
+    startLoops();
+    decideTimer = vertx.setPeriodic(1, DECIDE_MS, t -> decide());
+  }
+
+  private void startLoops() {
     for (SensorSpec s : config.sensors()) {
       Loop loop = new Loop(s);
       loops.add(loop);
       loop.timer = vertx.setPeriodic(1, s.interval().toMillis(), t -> loop.poll());
     }
-    decideTimer = vertx.setPeriodic(1, DECIDE_MS, t -> decide());
+  }
+
+  /** The sensor ids a config names; a reload may change thresholds and timings, not this set. */
+  public static java.util.Set<String> ids(HealthConfig c) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (SensorSpec s : c.sensors()) out.add(s.id());
+    return out;
+  }
+
+  /**
+   * Puts new thresholds, intervals, queries and timings in force (a config reload). The sensors
+   * restart on their new timers with fresh connections; their last readings are kept, so the
+   * decision does not flap, and the throttler keeps its hysteresis. The set of sensors must not
+   * change: each has its own meters (a restart adds or removes sensors).
+   */
+  public synchronized Future<Void> reconfigure(HealthConfig next) {
+    if (!ids(next).equals(ids(config))) {
+      return Future.failedFuture(new IllegalArgumentException("health sensors " + ids(config) + " -> " + ids(next)
+          + ": adding or removing a sensor needs a restart (thresholds and timings reload live)"));
+    }
+    List<Future<Void>> closes = new ArrayList<>();
+    for (Loop l : loops) {
+      vertx.cancelTimer(l.timer);
+      if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
+    }
+    loops.clear();
+    config = next;
+    throttler.reconfigure(next.sensors(), next.grace().toNanos(), next.resumeAfter().toNanos());
+    startLoops();
+    return Future.join(closes).mapEmpty();
   }
 
   /**
@@ -94,9 +128,11 @@ public final class HealthMonitor {
   public Future<Void> stop() {
     if (decideTimer >= 0) vertx.cancelTimer(decideTimer);
     List<Future<Void>> closes = new ArrayList<>();
-    for (Loop l : loops) {
-      vertx.cancelTimer(l.timer);
-      if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
+    synchronized (this) {
+      for (Loop l : loops) {
+        vertx.cancelTimer(l.timer);
+        if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
+      }
     }
     return Future.join(closes).mapEmpty();
   }

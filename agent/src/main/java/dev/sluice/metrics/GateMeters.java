@@ -44,7 +44,9 @@ public final class GateMeters {
     Object v = j.getValue("value");
     double value = v instanceof Number n ? n.doubleValue() : Double.NaN;
     Long ageMs = j.getLong("ageMs");
-    boolean healthy = j.getString("error") == null && !Double.isNaN(value) && value <= spec.max();
-    return new JobMeters.SensorReading(value, spec.max(), spec.kind().unit, ageMs == null ? Double.NaN : ageMs / 1000.0, healthy);
+    // The threshold in force comes with the reading: a config reload may have changed it.
+    double max = j.getValue("threshold") instanceof Number t ? t.doubleValue() : spec.max();
+    boolean healthy = j.getString("error") == null && !Double.isNaN(value) && value <= max;
+    return new JobMeters.SensorReading(value, max, spec.kind().unit, ageMs == null ? Double.NaN : ageMs / 1000.0, healthy);
   }
 }

@@ -37,9 +37,9 @@ public final class Throttler {
   static final double FLOOR = 0.1;
   static final double RISE_PER_SECOND = 0.1;
 
-  private final List<SensorSpec> sensors;
-  private final long graceNanos;
-  private final long resumeAfterNanos;
+  private List<SensorSpec> sensors;
+  private long graceNanos;
+  private long resumeAfterNanos;
   private boolean throttled;
   private String lastReason;
   private long healthySince = -1;
@@ -57,6 +57,17 @@ public final class Throttler {
 
   public List<SensorSpec> sensors() {
     return sensors;
+  }
+
+  /**
+   * New thresholds and timings (a config reload), keeping the decision's state: a throttled job
+   * still waits out {@code resumeAfter} from when it became healthy, and the rate factor still rises
+   * at most {@value #RISE_PER_SECOND} per second, so a reload never causes a burst.
+   */
+  public void reconfigure(List<SensorSpec> sensors, long graceNanos, long resumeAfterNanos) {
+    this.sensors = List.copyOf(sensors);
+    this.graceNanos = graceNanos;
+    this.resumeAfterNanos = resumeAfterNanos;
   }
 
   public Decision decide(Map<String, Reading> readings, long now) {

@@ -30,6 +30,17 @@ class ConfigDiffTest {
   }
 
   @Test
+  void healthSettingsApplyLiveBreakerDoesNot() throws Exception {
+    ConfigDiff.Result r = diff(BASE.replace("\"http\":", "\"health\": {\"probe\": {\"maxMs\": 250}}, \"http\":"));
+    assertTrue(r.acceptable(), r.refused().toString());
+    assertEquals(1, r.live().size(), r.live().toString());
+    assertTrue(r.live().get(0).path().startsWith("health"), r.live().toString());
+    ConfigDiff.Result b = diff(BASE.replace("\"http\":", "\"breaker\": {\"failures\": 3}, \"http\":"));
+    assertFalse(b.acceptable());
+    assertTrue(b.refused().get(0).contains("needs a restart"), b.refused().toString());
+  }
+
+  @Test
   void identityChangesAreRefusedWithTheReason() throws Exception {
     ConfigDiff.Result r = diff(BASE.replace("\"key\": [\"id\"]", "\"key\": [\"id\", \"tenant\"]")
         .replace("\"target\": {\"table\": \"public.orders\"}", "\"target\": {\"table\": \"public.orders2\"}"));

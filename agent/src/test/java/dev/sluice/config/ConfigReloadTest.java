@@ -87,9 +87,26 @@ class ConfigReloadTest {
       within(20, () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'extras' AND state <> 'verified'") == 0
           && pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'extras'") > 0, "the new job's segments verified");
       assertEquals(300, pg.scalar(tgt, "SELECT count(*) FROM extras"));
+
+      // Sensor thresholds reload live; adding a sensor needs a restart.
+      String withExtras = config(src, tgt, "3000", """
+          , {"name": "extras", "source": {"table": "public.extras", "key": ["id"]},
+             "target": {"table": "public.extras", "create": true}}""");
+      Files.writeString(file, withExtras.replace("\"http\":", "\"health\": {\"probe\": {\"maxMs\": 250}}, \"http\":"));
+      within(2, () -> probeThreshold(agent) == 250.0, "the new probe threshold in force");
+      Files.writeString(file, withExtras.replace("\"http\":",
+          "\"health\": {\"probe\": {\"maxMs\": 250}, \"lockWaiters\": {\"max\": 3}}, \"http\":"));
+      within(2, () -> agent.configStatus().getJsonObject("lastReload").getString("message").contains("adding or removing a sensor"),
+          "a new sensor refused");
+      assertEquals(250.0, probeThreshold(agent), "the refused file changed nothing");
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
+  }
+
+  private static double probeThreshold(Agent agent) {
+    JsonObject probe = agent.guards().health().snapshot().getJsonObject(0);
+    return probe.getDouble("threshold");
   }
 
   private static boolean rejected(Agent agent) {
