@@ -215,7 +215,7 @@ public final class JobInspector {
     String sql = "SELECT pg_typeof(" + expr + ")::text FROM (SELECT 1) AS sluice_probe(sluice_probe) "
         + "LEFT JOIN (SELECT * FROM " + st.sql() + " LIMIT 0) AS s ON true";
     try {
-      var rows = Await.result(source.query(sql).execute());
+      var rows = Await.result(source.preparedQuery(sql).execute());
       return rows.iterator().next().getString(0);
     } catch (PgException e) {
       problems.add(new ConfigProblem(path, "expression \"" + expr + "\" is not valid on " + st + ": " + e.getErrorMessage()));
@@ -225,7 +225,7 @@ public final class JobInspector {
 
   private static String sqlError(SqlClient db, String sql) {
     try {
-      Await.result(db.query(sql).execute());
+      Await.result(db.preparedQuery(sql).execute());
       return null;
     } catch (PgException e) {
       return e.getErrorMessage();
@@ -235,7 +235,7 @@ public final class JobInspector {
   private double estimateRows(TableName st, String where) {
     String sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + st.sql() + (where == null ? "" : " WHERE (" + where + ")");
     try {
-      Object plan = Await.result(source.query(sql).execute()).iterator().next().getValue(0);
+      Object plan = Await.result(source.preparedQuery(sql).execute()).iterator().next().getValue(0);
       JsonArray arr = plan instanceof JsonArray a ? a : new JsonArray(plan.toString());
       JsonObject top = arr.getJsonObject(0).getJsonObject("Plan");
       return top.getDouble("Plan Rows", 0.0);

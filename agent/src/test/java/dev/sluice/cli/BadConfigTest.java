@@ -146,6 +146,13 @@ class BadConfigTest {
         "jobs[0].source.table", "is not a table name"));
     all.add(bad("where is not valid SQL", c -> job(c).getJsonObject("source").put("where", "status = = 'x'"),
         "jobs[0].source.where", "is not a valid condition"));
+    // Validation must not run a second statement smuggled into a condition (it would escape the read-only session).
+    all.add(bad("where smuggling statements", c -> job(c).getJsonObject("source").put("where",
+            "true) ; COMMIT; SET default_transaction_read_only = off; COMMIT; CREATE TABLE public.smuggled (x int); SELECT (1"),
+        "jobs[0].source.where", "is not a valid condition"));
+    all.add(bad("expression smuggling statements", c -> job(c).put("columns", new JsonObject().put("id", "id")
+            .put("x", "1; COMMIT; SET default_transaction_read_only = off; COMMIT; CREATE TABLE public.smuggled (x int); SELECT 1")),
+        "jobs[0].columns.x", "is not valid"));
     all.add(bad("where names an unknown column", c -> job(c).getJsonObject("source").put("where", "statuz <> 'draft'"),
         "jobs[0].source.where", "column \"statuz\" does not exist"));
     all.add(bad("target missing without create", c -> job(c).getJsonObject("target").put("create", false),
@@ -175,6 +182,7 @@ class BadConfigTest {
       assertTrue(r.err().contains("Fix the config and run `sluice validate --config"), args[0] + " must say what to do: " + r);
       assertTrue(!r.err().contains("wrong-password") && !r.out().contains("wrong-password"), "password printed: " + r);
       assertEquals(targetBefore, targetObjects(), args[0] + " changed the target database");
+      assertEquals(0, pg.scalar(src, "SELECT count(*) FROM pg_class WHERE relname = 'smuggled'"), args[0] + " wrote to the source");
     }
   }
 
