@@ -210,6 +210,14 @@ public final class Migrator {
     return target;
   }
 
+  Pool source() {
+    return source;
+  }
+
+  SegmentSql sql() {
+    return sql;
+  }
+
   SegmentCopier copier() {
     return copier;
   }

@@ -1,6 +1,7 @@
 package dev.sluice.job;
 
 import dev.sluice.copy.SegmentCopier;
+import dev.sluice.copy.SegmentSql;
 import dev.sluice.ledger.Segment;
 import dev.sluice.plan.KeyRange;
 import dev.sluice.resilience.ErrorClass;
@@ -8,6 +9,10 @@ import dev.sluice.resilience.ErrorClassifier;
 import dev.sluice.verify.DataDrift;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +23,7 @@ import org.slf4j.LoggerFactory;
  * this run keeps and verifies the part copied, the rest is a new pending segment. Transient errors
  * are retried with full-jitter backoff; a retry waits for the job's gate, and an attempt that failed
  * because a database's circuit breaker is open does not count toward {@code retry.maxAttempts}.
+ * A server-side copy that outruns the statement cap is split in half and retried.
  * Permanent errors park the segment with the error and the offending key. A verification mismatch
  * re-copies once from a clean range, then parks.
  */
@@ -104,6 +110,50 @@ final class SegmentRun {
       return parked.compose(v -> m.pauseForDrift("data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
           + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
     }
+    if (m.copier().serverSide() && isStatementTimeout(e) && seg.rowsPlanned() >= 2 * MIN_SPLIT_ROWS) {
+      boolean open = breakerOpen;
+      return halve(what).compose(split -> split ? attempt(n, true) : retry(e, n, open, what),
+          err -> ErrorClassifier.classify(err) == ErrorClass.FENCED ? Future.succeededFuture() : retry(e, n, open, what));
+    }
+    return retry(e, n, breakerOpen, what);
+  }
+
+  private static final long MIN_SPLIT_ROWS = 100;
+
+  /** Cancelled by {@code statement_timeout} (57014): the statement ran longer than the session cap. */
+  private static boolean isStatementTimeout(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof PgException pg) return "57014".equals(pg.getSqlState());
+    }
+    return false;
+  }
+
+  /**
+   * A server-side copy is one statement, so it cannot be cut part way as a streamed copy is: when it
+   * outruns the statement cap, the segment is split at its middle key (one ledger statement, with its
+   * event) and this run retries the first half. It does not count as an attempt: the work changed.
+   * False when no middle key was found (the range holds fewer rows than planned).
+   */
+  private Future<Boolean> halve(String what) {
+    SegmentSql.Statement st = m.sql().keyAt(seg.range(), seg.rowsPlanned() / 2);
+    return m.source().preparedQuery(st.sql()).execute(Tuple.tuple(st.params())).compose(rows -> {
+      if (rows.size() == 0) return Future.succeededFuture(false);
+      Row r = rows.iterator().next();
+      List<String> mid = new ArrayList<>();
+      for (int i = 0; i < r.size(); i++) mid.add(r.getString(i));
+      long kept = seg.rowsPlanned() / 2;
+      return m.ledger().split(seg, List.copyOf(mid), kept, "server-side copy exceeded the statement cap (" + what + "); split in half")
+          .map(newSeq -> {
+            log.info("job {} segment {}: server-side copy exceeded the statement cap; split in half, the rest is segment {}",
+                seg.job(), seg.seq(), newSeq);
+            seg = new Segment(seg.job(), seg.seq(), new KeyRange(seg.range().lower(), List.copyOf(mid)), seg.state(), kept, 0,
+                seg.attempts(), seg.lastError(), seg.owner(), seg.epoch());
+            return true;
+          });
+    });
+  }
+
+  private Future<Void> retry(Throwable e, int n, boolean breakerOpen, String what) {
     m.pace().onDrop();
     int next = breakerOpen ? n : n + 1;
     long delay = m.backoff().delayMs(n);

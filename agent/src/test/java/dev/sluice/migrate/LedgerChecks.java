@@ -33,9 +33,13 @@ public final class LedgerChecks {
     assertEquals(rows, pg.scalar(tgt, "SELECT coalesce(sum(rows_copied), 0) FROM sluice.segments WHERE job = '" + job + "'"),
         "rows copied according to the ledger");
     assertEquals(segments, pg.scalar(tgt, "SELECT segments_planned FROM sluice.jobs WHERE name = '" + job + "'"), "segments planned");
-    // The plan covers the whole key space: open ends, each segment starting where the previous ended.
-    assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments a LEFT JOIN sluice.segments b ON b.job = a.job AND b.seq = a.seq + 1 "
-        + "WHERE a.job = '" + job + "' AND (a.upper_bound IS DISTINCT FROM b.lower_bound OR (a.seq = 0 AND a.lower_bound IS NOT NULL))"),
+    // The plan covers the whole key space: one open start, one open end, and every segment's upper
+    // bound is exactly one other segment's lower bound (in any seq order: splits append new seqs).
+    String j = "'" + job + "'";
+    assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = " + j + " AND lower_bound IS NULL"), "one open start");
+    assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = " + j + " AND upper_bound IS NULL"), "one open end");
+    assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments a WHERE a.job = " + j + " AND a.upper_bound IS NOT NULL "
+        + "AND (SELECT count(*) FROM sluice.segments b WHERE b.job = a.job AND b.lower_bound = a.upper_bound) <> 1"),
         "segments must tile the key space");
     assertEquals(segments - 1, pg.scalar(tgt, "SELECT max(seq) FROM sluice.segments WHERE job = '" + job + "'"), "segment numbering");
     // Every segment's verification left its audit event, and the job's completion too.

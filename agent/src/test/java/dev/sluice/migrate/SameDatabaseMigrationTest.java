@@ -55,6 +55,29 @@ class SameDatabaseMigrationTest {
     }
   }
 
+  /**
+   * A server-side segment copy is one statement: when it outruns {@code statement_timeout}, the
+   * segment is split in half until each part fits, and the job still completes equal.
+   */
+  @Test
+  void aServerSideCopyOverTheStatementCapIsSplit() {
+    String db = seed(4_000);
+    // pg_sleep sleeps whole milliseconds: a 2,000-row segment takes over 2 s, over the 1 s cap.
+    var states = Agents.runUntilDone(LedgerChecks.config(pg, db, db, """
+        {"name": "items", "source": {"table": "public.items", "key": ["id"]},
+         "target": {"table": "public.items_copy"}, "mode": "server",
+         "columns": {"id": "id", "name": "name || (SELECT '' FROM pg_sleep(0.001 + id * 0))", "amount": "amount", "at": "at"},
+         "capture": {"enabled": false}, "verify": {"finalPass": false},
+         "segment": {"rows": 2000}, "concurrency": {"max": 2}}""").replaceFirst("\"jobs\"",
+        "\"sessions\": {\"statementTimeoutMs\": 1000}, \"jobs\""));
+    assertEquals(JobState.COMPLETED, states.get("items"));
+    assertEquals(4_000, Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
+        db, "SELECT row(id, name, amount, at)::text FROM items_copy ORDER BY id"));
+    assertTrue(pg.scalar(db, "SELECT count(*) FROM sluice.events WHERE kind = 'segment.split' AND message LIKE '%statement cap%'") >= 2,
+        "both planned segments were split");
+    assertTrue(LedgerChecks.assertAllVerified(pg, db, "items", 4_000) >= 4, "more segments than the 2 planned");
+  }
+
   /** The contrast that shows the check above can fail: forced client mode streams batches through the agent. */
   @Test
   void clientModeInTheSameDatabaseStreamsBatches() {
