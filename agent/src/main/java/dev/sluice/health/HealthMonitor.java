@@ -81,6 +81,9 @@ public final class HealthMonitor {
     }
     List<Future<Void>> closes = new ArrayList<>();
     for (Loop l : loops) {
+      // A poll still in flight on the old connection fails when it closes: a retired loop must not
+      // store that as a reading, or a threshold edit would fail closed and pause the job.
+      l.retired = true;
       vertx.cancelTimer(l.timer);
       if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
     }
@@ -143,6 +146,7 @@ public final class HealthMonitor {
     private long timer;
     private PgConnection conn;
     private boolean busy;
+    private volatile boolean retired;
 
     Loop(SensorSpec spec) {
       this.spec = spec;
@@ -154,6 +158,10 @@ public final class HealthMonitor {
       long t0 = clock.getAsLong();
       read(t0).onComplete(ar -> {
         busy = false;
+        if (retired) {
+          if (conn != null) conn.close();
+          return;
+        }
         long now = clock.getAsLong();
         if (!spec.database().equals("host")) listener.accept(spec.database(), ar.cause());
         if (ar.succeeded()) {
