@@ -34,7 +34,8 @@ final class ReadTests {
   }
 
   static void awaitVerified(TestPg pg, String tgt, String job) {
-    await("every segment of " + job + " verified", 90, () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = '" + job
-        + "' AND state <> 'verified'") == 0 && pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = '" + job + "'") > 0);
+    // One query: as two, a plan recorded between them would pass before anything was copied.
+    await("every segment of " + job + " verified", 90, () -> pg.scalar(tgt, "SELECT (count(*) > 0 AND count(*) FILTER "
+        + "(WHERE state <> 'verified') = 0)::int FROM sluice.segments WHERE job = '" + job + "'") == 1);
   }
 }
