@@ -68,18 +68,6 @@ public final class SegmentSql {
    * typed row's text, so each value is formatted once, not twice); {@code OFFSET 0} keeps the planner
    * from inlining, and so repeating, those casts. Params: the range.
    */
-  /**
-   * The source key {@code offset} rows into a range, in key order (each key column as text): where to
-   * split a segment in two. No row: the range holds fewer rows than that.
-   */
-  public Statement keyAt(KeyRange r, long offset) {
-    KeyRange.Predicate p = sourceRange(r, 1);
-    String keys = shape.sourceKey().stream().map(k -> Sql.ident(k) + "::text AS sluice_k" + shape.sourceKey().indexOf(k))
-        .collect(Collectors.joining(", "));
-    return new Statement("SELECT " + keys + " FROM " + shape.job().source().table().sql() + " WHERE " + shape.whereClause()
-        + " AND " + p.sql() + " ORDER BY " + shape.sourceKeyOrder() + " OFFSET " + Math.max(0, offset) + " LIMIT 1", p.params());
-  }
-
   public Statement read(KeyRange r) {
     KeyRange.Predicate p = sourceRange(r, 1);
     List<String> inner = new ArrayList<>();

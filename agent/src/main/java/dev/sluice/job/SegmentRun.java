@@ -1,18 +1,14 @@
 package dev.sluice.job;
 
 import dev.sluice.copy.SegmentCopier;
-import dev.sluice.copy.SegmentSql;
 import dev.sluice.ledger.Segment;
 import dev.sluice.plan.KeyRange;
+import dev.sluice.plan.Planner;
 import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
 import dev.sluice.verify.DataDrift;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,18 +131,14 @@ final class SegmentRun {
    * False when no middle key was found (the range holds fewer rows than planned).
    */
   private Future<Boolean> halve(String what) {
-    SegmentSql.Statement st = m.sql().keyAt(seg.range(), seg.rowsPlanned() / 2);
-    return m.source().preparedQuery(st.sql()).execute(Tuple.tuple(st.params())).compose(rows -> {
-      if (rows.size() == 0) return Future.succeededFuture(false);
-      Row r = rows.iterator().next();
-      List<String> mid = new ArrayList<>();
-      for (int i = 0; i < r.size(); i++) mid.add(r.getString(i));
-      long kept = seg.rowsPlanned() / 2;
-      return m.ledger().split(seg, List.copyOf(mid), kept, "server-side copy exceeded the statement cap (" + what + "); split in half")
+    long kept = seg.rowsPlanned() / 2;
+    return new Planner(m.source()).keyAt(m.sql().shape(), seg.range(), kept).compose(mid -> {
+      if (mid == null) return Future.succeededFuture(false);
+      return m.ledger().split(seg, mid, kept, "server-side copy exceeded the statement cap (" + what + "); split in half")
           .map(newSeq -> {
             log.info("job {} segment {}: server-side copy exceeded the statement cap; split in half, the rest is segment {}",
                 seg.job(), seg.seq(), newSeq);
-            seg = new Segment(seg.job(), seg.seq(), new KeyRange(seg.range().lower(), List.copyOf(mid)), seg.state(), kept, 0,
+            seg = new Segment(seg.job(), seg.seq(), new KeyRange(seg.range().lower(), mid), seg.state(), kept, 0,
                 seg.attempts(), seg.lastError(), seg.owner(), seg.epoch());
             return true;
           });

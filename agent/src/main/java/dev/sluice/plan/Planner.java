@@ -31,45 +31,61 @@ public final class Planner {
   }
 
   public Future<List<PlannedSegment>> plan(JobShape shape) {
-    long rows = shape.job().segmentRows();
-    String keyText = shape.sourceKey().stream().map(k -> Sql.ident(k) + "::text").collect(Collectors.joining(", "));
-    String from = " FROM " + shape.job().source().table().sql() + " WHERE " + shape.whereClause();
-    String order = " ORDER BY " + shape.sourceKeyOrder();
     Promise<List<PlannedSegment>> done = Promise.promise();
-    step(shape, rows, keyText, from, order, null, new ArrayList<>(), done);
+    step(shape, shape.job().segmentRows(), null, new ArrayList<>(), done);
     return done.future();
   }
 
-  private void step(JobShape shape, long rows, String keyText, String from, String order, List<String> lower,
-      List<PlannedSegment> out, Promise<List<PlannedSegment>> done) {
-    KeyRange.Predicate lo = new KeyRange(lower, null).predicate(shape.sourceKey(), shape.keyTypes(), 1);
-    int next = lo.params().size() + 1;
-    String sql = "SELECT " + keyText + from + " AND " + lo.sql() + order + " OFFSET $" + next + " LIMIT 1";
-    Tuple params = Tuple.tuple(lo.params());
-    params.addLong(rows);
-    source.preparedQuery(sql).execute(params).onComplete(ar -> {
+  /**
+   * The source key {@code offset} rows into {@code range} in key order (each key column as text), or
+   * null when the range holds fewer rows: a plan boundary, or where to split a segment in two.
+   */
+  public Future<List<String>> keyAt(JobShape shape, KeyRange range, long offset) {
+    KeyRange.Predicate p = range.predicate(shape.sourceKey(), shape.keyTypes(), 1);
+    String keys = shape.sourceKey().stream().map(k -> Sql.ident(k) + "::text").collect(Collectors.joining(", "));
+    String sql = "SELECT " + keys + from(shape) + " AND " + p.sql() + " ORDER BY " + shape.sourceKeyOrder()
+        + " OFFSET $" + (p.params().size() + 1) + " LIMIT 1";
+    Tuple params = Tuple.tuple(p.params());
+    params.addLong(Math.max(0, offset));
+    return source.preparedQuery(sql).execute(params).map(rows -> {
+      if (rows.size() == 0) return null;
+      Row r = rows.iterator().next();
+      List<String> key = new ArrayList<>();
+      for (int i = 0; i < r.size(); i++) key.add(r.getString(i));
+      return List.copyOf(key);
+    });
+  }
+
+  private static String from(JobShape shape) {
+    return " FROM " + shape.job().source().table().sql() + " WHERE " + shape.whereClause();
+  }
+
+  private void step(JobShape shape, long rows, List<String> lower, List<PlannedSegment> out, Promise<List<PlannedSegment>> done) {
+    KeyRange rest = new KeyRange(lower, null);
+    keyAt(shape, rest, rows).onComplete(ar -> {
       if (ar.failed()) {
         done.fail(ar.cause());
         return;
       }
-      if (ar.result().size() == 0) {
+      List<String> upper = ar.result();
+      if (upper == null) {
         // The tail: fewer than `rows` keys left; count them for the estimate.
-        String count = "SELECT count(*) FROM (SELECT 1" + from + " AND " + lo.sql() + " LIMIT $" + next + ") t";
+        KeyRange.Predicate lo = rest.predicate(shape.sourceKey(), shape.keyTypes(), 1);
+        Tuple params = Tuple.tuple(lo.params());
+        params.addLong(rows);
+        String count = "SELECT count(*) FROM (SELECT 1" + from(shape) + " AND " + lo.sql() + " LIMIT $" + (lo.params().size() + 1) + ") t";
         source.preparedQuery(count).execute(params).onComplete(c -> {
           if (c.failed()) {
             done.fail(c.cause());
             return;
           }
-          out.add(new PlannedSegment(out.size(), new KeyRange(lower, null), c.result().iterator().next().getLong(0)));
+          out.add(new PlannedSegment(out.size(), rest, c.result().iterator().next().getLong(0)));
           done.complete(out);
         });
         return;
       }
-      Row r = ar.result().iterator().next();
-      List<String> upper = new ArrayList<>();
-      for (int i = 0; i < r.size(); i++) upper.add(r.getString(i));
-      out.add(new PlannedSegment(out.size(), new KeyRange(lower, List.copyOf(upper)), rows));
-      step(shape, rows, keyText, from, order, List.copyOf(upper), out, done);
+      out.add(new PlannedSegment(out.size(), new KeyRange(lower, upper), rows));
+      step(shape, rows, upper, out, done);
     });
   }
 
