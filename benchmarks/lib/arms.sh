@@ -127,6 +127,25 @@ same_sluice() {
   check_rows src bench_copy "$ROWS"
   A2_SLUICE+=" $RUN_SECS"
   emit arm2 "sluice_server_side_secs_rep$1" "$RUN_SECS" s
+  sluice_split "$WORK/same-sluice-$1.log" "$RUN_T0"
+  A2_START+=" $SPLIT_START" A2_COPY+=" $SPLIT_COPY"
+  emit arm2 "sluice_start_secs_rep$1" "$SPLIT_START" s
+  emit arm2 "sluice_copy_phase_secs_rep$1" "$SPLIT_COPY" s
+}
+
+# Optional third contender: another Sluice jar (BENCH_BASELINE_JAR), same config.
+same_baseline() {
+  [ -n "${BENCH_BASELINE_JAR:-}" ] || return 0
+  reset_same_target
+  sluice_config "$WORK/same.json" src src bench bench_copy same "$COPY_JOB"
+  SLUICE_JAR="$BENCH_BASELINE_JAR" sluice_run "$WORK/same.json" "$WORK/same-baseline-$1.log"
+  check_rows src bench_copy "$ROWS"
+  A2_BASELINE+=" $RUN_SECS"
+  emit arm2 "baseline_jar_secs_rep$1" "$RUN_SECS" s
+  sluice_split "$WORK/same-baseline-$1.log" "$RUN_T0"
+  A2_BSTART+=" $SPLIT_START" A2_BCOPY+=" $SPLIT_COPY"
+  emit arm2 "baseline_jar_start_secs_rep$1" "$SPLIT_START" s
+  emit arm2 "baseline_jar_copy_phase_secs_rep$1" "$SPLIT_COPY" s
 }
 
 same_bigbang() {
@@ -139,15 +158,27 @@ same_bigbang() {
 
 arm2() {
   log "arm 2: same-database copy of $ROWS rows, $REPS interleaved repetitions"
-  A2_SLUICE="" A2_BIGBANG=""
+  A2_SLUICE="" A2_BIGBANG="" A2_BASELINE="" A2_START="" A2_COPY="" A2_BSTART="" A2_BCOPY=""
   for r in $(seq 1 "$REPS"); do
-    if (( r % 2 )); then same_sluice "$r"; same_bigbang "$r"; else same_bigbang "$r"; same_sluice "$r"; fi
+    case $(( r % 3 )) in
+      1) same_sluice "$r"; same_bigbang "$r"; same_baseline "$r" ;;
+      2) same_baseline "$r"; same_bigbang "$r"; same_sluice "$r" ;;
+      0) same_bigbang "$r"; same_sluice "$r"; same_baseline "$r" ;;
+    esac
     log "arm 2 rep $r: sluice ${A2_SLUICE##* }s, INSERT..SELECT ${A2_BIGBANG##* }s"
   done
   local s b
   s=$(echo "$A2_SLUICE" | median); b=$(echo "$A2_BIGBANG" | median)
   emit arm2 sluice_server_side_secs_median "$s" s
   emit arm2 insert_select_secs_median "$b" s
+  emit arm2 sluice_start_secs_median "$(echo "$A2_START" | median)" s
+  emit arm2 sluice_copy_phase_secs_median "$(echo "$A2_COPY" | median)" s
+  if [ -n "$A2_BASELINE" ]; then
+    emit arm2 baseline_jar_secs_median "$(echo "$A2_BASELINE" | median)" s
+    emit arm2 baseline_jar_start_secs_median "$(echo "$A2_BSTART" | median)" s
+    emit arm2 baseline_jar_copy_phase_secs_median "$(echo "$A2_BCOPY" | median)" s
+    emit arm2 ratio_sluice_vs_baseline_jar "$(ratio "$s" "$(echo "$A2_BASELINE" | median)")" x
+  fi
   emit arm2 ratio_sluice_vs_insert_select "$(ratio "$s" "$b")" x
   q src -c "DROP TABLE bench_copy; DROP SCHEMA IF EXISTS sluice CASCADE"
 }

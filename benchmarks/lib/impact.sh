@@ -11,8 +11,7 @@ impact_copy_once() {
     copy_pipe
   else
     sluice_config "$WORK/impact.json" src dst bench bench impact
-    # shellcheck disable=SC2086
-    exec java $BENCH_JAVA_OPTS -jar "$SLUICE_JAR" run --config "$WORK/impact.json" --until-done
+    SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" exec "$ROOT/bin/sluice" run --config "$WORK/impact.json" --until-done
   fi
 }
 

@@ -66,6 +66,8 @@ def main():
         w(f"| {n} | {val.replace(';', ',')} {u} |")
     w(f"| dataset | {rows:,} rows, {v('dataset', 'bytes_per_row')} bytes/row on disk, table {int(v('dataset', 'table_bytes', '0')) // 1048576} MiB |")
     w(f"| agent JVM options | `{v('run', 'java_opts')}` |")
+    if ("run", "launcher") in figs:
+        w(f"| agent launcher | {v('run', 'launcher')} |")
     w("\nPostgreSQL: a dedicated Debian cluster (`sluicebench`), source and target databases `src` and `dst` "
       "on the same server (loopback). Settings not at their defaults:\n")
     w("| setting | value |\n|---|---|")
@@ -107,12 +109,23 @@ def main():
     w("Sluice's server-side mode (`INSERT .. SELECT` per segment, fenced, with the source hash from the same scan, "
       "then per-segment verification; a copy job: no capture, no final pass) vs one big-bang `INSERT INTO bench_copy SELECT * FROM bench`; both into an "
       "empty table with its primary key, in the source database.\n")
-    w("| contender | seconds (median) | each repetition |\n|---|---|---|")
-    for label, key in (("Sluice server-side", "sluice_server_side_secs"), ("INSERT .. SELECT", "insert_select_secs")):
-        reps = [v("arm2", f"{key}_rep{i}") for i in range(1, 20) if ("arm2", f"{key}_rep{i}") in figs]
-        w(f"| {label} | {v('arm2', key + '_median')} | {', '.join(reps)} |")
+    w("| contender | seconds (median) | each repetition | start-up s (each) | copy phase s (each) |\n|---|---|---|---|---|")
+    def each(key):
+        return ", ".join(v("arm2", f"{key}_rep{i}") for i in range(1, 20) if ("arm2", f"{key}_rep{i}") in figs)
+    rows2 = [("Sluice server-side", "sluice_server_side_secs", "sluice"), ("INSERT .. SELECT", "insert_select_secs", None)]
+    if ("arm2", "baseline_jar_secs_median") in figs:
+        rows2.append(("Sluice, baseline jar", "baseline_jar_secs", "baseline_jar"))
+    for label, key, split in rows2:
+        st = each(f"{split}_start_secs") if split else "-"
+        cp = each(f"{split}_copy_phase_secs") if split else "-"
+        w(f"| {label} | {v('arm2', key + '_median')} | {each(key)} | {st} | {cp} |")
+    w("\nStart-up: from the launch to the agent's 'planning' log line (JVM, config, pools, inspection, ledger schema); "
+      "copy phase: from its 'copying' line to 'completed' (every segment copied and verified).")
     r = f("arm2", "ratio_sluice_vs_insert_select")
     w(f"\n- Sluice / big-bang: **{v('arm2', 'ratio_sluice_vs_insert_select')}x** (goal <= 1.15): {goal(None if r is None else r <= 1.15)}")
+    if ("arm2", "ratio_sluice_vs_baseline_jar") in figs:
+        w(f"- Sluice / the baseline jar (`BENCH_BASELINE_JAR`, {v('run', 'baseline_jar')}, started with plain `java -jar`): "
+          f"**{v('arm2', 'ratio_sluice_vs_baseline_jar')}x**")
 
     w("\n## Arm 3: foreground impact\n")
     w("pgbench (TPC-B-like, fixed rate `-R`, latency from each transaction's scheduled start, per-transaction log) "

@@ -41,7 +41,8 @@ public final class JobGate {
   private final List<Promise<Void>> waiters = new ArrayList<>();
   private volatile String reason = "starting";
   private Kind kind;
-  private long timer = -1;
+  private volatile long timer = -1;
+  private boolean stopped;
   // The reasons of the current wait, one per change of kind: the "running again" event repeats them,
   // because the events of a wait caused by an unreachable target could not be written at the time.
   private final List<String> episode = new ArrayList<>();
@@ -65,6 +66,9 @@ public final class JobGate {
   }
 
   public void start() {
+    if (guards != null) guards.health().onDecisionChange(() -> vertx.runOnContext(v -> {
+      if (timer >= 0) tick();
+    }));
     tick();
     timer = vertx.setPeriodic(TICK_MS, t -> tick());
   }
@@ -72,6 +76,10 @@ public final class JobGate {
   /** Stops ticking and releases every waiter (the job is stopping). */
   public void stop() {
     if (timer >= 0) vertx.cancelTimer(timer);
+    timer = -1;
+    synchronized (this) {
+      stopped = true;
+    }
     release();
   }
 
@@ -86,7 +94,7 @@ public final class JobGate {
 
   /** Completes once the gate is open (or the job stops). */
   public synchronized Future<Void> whenOpen() {
-    if (reason == null) return Future.succeededFuture();
+    if (reason == null || stopped) return Future.succeededFuture();
     Promise<Void> p = Promise.promise();
     waiters.add(p);
     return p.future();

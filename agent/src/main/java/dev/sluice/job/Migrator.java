@@ -419,8 +419,14 @@ public final class Migrator {
       if (workers.decrementAndGet() >= job.concurrencyMax()) return;
       workers.incrementAndGet(); // another worker left first; this one stays
     }
-    if (!gate.open() || holding.get() >= pace.concurrency()) {
-      vertx.setTimer(JobGate.TICK_MS, t -> worker());
+    if (!gate.open()) {
+      // Woken when the gate opens (or the job stops), not one polling tick later.
+      gate.whenOpen().onComplete(v -> vertx.runOnContext(x -> worker()));
+      return;
+    }
+    if (holding.get() >= pace.concurrency()) {
+      // A slot frees (or the limit rises) when a segment ends: woken then, or one tick later.
+      sleepUntilWoken(JobGate.TICK_MS);
       return;
     }
     holding.incrementAndGet();
@@ -445,10 +451,7 @@ public final class Migrator {
         holding.decrementAndGet();
         if (x.failed()) log.warn("job {} segment {}: {}", job.name(), seg.seq(), ErrorClassifier.describe(x.cause()));
         worker();
-        for (Runnable w; (w = idleWorkers.poll()) != null; ) {
-          Runnable idleWorker = w;
-          vertx.runOnContext(v -> idleWorker.run());
-        }
+        wakeSleepers();
       });
     });
   }
@@ -483,17 +486,34 @@ public final class Migrator {
     ledger.progress(job.name()).onComplete(ar -> {
       if (ar.succeeded() && ar.result().finished()) {
         workerExit();
+        // The others need not sleep out their timers to find the job finished too.
+        wakeSleepers();
       } else {
         // Segments are in flight on other agents (or the ledger is unreachable): their leases may
         // expire and become ours to take over. A segment finishing here wakes us sooner, so the
         // job ends when its last segment does, not up to one poll later.
-        java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
-        Runnable wake = () -> {
-          if (woke.compareAndSet(false, true)) worker();
-        };
-        idleWorkers.add(wake);
-        vertx.setTimer(Math.min(2000, agent.lease().toMillis() / 2), t -> wake.run());
+        sleepUntilWoken(Math.min(2000, agent.lease().toMillis() / 2));
       }
+    });
+  }
+
+  private void wakeSleepers() {
+    for (Runnable w; (w = idleWorkers.poll()) != null; ) {
+      Runnable sleeper = w;
+      vertx.runOnContext(v -> sleeper.run());
+    }
+  }
+
+  /** Runs this worker again when a local segment ends, or after {@code ms}, whichever comes first. */
+  private void sleepUntilWoken(long ms) {
+    java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable wake = () -> {
+      if (woke.compareAndSet(false, true)) worker();
+    };
+    idleWorkers.add(wake);
+    vertx.setTimer(ms, t -> {
+      idleWorkers.remove(wake);
+      wake.run();
     });
   }
 

@@ -1,0 +1,128 @@
+package dev.sluice.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bin/sluice's class-data archive: recorded by a first `run`, used afterwards, and never able to
+ * break a start (a stale, truncated or garbage archive is ignored; a JVM mapping a truncated one
+ * would crash).
+ */
+class LauncherIT {
+  @TempDir
+  Path dir;
+  Path cds;
+  Path badConfig;
+  String javaOpts;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    cds = dir.resolve("cds");
+    badConfig = dir.resolve("bad.json");
+    Files.writeString(badConfig, "{ \"nonsense\": true }");
+  }
+
+  private record Outcome(int rc, String out) {}
+
+  private static String builtJar() {
+    String jar = System.getProperty("sluice.jar");
+    assertTrue(jar != null && new File(jar).isFile(), "system property sluice.jar must name the built jar");
+    return jar;
+  }
+
+  private Outcome sluice(String... args) throws Exception {
+    return sluiceWith(builtJar(), args);
+  }
+
+  private Outcome sluiceWith(String jar, String... args) throws Exception {
+    Path launcher = Path.of("..", "bin", "sluice").toAbsolutePath().normalize();
+    List<String> cmd = new java.util.ArrayList<>(List.of(launcher.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.put("SLUICE_JAR", jar);
+    env.put("SLUICE_CDS_DIR", cds.toString());
+    if (javaOpts != null) env.put("SLUICE_JAVA_OPTS", javaOpts);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    return new Outcome(p.waitFor(), out);
+  }
+
+  private List<Path> archives() throws IOException {
+    if (!Files.isDirectory(cds)) return List.of();
+    try (Stream<Path> s = Files.list(cds)) {
+      return s.filter(f -> f.toString().endsWith(".jsa")).toList();
+    }
+  }
+
+  @Test
+  void firstRunRecordsTheArchiveAndLaterRunsUseIt() throws Exception {
+    Outcome first = sluice("run", "--config", badConfig.toString());
+    assertEquals(2, first.rc(), first.out()); // bad config: exits 2 having loaded the classes
+    List<Path> made = archives();
+    assertEquals(1, made.size(), "one archive recorded: " + made);
+    assertFalse(first.out().contains("[cds"), "no CDS chatter: " + first.out());
+    long size = Files.size(made.get(0));
+    assertEquals(Long.toString(size), Files.readString(Path.of(made.get(0) + ".size")).trim());
+
+    Outcome again = sluice("--version");
+    assertEquals(0, again.rc(), again.out());
+    assertTrue(again.out().contains("sluice "), again.out());
+    assertEquals(made, archives(), "the archive is kept, not recorded again");
+  }
+
+  @Test
+  void aTruncatedOrGarbageArchiveIsNeverUsed() throws Exception {
+    assertEquals(2, sluice("run", "--config", badConfig.toString()).rc());
+    Path archive = archives().get(0);
+    byte[] whole = Files.readAllBytes(archive);
+    archive.toFile().setWritable(true);
+
+    // Truncated (a writer killed half way): mapping it would crash the JVM; the size check refuses it.
+    Files.write(archive, java.util.Arrays.copyOf(whole, whole.length / 3));
+    Outcome truncated = sluice("--version");
+    assertEquals(0, truncated.rc(), truncated.out());
+    assertTrue(truncated.out().startsWith("sluice "), truncated.out());
+
+    // Garbage of the recorded size: the JVM refuses its header and starts without it, quietly.
+    byte[] junk = new byte[whole.length];
+    new java.util.Random(7).nextBytes(junk);
+    Files.write(archive, junk);
+    Outcome garbage = sluice("--version");
+    assertEquals(0, garbage.rc(), garbage.out());
+    assertTrue(garbage.out().startsWith("sluice "), garbage.out());
+  }
+
+  @Test
+  void anArchiveOfAnotherBuildIsIgnored() throws Exception {
+    // An archive recorded for a jar, then found under the name of a rebuilt jar (same path, new
+    // mtime): the JVM checks the jar itself and starts without the archive.
+    Path jar = dir.resolve("sluice.jar");
+    Files.copy(Path.of(builtJar()), jar);
+    assertEquals(2, sluiceWith(jar.toString(), "run", "--config", badConfig.toString()).rc());
+    Path archive = archives().get(0);
+    assertTrue(jar.toFile().setLastModified(jar.toFile().lastModified() - 60_000));
+    String key = (jar.toFile().lastModified() / 1000) + "-" + Files.size(jar) + "-";
+    Path stale = cds.resolve(archive.getFileName().toString().replaceFirst("^sluice-\\d+-\\d+-", "sluice-" + key));
+    Files.move(archive, stale);
+    Files.move(Path.of(archive + ".size"), Path.of(stale + ".size"));
+    javaOpts = "-Xlog:cds+dynamic=warning"; // shows that the JVM was given the archive and refused it
+    Outcome run = sluiceWith(jar.toString(), "--version");
+    assertEquals(0, run.rc(), run.out());
+    assertTrue(run.out().contains("failed to load"), run.out());
+    assertTrue(run.out().contains("sluice "), run.out());
+  }
+}
