@@ -2,6 +2,7 @@ package dev.sluice.copy;
 
 import dev.sluice.config.Sql;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.inspect.RowHash;
 import dev.sluice.plan.KeyRange;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,10 +11,9 @@ import java.util.stream.Collectors;
 /**
  * The SQL Sluice runs for one segment, built once per job from its {@link JobShape}.
  *
- * <p>Row hash: {@code hashtextextended(row::text, 0)} of the row of mapped columns typed as in the
- * target, summed over the segment (mod 2^64). The sum is order-independent, and the record text
- * form distinguishes NULL from empty. On the source it is computed in the same query that streams
- * (or copies) the rows, so verifying costs no second read of the source.
+ * <p>Row hash: the job's {@link RowHash} of the row of mapped columns typed as in the target, summed
+ * over the segment (mod 2^64). On the source it is computed in the same query that streams (or
+ * copies) the rows, so verifying costs no second read of the source.
  *
  * <p>Fence: every write to the target first takes {@code FOR KEY SHARE} on the segment's ledger row
  * at the writer's lease epoch, while the lease is unexpired, in the same statement. A takeover
@@ -33,10 +33,12 @@ public final class SegmentSql {
 
   private final JobShape shape;
   private final List<ColumnKind> kinds;
+  private final RowHash hash;
 
   public SegmentSql(JobShape shape) {
     this.shape = shape;
     this.kinds = shape.columns().stream().map(c -> ColumnKind.of(c.type())).toList();
+    this.hash = shape.rowHash();
   }
 
   /** How each column travels, in column order. */
@@ -79,14 +81,17 @@ public final class SegmentSql {
       String ref = "s." + Sql.ident(c.name());
       inner.add(k.select(ref) + " AS v" + i);
       out.add("t.v" + i);
-      if (k != ColumnKind.TEXT || textCastIsOutput(c.type())) {
+      // A typed hash needs the typed value; a text hash takes the transported text where it prints
+      // what the record's text would (a RowHash text part is the ::text, which the transport is).
+      boolean transported = hash.record() ? !hash.typed(i) || k != ColumnKind.TEXT : k != ColumnKind.TEXT || textCastIsOutput(c.type());
+      if (transported) {
         hashed.add("t.v" + i);
       } else {
         inner.add(ref + " AS r" + i);
         hashed.add("t.r" + i);
       }
     }
-    return new Statement("SELECT " + String.join(", ", out) + ", hashtextextended(ROW(" + String.join(", ", hashed) + ")::text, 0) FROM (SELECT "
+    return new Statement("SELECT " + String.join(", ", out) + ", " + hash.of(hashed) + " FROM (SELECT "
         + String.join(", ", inner) + " FROM (" + sourceRows(p, true) + ") s OFFSET 0) t", p.params());
   }
 
@@ -105,14 +110,14 @@ public final class SegmentSql {
   /** Count and hash of a source range, fresh (used when a segment changed after its copy). */
   public Statement sourceHash(KeyRange r) {
     KeyRange.Predicate p = sourceRange(r, 1);
-    return new Statement("SELECT count(*), coalesce(sum(hashtextextended(s::text, 0)), 0)::text FROM (" + sourceRows(p, false) + ") s",
+    return new Statement("SELECT count(*), " + hash.sum("s") + "::text FROM (" + sourceRows(p, false) + ") s",
         p.params());
   }
 
   /** Count and hash of a target range. */
   public Statement targetHash(KeyRange r) {
     KeyRange.Predicate p = targetRange(r, 1);
-    return new Statement("SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text FROM (SELECT "
+    return new Statement("SELECT count(*), " + hash.sum("t") + "::text FROM (SELECT "
         + shape.targetColumnList() + " FROM " + shape.job().target().table().sql() + " WHERE " + p.sql() + ") t", p.params());
   }
 
@@ -165,7 +170,7 @@ public final class SegmentSql {
         + "ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
         + "SELECT * FROM s WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1) "
         + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM s), "
-        + "(SELECT coalesce(sum(hashtextextended(s::text, 0)), 0) FROM s)::text", p.params());
+        + "(SELECT " + hash.sum("s") + " FROM s)::text", p.params());
   }
 
   /** The target table's DDL when Sluice creates it: the mapped columns, the key as primary key. */

@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
  * the source for each and the target type it is cast to, and the key on both sides.
  *
  * <p>Every value is cast to its target type on the source, so source and target print the same text
- * for it; that text is what travels and what the row hashes are computed on.
+ * for it; that text is what travels. {@code recordHash}: both servers can compute
+ * {@code hash_record_extended} (PostgreSQL 14+), so the row hash takes typed values (see {@link RowHash}).
  */
 public record JobShape(
     JobConfig job,
@@ -19,7 +20,19 @@ public record JobShape(
     List<String> targetKey,
     List<String> keyTypes,
     boolean targetExists,
-    double estimatedRows) {
+    double estimatedRows,
+    boolean recordHash) {
+
+  /** A shape hashed with the record text ({@link RowHash}'s TEXT kind). */
+  public JobShape(JobConfig job, List<Column> columns, List<String> sourceKey, List<String> targetKey, List<String> keyTypes,
+      boolean targetExists, double estimatedRows) {
+    this(job, columns, sourceKey, targetKey, keyTypes, targetExists, estimatedRows, false);
+  }
+
+  /** The job's row hash (see {@link RowHash}). */
+  public RowHash rowHash() {
+    return new RowHash(this);
+  }
 
   /** One target column: its name, the source expression that fills it, and its target type. */
   public record Column(String name, String expression, String type, boolean key) {}

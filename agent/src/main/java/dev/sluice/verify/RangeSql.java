@@ -33,12 +33,12 @@ final class RangeSql {
   /** (key text.., row hash) of every source row in the range. */
   KeyRange.Predicate sourceHashes(KeyRange r) {
     KeyRange.Predicate p = r.predicate(shape.sourceKey(), shape.keyTypes(), 1);
-    return new KeyRange.Predicate("SELECT " + keyText("s") + ", hashtextextended(s::text, 0) FROM (" + sourceRows(p) + ") s", p.params());
+    return new KeyRange.Predicate("SELECT " + keyText("s") + ", " + shape.rowHash().ofRow("s") + " FROM (" + sourceRows(p) + ") s", p.params());
   }
 
   KeyRange.Predicate targetHashes(KeyRange r) {
     KeyRange.Predicate p = r.predicate(shape.targetKey(), shape.keyTypes(), 1);
-    return new KeyRange.Predicate("SELECT " + keyText("t") + ", hashtextextended(t::text, 0) FROM (" + targetRows(p) + ") t", p.params());
+    return new KeyRange.Predicate("SELECT " + keyText("t") + ", " + shape.rowHash().ofRow("t") + " FROM (" + targetRows(p) + ") t", p.params());
   }
 
   /** The key at a position of the target range in key order. Params: the range, then the offset. */
