@@ -10,6 +10,8 @@ import dev.sluice.ledger.ConfigVersions;
 import dev.sluice.db.Databases;
 import dev.sluice.http.ControlServer;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.job.Replanner;
+import dev.sluice.ledger.SegmentReplan;
 import dev.sluice.capture.ChangeApplier;
 import dev.sluice.job.CatchUp;
 import dev.sluice.health.HealthMonitor;
@@ -65,6 +67,7 @@ public final class Agent {
   private Pool target;
   private Pool ledgerPool;
   private Ledger ledger;
+  private Replanner replanner;
   // Jobs can be added by a config reload while the HTTP server and the live view read these maps.
   private final Map<String, Migrator> migrators = new ConcurrentHashMap<>();
   private final Map<String, JobReads> reads = new ConcurrentHashMap<>();
@@ -176,6 +179,7 @@ public final class Agent {
     guards.source().start();
     guards.target().start();
     ledger = new Ledger(ledgerPool, config.agent().id());
+    replanner = new Replanner(source, new SegmentReplan(ledgerPool, config.agent().id()));
     return LedgerSchema.ensure(ledgerPool)
         .compose(v -> ledger.roster().register(hostName(), ProcessHandle.current().pid(), VERSION, config.agent().lease(),
             config.agent().heartbeat()))
@@ -239,9 +243,12 @@ public final class Agent {
       for (JobConfig j : next.jobs()) {
         Migrator m = migrators.get(j.name());
         if (m == null) continue;
+        long segmentRows = m.config().segmentRows();
         m.reconfigure(j);
         JobReads r = reads.get(j.name());
         if (r != null) r.applyConfig(j);
+        // Pending segments nobody started are re-cut at the new size (in the background: the walk reads the source).
+        if (segmentRows != j.segmentRows()) replanner.replan(m.shape(), segmentRows, j.segmentRows());
       }
       config = merged;
       List<Future<Void>> starts = new ArrayList<>();

@@ -6,6 +6,9 @@ import { esc, full } from './format.js';
 const NAMES = { p: 'pending', c: 'copying', C: 'copied', v: 'verified', f: 'failed', r: 'rolling back', R: 'rolled back' };
 export const LEGEND = Object.entries(NAMES);
 
+// Cell i is segment firstSeq + i, unless a re-plan left holes in the numbering: then seqs lists them.
+const seqOf = (heat, i) => (heat.seqs ? heat.seqs[i] : heat.firstSeq + i);
+
 export class Heatmap {
   constructor(el, tip, onClickFailed) {
     this.el = el;
@@ -43,9 +46,9 @@ export class Heatmap {
       if (c.className !== cls) {
         c.className = cls;
         c.dataset.state = NAMES[cells[i]] || cells[i];
-        this.cache.delete(heat.firstSeq + i);
+        this.cache.delete(seqOf(heat, i));
       }
-      c.dataset.seq = heat.firstSeq + i;
+      c.dataset.seq = seqOf(heat, i);
     }
   }
 

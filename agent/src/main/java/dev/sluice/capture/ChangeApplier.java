@@ -5,6 +5,7 @@ import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
 import dev.sluice.pace.Pacer;
+import dev.sluice.plan.SegmentChain;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,6 +17,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -127,14 +129,7 @@ public final class ChangeApplier {
 
   public Future<Void> start() {
     ctx = vertx.getOrCreateContext();
-    return ledger.segments(job).compose(segs -> {
-      segments = segs;
-      int k = shape.keyTypes().size();
-      lowerBounds = new String[k][Math.max(0, segs.size() - 1)];
-      for (int i = 1; i < segs.size(); i++) {
-        List<String> lo = segs.get(i).range().lower();
-        for (int c = 0; c < k; c++) lowerBounds[c][i - 1] = lo.get(c);
-      }
+    return loadSegments().compose(v -> {
       backlogTimer = vertx.setPeriodic(1000, t -> measureBacklog());
       pollTimer = vertx.setPeriodic(pollMs, t -> {
         if (leader) wake();
@@ -142,6 +137,25 @@ public final class ChangeApplier {
       });
       becomeLeader();
       return measureBacklog();
+    });
+  }
+
+  /**
+   * The job's segments in key order (seq order is not key order once segments are cut in flight or
+   * re-planned) and the lower bounds that map a key to its segment.
+   */
+  private Future<Void> loadSegments() {
+    return ledger.segments(job).map(all -> {
+      List<Segment> segs = SegmentChain.keyOrder(all, Segment::range);
+      int k = shape.keyTypes().size();
+      String[][] bounds = new String[k][Math.max(0, segs.size() - 1)];
+      for (int i = 1; i < segs.size(); i++) {
+        List<String> lo = segs.get(i).range().lower();
+        for (int c = 0; c < k; c++) bounds[c][i - 1] = lo.get(c);
+      }
+      segments = segs;
+      lowerBounds = bounds;
+      return null;
     });
   }
 
@@ -239,11 +253,23 @@ public final class ChangeApplier {
       }
       long last = entries.get(entries.size() - 1).id;
       // Segment states are read after the entries: see the class comment.
-      return ledger.states(job).compose(states -> apply(entries, states)).map(v -> {
-        cursor = full ? last : 0;
-        return full;
+      return ledger.states(job).compose(states -> {
+        if (!states.keySet().equals(segmentSeqs())) {
+          // Segments were cut or re-planned since the bounds were read: map these entries again.
+          return loadSegments().map(true);
+        }
+        return apply(entries, states).map(v -> {
+          cursor = full ? last : 0;
+          return full;
+        });
       });
     });
+  }
+
+  private Set<Integer> segmentSeqs() {
+    Set<Integer> out = new HashSet<>();
+    for (Segment s : segments) out.add(s.seq());
+    return out;
   }
 
   private record Entry(long id, List<String> key, int position) {}

@@ -126,6 +126,10 @@ public final class Migrator {
     return job;
   }
 
+  public JobShape shape() {
+    return shape;
+  }
+
   /**
    * Puts a reloaded job config in force (the caller checked that only live settings differ): rate,
    * burst, concurrency, batch size and retries apply from the next batch or segment on.

@@ -16,19 +16,31 @@ import java.util.Map;
 public final class LedgerReads {
   private LedgerReads() {}
 
-  /** One character a segment, in seq order: p pending, c copying, C copied, v verified, f failed, r rolling back, R rolled back. */
-  public record Heatmap(int firstSeq, String cells) {}
+  /**
+   * One character a segment, in seq order: p pending, c copying, C copied, v verified, f failed, r
+   * rolling back, R rolled back. Cell i is segment {@code firstSeq + i} unless {@code seqs} (then null
+   * while seqs are contiguous) lists them: a re-plan replaces segments by new numbers and leaves holes.
+   */
+  public record Heatmap(int firstSeq, String cells, JsonArray seqs) {}
 
   public static Future<Map<String, Heatmap>> heatmaps(SqlClient db) {
     return db.query("SELECT job, min(seq), string_agg(CASE state WHEN 'pending' THEN 'p' WHEN 'copying' THEN 'c' "
-            + "WHEN 'copied' THEN 'C' WHEN 'verified' THEN 'v' WHEN 'failed' THEN 'f' WHEN 'rolling_back' THEN 'r' WHEN 'rolled_back' THEN 'R' ELSE '?' END, '' ORDER BY seq) "
+            + "WHEN 'copied' THEN 'C' WHEN 'verified' THEN 'v' WHEN 'failed' THEN 'f' WHEN 'rolling_back' THEN 'r' WHEN 'rolled_back' THEN 'R' ELSE '?' END, '' ORDER BY seq), "
+            + "CASE WHEN max(seq) - min(seq) + 1 = count(*) THEN NULL ELSE string_agg(seq::text, ',' ORDER BY seq) END "
             + "FROM sluice.segments GROUP BY job")
         .execute()
         .map(rows -> {
           Map<String, Heatmap> out = new LinkedHashMap<>();
-          for (Row r : rows) out.put(r.getString(0), new Heatmap(r.getInteger(1), r.getString(2)));
+          for (Row r : rows) out.put(r.getString(0), new Heatmap(r.getInteger(1), r.getString(2), seqs(r.getString(3))));
           return out;
         });
+  }
+
+  private static JsonArray seqs(String list) {
+    if (list == null) return null;
+    JsonArray out = new JsonArray();
+    for (String n : list.split(",")) out.add(Integer.parseInt(n));
+    return out;
   }
 
   /** Parked segments with their errors, up to {@code limit} a job. */

@@ -31,8 +31,17 @@ public final class Planner {
   }
 
   public Future<List<PlannedSegment>> plan(JobShape shape) {
+    return plan(shape, KeyRange.ALL, shape.job().segmentRows());
+  }
+
+  /**
+   * Cuts {@code span} alone into segments of {@code rows} rows (a re-plan of pending segments): the
+   * first keeps the span's lower bound and the last its upper bound, so the pieces tile it exactly.
+   * Numbered from 0 in key order.
+   */
+  public Future<List<PlannedSegment>> plan(JobShape shape, KeyRange span, long rows) {
     Promise<List<PlannedSegment>> done = Promise.promise();
-    step(shape, shape.job().segmentRows(), null, new ArrayList<>(), done);
+    step(shape, rows, span.lower(), span.upper(), new ArrayList<>(), done);
     return done.future();
   }
 
@@ -60,8 +69,9 @@ public final class Planner {
     return " FROM " + shape.job().source().table().sql() + " WHERE " + shape.whereClause();
   }
 
-  private void step(JobShape shape, long rows, List<String> lower, List<PlannedSegment> out, Promise<List<PlannedSegment>> done) {
-    KeyRange rest = new KeyRange(lower, null);
+  private void step(JobShape shape, long rows, List<String> lower, List<String> end, List<PlannedSegment> out,
+      Promise<List<PlannedSegment>> done) {
+    KeyRange rest = new KeyRange(lower, end);
     keyAt(shape, rest, rows).onComplete(ar -> {
       if (ar.failed()) {
         done.fail(ar.cause());
@@ -85,7 +95,7 @@ public final class Planner {
         return;
       }
       out.add(new PlannedSegment(out.size(), new KeyRange(lower, upper), rows));
-      step(shape, rows, upper, out, done);
+      step(shape, rows, upper, end, out, done);
     });
   }
 
