@@ -21,9 +21,10 @@ import java.util.Set;
  *       and hashed for the old definition;
  *   <li>{@code health} (sensor thresholds, intervals, queries, grace, resume delay): live; adding or
  *       removing a sensor is refused when the agent applies it;
- *   <li>{@code source}, {@code target}, {@code http}, {@code agent}, {@code breaker},
- *       {@code sessions}, a job's {@code mode} and {@code target.create}, and removing a job: need a
- *       restart.
+ *   <li>{@code breaker} and {@code sessions}: accepted but deferred: the running agent keeps its
+ *       breakers and database sessions, and the reload says the new values apply at the next restart;
+ *   <li>{@code source}, {@code target}, {@code http}, {@code agent}, a job's {@code mode} and
+ *       {@code target.create}, and removing a job: need a restart, so the file is refused.
  * </ul>
  *
  * Values of secret-looking fields (tokens, passwords, URLs) are never echoed. Pure.
@@ -31,6 +32,8 @@ import java.util.Set;
 public final class ConfigDiff {
   private static final Set<String> IDENTITY = Set.of("source.table", "source.key", "source.where", "target.table", "columns");
   private static final Set<String> RESTART_JOB = Set.of("mode", "target.create", "name");
+  /** Agent-wide sections a reload accepts but that take effect only when the agent next starts. */
+  private static final Set<String> DEFERRED = Set.of("breaker", "sessions");
 
   /** One changed setting: its path (jobs named, e.g. {@code jobs[orders].pace.rowsPerSecond}), before and after. */
   public record Change(String path, String before, String after) {
@@ -40,14 +43,14 @@ public final class ConfigDiff {
     }
   }
 
-  /** The changes that apply live, those refused (each with why), and the jobs added. */
-  public record Result(List<Change> live, List<String> refused, List<String> addedJobs) {
+  /** The changes that apply live, those that wait for a restart, those refused (each with why), and the jobs added. */
+  public record Result(List<Change> live, List<Change> deferred, List<String> refused, List<String> addedJobs) {
     public boolean acceptable() {
       return refused.isEmpty();
     }
 
     public boolean empty() {
-      return live.isEmpty() && addedJobs.isEmpty() && refused.isEmpty();
+      return live.isEmpty() && deferred.isEmpty() && addedJobs.isEmpty() && refused.isEmpty();
     }
   }
 
@@ -55,6 +58,7 @@ public final class ConfigDiff {
 
   public static Result between(JsonNode before, JsonNode after) {
     List<Change> live = new ArrayList<>();
+    List<Change> deferred = new ArrayList<>();
     List<String> refused = new ArrayList<>();
     List<String> added = new ArrayList<>();
     Set<String> fields = new LinkedHashSet<>();
@@ -68,6 +72,8 @@ public final class ConfigDiff {
         // Sensor thresholds and timings apply live (the agent refuses adding or removing a sensor).
         if (f.equals("health")) {
           live.add(c);
+        } else if (DEFERRED.contains(f)) {
+          deferred.add(c);
         } else {
           refused.add(c.path() + " changed (" + c.before() + " -> " + c.after() + "): needs a restart");
         }
@@ -101,7 +107,7 @@ public final class ConfigDiff {
         }
       }
     }
-    return new Result(List.copyOf(live), List.copyOf(refused), List.copyOf(added));
+    return new Result(List.copyOf(live), List.copyOf(deferred), List.copyOf(refused), List.copyOf(added));
   }
 
   private static Map<String, JsonNode> byName(JsonNode jobs) {

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>the loader validates it completely (every problem with its JSON path);
- *   <li>{@link ConfigDiff} sorts the changes; any that cannot apply live refuses the file;
+ *   <li>{@link ConfigDiff} sorts the changes; any that cannot apply live refuses the file (breaker
+ *       and sessions settings are accepted and reported as applying at the next restart);
  *   <li>the agent applies it (new jobs are first checked against the databases);
  *   <li>the version (hash, time, content without secrets, changes) goes to the ledger.
  * </ol>
@@ -40,6 +41,7 @@ public final class ConfigWatcher {
   // A changed file is read again this much later and used only if unchanged: not half-written.
   static final long SETTLE_MS = 150;
   private static final ObjectMapper JSON = new ObjectMapper();
+  static final String RESTART_NOTE = "(applies at the next restart: the running agent keeps its circuit breakers and database sessions)";
 
   /** Puts a validated config in force; fails (changing nothing it can avoid) when it cannot. */
   public interface Applier extends BiFunction<SluiceConfig, ConfigDiff.Result, Future<Void>> {}
@@ -49,6 +51,8 @@ public final class ConfigWatcher {
   private final ConfigVersions versions;
   private final Applier applier;
   private JsonNode running;
+  // The file as the agent started with it: the breaker and sessions settings in force until a restart.
+  private JsonNode started;
   private String runningHash;
   private String lastSeenHash;
   private String settling;
@@ -71,6 +75,7 @@ public final class ConfigWatcher {
       lastSeenHash = runningHash;
       try {
         running = JSON.readTree(text);
+        started = running;
       } catch (Exception e) {
         return Future.failedFuture(new IllegalStateException("config file " + file + " changed while the agent started; restart it"));
       }
@@ -141,9 +146,18 @@ public final class ConfigWatcher {
     JsonArray changes = new JsonArray();
     diff.live().forEach(c -> changes.add(new JsonObject().put("path", c.path()).put("before", c.before()).put("after", c.after())));
     diff.addedJobs().forEach(j -> changes.add(new JsonObject().put("path", "jobs[" + j + "]").put("before", "(none)").put("after", "added")));
+    diff.deferred().forEach(c -> changes.add(new JsonObject().put("path", c.path()).put("before", c.before()).put("after", c.after())
+        .put("applies", "at next restart")));
     String summary = summary(diff);
     log.info("config reloaded from {} (version {}): {}", file, hash.substring(0, 12), summary);
+    if (!diff.deferred().isEmpty()) {
+      log.warn("config {}: {} {}", file.getFileName(), ConfigDiff.describe(diff.deferred()), RESTART_NOTE);
+    }
+    // What differs from the values in force since start (a later reload may have changed them back).
+    JsonArray pending = new JsonArray();
+    ConfigDiff.between(started, tree).deferred().forEach(c -> pending.add(c.toString()));
     status = new JsonObject().put("file", file.toString()).put("hash", hash).put("appliedAt", Instant.now().toString())
+        .put("pendingRestart", pending)
         .put("lastReload", new JsonObject().put("at", Instant.now().toString()).put("ok", true).put("message", summary)
             .put("changes", changes));
     return versions.reloaded(hash, redacted(tree), changes, summary)
@@ -167,6 +181,9 @@ public final class ConfigWatcher {
   private static String summary(ConfigDiff.Result diff) {
     StringBuilder sb = new StringBuilder(ConfigDiff.describe(diff.live()));
     if (!diff.addedJobs().isEmpty()) sb.append(sb.length() == 0 ? "" : "; ").append("jobs added: ").append(String.join(", ", diff.addedJobs()));
+    if (!diff.deferred().isEmpty()) {
+      sb.append(sb.length() == 0 ? "" : "; ").append(ConfigDiff.describe(diff.deferred())).append(" ").append(RESTART_NOTE);
+    }
     return sb.toString();
   }
 

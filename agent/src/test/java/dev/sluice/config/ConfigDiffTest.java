@@ -30,14 +30,15 @@ class ConfigDiffTest {
   }
 
   @Test
-  void healthSettingsApplyLiveBreakerDoesNot() throws Exception {
+  void healthSettingsApplyLiveBreakerAndSessionsAtTheNextRestart() throws Exception {
     ConfigDiff.Result r = diff(BASE.replace("\"http\":", "\"health\": {\"probe\": {\"maxMs\": 250}}, \"http\":"));
     assertTrue(r.acceptable(), r.refused().toString());
     assertEquals(1, r.live().size(), r.live().toString());
     assertTrue(r.live().get(0).path().startsWith("health"), r.live().toString());
-    ConfigDiff.Result b = diff(BASE.replace("\"http\":", "\"breaker\": {\"failures\": 3}, \"http\":"));
-    assertFalse(b.acceptable());
-    assertTrue(b.refused().get(0).contains("needs a restart"), b.refused().toString());
+    ConfigDiff.Result b = diff(BASE.replace("\"http\":", "\"breaker\": {\"failures\": 3}, \"sessions\": {\"statementTimeoutMs\": 5}, \"http\":"));
+    assertTrue(b.acceptable(), "breaker and sessions wait for a restart, the rest of the file applies: " + b.refused());
+    assertEquals("[breaker: (unset) -> {\"failures\":3}, sessions: (unset) -> {\"statementTimeoutMs\":5}]", b.deferred().toString());
+    assertTrue(b.live().isEmpty() && !b.empty());
   }
 
   @Test

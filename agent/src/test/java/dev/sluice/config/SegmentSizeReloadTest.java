@@ -95,8 +95,13 @@ class SegmentSizeReloadTest {
 
       // The other agent's lease runs out; a reload lifts the window and raises concurrency: all copies.
       pg.exec(tgt, "UPDATE sluice.segments SET lease_expires_at = now() - interval '1 second' WHERE job = 'items' AND seq = 5");
-      Files.writeString(file, config(src, tgt, 5000, 300, false, "{\"min\": 2, \"max\": 3}"));
+      // The same file changes the breaker: accepted, said to apply at the next restart.
+      Files.writeString(file, config(src, tgt, 5000, 300, false, "{\"min\": 2, \"max\": 3}")
+          .replace("\"http\":", "\"breaker\": {\"failures\": 5}, \"http\":"));
       Eventually.until(Duration.ofSeconds(2), "concurrency bounds in force", () -> m.pace().concurrency() >= 2);
+      Eventually.until(Duration.ofSeconds(2), "the breaker change noted", () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events "
+          + "WHERE kind = 'config.applied' AND message LIKE '%breaker: (unset) -> {\"failures\":5} (applies at the next restart%'") == 1);
+      assertEquals(1, agent.configStatus().getJsonArray("pendingRestart").size(), agent.configStatus().encode());
       Eventually.until(Duration.ofSeconds(20), "every segment verified", () -> pg.scalar(tgt,
           "SELECT (count(*) FILTER (WHERE state <> 'verified') = 0)::int FROM sluice.segments WHERE job = 'items'") == 1);
       assertEquals(20000, Tables.assertSameRows(pg, src, ROW, tgt, ROW));
