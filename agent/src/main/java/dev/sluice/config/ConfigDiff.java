@@ -21,8 +21,9 @@ import java.util.Set;
  *       and hashed for the old definition;
  *   <li>{@code health} (sensor thresholds, intervals, queries, grace, resume delay): live; adding or
  *       removing a sensor is refused when the agent applies it;
- *   <li>{@code breaker} and {@code sessions}: accepted but deferred: the running agent keeps its
- *       breakers and database sessions, and the reload says the new values apply at the next restart;
+ *   <li>{@code breaker}, {@code sessions}, and a job's {@code capture}, {@code verify} and
+ *       {@code drift}: accepted but deferred: the running agent keeps what it started with, and the
+ *       reload says the new values apply at the next restart;
  *   <li>{@code source}, {@code target}, {@code http}, {@code agent}, a job's {@code mode} and
  *       {@code target.create}, and removing a job: need a restart, so the file is refused.
  * </ul>
@@ -34,6 +35,8 @@ public final class ConfigDiff {
   private static final Set<String> RESTART_JOB = Set.of("mode", "target.create", "name");
   /** Agent-wide sections a reload accepts but that take effect only when the agent next starts. */
   private static final Set<String> DEFERRED = Set.of("breaker", "sessions");
+  /** A running job's sections set up once at its start (applier, verifier, drift monitor): the same. */
+  private static final Set<String> DEFERRED_JOB = Set.of("capture", "verify", "drift");
 
   /** One changed setting: its path (jobs named, e.g. {@code jobs[orders].pace.rowsPerSecond}), before and after. */
   public record Change(String path, String before, String after) {
@@ -100,6 +103,8 @@ public final class ConfigDiff {
         if (IDENTITY.stream().anyMatch(i -> rel.equals(i) || rel.startsWith(i + ".") || rel.startsWith(i + "["))) {
           refused.add(path + " changed (" + c.before() + " -> " + c.after() + "): a planned job's source, target, key, filter and "
               + "columns cannot change; use a new job name, or roll this one back first");
+        } else if (DEFERRED_JOB.stream().anyMatch(d -> rel.equals(d) || rel.startsWith(d + "."))) {
+          deferred.add(new Change(path, c.before(), c.after()));
         } else if (RESTART_JOB.contains(rel)) {
           refused.add(path + " changed (" + c.before() + " -> " + c.after() + "): needs a restart");
         } else {

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>the loader validates it completely (every problem with its JSON path);
  *   <li>{@link ConfigDiff} sorts the changes; any that cannot apply live refuses the file (breaker
- *       and sessions settings are accepted and reported as applying at the next restart);
+ *       and sessions settings, and a job's capture, verify and drift settings, are accepted and
+ *       reported as applying at the next restart);
  *   <li>the agent applies it (new jobs are first checked against the databases);
  *   <li>the version (hash, time, content without secrets, changes) goes to the ledger.
  * </ol>
@@ -41,7 +42,7 @@ public final class ConfigWatcher {
   // A changed file is read again this much later and used only if unchanged: not half-written.
   static final long SETTLE_MS = 150;
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final String RESTART_NOTE = "(applies at the next restart: the running agent keeps its circuit breakers and database sessions)";
+  static final String RESTART_NOTE = "(applies at the next restart; the running agent keeps the values it started with)";
 
   /** Puts a validated config in force; fails (changing nothing it can avoid) when it cannot. */
   public interface Applier extends BiFunction<SluiceConfig, ConfigDiff.Result, Future<Void>> {}
@@ -51,7 +52,7 @@ public final class ConfigWatcher {
   private final ConfigVersions versions;
   private final Applier applier;
   private JsonNode running;
-  // The file as the agent started with it: the breaker and sessions settings in force until a restart.
+  // The file as the agent started with it: the deferred settings (see ConfigDiff) stay in force until a restart.
   private JsonNode started;
   private String runningHash;
   private String lastSeenHash;

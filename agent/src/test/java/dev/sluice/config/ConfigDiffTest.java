@@ -39,6 +39,9 @@ class ConfigDiffTest {
     assertTrue(b.acceptable(), "breaker and sessions wait for a restart, the rest of the file applies: " + b.refused());
     assertEquals("[breaker: (unset) -> {\"failures\":3}, sessions: (unset) -> {\"statementTimeoutMs\":5}]", b.deferred().toString());
     assertTrue(b.live().isEmpty() && !b.empty());
+    ConfigDiff.Result j = diff(BASE.replace("\"concurrency\": {\"max\": 2}", "\"concurrency\": {\"max\": 2}, \"drift\": {\"nullRatioThreshold\": 0.2}"));
+    assertTrue(j.acceptable() && j.live().isEmpty(), j.toString());
+    assertEquals("[jobs[orders].drift: (unset) -> {\"nullRatioThreshold\":0.2}]", j.deferred().toString(), "set up at the job's start");
   }
 
   @Test
