@@ -156,7 +156,21 @@ public final class JobInspector {
     }
     if (problems.size() > before) return null;
     double estimate = estimateRows(st, job.source().where());
-    return new JobShape(job, List.copyOf(cols), List.copyOf(key), List.copyOf(targetKey), List.copyOf(keyTypes), tgtOid != null, estimate);
+    return new JobShape(job, List.copyOf(cols), List.copyOf(key), List.copyOf(targetKey), List.copyOf(keyTypes), tgtOid != null, estimate,
+        recordHash());
+  }
+
+  /** PostgreSQL 14 added {@code hash_record_extended}; the typed row hash needs it on both sides (see {@link RowHash}). */
+  static final int RECORD_HASH_SINCE = 140000;
+  private Boolean recordHash;
+
+  private boolean recordHash() {
+    if (recordHash == null) recordHash = versionNum(source) >= RECORD_HASH_SINCE && versionNum(target) >= RECORD_HASH_SINCE;
+    return recordHash;
+  }
+
+  private static int versionNum(SqlClient db) {
+    return Await.result(db.query("SELECT current_setting('server_version_num')::int").execute()).iterator().next().getInteger(0);
   }
 
   static Integer tableOid(SqlClient db, TableName t) {
