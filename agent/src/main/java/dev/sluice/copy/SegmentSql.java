@@ -161,16 +161,33 @@ public final class SegmentSql {
   }
 
   /**
-   * Same-database copy of a whole segment in one statement, with the source count and hash from
-   * the same scan. Params: fence, then the range. Returns (fence rows, source rows, source hash).
+   * Same-database copy of a whole segment in one statement, with the source count and hash taken in
+   * the same statement (so from the same snapshot). Params: fence, then the range. Returns (fence
+   * rows, source rows, source hash).
+   *
+   * <p>When reading the range twice must give the same rows and values (every column a plain source
+   * column, no row filter), the insert and the hash each scan the range: every part of one statement
+   * sees its snapshot, and two scans cost less than materialising the rows for both to share (about
+   * 12% of the statement on the benchmark table, PROFILE.md). A column expression or a filter might
+   * be volatile ({@code random()}), so then the rows are materialised once and both read that.
    */
   public Statement serverCopy(KeyRange r) {
     KeyRange.Predicate p = sourceRange(r, FENCE_PARAMS + 1);
-    return new Statement("WITH " + FENCE + ", s AS MATERIALIZED (" + sourceRows(p, false) + "), "
-        + "ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
-        + "SELECT * FROM s WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1) "
-        + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM s), "
-        + "(SELECT " + hash.sum("s") + " FROM s)::text", p.params());
+    String insert = "INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") SELECT * FROM %s "
+        + "WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1";
+    if (!sourceReadsRepeat()) {
+      return new Statement("WITH " + FENCE + ", s AS MATERIALIZED (" + sourceRows(p, false) + "), ins AS (" + insert.formatted("s") + ") "
+          + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM s), (SELECT " + hash.sum("s") + " FROM s)::text", p.params());
+    }
+    String rows = "(" + sourceRows(p, false) + ") s";
+    return new Statement("WITH " + FENCE + ", ins AS (" + insert.formatted(rows) + "), h AS (SELECT count(*) AS n, " + hash.sum("s")
+        + " AS hs FROM " + rows + ") SELECT (SELECT count(*) FROM f), h.n, h.hs::text FROM h", p.params());
+  }
+
+  /** Every mapped column is a plain source column (a quoted name, as the inspector writes it) and there is no row filter. */
+  boolean sourceReadsRepeat() {
+    return shape.job().source().where() == null
+        && shape.columns().stream().allMatch(c -> c.expression().matches("\"([^\"]|\"\")+\""));
   }
 
   /** The target table's DDL when Sluice creates it: the mapped columns, the key as primary key. */
