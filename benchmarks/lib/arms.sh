@@ -131,6 +131,8 @@ same_sluice() {
   A2_START+=" $SPLIT_START" A2_COPY+=" $SPLIT_COPY"
   emit arm2 "sluice_start_secs_rep$1" "$SPLIT_START" s
   emit arm2 "sluice_copy_phase_secs_rep$1" "$SPLIT_COPY" s
+  emit arm2 "sluice_client_cpu_rep$1" "$RUN_CPU" s
+  emit arm2 "sluice_pg_cpu_rep$1" "$RUN_PG_CPU" s
 }
 
 # Optional third contender: another Sluice jar (BENCH_BASELINE_JAR), same config.
@@ -146,6 +148,8 @@ same_baseline() {
   A2_BSTART+=" $SPLIT_START" A2_BCOPY+=" $SPLIT_COPY"
   emit arm2 "baseline_jar_start_secs_rep$1" "$SPLIT_START" s
   emit arm2 "baseline_jar_copy_phase_secs_rep$1" "$SPLIT_COPY" s
+  emit arm2 "baseline_jar_client_cpu_rep$1" "$RUN_CPU" s
+  emit arm2 "baseline_jar_pg_cpu_rep$1" "$RUN_PG_CPU" s
 }
 
 same_bigbang() {
@@ -154,6 +158,8 @@ same_bigbang() {
   check_rows src bench_copy "$ROWS"
   A2_BIGBANG+=" $TIMED_SECS"
   emit arm2 "insert_select_secs_rep$1" "$TIMED_SECS" s
+  emit arm2 "insert_select_client_cpu_rep$1" "$TIMED_CPU" s
+  emit arm2 "insert_select_pg_cpu_rep$1" "$TIMED_PG_CPU" s
 }
 
 arm2() {

@@ -12,6 +12,10 @@ pg_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($16 + $17) / hz}' "/proc/$(head -1 "$PG_DATA/postmaster.pid")/stat"
 }
 
+# A backend's CPU counts once the postmaster has reaped it, a moment after its client left: without
+# this wait a short run's only backend (a psql INSERT .. SELECT) was often not counted at all.
+pg_reaped() { sleep 0.3; }
+
 # Wall time of a command in seconds (3 decimals), its CPU (TIMED_CPU: user + system of it and its
 # children) and PostgreSQL's CPU meanwhile (TIMED_PG_CPU); the command's output goes to $LAST_LOG.
 timed() {
@@ -20,6 +24,7 @@ timed() {
   pg0=$(pg_cpu)
   ( rc=0; "$@" >"$LAST_LOG" 2>&1 || rc=$?; times > "$WORK/times"; exit $rc ) || rc=$?
   TIMED_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+  pg_reaped
   TIMED_PG_CPU=$(awk -v a="$pg0" -v b="$(pg_cpu)" 'BEGIN {printf "%.2f", b - a}')
   # `times`, second line: the children's user and system time, as 0m1.234s 0m0.100s.
   TIMED_CPU=$(awk 'NR == 2 {t = 0; for (i = 1; i <= 2; i++) {split($i, p, /[ms]/); t += p[1] * 60 + p[2]}; printf "%.2f", t}' "$WORK/times")

@@ -109,7 +109,7 @@ def main():
     w("Sluice's server-side mode (`INSERT .. SELECT` per segment, fenced, with the source hash from the same scan, "
       "then per-segment verification; a copy job: no capture, no final pass) vs one big-bang `INSERT INTO bench_copy SELECT * FROM bench`; both into an "
       "empty table with its primary key, in the source database.\n")
-    w("| contender | seconds (median) | each repetition | start-up s (each) | copy phase s (each) |\n|---|---|---|---|---|")
+    w("| contender | seconds (median) | each repetition | start-up s (each) | copy phase s (each) | client CPU s (each) | PostgreSQL CPU s (each) |\n|---|---|---|---|---|---|---|")
     def each(key):
         return ", ".join(v("arm2", f"{key}_rep{i}") for i in range(1, 20) if ("arm2", f"{key}_rep{i}") in figs)
     rows2 = [("Sluice server-side", "sluice_server_side_secs", "sluice"), ("INSERT .. SELECT", "insert_select_secs", None)]
@@ -118,7 +118,8 @@ def main():
     for label, key, split in rows2:
         st = each(f"{split}_start_secs") if split else "-"
         cp = each(f"{split}_copy_phase_secs") if split else "-"
-        w(f"| {label} | {v('arm2', key + '_median')} | {each(key)} | {st} | {cp} |")
+        cpu = key.replace("_server_side", "").replace("_secs", "")
+        w(f"| {label} | {v('arm2', key + '_median')} | {each(key)} | {st} | {cp} | {each(cpu + '_client_cpu')} | {each(cpu + '_pg_cpu')} |")
     w("\nStart-up: from the launch to the agent's 'planning' log line (JVM, config, pools, inspection, ledger schema); "
       "copy phase: from its 'copying' line to 'completed' (every segment copied and verified).")
     r = f("arm2", "ratio_sluice_vs_insert_select")

@@ -47,6 +47,7 @@ sluice_run() {
   RUN_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
   RUN_HWM_KB=$hwm
   RUN_CPU=$(awk -v c="$cpu" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", c / hz}')
+  pg_reaped
   RUN_PG_CPU=$(awk -v a="$pg0" -v b="$(pg_cpu)" 'BEGIN {printf "%.2f", b - a}')
   [ "$RUN_RC" -eq 0 ] || { tail -20 "$logf" >&2; die "sluice exited $RUN_RC (log: $logf)"; }
 }
