@@ -166,9 +166,34 @@ def main():
         w(f"| {n.replace(';', ', ')} | {val} | {u} |")
 
     w("\n## Arm 6: read API (`GET /rows/{key}`, cached vs uncached)\n")
-    w("**Not measured yet.** When this harness was built the row cache and the read API did not exist; they landed "
-      "while it was being tuned, and no `wrk` arm was written for them in time. Left empty on purpose rather than "
-      "filled with a stand-in.\n")
+    if ("arm6", "cached_rps_median") not in figs:
+        w("Not run in this run (`--arms` without 6).\n")
+    else:
+        w(f"`wrk {v('arm6', 'wrk')}` on loopback against `GET /api/jobs/reads/rows/{{key}}` with the read token, "
+          f"keys drawn at random from the whole key space of a migrated table of {int(v('arm6', 'rows', '0')):,} rows "
+          "(the dataset's columns; its own table, so that every row fits the cache under the agent's small heap). "
+          "Both sides run the same agent config with the job completed and every key cohort on the target "
+          "(`reads.targetPercent: 100`), a fresh agent each time, interleaved; they differ in one setting: "
+          "**cached** has the row cache enabled and warmed with every row (`cache.warm: all`) before wrk starts, so each "
+          "read is a cache hit; **uncached** has `cache.enabled: false`, so each read is one query to the target "
+          "(the row and its segment's verified check together) over the agent's read pool. The agent's own counters "
+          "(`servedFrom`) are checked after each run to say the side is what it claims, and any non-2xx response or "
+          "socket error fails the arm. Latency is wrk's (from each request's send; wrk does not correct for "
+          "coordinated omission). No goal was set for this arm: the figures are reported, not judged.\n")
+        w("| side | requests/s (median) | each repetition | p50 ms (median) | p99 ms (median) | p50 / p90 / p99 / max ms (each) | agent CPU us/request (each) |")
+        w("|---|---|---|---|---|---|---|")
+        for side in ("cached", "uncached"):
+            reps = [i for i in range(1, 20) if ("arm6", f"{side}_rps_rep{i}") in figs]
+            each = ", ".join(v("arm6", f"{side}_rps_rep{i}") for i in reps)
+            lat = "; ".join(" / ".join(v("arm6", f"{side}_{p}_ms_rep{i}") for p in ("p50", "p90", "p99", "max")) for i in reps)
+            cpu = ", ".join(v("arm6", f"{side}_agent_cpu_us_per_request_rep{i}") for i in reps)
+            w(f"| {side} | {v('arm6', side + '_rps_median')} | {each} | {v('arm6', side + '_p50_ms_median')} | "
+              f"{v('arm6', side + '_p99_ms_median')} | {lat} | {cpu} |")
+        w(f"\n- requests/s, cached / uncached: **{v('arm6', 'ratio_cached_vs_uncached_rps')}x**")
+        w(f"- p50, cached / uncached: **{v('arm6', 'ratio_cached_vs_uncached_p50')}x**")
+        w(f"- p99, cached / uncached: **{v('arm6', 'ratio_cached_vs_uncached_p99')}x**")
+        w("\nAgent CPU: the agent process's user + system time during the measured run over its requests "
+          "(PostgreSQL's share on the uncached side is not in it). wrk, the agent and PostgreSQL share the machine's cores.\n")
     open(sys.argv[2], "w").write("\n".join(out) + "\n")
 
 
