@@ -321,8 +321,8 @@ public final class Agent {
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */
   private void startReads(JobShape shape, Migrator m) {
     if (readSource == null) {
-      readSource = Databases.pool(vertx, config.source(), "sluice-reads", READ_POOL_SIZE);
-      readTarget = Databases.pool(vertx, config.target(), "sluice-reads", READ_POOL_SIZE);
+      readSource = Databases.readPool(vertx, config.source(), "sluice-reads", READ_POOL_SIZE);
+      readTarget = Databases.readPool(vertx, config.target(), "sluice-reads", READ_POOL_SIZE);
     }
     // With change capture, only the agent whose applier writes the job's changes hears of them, so
     // only that agent may serve from its cache; without capture, or once the job is completed (the

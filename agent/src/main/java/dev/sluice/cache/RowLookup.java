@@ -19,7 +19,10 @@ public final class RowLookup {
   private final Pool target;
   private final KeyCodec codec;
   private final RowSql keysOnly;
-  private final RowSql withJob;
+  // Built once: every read runs one of them, and the read pools key their prepared statements by text.
+  private final String canonicalSql;
+  private final String targetSql;
+  private final String sourceSql;
 
   /** A target row (null when absent) and whether a verified segment of the job holds its key. */
   public record TargetRow(boolean verified, String row) {}
@@ -33,7 +36,9 @@ public final class RowLookup {
     this.target = target;
     this.codec = codec;
     this.keysOnly = new RowSql(shape, codec.lookupTypes(), 1);
-    this.withJob = new RowSql(shape, codec.lookupTypes(), 2);
+    this.canonicalSql = keysOnly.canonical();
+    this.targetSql = new RowSql(shape, codec.lookupTypes(), 2).target();
+    this.sourceSql = keysOnly.source();
   }
 
   private Tuple arrays(List<List<String>> keys, Tuple t) {
@@ -47,7 +52,7 @@ public final class RowLookup {
 
   /** PostgreSQL's canonical text of each key's parts (fails with PostgreSQL's message for a malformed key). */
   public Future<List<List<String>>> canonical(List<List<String>> keys) {
-    return target.preparedQuery(keysOnly.canonical()).execute(arrays(keys, Tuple.tuple())).map(rows -> {
+    return target.preparedQuery(canonicalSql).execute(arrays(keys, Tuple.tuple())).map(rows -> {
       List<List<String>> out = new ArrayList<>(keys.size());
       for (Row r : rows) {
         List<String> parts = new ArrayList<>(codec.width());
@@ -59,7 +64,7 @@ public final class RowLookup {
   }
 
   public Future<List<TargetRow>> target(List<List<String>> keys) {
-    return target.preparedQuery(withJob.target()).execute(arrays(keys, Tuple.of(job))).map(rows -> {
+    return target.preparedQuery(targetSql).execute(arrays(keys, Tuple.of(job))).map(rows -> {
       List<TargetRow> out = new ArrayList<>(keys.size());
       for (Row r : rows) out.add(new TargetRow(r.getBoolean(0), r.getString(1)));
       return out;
@@ -67,7 +72,7 @@ public final class RowLookup {
   }
 
   public Future<List<String>> source(List<List<String>> keys) {
-    return source.preparedQuery(keysOnly.source()).execute(arrays(keys, Tuple.tuple())).map(rows -> {
+    return source.preparedQuery(sourceSql).execute(arrays(keys, Tuple.tuple())).map(rows -> {
       List<String> out = new ArrayList<>(keys.size());
       for (Row r : rows) out.add(r.getString(0));
       return out;

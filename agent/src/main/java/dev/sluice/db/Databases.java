@@ -47,10 +47,27 @@ public final class Databases {
   }
 
   public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size, SessionLimits limits) {
+    return pool(vertx, sessionOptions(db, applicationName, limits), db, applicationName, size);
+  }
+
+  /**
+   * A pool for the read API: each connection keeps its prepared statements, so a read is one Bind and
+   * Execute of a statement PostgreSQL parsed once (and, after a few runs, planned once), instead of a
+   * Parse and a plan each time, which cost more than the lookup itself. The read path's statements
+   * are few and fixed per job, and their result types never change.
+   */
+  public static Pool readPool(Vertx vertx, DatabaseConfig db, String applicationName, int size) {
+    PgConnectOptions o = sessionOptions(db, applicationName);
+    // Every statement, however long (a wide table's projection passes the client's default 2048 chars).
+    o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true);
+    return pool(vertx, o, db, applicationName, size);
+  }
+
+  private static Pool pool(Vertx vertx, PgConnectOptions options, DatabaseConfig db, String applicationName, int size) {
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setName("sluice-" + applicationName + "-" + System.identityHashCode(db))
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
-        .connectingTo(sessionOptions(db, applicationName, limits))
+        .connectingTo(options)
         .using(vertx)
         .build();
   }
