@@ -1,13 +1,10 @@
 package dev.sluice.copy;
 
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
-
 /**
- * How one column travels between source and target. Integers go as themselves (binary on the wire,
- * a bigint[] parameter): no text formatting on the source, no parsing on the target, no string in
- * the agent. Every other type travels as its text form and is cast by the target, which covers
- * every type with text I/O. Which kind is decided by the column's target type alone.
+ * How one column travels between source and target, inside its batch's packed array text. Integers
+ * go as themselves (the target parses the array straight into a bigint[]); every other type as its
+ * text form (a text[] on the target, each value then cast to the column's type), which covers every
+ * type with text I/O, arrays included. Which kind is decided by the column's target type alone.
  */
 public enum ColumnKind {
   LONG("bigint"),
@@ -36,38 +33,8 @@ public enum ColumnKind {
     return sqlType + "[]";
   }
 
-  /** How the streaming read selects column {@code ref}: as itself, or as its text. */
+  /** How the page read selects column {@code ref} into the packed array: as itself, or as its text. */
   public String select(String ref) {
     return this == TEXT ? ref + "::text" : ref;
-  }
-
-  /** A column array of {@code n} values of this kind. */
-  public Object[] newArray(int n) {
-    return switch (this) {
-      case LONG -> new Long[n];
-      case INT -> new Integer[n];
-      case SHORT -> new Short[n];
-      case TEXT -> new String[n];
-    };
-  }
-
-  /** Reads column {@code c} of a row as this kind. */
-  public Object read(Row r, int c) {
-    return switch (this) {
-      case LONG -> r.getLong(c);
-      case INT -> r.getInteger(c);
-      case SHORT -> r.getShort(c);
-      case TEXT -> r.getString(c);
-    };
-  }
-
-  /** Binds a column array made by {@link #newArray(int)}. */
-  public void bind(Tuple t, Object[] column) {
-    switch (this) {
-      case LONG -> t.addArrayOfLong((Long[]) column);
-      case INT -> t.addArrayOfInteger((Integer[]) column);
-      case SHORT -> t.addArrayOfShort((Short[]) column);
-      case TEXT -> t.addArrayOfString((String[]) column);
-    }
   }
 }

@@ -2,11 +2,14 @@ package dev.sluice.copy;
 
 import dev.sluice.ledger.Segment;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Copies one segment, either through the agent (Reader -> admission (gate, pacer) -> Writer, with the next batch read
@@ -15,6 +18,7 @@ import java.util.List;
  * the source side's count and hash, taken from the same scan.
  */
 public final class SegmentCopier {
+  private static final Logger log = LoggerFactory.getLogger(SegmentCopier.class);
   private final Pool target;
   private final SegmentSql sql;
   private final Reader reader;
@@ -75,13 +79,37 @@ public final class SegmentCopier {
     return serverSide;
   }
 
-  /** Copies a segment; {@code purgeFirst} clears what an earlier attempt left in the target range. */
+  /**
+   * Copies a segment; {@code purgeFirst} clears what an earlier attempt left in the target range.
+   * A first attempt (no purge: nothing wrote into the range before) streams with plain inserts; if a
+   * row is there after all (23505: a failed segment's keys applied by the change applier, say), the
+   * segment is copied again from a fresh snapshot with purge and upsert.
+   */
   public Future<Result> copy(Segment seg, boolean purgeFirst) {
+    boolean plain = !purgeFirst && !serverSide;
+    Future<Result> first = copy(seg, purgeFirst, plain);
+    if (!plain) return first;
+    return first.recover(e -> {
+      if (!isUniqueViolation(e)) return Future.failedFuture(e);
+      log.info("job {} segment {}: a row was already in the target range ({}); purging it and upserting", seg.job(), seg.seq(),
+          e.getMessage());
+      return copy(seg, true, false);
+    });
+  }
+
+  private Future<Result> copy(Segment seg, boolean purgeFirst, boolean plain) {
     return target.getConnection().compose(conn -> {
       Future<Long> purged = purgeFirst ? writer.purge(conn, seg) : Future.succeededFuture(0L);
-      return purged.compose(p -> serverSide ? copyServerSide(conn, seg) : copyThrough(conn, seg))
+      return purged.compose(p -> serverSide ? copyServerSide(conn, seg) : copyThrough(conn, seg, plain))
           .eventually(conn::close);
     });
+  }
+
+  static boolean isUniqueViolation(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof PgException pg) return "23505".equals(pg.getSqlState());
+    }
+    return false;
   }
 
   private Future<Result> copyServerSide(SqlConnection conn, Segment seg) {
@@ -104,15 +132,16 @@ public final class SegmentCopier {
         });
   }
 
-  private Future<Result> copyThrough(SqlConnection conn, Segment seg) {
+  private Future<Result> copyThrough(SqlConnection conn, Segment seg, boolean plain) {
     long t0 = System.nanoTime();
     return reader.open(seg.range()).recover(SourceFailure::wrap).compose(stream -> {
       int n = control.batchRows();
-      return pump(stream, conn, seg, stream.next(n), 0, 0, t0).eventually(stream::close);
+      return pump(stream, conn, seg, plain, stream.next(n), 0, 0, t0).eventually(stream::close);
     });
   }
 
-  private Future<Result> pump(Reader.Stream stream, SqlConnection conn, Segment seg, Future<Batch> current, long rows, long hash, long t0) {
+  private Future<Result> pump(Reader.Stream stream, SqlConnection conn, Segment seg, boolean plain, Future<Batch> current,
+      long rows, long hash, long t0) {
     return current.recover(SourceFailure::wrap).compose(batch -> {
       if (batch.size() == 0) return Future.succeededFuture(new Result(rows, hash));
       if (control.cancelled()) return Future.failedFuture(new Cancelled());
@@ -124,16 +153,16 @@ public final class SegmentCopier {
             // Decided after the pacer's wait, right before writing: a gate that closed meanwhile
             // stops the writes at once, and the snapshot is let go rather than held while waiting.
             String cut = rows > 0 ? control.cutReason(System.nanoTime() - t0) : null;
-            if (cut != null) return Future.succeededFuture(new Result(rows, hash, reader.keyValues(batch, 0), cut));
+            if (cut != null) return Future.succeededFuture(new Result(rows, hash, batch.firstKey(), cut));
             Future<Void> open = rows > 0 ? Future.succeededFuture() : control.whenOpen();
             return open.compose(x -> {
               began[0] = System.nanoTime();
-              return writer.write(conn, seg, batch);
+              return writer.write(conn, seg, batch, plain);
             })
                 .recover(e -> Future.failedFuture(new BatchFailure(batch, e)))
                 .compose(written -> {
                   control.written(batch.size(), System.nanoTime() - began[0]);
-                  return pump(stream, conn, seg, next, rows + batch.size(), hash + batch.hashSum(), t0);
+                  return pump(stream, conn, seg, plain, next, rows + batch.size(), hash + batch.hashSum(), t0);
                 });
           });
     });
@@ -167,7 +196,7 @@ public final class SegmentCopier {
     }
 
     public String keySpan() {
-      return batch.firstKey() + " .. " + batch.lastKey();
+      return batch.keySpan();
     }
   }
 }

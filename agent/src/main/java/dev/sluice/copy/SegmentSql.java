@@ -64,26 +64,49 @@ public final class SegmentSql {
   }
 
   /**
-   * Streams a segment: each column as its {@link ColumnKind} travels (integers as themselves, the
-   * rest as text), then the row hash. The hash's row reuses the transported text where a type's text
-   * cast prints exactly what its output function prints (then {@code ROW(texts)::text} equals the
-   * typed row's text, so each value is formatted once, not twice); {@code OFFSET 0} keeps the planner
-   * from inlining, and so repeating, those casts. Params: the range.
+   * One keyset page of a segment, packed into ONE row: {@code count(*)}, the sum of the row hashes
+   * (as text), per column the page's values aggregated into one array in its text form, then per key
+   * column the page's first and last key as text. The agent decodes no value: it hands each array
+   * text to the target, whose {@code array_in} parses it as COPY would. Pages follow the key
+   * ({@code (key) > (last key) ORDER BY key LIMIT n}); every aggregate reads the ordered rows in one
+   * pass, so the arrays are zipped row by row and the last element is the page's last key.
+   *
+   * <p>The row hash ({@link RowHash}) reuses the transported text where it may (so each value is
+   * formatted once, not twice); {@code OFFSET 0} keeps the planner from inlining, and so
+   * repeating, those casts. Params: the range, then the last key of the previous page (when
+   * {@code after} is not null), then the page size.
    */
-  public Statement read(KeyRange r) {
+  public Statement read(KeyRange r, List<String> after, int rows) {
     KeyRange.Predicate p = sourceRange(r, 1);
+    List<Object> params = new ArrayList<>(p.params());
+    String cond = p.sql();
+    if (after != null) {
+      List<String> cols = shape.sourceKey().stream().map(Sql::ident).toList();
+      List<String> vals = new ArrayList<>();
+      for (int i = 0; i < after.size(); i++) vals.add("$" + (params.size() + 1 + i) + "::text::" + shape.keyTypes().get(i));
+      cond += cols.size() == 1 ? " AND " + cols.get(0) + " > " + vals.get(0)
+          : " AND (" + String.join(", ", cols) + ") > (" + String.join(", ", vals) + ")";
+      params.addAll(after);
+    }
+    params.add((long) rows);
     List<String> inner = new ArrayList<>();
-    List<String> out = new ArrayList<>();
+    List<String> aggs = new ArrayList<>();
     List<String> hashed = new ArrayList<>();
+    List<String> out = new ArrayList<>();
     for (int i = 0; i < kinds.size(); i++) {
       JobShape.Column c = shape.columns().get(i);
       ColumnKind k = kinds.get(i);
       String ref = "s." + Sql.ident(c.name());
-      inner.add(k.select(ref) + " AS v" + i);
-      out.add("t.v" + i);
-      // A typed hash needs the typed value; a text hash takes the transported text where it prints
-      // what the record's text would (a RowHash text part is the ::text, which the transport is).
-      boolean transported = hash.record() ? !hash.typed(i) || k != ColumnKind.TEXT : k != ColumnKind.TEXT || textCastIsOutput(c.type());
+      // A column the hash takes typed is packed typed too: array_out prints each value with its
+      // output function, as ::text would, without a text copy in between (the target parses the
+      // same text either way). Otherwise the packed value is the text the hash may reuse.
+      boolean typed = hash.typed(i);
+      inner.add((typed ? ref : k.select(ref)) + " AS v" + i);
+      aggs.add("array_agg(t.v" + i + ") AS a" + i);
+      out.add("b.a" + i + "::text");
+      // A text hash takes the transported text where it prints what the record's text would (a
+      // RowHash text part is the ::text, which the transport is).
+      boolean transported = hash.record() || k != ColumnKind.TEXT || textCastIsOutput(c.type());
       if (transported) {
         hashed.add("t.v" + i);
       } else {
@@ -91,8 +114,24 @@ public final class SegmentSql {
         hashed.add("t.r" + i);
       }
     }
-    return new Statement("SELECT " + String.join(", ", out) + ", " + hash.of(hashed) + " FROM (SELECT "
-        + String.join(", ", inner) + " FROM (" + sourceRows(p, true) + ") s OFFSET 0) t", p.params());
+    for (int k : keyColumns()) {
+      out.add("b.a" + k + "[1]::text");
+      out.add("b.a" + k + "[b.n]::text");
+    }
+    String page = "SELECT " + shape.sourceProjection() + " FROM " + shape.job().source().table().sql() + " WHERE " + shape.whereClause()
+        + " AND " + cond + " ORDER BY " + shape.sourceKeyOrder() + " LIMIT $" + params.size();
+    return new Statement("SELECT b.n, b.h::text, " + String.join(", ", out) + " FROM (SELECT count(*) AS n, "
+        + "coalesce(sum(" + hash.of(hashed) + "), 0) AS h, " + String.join(", ", aggs)
+        + " FROM (SELECT " + String.join(", ", inner) + " FROM (" + page + ") s OFFSET 0) t) b", params);
+  }
+
+  /** Positions of the key columns in the column list, in key order. */
+  int[] keyColumns() {
+    List<JobShape.Column> cols = shape.columns();
+    return shape.targetKey().stream().mapToInt(k -> {
+      for (int i = 0; i < cols.size(); i++) if (cols.get(i).name().equals(k)) return i;
+      throw new IllegalStateException("key column " + k + " is not mapped");
+    }).toArray();
   }
 
   /**
@@ -122,23 +161,37 @@ public final class SegmentSql {
   }
 
   /**
-   * Fenced upsert of one batch. Params: fence ($1-$4), then one array per column (typed by its {@link ColumnKind}). Returns one row:
-   * (fence rows, rows written). Unchanged rows are not rewritten, so a re-copy makes no dead tuples.
+   * Fenced upsert of one batch. Params: fence ($1-$4), then one array text per column, parsed by the
+   * target as an array of its {@link ColumnKind}. Returns one row: (fence rows, rows written).
+   * Unchanged rows are not rewritten, so a re-copy makes no dead tuples.
    */
   public String upsert() {
+    return write(onConflict());
+  }
+
+  /**
+   * The same write without {@code ON CONFLICT}: for a first attempt into a range nothing has written
+   * yet, where the upsert's speculative insertion would cost more than the insert itself. A row
+   * already there fails it with 23505 (unique_violation); the copier then purges and upserts.
+   */
+  public String insert() {
+    return write(null);
+  }
+
+  private String write(String conflict) {
     List<String> casts = new ArrayList<>();
     List<String> arrays = new ArrayList<>();
     for (int i = 0; i < kinds.size(); i++) {
       JobShape.Column c = shape.columns().get(i);
       casts.add("u." + Sql.ident(c.name()) + "::" + c.type());
-      arrays.add("unnest($" + (FENCE_PARAMS + 1 + i) + "::" + kinds.get(i).arrayType() + ") AS " + Sql.ident(c.name()));
+      arrays.add("unnest($" + (FENCE_PARAMS + 1 + i) + "::text::" + kinds.get(i).arrayType() + ") AS " + Sql.ident(c.name()));
     }
     // unnest in the select list, not in FROM: the arrays (all of one length) are zipped row by row
     // as they are read, where FROM unnest(a, b, ..) first materialises each array into a tuple
     // store (four to five times the cost, measured on the benchmark table).
     return "WITH " + FENCE + ", ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
         + "SELECT " + String.join(", ", casts) + " FROM (SELECT " + String.join(", ", arrays) + ") AS u "
-        + "WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1) "
+        + "WHERE EXISTS (SELECT 1 FROM f) " + (conflict == null ? "" : conflict + " ") + "RETURNING 1) "
         + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM ins)";
   }
 

@@ -8,41 +8,42 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * Writes batches into the target with one fenced, idempotent upsert each:
- * {@code INSERT .. SELECT FROM (SELECT unnest($5::bigint[]), unnest($6::text[]), ..) ON CONFLICT (key) DO UPDATE}.
- * Integers travel as typed arrays; other values as their text forms, cast to the target types by the
- * server, which covers every type with text I/O (numeric, timestamptz, uuid, jsonb, bytea, arrays,
- * enums) and NULL in any column.
+ * Writes batches into the target with one fenced statement each:
+ * {@code INSERT .. SELECT FROM (SELECT unnest($5::text::bigint[]), unnest($6::text::text[]), ..)},
+ * each parameter a column's packed array text as the source printed it. The idempotent upsert
+ * ({@code ON CONFLICT (key) DO UPDATE}) serves every re-copy; a first attempt into a range nothing
+ * has written yet uses the plain insert, which fails with 23505 if a row is there after all.
  */
 public final class Writer {
   private final SegmentSql sql;
   private final String upsert;
+  private final String insert;
   private final String agentId;
-  private final ColumnKind[] kinds;
 
   public Writer(SegmentSql sql, String agentId) {
     this.sql = sql;
-    this.kinds = sql.kinds().toArray(new ColumnKind[0]);
     this.upsert = sql.upsert();
+    this.insert = sql.insert();
     this.agentId = agentId;
   }
 
-  /** Upserts a batch over {@code target}; returns rows written (unchanged rows are not rewritten). */
-  public Future<Long> write(SqlClient target, Segment seg, Batch batch) {
-    return target.preparedQuery(upsert).execute(params(seg, batch)).compose(rows -> checked(rows.iterator().next(), seg));
+  /**
+   * Writes a batch over {@code target}, upserting or (for {@code plain}) inserting; returns rows
+   * written (an upsert does not rewrite unchanged rows).
+   */
+  public Future<Long> write(SqlClient target, Segment seg, Batch batch, boolean plain) {
+    return target.preparedQuery(plain ? insert : upsert).execute(params(seg, batch)).compose(rows -> checked(rows.iterator().next(), seg));
   }
 
-  /** The upsert's parameters: the fence, then one array per column, typed by its {@link ColumnKind}. */
-  private Tuple params(Segment seg, Batch batch) {
-    Tuple t = fence(seg);
-    bind(t, kinds, batch);
+  /** The write's parameters: the fence, then each column's packed array text. */
+  static Tuple params(Segment seg, Batch batch, String agentId) {
+    Tuple t = Tuple.of(seg.job(), seg.seq(), agentId, seg.epoch());
+    for (String col : batch.columns()) t.addString(col);
     return t;
   }
 
-  /** Appends one array per column, typed by its {@link ColumnKind}. */
-  static void bind(Tuple t, ColumnKind[] kinds, Batch batch) {
-    Object[][] cols = batch.columns();
-    for (int c = 0; c < cols.length; c++) kinds[c].bind(t, cols[c]);
+  private Tuple params(Segment seg, Batch batch) {
+    return params(seg, batch, agentId);
   }
 
   /** Deletes what a previous attempt left in the segment's target range. */

@@ -1,11 +1,9 @@
 package dev.sluice.copy;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.Test;
 
 class ColumnKindTest {
@@ -20,15 +18,6 @@ class ColumnKindTest {
     assertEquals("bigint[]", ColumnKind.LONG.arrayType());
     assertEquals("s.x::text", ColumnKind.TEXT.select("s.x"));
     assertEquals("s.x", ColumnKind.INT.select("s.x"));
-  }
-
-  @Test
-  void bindsTypedArraysWithNulls() {
-    Object[] longs = ColumnKind.LONG.newArray(2);
-    longs[0] = 7L;
-    Tuple t = Tuple.tuple();
-    ColumnKind.LONG.bind(t, longs);
-    assertArrayEquals(new Long[] {7L, null}, t.getArrayOfLongs(0));
   }
 
   @Test

@@ -1,9 +1,9 @@
 package dev.sluice.copy;
 
-import io.vertx.sqlclient.Row;
+import dev.sluice.ledger.Segment;
+import dev.sluice.ledger.SegmentState;
+import dev.sluice.plan.KeyRange;
 import io.vertx.sqlclient.Tuple;
-import io.vertx.sqlclient.internal.ArrayTuple;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,91 +16,44 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The agent's per-batch work between the source cursor and the target upsert, on rows shaped like
- * the benchmark table (bigint key, bigint, text, int, numeric, nullable text, timestamptz, then the
- * row hash): {@link Reader#encode} (rows into typed column arrays, hash sum, key span) and
- * {@link Writer#bind} (the upsert's parameter tuple). In package {@code dev.sluice.copy} to reach them.
+ * The agent's per-batch work between the source page and the target write, on a batch shaped like
+ * the benchmark table (bigint key, bigint, text, int, numeric, nullable text, timestamptz): the
+ * source packs each column into one array text, so all that is left is {@link Writer#params}
+ * (the write's parameter tuple: the fence and seven strings). In package {@code dev.sluice.copy} to
+ * reach it.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class BatchEncodeBench {
-  private static final ColumnKind[] KINDS = {
-    ColumnKind.LONG, ColumnKind.LONG, ColumnKind.TEXT, ColumnKind.INT, ColumnKind.TEXT, ColumnKind.TEXT, ColumnKind.TEXT
-  };
-  private static final ColumnKind[] ALL_TEXT = {
-    ColumnKind.TEXT, ColumnKind.TEXT, ColumnKind.TEXT, ColumnKind.TEXT, ColumnKind.TEXT, ColumnKind.TEXT, ColumnKind.TEXT
-  };
-
   @Param({"5000"})
   public int rows;
 
-  private List<Row> typed;
-  private List<Row> text;
-  private Batch typedBatch;
-  private Batch textBatch;
-
-  /** A decoded row as the pg client hands it over: values by position. */
-  static final class BenchRow extends ArrayTuple implements Row {
-    BenchRow(int n) {
-      super(n);
-    }
-
-    @Override
-    public String getColumnName(int pos) {
-      return "c" + pos;
-    }
-
-    @Override
-    public int getColumnIndex(String name) {
-      return Integer.parseInt(name.substring(1));
-    }
-  }
+  private Batch batch;
+  private Segment seg;
 
   @Setup
   public void setUp() {
-    typed = new ArrayList<>(rows);
-    text = new ArrayList<>(rows);
+    StringBuilder[] cols = new StringBuilder[7];
+    for (int c = 0; c < 7; c++) cols[c] = new StringBuilder("{");
     for (long g = 1; g <= rows; g++) {
-      Object[] v = {
-        g, (g * 7919) % 1000003, "item-" + Long.toHexString(g * 0x9E3779B97F4A7C15L), (int) (g % 1000),
-        String.format("%.2f", ((g * 37) % 10000000) / 100.0), g % 5 == 0 ? null : "note " + Long.toHexString(g * 31),
-        "2024-01-01 00:00:" + (g % 60) + "+00", g * 0x9E3779B97F4A7C15L
-      };
-      BenchRow t = new BenchRow(8);
-      BenchRow s = new BenchRow(8);
-      for (int c = 0; c < 8; c++) {
-        t.addValue(v[c]);
-        s.addValue(c < 7 && v[c] != null && KINDS[c] != ColumnKind.TEXT ? v[c].toString() : v[c]);
-      }
-      typed.add(t);
-      text.add(s);
+      String sep = g == 1 ? "" : ",";
+      cols[0].append(sep).append(g);
+      cols[1].append(sep).append((g * 7919) % 1000003);
+      cols[2].append(sep).append("item-").append(Long.toHexString(g * 0x9E3779B97F4A7C15L));
+      cols[3].append(sep).append(g % 1000);
+      cols[4].append(sep).append(String.format("%.2f", ((g * 37) % 10000000) / 100.0));
+      cols[5].append(sep).append(g % 5 == 0 ? "NULL" : "\"note " + Long.toHexString(g * 31) + "\"");
+      cols[6].append(sep).append("\"2024-01-01 00:00:").append(g % 60).append("+00\"");
     }
-    typedBatch = encodeTyped();
-    textBatch = encodeText();
+    String[] packed = new String[7];
+    for (int c = 0; c < 7; c++) packed[c] = cols[c].append('}').toString();
+    batch = new Batch(packed, rows, 0, List.of("1"), List.of(String.valueOf(rows)));
+    seg = new Segment("job", 1, KeyRange.ALL, SegmentState.COPYING, rows, 0, 1, null, "agent", 1L);
   }
 
   @Benchmark
-  public Batch encodeTyped() {
-    return Reader.encode(KINDS, new int[] {0}, typed, rows);
-  }
-
-  @Benchmark
-  public Batch encodeText() {
-    return Reader.encode(ALL_TEXT, new int[] {0}, text, rows);
-  }
-
-  @Benchmark
-  public Tuple bindTyped() {
-    Tuple t = Tuple.of("job", 1, "agent", 1L);
-    Writer.bind(t, KINDS, typedBatch);
-    return t;
-  }
-
-  @Benchmark
-  public Tuple bindText() {
-    Tuple t = Tuple.of("job", 1, "agent", 1L);
-    Writer.bind(t, ALL_TEXT, textBatch);
-    return t;
+  public Tuple bindPacked() {
+    return Writer.params(seg, batch, "agent");
   }
 }
