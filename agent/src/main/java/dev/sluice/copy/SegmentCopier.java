@@ -86,7 +86,7 @@ public final class SegmentCopier {
    * segment is copied again from a fresh snapshot with purge and upsert.
    */
   public Future<Result> copy(Segment seg, boolean purgeFirst) {
-    boolean plain = !purgeFirst && !serverSide;
+    boolean plain = !purgeFirst;
     Future<Result> first = copy(seg, purgeFirst, plain);
     if (!plain) return first;
     return first.recover(e -> {
@@ -100,7 +100,7 @@ public final class SegmentCopier {
   private Future<Result> copy(Segment seg, boolean purgeFirst, boolean plain) {
     return target.getConnection().compose(conn -> {
       Future<Long> purged = purgeFirst ? writer.purge(conn, seg) : Future.succeededFuture(0L);
-      return purged.compose(p -> serverSide ? copyServerSide(conn, seg) : copyThrough(conn, seg, plain))
+      return purged.compose(p -> serverSide ? copyServerSide(conn, seg, plain) : copyThrough(conn, seg, plain))
           .eventually(conn::close);
     });
   }
@@ -112,8 +112,8 @@ public final class SegmentCopier {
     return false;
   }
 
-  private Future<Result> copyServerSide(SqlConnection conn, Segment seg) {
-    SegmentSql.Statement st = sql.serverCopy(seg.range());
+  private Future<Result> copyServerSide(SqlConnection conn, Segment seg, boolean plain) {
+    SegmentSql.Statement st = sql.serverCopy(seg.range(), plain);
     Tuple t = writer.fence(seg);
     st.params().forEach(t::addValue);
     long[] t0 = {0};

@@ -223,11 +223,12 @@ public final class SegmentSql {
    * sees its snapshot, and two scans cost less than materialising the rows for both to share (about
    * 12% of the statement on the benchmark table, PROFILE.md). A column expression or a filter might
    * be volatile ({@code random()}), so then the rows are materialised once and both read that.
+   * {@code plain}: without {@code ON CONFLICT}, for a first attempt (see {@link #insert()}).
    */
-  public Statement serverCopy(KeyRange r) {
+  public Statement serverCopy(KeyRange r, boolean plain) {
     KeyRange.Predicate p = sourceRange(r, FENCE_PARAMS + 1);
     String insert = "INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") SELECT * FROM %s "
-        + "WHERE EXISTS (SELECT 1 FROM f) " + onConflict() + " RETURNING 1";
+        + "WHERE EXISTS (SELECT 1 FROM f) " + (plain ? "" : onConflict() + " ") + "RETURNING 1";
     if (!sourceReadsRepeat()) {
       return new Statement("WITH " + FENCE + ", s AS MATERIALIZED (" + sourceRows(p, false) + "), ins AS (" + insert.formatted("s") + ") "
           + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM s), (SELECT " + hash.sum("s") + " FROM s)::text", p.params());

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The packed path end to end: values whose array text needs quoting, escaping or nesting survive the
  * source's {@code array_agg(..)::text} and the target's {@code array_in}; keyset pages follow a
- * composite key across a cut; a first attempt's plain insert that meets a row falls back to upsert.
+ * composite key across a cut; a first attempt's plain insert that meets a row falls back to upsert
+ * (through the agent and server-side).
  */
 class PackedCopyTest {
   private final TestPg pg = TestPg.get();
@@ -71,17 +72,26 @@ class PackedCopyTest {
   @Test
   void aFirstAttemptThatMeetsARowFallsBackToPurgeAndUpsert() {
     String src = pg.createDatabase("conflict_src");
-    String tgt = pg.createDatabase("conflict_tgt");
+    fallsBack(src, pg.createDatabase("conflict_tgt"), "items", "client");
+  }
+
+  @Test
+  void aServerSideFirstAttemptThatMeetsARowFallsBackToo() {
+    String db = pg.createDatabase("conflict_same");
+    fallsBack(db, db, "items_copy", "server");
+  }
+
+  private void fallsBack(String src, String tgt, String table, String mode) {
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
         "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 2000) g");
     // A row already in the target under a key the copy will write: the plain insert meets it (23505).
-    pg.exec(tgt, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items VALUES (1500, 'stale')");
+    pg.exec(tgt, "CREATE TABLE " + table + " (id bigint PRIMARY KEY, name text)", "INSERT INTO " + table + " VALUES (1500, 'stale')");
     Map<String, JobState> states = Agents.runUntilDone(LedgerChecks.config(pg, src, tgt, """
-        {"name": "items", "source": {"table": "public.items", "key": ["id"]},
-         "target": {"table": "public.items"}, "segment": {"rows": 1000}, "batch": {"rows": 200}}"""));
+        {"name": "items", "source": {"table": "public.items", "key": ["id"]}, "mode": "%s",
+         "target": {"table": "public.%s"}, "segment": {"rows": 1000}, "batch": {"rows": 200}}""".formatted(mode, table)));
     assertEquals(JobState.COMPLETED, states.get("items"));
     assertEquals(2000, Tables.assertSameRows(pg, src, "SELECT row(id, name)::text FROM items ORDER BY id",
-        tgt, "SELECT row(id, name)::text FROM items ORDER BY id"));
+        tgt, "SELECT row(id, name)::text FROM " + table + " ORDER BY id"));
     LedgerChecks.assertAllVerified(pg, tgt, "items", 2000);
     // Handled inside the first attempt: no retry, no re-copy after a failed verification.
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE attempts <> 1"));

@@ -23,7 +23,7 @@ class ServerCopySqlTest {
   }
 
   private static String sql(JobShape s) {
-    return new SegmentSql(s).serverCopy(new KeyRange(null, null)).sql();
+    return new SegmentSql(s).serverCopy(new KeyRange(null, null), false).sql();
   }
 
   @Test
@@ -31,6 +31,11 @@ class ServerCopySqlTest {
     String q = sql(shape(null, "\"name\""));
     assertFalse(q.contains("MATERIALIZED"), q);
     assertTrue(q.contains("h AS (SELECT count(*) AS n, coalesce(sum(hash_record_extended("), q);
+    assertTrue(q.contains(" ON CONFLICT (\"id\") DO UPDATE"), q);
+    // A first attempt inserts plainly.
+    String plain = new SegmentSql(shape(null, "\"name\"")).serverCopy(new KeyRange(null, null), true).sql();
+    assertFalse(plain.contains("ON CONFLICT"), plain);
+    assertTrue(plain.contains("WHERE EXISTS (SELECT 1 FROM f) RETURNING 1"), plain);
   }
 
   @Test
