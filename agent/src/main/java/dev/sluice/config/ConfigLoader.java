@@ -103,7 +103,9 @@ public final class ConfigLoader {
     DatabaseConfig target = database(root.object("target", true));
     HttpConfig http = http(root.object("http", false));
     AgentConfig agent = agent(root.object("agent", false));
-    HealthConfig health = PacingConfigLoader.health(root.object("health", false));
+    boolean sameServer = source != null && target != null && source.options().getHost().equals(target.options().getHost())
+        && source.options().getPort() == target.options().getPort();
+    HealthConfig health = PacingConfigLoader.health(root.object("health", false), sameServer);
     BreakerConfig breaker = PacingConfigLoader.breaker(root.object("breaker", false));
     SessionLimits sessions = PacingConfigLoader.sessions(root.object("sessions", false));
     List<JobConfig> jobs = new ArrayList<>();

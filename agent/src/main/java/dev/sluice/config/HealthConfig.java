@@ -1,6 +1,7 @@
 package dev.sluice.config;
 
 import dev.sluice.health.SensorSpec;
+import dev.sluice.pace.ForegroundPace;
 import java.time.Duration;
 import java.util.List;
 
@@ -8,5 +9,11 @@ import java.util.List;
  * The health sensors and how their readings are judged: a reading older than its interval plus
  * {@code grace} fails closed; a throttled job resumes only after every sensor has been healthy for
  * {@code resumeAfter}; a sensor query running longer than {@code timeout} is cancelled by the server.
+ * {@code foreground}: the foreground control's knobs, or null when it is off.
  */
-public record HealthConfig(List<SensorSpec> sensors, Duration grace, Duration resumeAfter, Duration timeout) {}
+public record HealthConfig(List<SensorSpec> sensors, Duration grace, Duration resumeAfter, Duration timeout,
+    ForegroundPace.Settings foreground) {
+  public HealthConfig(List<SensorSpec> sensors, Duration grace, Duration resumeAfter, Duration timeout) {
+    this(sensors, grace, resumeAfter, timeout, null);
+  }
+}

@@ -1,6 +1,7 @@
 package dev.sluice.config;
 
 import dev.sluice.health.SensorSpec;
+import dev.sluice.pace.ForegroundPace;
 import dev.sluice.pace.Schedule;
 import dev.sluice.resilience.ErrorBudget;
 import java.time.DateTimeException;
@@ -27,6 +28,13 @@ final class PacingConfigLoader {
   public static final long DEFAULT_HEALTH_TIMEOUT_MS = 10_000;
   public static final String DEFAULT_PROBE_SQL = "SELECT 1";
   public static final long DEFAULT_PROBE_MAX_MS = 1_000;
+  public static final long DEFAULT_FOREGROUND_INTERVAL_MS = 100;
+  public static final String COMMIT_PROBE_SQL = "SELECT txid_current()";
+  public static final long DEFAULT_FOREGROUND_QUIET_MS = 5_000;
+  public static final double DEFAULT_FOREGROUND_PROBE_TOLERANCE = 1.5;
+  public static final double DEFAULT_FOREGROUND_MIN_RATE_FACTOR = 0.02;
+  public static final double DEFAULT_FOREGROUND_START_RATE_FACTOR = 0.1;
+  public static final double DEFAULT_FOREGROUND_THROTTLE_RATIO = 4.0;
   public static final int DEFAULT_BREAKER_FAILURES = 3;
   public static final long DEFAULT_BREAKER_OPEN_MS = 1_000;
   public static final long DEFAULT_BREAKER_MAX_OPEN_MS = 30_000;
@@ -40,13 +48,20 @@ final class PacingConfigLoader {
 
   private PacingConfigLoader() {}
 
-  static HealthConfig health(ConfigNode n) {
+  /**
+   * @param sameServer whether source and target are on one server (host and port): then Sluice's
+   *     writes share the users' WAL, and the foreground probe ({@code auto}) times a commit
+   */
+  static HealthConfig health(ConfigNode n, boolean sameServer) {
     long interval = n.integer("intervalMs", DEFAULT_HEALTH_INTERVAL_MS, 50, 600_000);
     long grace = n.integer("graceMs", DEFAULT_HEALTH_GRACE_MS, 0, 3_600_000);
     long resume = n.integer("resumeAfterMs", DEFAULT_HEALTH_RESUME_AFTER_MS, 0, 3_600_000);
     long timeout = n.integer("timeoutMs", DEFAULT_HEALTH_TIMEOUT_MS, 100, 3_600_000);
     List<SensorSpec> sensors = new ArrayList<>();
+    List<SensorSpec> foregroundSensors = new ArrayList<>();
+    ForegroundPace.Settings foreground = foreground(n.object("foreground", false), foregroundSensors, sameServer);
     for (SensorSpec.Kind kind : SensorSpec.Kind.values()) {
+      if (kind == SensorSpec.Kind.FOREGROUND || kind == SensorSpec.Kind.FOREGROUND_PROBE) continue;
       boolean always = kind == SensorSpec.Kind.PROBE;
       if (!always && !n.has(kind.configName)) {
         n.object(kind.configName, false); // mark as known
@@ -64,13 +79,39 @@ final class PacingConfigLoader {
         case WAL_RETAINED -> s.number("maxMegabytes", null, 0, 1e12);
         case ACTIVE_BACKENDS, LOCK_WAITERS -> nullable(s.integer("max", null, 0, 1_000_000));
         case LOAD_AVERAGE -> s.number("max", null, 0, 1e6);
+        case FOREGROUND, FOREGROUND_PROBE -> throw new IllegalStateException("read by foreground()");
       };
       if (max == null && !always) s.problem(thresholdField(kind), "is required: the threshold above which jobs are throttled");
       s.rejectUnknown();
       if (max != null) sensors.add(new SensorSpec(kind, db, max, Duration.ofMillis(every), sql));
     }
+    sensors.addAll(foregroundSensors); // after the probe, which stays the first sensor
     n.rejectUnknown();
-    return new HealthConfig(List.copyOf(sensors), Duration.ofMillis(grace), Duration.ofMillis(resume), Duration.ofMillis(timeout));
+    return new HealthConfig(List.copyOf(sensors), Duration.ofMillis(grace), Duration.ofMillis(resume), Duration.ofMillis(timeout),
+        foreground);
+  }
+
+  /** {@code health.foreground}: on unless {@code enabled: false}; adds its two sensors to {@code sensors}. */
+  private static ForegroundPace.Settings foreground(ConfigNode f, List<SensorSpec> sensors, boolean sameServer) {
+    boolean on = f.bool("enabled", true);
+    String db = f.choice("database", "source", Map.of("source", "source", "target", "target"));
+    String probe = f.choice("probe", "auto", Map.of("auto", "auto", "select", "select", "commit", "commit"));
+    long every = f.integer("intervalMs", DEFAULT_FOREGROUND_INTERVAL_MS, 50, 600_000);
+    long quiet = f.integer("quietMs", DEFAULT_FOREGROUND_QUIET_MS, 0, 3_600_000);
+    double tolerance = f.number("probeTolerance", DEFAULT_FOREGROUND_PROBE_TOLERANCE, 1.0, 1000);
+    double min = f.number("minRateFactor", DEFAULT_FOREGROUND_MIN_RATE_FACTOR, 0.001, 1);
+    double start = f.number("startRateFactor", DEFAULT_FOREGROUND_START_RATE_FACTOR, 0.001, 1);
+    double throttle = f.number("throttleRatio", DEFAULT_FOREGROUND_THROTTLE_RATIO, 1.0, 1000);
+    if (start < min) f.problem("startRateFactor", "must be at least minRateFactor (" + min + ")");
+    if (throttle < tolerance) f.problem("throttleRatio", "must be at least probeTolerance (" + tolerance + ")");
+    f.rejectUnknown();
+    if (!on) return null;
+    sensors.add(new SensorSpec(SensorSpec.Kind.FOREGROUND, db, Double.POSITIVE_INFINITY, Duration.ofMillis(every), null));
+    // A commit (which waits for its WAL flush) runs on the target, which Sluice writes anyway.
+    boolean commit = probe.equals("commit") || (probe.equals("auto") && sameServer);
+    sensors.add(new SensorSpec(SensorSpec.Kind.FOREGROUND_PROBE, commit ? "target" : db, Double.POSITIVE_INFINITY,
+        Duration.ofMillis(every), commit ? COMMIT_PROBE_SQL : DEFAULT_PROBE_SQL));
+    return new ForegroundPace.Settings(Duration.ofMillis(quiet).toNanos(), tolerance, min, start, throttle);
   }
 
   private static Double nullable(Long v) {

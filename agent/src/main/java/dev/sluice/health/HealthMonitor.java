@@ -4,6 +4,7 @@ import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.HealthConfig;
 import dev.sluice.config.SessionLimits;
 import dev.sluice.db.Databases;
+import dev.sluice.pace.ForegroundPace;
 import dev.sluice.pace.Throttler;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
@@ -22,9 +23,13 @@ import java.util.function.LongSupplier;
  * with the time it was taken. A sensor whose last poll is still running is not polled again, so a
  * hung query makes its reading age until the {@link Throttler} fails closed on it. The decision is
  * taken from the stored readings only, every {@value #DECIDE_MS} ms, and read by every job's gate.
+ * The foreground sensor's and the foreground probe's readings also feed the {@link ForegroundPace} controller;
+ * the decision is the throttler's combined with it (the lower rate factor, either one's hold).
  */
 public final class HealthMonitor {
   static final long DECIDE_MS = 200;
+  static final long LOG_EVERY_NANOS = 5_000_000_000L;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HealthMonitor.class);
 
   private final Vertx vertx;
   private volatile HealthConfig config;
@@ -32,12 +37,15 @@ public final class HealthMonitor {
   private final DatabaseConfig target;
   private final LongSupplier clock;
   private final Throttler throttler;
+  private final ForegroundPace foreground;
   private final Map<String, Reading> readings = new ConcurrentHashMap<>();
   private final List<Loop> loops = new ArrayList<>();
   private volatile Throttler.Decision decision;
   private volatile java.util.function.BiConsumer<String, Throwable> listener = (db, e) -> {};
   private final List<Runnable> decisionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private long decideTimer = -1;
+  private boolean foregroundSeen;
+  private long foregroundLogged = Long.MIN_VALUE;
 
   public HealthMonitor(Vertx vertx, HealthConfig config, DatabaseConfig source, DatabaseConfig target, LongSupplier clock) {
     this.vertx = vertx;
@@ -46,6 +54,7 @@ public final class HealthMonitor {
     this.target = target;
     this.clock = clock;
     this.throttler = new Throttler(config.sensors(), config.grace().toNanos(), config.resumeAfter().toNanos());
+    this.foreground = config.foreground() == null ? null : new ForegroundPace(config.foreground());
     this.decision = new Throttler.Decision(true, "sensors starting", 1.0, null);
   }
 
@@ -91,6 +100,7 @@ public final class HealthMonitor {
     loops.clear();
     config = next;
     throttler.reconfigure(next.sensors(), next.grace().toNanos(), next.resumeAfter().toNanos());
+    if (foreground != null && next.foreground() != null) foreground.reconfigure(next.foreground());
     startLoops();
     return Future.join(closes).mapEmpty();
   }
@@ -113,11 +123,39 @@ public final class HealthMonitor {
     Throttler.Decision d;
     boolean changed;
     synchronized (this) {
-      d = throttler.decide(Map.copyOf(readings), clock.getAsLong());
+      long now = clock.getAsLong();
+      ForegroundPace.Verdict v = foreground == null ? null : foreground.decide(now);
+      d = combine(throttler.decide(Map.copyOf(readings), now), v);
       changed = d.throttled() != decision.throttled();
       decision = d;
+      if (v != null) logForeground(v, now);
     }
     if (changed) decisionListeners.forEach(Runnable::run);
+  }
+
+  /** Says when foreground work comes and goes, and every few seconds how the rate follows it. */
+  private void logForeground(ForegroundPace.Verdict v, long now) {
+    boolean seen = foreground.foregroundPresent();
+    if (seen != foregroundSeen || (v.reason() != null && now - foregroundLogged >= LOG_EVERY_NANOS)) {
+      log.info(v.reason() == null ? "no foreground work: full speed" : v.reason());
+      foregroundLogged = now;
+    }
+    foregroundSeen = seen;
+  }
+
+  /** The throttler's decision with the foreground control's verdict: the lower factor, either one's hold. */
+  static Throttler.Decision combine(Throttler.Decision d, ForegroundPace.Verdict v) {
+    if (v == null) return d;
+    double factor = Math.min(d.rateFactor(), v.rateFactor());
+    String headroom = v.rateFactor() < d.rateFactor() ? v.reason() : d.headroom();
+    if (v.throttled()) return new Throttler.Decision(true, d.throttled() ? d.reason() + "; " + v.reason() : v.reason(), factor, headroom);
+    return new Throttler.Decision(d.throttled(), d.reason(), factor, headroom);
+  }
+
+  private synchronized void feed(SensorSpec spec, double value, long now) {
+    if (foreground == null) return;
+    if (spec.kind() == SensorSpec.Kind.FOREGROUND_PROBE) foreground.onProbe(value, now);
+    if (spec.kind() == SensorSpec.Kind.FOREGROUND) foreground.onSessions((int) value, now);
   }
 
   /** The latest decision (throttle or not, why, and the headroom rate factor). */
@@ -132,7 +170,12 @@ public final class HealthMonitor {
     for (SensorSpec s : config.sensors()) {
       Reading r = readings.get(s.id());
       JsonObject j = new JsonObject().put("sensor", s.kind().configName).put("database", s.database()).put("label", s.label())
-          .put("threshold", s.max()).put("unit", s.kind().unit);
+          .put("threshold", Double.isInfinite(s.max()) ? null : s.max()).put("unit", s.kind().unit);
+      if (s.kind() == SensorSpec.Kind.FOREGROUND && foreground != null) {
+        synchronized (this) {
+          j.put("rateFactor", foreground.factor()).put("probeFloorMs", Double.isNaN(foreground.floorMs()) ? null : foreground.floorMs());
+        }
+      }
       if (r != null) {
         j.put("value", r.ok() ? r.value() : null).put("error", r.error()).put("ageMs", (now - r.atNanos()) / 1_000_000);
       }
@@ -168,8 +211,7 @@ public final class HealthMonitor {
     void poll() {
       if (busy) return; // still waiting on the previous poll: the reading ages, and goes stale
       busy = true;
-      long t0 = clock.getAsLong();
-      read(t0).onComplete(ar -> {
+      read().onComplete(ar -> {
         busy = false;
         if (retired) {
           if (conn != null) conn.close();
@@ -179,6 +221,7 @@ public final class HealthMonitor {
         if (!spec.database().equals("host")) listener.accept(spec.database(), ar.cause());
         if (ar.succeeded()) {
           readings.put(spec.id(), Reading.of(ar.result(), now));
+          feed(spec, ar.result(), now);
         } else {
           readings.put(spec.id(), Reading.failed(ErrorClassifier.describe(ar.cause()), now));
           if (conn != null) conn.close();
@@ -190,16 +233,18 @@ public final class HealthMonitor {
       });
     }
 
-    private Future<Double> read(long t0) {
+    private Future<Double> read() {
       if (spec.kind() == SensorSpec.Kind.LOAD_AVERAGE) {
         return vertx.fileSystem().readFile("/proc/loadavg").map(b -> Double.parseDouble(b.toString().trim().split("\\s+")[0]));
       }
-      return connection()
-          .compose(c -> c.query(SensorQueries.sql(spec)).execute())
-          .map(rows -> {
-            if (spec.kind() == SensorSpec.Kind.PROBE) return (clock.getAsLong() - t0) / 1e6;
-            return rows.iterator().next().getDouble(0);
-          });
+      // The probe times the query alone: a (re)connection is not the database's latency.
+      return connection().compose(c -> {
+        long t0 = clock.getAsLong();
+        return c.query(SensorQueries.sql(spec)).execute().map(rows -> {
+          if (spec.kind() == SensorSpec.Kind.PROBE || spec.kind() == SensorSpec.Kind.FOREGROUND_PROBE) return (clock.getAsLong() - t0) / 1e6;
+          return rows.iterator().next().getDouble(0);
+        });
+      });
     }
 
     private Future<PgConnection> connection() {

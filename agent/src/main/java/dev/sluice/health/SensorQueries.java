@@ -10,7 +10,7 @@ final class SensorQueries {
 
   static String sql(SensorSpec spec) {
     return switch (spec.kind()) {
-      case PROBE -> spec.sql();
+      case PROBE, FOREGROUND_PROBE -> spec.sql();
       // On a standby: how far replay is behind (0 when everything received is replayed). On a
       // primary: the slowest standby's lag as it reports it.
       case REPLICATION_LAG -> "SELECT (CASE WHEN pg_is_in_recovery() THEN "
@@ -25,6 +25,13 @@ final class SensorQueries {
           + "AND coalesce(application_name, '') NOT LIKE 'sluice-%'";
       case WAL_RETAINED -> "SELECT coalesce(max(pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() "
           + "ELSE pg_current_wal_lsn() END, restart_lsn)), 0)::float8 / 1048576 FROM pg_replication_slots WHERE restart_lsn IS NOT NULL";
+      // Other people's sessions inside a transaction now: executing, or between two statements of a
+      // transaction (not one left open for over a second). A session whose state this role may not
+      // see (no pg_read_all_stats) counts as busy: without the evidence, assume users are there.
+      case FOREGROUND -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE backend_type = 'client backend' "
+          + "AND pid <> pg_backend_pid() AND coalesce(application_name, '') NOT LIKE 'sluice-%' "
+          + "AND (state IS NULL OR state = 'active' OR (state LIKE 'idle in transaction%' "
+          + "AND clock_timestamp() - state_change < interval '1 second'))";
       case LOAD_AVERAGE -> throw new IllegalArgumentException("the load average is read from /proc/loadavg, not SQL");
     };
   }

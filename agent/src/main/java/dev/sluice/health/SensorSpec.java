@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * A configured sensor: what it measures ({@link Kind}), on which database ({@code source} or
  * {@code target}), how often, and its threshold: above {@code max} the job is throttled.
- * {@code sql} is only used by the probe.
+ * {@code sql} is only used by the probe. The foreground sensor has no threshold ({@code max} infinite):
+ * its readings feed the {@link dev.sluice.pace.ForegroundPace} controller instead.
  */
 public record SensorSpec(Kind kind, String database, double max, Duration interval, String sql) {
 
@@ -18,7 +19,9 @@ public record SensorSpec(Kind kind, String database, double max, Duration interv
     LOCK_WAITERS("lockWaiters", "backends waiting on locks", ""),
     OLDEST_TRANSACTION("oldestTransaction", "oldest transaction", "s"),
     WAL_RETAINED("walRetained", "WAL retained by slots", "MB"),
-    LOAD_AVERAGE("loadAverage", "host load average", "");
+    LOAD_AVERAGE("loadAverage", "host load average", ""),
+    FOREGROUND("foreground", "foreground sessions", ""),
+    FOREGROUND_PROBE("foregroundProbe", "foreground probe", "ms");
 
     public final String configName;
     public final String label;

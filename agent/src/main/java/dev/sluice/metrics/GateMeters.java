@@ -47,6 +47,8 @@ public final class GateMeters {
     // The threshold in force comes with the reading: a config reload may have changed it.
     double max = j.getValue("threshold") instanceof Number t ? t.doubleValue() : spec.max();
     boolean healthy = j.getString("error") == null && !Double.isNaN(value) && value <= max;
-    return new JobMeters.SensorReading(value, max, spec.kind().unit, ageMs == null ? Double.NaN : ageMs / 1000.0, healthy);
+    // The foreground sensor has no threshold (it feeds the foreground control): exported as NaN.
+    return new JobMeters.SensorReading(value, Double.isInfinite(max) ? null : max, spec.kind().unit,
+        ageMs == null ? Double.NaN : ageMs / 1000.0, healthy);
   }
 }

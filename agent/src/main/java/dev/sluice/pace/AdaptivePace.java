@@ -2,26 +2,43 @@ package dev.sluice.pace;
 
 import dev.sluice.config.JobConfig;
 import io.vertx.core.Vertx;
+import java.util.function.LongSupplier;
 
 /**
  * One job's pace on this agent: the rate (the configured or operator-set base rate times the
  * headroom factor from the {@link Throttler}), the adaptive concurrency limit and the batch size,
  * fed by every batch's write latency. Thread-safe: segments run on several event loops.
  *
- * <p>With no base rate (unpaced), headroom cannot lower a rate, so it lowers the concurrency
- * ceiling instead: {@code max(min, floor(limit * factor))} segments in flight.
+ * <p>Below full headroom the concurrency ceiling falls too: {@code max(min, floor(limit * factor))}
+ * segments in flight. An unpaced job has no rate to scale, so it is paced at {@code factor x} its
+ * own full rate: the most rows per second it moved over a {@value #METER_MS} ms window at full
+ * headroom, or, before it has one, {@code concurrency.max x batch.rows / batch.targetMs} (the rate
+ * the batch sizer aims for).
  */
 public final class AdaptivePace {
+  static final long METER_MS = 1000;
+  static final double FULL = 0.999;
+
   private final Pacer pacer;
+  private final LongSupplier clock;
   private ConcurrencyLimit limit;
   private BatchSizer sizer;
   private JobConfig job;
   private long burstRows;
   private Double baseRate;
   private double factor = 1.0;
+  private double fullRate = Double.NaN;
+  private long meterStart = Long.MIN_VALUE;
+  private long meterRows;
+  private boolean meterFull = true;
 
   public AdaptivePace(Vertx vertx, JobConfig job) {
+    this(vertx, job, System::nanoTime);
+  }
+
+  public AdaptivePace(Vertx vertx, JobConfig job, LongSupplier clock) {
     this.job = job;
+    this.clock = clock;
     JobConfig.Pacing p = job.pacing();
     this.baseRate = job.pace().rowsPerSecond();
     this.burstRows = job.pace().burstRows();
@@ -52,7 +69,7 @@ public final class AdaptivePace {
   /** Segments this job may have in flight on this agent now. */
   public synchronized int concurrency() {
     int l = limit.limit();
-    if (baseRate == null && factor < 1.0) l = Math.max(limit.min(), (int) Math.floor(l * factor));
+    if (factor < FULL) l = Math.max(limit.min(), (int) Math.floor(l * factor));
     return l;
   }
 
@@ -64,6 +81,35 @@ public final class AdaptivePace {
   public synchronized void onBatch(long rows, long nanos) {
     limit.onSample(nanos, rows);
     sizer.onBatch(rows, nanos);
+    meter(rows);
+  }
+
+  /** Learns the job's full rate: rows per second over windows spent entirely at full headroom. */
+  private void meter(long rows) {
+    long now = clock.getAsLong();
+    if (meterStart == Long.MIN_VALUE) {
+      restartMeter(now);
+      return; // the first batch's rows were written before any window began
+    }
+    meterRows += rows;
+    long span = now - meterStart;
+    if (span < METER_MS * 1_000_000L) return;
+    if (meterFull && baseRate == null) {
+      double rate = meterRows * 1e9 / span;
+      if (Double.isNaN(fullRate) || rate > fullRate) fullRate = rate;
+    }
+    restartMeter(now);
+  }
+
+  private void restartMeter(long now) {
+    meterStart = now;
+    meterRows = 0;
+    meterFull = factor >= FULL;
+  }
+
+  /** This job's full (unpaced) rate as measured, NaN before a window at full headroom. */
+  public synchronized double fullRate() {
+    return fullRate;
   }
 
   /** A batch failed with a transient error. */
@@ -86,6 +132,7 @@ public final class AdaptivePace {
   public synchronized void headroom(double f) {
     if (Math.abs(f - factor) < 1e-3) return;
     factor = f;
+    if (f < FULL) meterFull = false;
     apply();
   }
 
@@ -94,7 +141,11 @@ public final class AdaptivePace {
   }
 
   private void apply() {
-    Double effective = baseRate == null ? null : Math.max(1e-3, baseRate * factor);
+    Double base = baseRate;
+    if (base == null && factor < FULL) {
+      base = Double.isNaN(fullRate) ? job.concurrencyMax() * job.batchRows() * 1000.0 / job.pacing().batchTarget().toMillis() : fullRate;
+    }
+    Double effective = base == null ? null : Math.max(1e-3, base * factor);
     long burst = effective == null ? burstRows : Math.max(1, Math.min(burstRows, (long) Math.ceil(effective)));
     pacer.setRate(effective, burst);
     sizer.rate(effective);

@@ -142,6 +142,13 @@ class ConfigSchemaTest {
     assertEquals(ConfigLoader.DEFAULT_HTTP_PORT, schema.at("/properties/http/properties/port/default").asInt());
     assertEquals(ConfigLoader.DEFAULT_LEASE_SECONDS, schema.at("/properties/agent/properties/leaseSeconds/default").asLong());
     assertEquals(ConfigLoader.DEFAULT_HEARTBEAT_SECONDS, schema.at("/properties/agent/properties/heartbeatSeconds/default").asLong());
+    JsonNode fg = schema.at("/properties/health/properties/foreground/properties");
+    assertEquals(PacingConfigLoader.DEFAULT_FOREGROUND_INTERVAL_MS, fg.at("/intervalMs/default").asLong());
+    assertEquals(PacingConfigLoader.DEFAULT_FOREGROUND_QUIET_MS, fg.at("/quietMs/default").asLong());
+    assertEquals(PacingConfigLoader.DEFAULT_FOREGROUND_PROBE_TOLERANCE, fg.at("/probeTolerance/default").asDouble());
+    assertEquals(PacingConfigLoader.DEFAULT_FOREGROUND_MIN_RATE_FACTOR, fg.at("/minRateFactor/default").asDouble());
+    assertEquals(PacingConfigLoader.DEFAULT_FOREGROUND_START_RATE_FACTOR, fg.at("/startRateFactor/default").asDouble());
+    assertEquals(PacingConfigLoader.DEFAULT_FOREGROUND_THROTTLE_RATIO, fg.at("/throttleRatio/default").asDouble());
     // docs/config.md documents every field of the schema.
     String docs = Files.readString(CONFIG_DIR.resolve("../docs/config.md"));
     Map<String, TreeSet<String>> objects = new java.util.LinkedHashMap<>();

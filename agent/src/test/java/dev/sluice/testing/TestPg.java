@@ -71,7 +71,9 @@ public final class TestPg {
   }
 
   public Connection connect(String db) throws SQLException {
-    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + db + "?user=postgres");
+    // The fixture's sessions are not the database's users: named sluice-*, the foreground control (on by
+    // default) does not slow the agents under test while assertions poll.
+    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + db + "?user=postgres&ApplicationName=sluice-test");
   }
 
   public void exec(String db, String... sql) {

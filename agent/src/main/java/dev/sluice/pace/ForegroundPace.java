@@ -1,0 +1,168 @@
+package dev.sluice.pace;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.Locale;
+
+/**
+ * Keeps the database's own users from feeling the copy. Two inputs: the foreground sensor (how many
+ * sessions other than Sluice's are inside a transaction, sampled about ten times a second) and the
+ * foreground probe's latency (a {@code SELECT 1} on the source, or a commit on the target when both
+ * share a server and so a WAL). Output: a rate factor in {@code [minRateFactor, 1]} and, at the bottom, a hard
+ * throttle.
+ *
+ * <p><b>No foreground</b> (no busy session seen for {@code quiet}): the database has room, so the
+ * factor rises to 1 (by {@value #IDLE_RISE_PER_SECOND} per second): full speed.
+ *
+ * <p><b>Foreground present</b>: the factor drops at once to at most {@code startRateFactor}, then
+ * once per step ({@value #STEP_MS} ms) an AIMD loop holds the probe near its floor:
+ *
+ * <pre>
+ *   p90 = 90th percentile of the probe over the last step
+ *   ratio = p90 / floor
+ *   ratio >  tolerance  ->  factor = max(minRateFactor, factor * BACKOFF)
+ *   ratio <= tolerance  ->  factor = min(1, factor + STEP_UP)
+ *   factor at minRateFactor and ratio > throttleRatio  ->  throttled (the job waits) until ratio <= tolerance
+ * </pre>
+ *
+ * with {@code BACKOFF = }{@value #BACKOFF} and {@code STEP_UP = }{@value #STEP_UP}. Why not the probe
+ * alone: the probe rises with Sluice's own load even on an idle database, so by itself it cannot tell
+ * "using an idle box" from "hurting users"; the foreground sensor can.
+ *
+ * <p><b>Floor.</b> The lowest step p90 seen. While Sluice is at its minimum rate or held (so its own
+ * load is least) it drifts toward the current p90 by {@value #FLOOR_DRIFT} of the gap a step, so a
+ * lasting change (heavier foreground, a new network path) is learnt; otherwise it only falls, so
+ * Sluice's own load never raises it.
+ * Pure: time comes in as arguments; callers synchronise.
+ */
+public final class ForegroundPace {
+  static final long STEP_MS = 1000;
+  static final double BACKOFF = 0.7;
+  static final double STEP_UP = 0.02;
+  static final double FLOOR_DRIFT = 0.02;
+  static final double IDLE_RISE_PER_SECOND = 0.25;
+  static final int MIN_SAMPLES = 3;
+
+  /** The knobs (health.foreground in the config). */
+  public record Settings(long quietNanos, double tolerance, double minRateFactor, double startRateFactor, double throttleRatio) {}
+
+  /** The outcome: the factor, whether to hold the job, and a sentence for the operator (null at full speed). */
+  public record Verdict(double rateFactor, boolean throttled, String reason) {}
+
+  private Settings settings;
+  private final Deque<double[]> probes = new ArrayDeque<>();
+  private long lastBusyNanos = Long.MIN_VALUE;
+  private double busyAverage;
+  private int busyPeak;
+  private boolean present;
+  private double factor = 1.0;
+  private double floor = Double.NaN;
+  private double lastP90 = Double.NaN;
+  private boolean throttled;
+  private long lastStep = Long.MIN_VALUE;
+  private long lastDecide = Long.MIN_VALUE;
+
+  public ForegroundPace(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** New knobs (a config reload); the learnt floor and the factor are kept, so a reload makes no burst. */
+  public void reconfigure(Settings next) {
+    this.settings = next;
+    factor = Math.max(factor, next.minRateFactor());
+  }
+
+  /** A foreground sample: {@code busy} other sessions were inside a transaction at {@code now}. */
+  public void onSessions(int busy, long now) {
+    busyAverage += 0.1 * (busy - busyAverage);
+    if (busy > 0) {
+      if (lastBusyNanos == Long.MIN_VALUE || now - lastBusyNanos > settings.quietNanos()) busyPeak = 0;
+      lastBusyNanos = now;
+      busyPeak = Math.max(busyPeak, busy);
+    }
+  }
+
+  /** A probe reading: its latency in milliseconds, taken at {@code now}. */
+  public void onProbe(double ms, long now) {
+    probes.addLast(new double[] {now, ms});
+    while (probes.size() > 1000) probes.removeFirst();
+  }
+
+  public Verdict decide(long now) {
+    boolean was = present;
+    present = lastBusyNanos != Long.MIN_VALUE && now - lastBusyNanos <= settings.quietNanos();
+    if (present && !was) {
+      factor = Math.min(factor, settings.startRateFactor()); // protect the users first, then learn
+      lastStep = now;
+    }
+    if (lastStep == Long.MIN_VALUE) lastStep = now;
+    if (now - lastStep >= STEP_MS * 1_000_000L) {
+      step(now);
+      lastStep = now;
+    }
+    if (!present) {
+      throttled = false;
+      double dt = lastDecide == Long.MIN_VALUE ? 0 : Math.max(0, now - lastDecide) / 1e9;
+      factor = Math.min(1.0, factor + IDLE_RISE_PER_SECOND * dt);
+    }
+    lastDecide = now;
+    return new Verdict(factor, throttled, reason());
+  }
+
+  private void step(long now) {
+    double p90 = windowP90(now - STEP_MS * 1_000_000L);
+    lastP90 = p90;
+    if (Double.isNaN(p90)) return;
+    if (Double.isNaN(floor) || p90 < floor) floor = p90;
+    else if (present && (throttled || factor <= settings.minRateFactor())) floor += (p90 - floor) * FLOOR_DRIFT;
+    if (!present) return;
+    double ratio = p90 / floor;
+    if (ratio > settings.tolerance()) {
+      factor = Math.max(settings.minRateFactor(), factor * BACKOFF);
+      if (factor <= settings.minRateFactor() && ratio > settings.throttleRatio()) throttled = true;
+    } else {
+      throttled = false;
+      factor = Math.min(1.0, factor + STEP_UP);
+    }
+  }
+
+  /** The 90th percentile (nearest rank) of the probe readings since {@code from}; NaN with too few. */
+  private double windowP90(long from) {
+    while (!probes.isEmpty() && probes.peekFirst()[0] < from) probes.removeFirst();
+    if (probes.size() < MIN_SAMPLES) return Double.NaN;
+    double[] v = probes.stream().mapToDouble(p -> p[1]).toArray();
+    Arrays.sort(v);
+    return v[(int) Math.ceil(0.9 * v.length) - 1];
+  }
+
+  private String reason() {
+    if (!present && factor >= 1.0) return null;
+    if (!present) {
+      return String.format(Locale.ROOT, "no foreground for %.0f s: rate back up at %d%%", settings.quietNanos() / 1e9, Math.round(factor * 100));
+    }
+    String fg = String.format(Locale.ROOT, "foreground active (up to %d other sessions in a transaction, %.1f on average)", busyPeak, busyAverage);
+    if (Double.isNaN(lastP90) || Double.isNaN(floor)) {
+      return String.format(Locale.ROOT, "%s, learning the probe's floor: rate at %d%%", fg, Math.round(factor * 100));
+    }
+    String probe = String.format(Locale.ROOT, "probe p90 %.2f ms = %.1fx its floor %.2f ms", lastP90, lastP90 / floor, floor);
+    if (throttled) {
+      return String.format(Locale.ROOT, "%s, %s (over %.1fx even at %d%% of the rate): waiting", fg, probe, settings.throttleRatio(),
+          Math.round(settings.minRateFactor() * 100));
+    }
+    return String.format(Locale.ROOT, "%s, %s: rate at %d%%", fg, probe, Math.round(factor * 100));
+  }
+
+  public double factor() {
+    return factor;
+  }
+
+  /** The probe's learnt floor in milliseconds (NaN before the first step with readings). */
+  public double floorMs() {
+    return floor;
+  }
+
+  public boolean foregroundPresent() {
+    return present;
+  }
+}
