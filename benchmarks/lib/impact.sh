@@ -1,6 +1,8 @@
 # Arm 3: foreground impact. pgbench at a fixed rate against the source, in three phases of equal
 # length: idle, a big-bang copy (the psql COPY pipe, looped), Sluice with its default settings
 # (looped). Latency is taken from pgbench's per-transaction log, from the scheduled start.
+# Then, with pgbench stopped ("when the database has room"), two timed copies of the table: Sluice
+# with its defaults, and Sluice with the foreground control off (its unpaced rate).
 # Sourced by run.sh.
 
 # One copy of bench to dst by $1 (pipe | sluice), from an empty target.
@@ -57,6 +59,22 @@ impact_phase() {
   log "arm 3 phase $phase: $(grep -E "^arm3,${phase}_p99_ms" "$CSV" | cut -d, -f3) ms p99, $moved rows moved"
 }
 
+# Sluice alone on the idle source: one whole run (JVM start to completed, the same job as the
+# sluice phase), rows/s as phase $1 (health $2, or the defaults).
+impact_rate_phase() {
+  local phase=$1
+  q src -c "DROP SCHEMA IF EXISTS sluice CASCADE"
+  { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench; } | q dst
+  q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
+  sluice_config "$WORK/impact-$phase.json" src dst bench bench impact
+  [ -z "${2:-}" ] || python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["health"]=json.loads(sys.argv[2]); json.dump(c,open(sys.argv[1],"w"))' \
+    "$WORK/impact-$phase.json" "$2"
+  sluice_run "$WORK/impact-$phase.json" "$WORK/impact-$phase.log"
+  emit arm3 "${phase}_secs" "$RUN_SECS" s
+  emit arm3 "${phase}_rows_per_sec" "$(awk -v m="$ROWS" -v t="$RUN_SECS" 'BEGIN {printf "%.0f", m / t}')" rows/s
+  log "arm 3 phase $phase (no pgbench): $ROWS rows in ${RUN_SECS}s"
+}
+
 arm3() {
   log "arm 3: foreground impact, pgbench -R $BENCH_PGBENCH_RATE, three phases of ${PHASE_SECS}s"
   pgbench -i -q -s "$BENCH_PGBENCH_SCALE" src >"$WORK/pgbench-init.log" 2>&1 || die "pgbench -i failed"
@@ -73,5 +91,9 @@ arm3() {
   if [ -n "${SLUICE_UNPACED_RATE:-}" ]; then
     emit arm3 ratio_sluice_rate_vs_unpaced "$(ratio "$(grep '^arm3,sluice_rows_per_sec,' "$CSV" | cut -d, -f3)" "$SLUICE_UNPACED_RATE")" x
   fi
+  impact_rate_phase idle_sluice
+  impact_rate_phase idle_unpaced '{"foreground": {"enabled": false}}'
+  emit arm3 ratio_idle_sluice_vs_unpaced "$(ratio "$(grep '^arm3,idle_sluice_rows_per_sec,' "$CSV" | cut -d, -f3)" \
+    "$(grep '^arm3,idle_unpaced_rows_per_sec,' "$CSV" | cut -d, -f3)")" x
   q src -c "DROP TABLE pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers"
 }
