@@ -265,7 +265,7 @@ function renderThrottle(live, j) {
   h += `<span class="k">concurrency</span><span>${live.concurrencyLimit} (in flight ${live.inFlight})</span></div>`;
   const sensors = t.sensors || [];
   h += sensors.length ? `<table><tr><th>sensor</th><th>value</th><th>threshold</th><th>age</th><th></th></tr>${sensors.map(x =>
-    `<tr><td>${esc(x.name)}</td><td class="num">${x.value ?? '–'} ${esc(x.unit || '')}</td><td class="num">${x.threshold ?? '–'}</td>`
+    `<tr><td style="overflow-wrap:anywhere">${esc(x.name)}</td><td class="num">${typeof x.value === 'number' ? +x.value.toFixed(2) : '–'} ${esc(x.unit || '')}</td><td class="num">${x.threshold ?? '–'}</td>`
     + `<td class="num">${x.ageSeconds ?? '–'}s</td><td class="${x.healthy ? 'ok' : 'bad'}">${x.healthy ? 'healthy' : 'unhealthy'}</td></tr>`).join('')}</table>`
     : '<div class="none" style="margin-top:8px">No health sensors reported by this agent.</div>';
   $('throttle').innerHTML = h;
