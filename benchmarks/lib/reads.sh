@@ -104,9 +104,11 @@ reads_wrk() {
   fi
 }
 
-# One side ($1 = cached | uncached), repetition $2.
+# One side ($1 = cached | uncached | baseline_uncached: uncached with BENCH_BASELINE_JAR), repetition $2.
 reads_side() {
   local side=$1 r=$2 cfg="$WORK/reads-$1.json" before after c0 c1 rps cpu
+  # shellcheck disable=SC2034 # read by reads_agent_start
+  [ "$side" = baseline_uncached ] && local SLUICE_JAR=$BENCH_BASELINE_JAR
   reads_config "$cfg" "$([ "$side" = cached ] && echo true || echo false)"
   reads_agent_start "$cfg" "$WORK/reads-$side-$r.log"
   reads_wait_ready "$side"
@@ -124,7 +126,7 @@ reads_side() {
       || die "arm 6 cached: served from cache $dc, target $dt, source $ds, not found $dn, for $WRK_requests requests"
   else
     [ "$dt" -ge "$WRK_requests" ] && [ "$dc" = 0 ] && [ "$ds" = 0 ] && [ "$dn" = 0 ] \
-      || die "arm 6 uncached: served from cache $dc, target $dt, source $ds, not found $dn, for $WRK_requests requests"
+      || die "arm 6 $side: served from cache $dc, target $dt, source $ds, not found $dn, for $WRK_requests requests"
   fi
   rps=$(awk -v n="$WRK_requests" -v us="$WRK_duration_us" 'BEGIN {printf "%.0f", n / (us / 1e6)}')
   cpu=$(awk -v t=$(( c1 - c0 )) -v hz="$(getconf CLK_TCK)" -v n="$WRK_requests" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
@@ -159,11 +161,18 @@ arm6() {
   check_rows dst reads "$READ_ROWS"
   A6_cached_RPS="" A6_cached_P50="" A6_cached_P99="" A6_cached_CPU=""
   A6_uncached_RPS="" A6_uncached_P50="" A6_uncached_P99="" A6_uncached_CPU=""
+  A6_baseline_uncached_RPS="" A6_baseline_uncached_P50="" A6_baseline_uncached_P99="" A6_baseline_uncached_CPU=""
+  # With BENCH_BASELINE_JAR, a third side: that jar uncached (the read path's own changes, side by side).
+  local sides="cached uncached" side
+  [ -n "${BENCH_BASELINE_JAR:-}" ] && sides+=" baseline_uncached"
   for r in $(seq 1 "$REPS"); do
-    if (( r % 2 )); then reads_side cached "$r"; reads_side uncached "$r"; else reads_side uncached "$r"; reads_side cached "$r"; fi
+    if (( r % 2 )); then
+      for side in $sides; do reads_side "$side" "$r"; done
+    else
+      for side in $(echo "$sides" | tr ' ' '\n' | tac); do reads_side "$side" "$r"; done
+    fi
   done
-  local side
-  for side in cached uncached; do
+  for side in $sides; do
     eval "local rps=\$A6_${side}_RPS p50=\$A6_${side}_P50 p99=\$A6_${side}_P99 cpu=\$A6_${side}_CPU"
     emit arm6 "${side}_rps_median" "$(echo "$rps" | median)" requests/s
     emit arm6 "${side}_p50_ms_median" "$(awk -v u="$(echo "$p50" | median)" 'BEGIN {printf "%.3f", u / 1000}')" ms
@@ -173,6 +182,10 @@ arm6() {
   emit arm6 ratio_cached_vs_uncached_rps "$(ratio "$(echo "$A6_cached_RPS" | median)" "$(echo "$A6_uncached_RPS" | median)")" x
   emit arm6 ratio_cached_vs_uncached_p50 "$(ratio "$(echo "$A6_cached_P50" | median)" "$(echo "$A6_uncached_P50" | median)")" x
   emit arm6 ratio_cached_vs_uncached_p99 "$(ratio "$(echo "$A6_cached_P99" | median)" "$(echo "$A6_uncached_P99" | median)")" x
+  if [ -n "${BENCH_BASELINE_JAR:-}" ]; then
+    emit arm6 ratio_uncached_vs_baseline_jar_rps "$(ratio "$(echo "$A6_uncached_RPS" | median)" "$(echo "$A6_baseline_uncached_RPS" | median)")" x
+    emit arm6 ratio_uncached_vs_baseline_jar_p99 "$(ratio "$(echo "$A6_uncached_P99" | median)" "$(echo "$A6_baseline_uncached_P99" | median)")" x
+  fi
   trap - EXIT
   q dst -c "DROP TABLE reads; DROP SCHEMA IF EXISTS sluice CASCADE"
   q src -c "DROP TABLE reads; DROP SCHEMA IF EXISTS sluice CASCADE"

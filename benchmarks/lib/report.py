@@ -188,16 +188,22 @@ def main():
           "coordinated omission). No goal was set for this arm: the figures are reported, not judged.\n")
         w("| side | requests/s (median) | each repetition | p50 ms (median) | p99 ms (median) | p50 / p90 / p99 / max ms (each) | agent CPU us/request (each) |")
         w("|---|---|---|---|---|---|---|")
-        for side in ("cached", "uncached"):
+        sides = [("cached", "cached"), ("uncached", "uncached")]
+        if ("arm6", "baseline_uncached_rps_median") in figs:
+            sides.append(("uncached, baseline jar", "baseline_uncached"))
+        for label, side in sides:
             reps = [i for i in range(1, 20) if ("arm6", f"{side}_rps_rep{i}") in figs]
             each = ", ".join(v("arm6", f"{side}_rps_rep{i}") for i in reps)
             lat = "; ".join(" / ".join(v("arm6", f"{side}_{p}_ms_rep{i}") for p in ("p50", "p90", "p99", "max")) for i in reps)
             cpu = ", ".join(v("arm6", f"{side}_agent_cpu_us_per_request_rep{i}") for i in reps)
-            w(f"| {side} | {v('arm6', side + '_rps_median')} | {each} | {v('arm6', side + '_p50_ms_median')} | "
+            w(f"| {label} | {v('arm6', side + '_rps_median')} | {each} | {v('arm6', side + '_p50_ms_median')} | "
               f"{v('arm6', side + '_p99_ms_median')} | {lat} | {cpu} |")
         w(f"\n- requests/s, cached / uncached: **{v('arm6', 'ratio_cached_vs_uncached_rps')}x**")
         w(f"- p50, cached / uncached: **{v('arm6', 'ratio_cached_vs_uncached_p50')}x**")
         w(f"- p99, cached / uncached: **{v('arm6', 'ratio_cached_vs_uncached_p99')}x**")
+        if ("arm6", "ratio_uncached_vs_baseline_jar_rps") in figs:
+            w(f"- uncached, this jar / the baseline jar (`BENCH_BASELINE_JAR`, {v('run', 'baseline_jar')}): requests/s "
+              f"**{v('arm6', 'ratio_uncached_vs_baseline_jar_rps')}x**, p99 **{v('arm6', 'ratio_uncached_vs_baseline_jar_p99')}x**")
         w("\nAgent CPU: the agent process's user + system time during the measured run over its requests "
           "(PostgreSQL's share on the uncached side is not in it). wrk, the agent and PostgreSQL share the machine's cores.\n")
     open(sys.argv[2], "w").write("\n".join(out) + "\n")
