@@ -174,7 +174,7 @@ arm6() {
   done
   for side in $sides; do
     eval "local rps=\$A6_${side}_RPS p50=\$A6_${side}_P50 p99=\$A6_${side}_P99 cpu=\$A6_${side}_CPU"
-    emit arm6 "${side}_rps_median" "$(echo "$rps" | median)" requests/s
+    emit arm6 "${side}_rps_median" "$(awk -v x="$(echo "$rps" | median)" 'BEGIN {printf "%.0f", x}')" requests/s
     emit arm6 "${side}_p50_ms_median" "$(awk -v u="$(echo "$p50" | median)" 'BEGIN {printf "%.3f", u / 1000}')" ms
     emit arm6 "${side}_p99_ms_median" "$(awk -v u="$(echo "$p99" | median)" 'BEGIN {printf "%.3f", u / 1000}')" ms
     emit arm6 "${side}_agent_cpu_us_per_request_median" "$(echo "$cpu" | median)" us
