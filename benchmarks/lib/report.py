@@ -185,7 +185,9 @@ def main():
           "(the row and its segment's verified check together) over the agent's read pool. The agent's own counters "
           "(`servedFrom`) are checked after each run to say the side is what it claims, and any non-2xx response or "
           "socket error fails the arm. Latency is wrk's (from each request's send; wrk does not correct for "
-          "coordinated omission). No goal was set for this arm: the figures are reported, not judged.\n")
+          "coordinated omission). wrk is closed-loop (each connection sends its next request when the previous one "
+          "is answered), so both sides run at saturation and p99 is mostly queueing behind whatever else uses the "
+          "cores (see PROFILE.md). No goal was set for this arm: the figures are reported, not judged.\n")
         w("| side | requests/s (median) | each repetition | p50 ms (median) | p99 ms (median) | p50 / p90 / p99 / max ms (each) | agent CPU us/request (each) |")
         w("|---|---|---|---|---|---|---|")
         sides = [("cached", "cached"), ("uncached", "uncached")]
