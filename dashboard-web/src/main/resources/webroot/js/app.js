@@ -262,6 +262,7 @@ function renderThrottle(live, j) {
   if (t.throttled) h += `<span class="k">reason</span><span>${esc(t.reason || t.code)}</span>`;
   if (j.paused) h += `<span class="k">operator</span><span class="bad">paused: ${esc(j.pauseReason || '')}</span>`;
   h += `<span class="k">rate in force</span><span>${live.rateLimit == null ? 'unpaced' : full(live.rateLimit) + ' rows/s'}</span>`;
+  if (t.rateReason) h += `<span class="k">slowed</span><span>${esc(t.rateReason)}</span>`;
   h += `<span class="k">concurrency</span><span>${live.concurrencyLimit} (in flight ${live.inFlight})</span></div>`;
   const sensors = t.sensors || [];
   h += sensors.length ? `<table><tr><th>sensor</th><th>value</th><th>threshold</th><th>age</th><th></th></tr>${sensors.map(x =>

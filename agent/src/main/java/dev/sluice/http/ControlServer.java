@@ -120,6 +120,7 @@ public final class ControlServer {
               .put("rateLimit", m.pacer().rate())
               .put("baseRate", m.pace().baseRate())
               .put("rateFactor", m.pace().factor())
+              .put("rateReason", m.pace().factorReason())
               .put("concurrencyLimit", m.pace().concurrency())
               .put("batchRows", m.pace().batchRows())
               .put("waitingReason", m.waitingReason())

@@ -116,7 +116,7 @@ public final class JobGate {
     }
     // This agent's sensors, combined with the other agents' verdicts on the job (from the ledger).
     Throttler.Decision d = SharedVerdict.combine(guards == null ? SharedVerdict.HEALTHY : guards.health().decision(), fleet.get());
-    pace.headroom(d.rateFactor());
+    pace.headroom(d.rateFactor(), d.headroom());
     if (k == null && d.throttled()) {
       r = d.reason();
       k = Kind.HEALTH;

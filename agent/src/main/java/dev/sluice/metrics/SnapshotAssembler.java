@@ -88,7 +88,7 @@ final class SnapshotAssembler {
           .put("unit", r.unit()).put("ageSeconds", num(r.ageSeconds())).put("healthy", r.healthy()));
     });
     live.put("throttle", new JsonObject().put("throttled", t.throttled()).put("code", t.code()).put("reason", t.reason())
-        .put("sensors", sensors));
+        .put("rateFactor", m.pace().factor()).put("rateReason", m.pace().factorReason()).put("sensors", sensors));
     JobMeters.Backlog b = meters.backlog();
     if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
     Cache<?, ?> c = meters.cache();

@@ -27,6 +27,7 @@ public final class AdaptivePace {
   private long burstRows;
   private Double baseRate;
   private double factor = 1.0;
+  private String factorReason;
   private double fullRate = Double.NaN;
   private long meterStart = Long.MIN_VALUE;
   private long meterRows;
@@ -128,8 +129,9 @@ public final class AdaptivePace {
     return baseRate;
   }
 
-  /** Applies the throttler's headroom factor (0..1] to the base rate. */
-  public synchronized void headroom(double f) {
+  /** Applies the throttler's headroom factor (0..1] to the base rate; {@code reason} says why it is below 1. */
+  public synchronized void headroom(double f, String reason) {
+    factorReason = f < FULL ? reason : null;
     if (Math.abs(f - factor) < 1e-3) return;
     factor = f;
     if (f < FULL) meterFull = false;
@@ -138,6 +140,11 @@ public final class AdaptivePace {
 
   public synchronized double factor() {
     return factor;
+  }
+
+  /** Why the rate factor is below 1 (a sentence for the operator), or null at full speed. */
+  public synchronized String factorReason() {
+    return factorReason;
   }
 
   private void apply() {
