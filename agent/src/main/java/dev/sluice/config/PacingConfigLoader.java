@@ -30,7 +30,7 @@ final class PacingConfigLoader {
   public static final long DEFAULT_PROBE_MAX_MS = 1_000;
   public static final long DEFAULT_FOREGROUND_INTERVAL_MS = 100;
   public static final String COMMIT_PROBE_SQL = "SELECT txid_current()";
-  public static final long DEFAULT_FOREGROUND_QUIET_MS = 5_000;
+  public static final long DEFAULT_FOREGROUND_QUIET_MS = 30_000;
   public static final double DEFAULT_FOREGROUND_PROBE_TOLERANCE = 1.5;
   public static final double DEFAULT_FOREGROUND_MIN_RATE_FACTOR = 0.02;
   public static final double DEFAULT_FOREGROUND_START_RATE_FACTOR = 0.1;
