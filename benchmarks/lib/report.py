@@ -132,7 +132,8 @@ def main():
     w("pgbench (TPC-B-like, fixed rate `-R`, latency from each transaction's scheduled start, per-transaction log) "
       f"(`pgbench {v('run', 'pgbench').replace(';', ',')}`) against the source database, three phases of equal length, one after the other: nothing else; a big-bang copy "
       "(the COPY pipe of arm 1, repeated until the phase ends); Sluice with its default settings (repeated likewise, "
-      "each time from an empty target). Rows moved count what was committed in the target.\n")
+      "each time from an empty target; the phase's pgbench starts once the first agent logs 'copying': a sidecar "
+      "starts once, so its JVM start-up is not counted as the copy's impact). Rows moved count what was committed in the target.\n")
     w("| phase | tx | p50 ms | p99 ms | max ms | late (> limit) | skipped (late at start) | rows moved | rows/s |")
     w("|---|---|---|---|---|---|---|---|---|")
     for ph in ("baseline", "bigbang", "sluice"):
