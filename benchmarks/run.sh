@@ -8,7 +8,7 @@
 # ROWS: rows in the benchmark table (default 1000000). --with-10m: also measure the agent's peak
 # RSS migrating 10,000,000 rows (arm 4; slow, run it once). Knobs (environment): BENCH_REPS (3),
 # BENCH_PHASE_SECONDS (45), BENCH_PGBENCH_RATE (200), BENCH_READ_ROWS (100000), BENCH_READ_SECONDS (15),
-# BENCH_JAVA_OPTS (-Xmx128m -XX:+UseSerialGC), BENCH_JFR=1
+# BENCH_JAVA_OPTS (-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1), BENCH_JFR=1
 # (record the arm-1 Sluice runs with Flight Recorder into the work dir).
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -35,8 +35,9 @@ BENCH_PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-4}
 BENCH_PGBENCH_SCALE=${BENCH_PGBENCH_SCALE:-10}
 BENCH_LATENCY_LIMIT_MS=${BENCH_LATENCY_LIMIT_MS:-50}
 # A small heap and the serial collector: a sidecar on a small machine (the JVM picks serial itself
-# below 2 CPUs or 1792 MB); G1 at this heap size spent more CPU and RSS for nothing here.
-BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC}
+# below 2 CPUs or 1792 MB); G1 at this heap size spent more CPU and RSS for nothing here. C1 only:
+# the agent shuttles packed pages and computes little; C2 cost ~45 MB of peak RSS (PROFILE.md).
+BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 SLUICE_JAR="$ROOT/agent/target/sluice.jar"
 WORK=${BENCH_WORK:-/tmp/sluice-bench}
 CSV="$BENCH_DIR/results.csv"
