@@ -43,14 +43,15 @@ impact_phase() {
   local phase=$1 kind=$2 lp=$WORK/pgbench-$1 loadpid=""
   rm -f "$lp".*
   q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
-  local started
+  local started now
   started=$(grep -c ': copying (' "$WORK/impact-$kind.log" 2>/dev/null || true)
   [ "$kind" = none ] || { impact_load "$kind" & loadpid=$!; }
   # A sidecar starts once, not per phase: the measured window opens when the agent is copying, so
   # its JVM start-up (class loading and JIT on the database's two cores) is not counted as copying.
   if [ "$kind" = sluice ]; then
     for _ in $(seq 600); do
-      [ "$(grep -c ': copying (' "$WORK/impact-$kind.log" 2>/dev/null || true)" -gt "${started:-0}" ] && break
+      now=$(grep -c ': copying (' "$WORK/impact-$kind.log" 2>/dev/null || true)
+      [ "${now:-0}" -gt "${started:-0}" ] && break
       sleep 0.1
     done
   fi
