@@ -39,19 +39,25 @@ impact_load() {
   echo "$moved" > "$WORK/moved-$kind"
 }
 
+# How many copies by $1 have begun copying so far (the agent's "copying (" log line), 0 without a log.
+copies_started() {
+  local n
+  n=$(grep -c ': copying (' "$WORK/impact-$1.log" 2>/dev/null || true)
+  echo "${n:-0}"
+}
+
 impact_phase() {
   local phase=$1 kind=$2 lp=$WORK/pgbench-$1 loadpid=""
   rm -f "$lp".*
   q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
-  local started now
-  started=$(grep -c ': copying (' "$WORK/impact-$kind.log" 2>/dev/null || true)
+  local started
+  started=$(copies_started "$kind")
   [ "$kind" = none ] || { impact_load "$kind" & loadpid=$!; }
   # A sidecar starts once, not per phase: the measured window opens when the agent is copying, so
   # its JVM start-up (class loading and JIT on the database's two cores) is not counted as copying.
   if [ "$kind" = sluice ]; then
     for _ in $(seq 600); do
-      now=$(grep -c ': copying (' "$WORK/impact-$kind.log" 2>/dev/null || true)
-      [ "${now:-0}" -gt "${started:-0}" ] && break
+      [ "$(copies_started "$kind")" -gt "$started" ] && break
       sleep 0.1
     done
   fi

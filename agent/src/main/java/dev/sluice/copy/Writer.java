@@ -37,7 +37,7 @@ public final class Writer {
 
   /** The write's parameters: the fence, then each column's packed array text. */
   static Tuple params(Segment seg, Batch batch, String agentId) {
-    Tuple t = Tuple.of(seg.job(), seg.seq(), agentId, seg.epoch());
+    Tuple t = fence(seg, agentId);
     for (String col : batch.columns()) t.addString(col);
     return t;
   }
@@ -55,6 +55,11 @@ public final class Writer {
   }
 
   Tuple fence(Segment seg) {
+    return fence(seg, agentId);
+  }
+
+  /** Parameters $1..$4 of every fenced statement (see {@link SegmentSql#FENCE_PARAMS}). */
+  private static Tuple fence(Segment seg, String agentId) {
     return Tuple.of(seg.job(), seg.seq(), agentId, seg.epoch());
   }
 
