@@ -24,6 +24,9 @@ import org.junit.jupiter.api.Test;
  * (segments already copied included) while 200k rows are migrated; once the job is in sync, every
  * row of target and source is compared.
  */
+// The foreground control is off: on a loaded machine (CI, parallel builds) its probe's noise alone
+// slows the copy to 2% and the test times out; what it proves is catch-up, not pacing
+// (ForegroundPaceTest and AdaptivePaceTest prove the control).
 class ConcurrentWritesCatchUpTest {
   private final TestPg pg = TestPg.get();
 
@@ -36,6 +39,7 @@ class ConcurrentWritesCatchUpTest {
     String config = """
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
          "agent": {"leaseSeconds": 10, "heartbeatSeconds": 2},
+         "health": {"foreground": {"enabled": false}},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
            "target": {"table": "public.items", "create": true},
            "segment": {"rows": 20000}, "batch": {"rows": 5000}, "concurrency": {"max": 2},
@@ -49,8 +53,9 @@ class ConcurrentWritesCatchUpTest {
     long started = System.nanoTime();
     try {
       writer.start();
-      // Keep writing through the copy and until the job has caught up once.
-      waitFor(() -> state(tgt).equals("in_sync"), 120);
+      // Keep writing through the copy and until the job has caught up once (and the writer, slow on a
+      // loaded machine, has made enough writes to matter).
+      waitFor(() -> state(tgt).equals("in_sync") && writes.get() > 2_500, 180);
       long atSync = writes.get();
       Thread.sleep(1000); // in sync, still applying
       stop.set(true);
