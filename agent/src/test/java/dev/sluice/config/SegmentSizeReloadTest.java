@@ -34,12 +34,17 @@ class SegmentSizeReloadTest {
   @TempDir
   Path dir;
 
-  /** {@code held}: a time window twelve hours away, so nothing is claimed until a reload lifts it. */
+  /**
+   * {@code held}: a time window twelve hours away, so nothing is claimed until a reload lifts it. The
+   * foreground control is off: while it sees users (or a loaded machine's probe noise) it caps the
+   * batch size by its rate, and this test checks the configured batch size.
+   */
   private String config(String src, String tgt, int segmentRows, int batchRows, boolean held, String concurrency) {
     int h = ZonedDateTime.now(ZoneOffset.UTC).plusHours(12).getHour();
     String schedule = held ? ", \"schedule\": {\"windows\": [{\"start\": \"%02d:00\", \"end\": \"%02d:30\"}]}".formatted(h, h) : "";
     return """
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
+         "health": {"foreground": {"enabled": false}},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": %d}, "batch": {"rows": %d}, "concurrency": %s%s}]}"""
@@ -68,7 +73,7 @@ class SegmentSizeReloadTest {
       // Smaller: the runs [seq 0..4] and [seq 6..9] (10,000 and 8,000 rows) split at 700 rows.
       Files.writeString(file, config(src, tgt, 700, 300, true, "{\"max\": 1}"));
       long t0 = System.nanoTime();
-      Eventually.until(Duration.ofSeconds(2), "pending segments re-cut at 700 rows", () -> count(tgt, "seq >= 10") > 0);
+      Eventually.until(Duration.ofSeconds(10), "pending segments re-cut at 700 rows", () -> count(tgt, "seq >= 10") > 0);
       System.out.printf("segments re-cut %d ms after the file was written%n", (System.nanoTime() - t0) / 1_000_000);
       assertEquals(1 + 15 + 12, count(tgt, "TRUE"), "15 + 12 segments of at most 700 rows, and the held one");
       assertEquals(0, count(tgt, "seq < 10 AND seq <> 5"), "the old pending segments are gone");
@@ -80,7 +85,7 @@ class SegmentSizeReloadTest {
 
       // Larger: the two runs merge into segments of 5000 rows.
       Files.writeString(file, config(src, tgt, 5000, 300, true, "{\"max\": 1}"));
-      Eventually.until(Duration.ofSeconds(2), "pending segments re-cut at 5000 rows", () -> count(tgt, "TRUE") == 1 + 2 + 2);
+      Eventually.until(Duration.ofSeconds(10), "pending segments re-cut at 5000 rows", () -> count(tgt, "TRUE") == 1 + 2 + 2);
       assertEquals(held, range(tgt, 5));
       assertEquals(List.of("5000", "5000", "5000", "3000"),
           pg.strings(tgt, "SELECT rows_planned::text FROM sluice.segments WHERE job = 'items' AND seq <> 5 ORDER BY seq"));
@@ -98,11 +103,11 @@ class SegmentSizeReloadTest {
       // The same file changes the breaker: accepted, said to apply at the next restart.
       Files.writeString(file, config(src, tgt, 5000, 300, false, "{\"min\": 2, \"max\": 3}")
           .replace("\"http\":", "\"breaker\": {\"failures\": 5}, \"http\":"));
-      Eventually.until(Duration.ofSeconds(2), "concurrency bounds in force", () -> m.pace().concurrency() >= 2);
-      Eventually.until(Duration.ofSeconds(2), "the breaker change noted", () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events "
+      Eventually.until(Duration.ofSeconds(10), "concurrency bounds in force", () -> m.pace().concurrency() >= 2);
+      Eventually.until(Duration.ofSeconds(10), "the breaker change noted", () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events "
           + "WHERE kind = 'config.applied' AND message LIKE '%breaker: (unset) -> {\"failures\":5} (applies at the next restart%'") == 1);
       assertEquals(1, agent.configStatus().getJsonArray("pendingRestart").size(), agent.configStatus().encode());
-      Eventually.until(Duration.ofSeconds(20), "every segment verified", () -> pg.scalar(tgt,
+      Eventually.until(Duration.ofSeconds(90), "every segment verified", () -> pg.scalar(tgt,
           "SELECT (count(*) FILTER (WHERE state <> 'verified') = 0)::int FROM sluice.segments WHERE job = 'items'") == 1);
       assertEquals(20000, Tables.assertSameRows(pg, src, ROW, tgt, ROW));
 
