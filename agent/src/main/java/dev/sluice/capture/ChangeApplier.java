@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,7 @@ public final class ChangeApplier {
   private List<Segment> segments = List.of();
   private String[][] lowerBounds;
   private PgConnection listener;
+  private boolean connecting;
   private long pollTimer = -1;
   private long backlogTimer = -1;
   private long cursor;
@@ -159,31 +161,54 @@ public final class ChangeApplier {
     });
   }
 
-  /** Takes the job's applier lock on a dedicated connection and LISTENs; another agent may hold it. */
+  /**
+   * Takes the job's applier lock on a dedicated connection and LISTENs; another agent may hold it.
+   * One attempt at a time: the poll timer calls this every {@code pollMs}, and opening a connection
+   * can take longer than that; a second attempt that lost the lock to the first would otherwise close
+   * its own connection and, through the shared fields, make this applier forget the lock it holds
+   * (the lock stays held by the open connection, so no agent would ever apply again).
+   */
   private void becomeLeader() {
-    if (stopping || listener != null) return;
+    if (stopping || listener != null || connecting) return;
+    connecting = true;
+    AtomicBoolean closed = new AtomicBoolean();
     PgConnection.connect(vertx, listenOptions).compose(conn -> {
-      listener = conn;
       conn.closeHandler(v -> {
+        closed.set(true);
+        // Only the connection that holds the lock says anything about leadership.
+        if (listener != conn) return;
         listener = null;
         leader = false;
+        log.info("job {}: the applier's connection closed; it tries again to take the applier lock", job);
       });
-      return conn.preparedQuery("SELECT pg_try_advisory_lock(hashtext('sluice.applier.' || $1))").execute(Tuple.of(job))
-          .compose(rows -> {
-            if (!rows.iterator().next().getBoolean(0)) return conn.close().map(false);
-            conn.notificationHandler(n -> wake());
-            return conn.query("LISTEN " + sql.channel()).execute().map(true);
-          });
+      return lead(conn).onFailure(e -> conn.close());
     }).onComplete(ar -> {
-      if (ar.succeeded() && ar.result()) {
-        leader = true;
-        log.info("job {}: applying captured changes from {}", job, sql.changelog());
-        wake();
-      } else if (ar.failed()) {
+      connecting = false;
+      if (ar.failed()) {
         log.warn("job {}: cannot open the applier's connection: {}", job, ErrorClassifier.describe(ar.cause()));
-        if (listener != null) listener.close();
+        return;
       }
+      PgConnection conn = ar.result();
+      if (conn == null || closed.get()) return; // another agent applies, or the lock went with the connection: try again
+      if (stopping) {
+        conn.close();
+        return;
+      }
+      listener = conn;
+      leader = true;
+      log.info("job {}: applying captured changes from {}", job, sql.changelog());
+      wake();
     });
+  }
+
+  /** The connection once it holds the lock and LISTENs; null (and closed) when another agent holds the lock. */
+  private Future<PgConnection> lead(PgConnection conn) {
+    return conn.preparedQuery("SELECT pg_try_advisory_lock(hashtext('sluice.applier.' || $1))").execute(Tuple.of(job))
+        .compose(rows -> {
+          if (!rows.iterator().next().getBoolean(0)) return conn.close().map((PgConnection) null);
+          conn.notificationHandler(n -> wake());
+          return conn.query("LISTEN " + sql.channel()).execute().map(conn);
+        });
   }
 
   private Future<Void> measureBacklog() {
@@ -332,6 +357,7 @@ public final class ChangeApplier {
     Promise<Void> p = Promise.promise();
     ctx.runOnContext(v -> idle.future().onComplete(x -> {
       PgConnection c = listener;
+      listener = null;
       leader = false;
       (c == null ? Future.<Void>succeededFuture() : c.close().otherwiseEmpty()).onComplete(y -> p.complete());
     }));
