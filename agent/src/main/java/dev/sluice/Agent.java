@@ -351,7 +351,7 @@ public final class Agent {
     ConsistencyLedger facts = new ConsistencyLedger(ledgerPool, config.agent().id());
     ChangeApplier applier = new ChangeApplier(vertx, shape, source, Databases.sessionOptions(config.source(), "sluice-applier"), facts,
         target, m.pacer());
-    FinalVerification verification = new FinalVerification(shape, source, target, facts, applier.keySync(), m.pacer(), m::pauseForDrift);
+    FinalVerification verification = new FinalVerification(shape, source, target, facts, applier, m.pacer(), m::pauseForDrift);
     DriftMonitor drift = new DriftMonitor(vertx, shape, source, target, m::pauseForDrift, m::paused);
     return new CatchUp(vertx, shape, source, target, ledger, applier, verification, drift);
   }

@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +75,7 @@ public final class ChangeApplier {
   private String[][] lowerBounds;
   private PgConnection listener;
   private boolean connecting;
+  private int holds;
   private long pollTimer = -1;
   private long backlogTimer = -1;
   private long cursor;
@@ -238,9 +240,27 @@ public final class ChangeApplier {
     });
   }
 
+  /**
+   * Runs {@code work} while this applier applies nothing: once the cycle in flight has ended, and with
+   * no cycle started until {@code work} completes (then it catches up). Verification uses it to
+   * compare and repair keys without a change being applied between its reads and its writes.
+   */
+  public <T> Future<T> whileHeld(Supplier<Future<T>> work) {
+    if (ctx == null) return work.get(); // never started: nothing applies
+    Promise<T> done = Promise.promise();
+    ctx.runOnContext(v -> {
+      holds++;
+      idle.future().transform(x -> work.get()).onComplete(ar -> {
+        if (--holds == 0) wake();
+        done.handle(ar);
+      });
+    });
+    return done.future();
+  }
+
   private void loop() {
     again = false;
-    Future<Boolean> cycle = paused.getAsBoolean() ? Future.succeededFuture(false) : cycle();
+    Future<Boolean> cycle = paused.getAsBoolean() || holds > 0 ? Future.succeededFuture(false) : cycle();
     cycle.onComplete(ar -> {
       lastCycleNanos = System.nanoTime();
       boolean more = ar.succeeded() && ar.result();

@@ -1,6 +1,7 @@
 package dev.sluice.verify;
 
 import dev.sluice.capture.CaptureSql;
+import dev.sluice.capture.ChangeApplier;
 import dev.sluice.capture.KeySync;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.ConsistencyLedger;
@@ -45,6 +46,7 @@ public final class FinalVerification {
   private final ConsistencyLedger ledger;
   private final Verifier verifier;
   private final Bisector bisector;
+  private final ChangeApplier applier;
   private final KeySync sync;
   private final CaptureSql capture;
   private final CustomChecks checks;
@@ -52,7 +54,7 @@ public final class FinalVerification {
   private final Pacer pacer;
   private final Function<String, Future<Void>> pauseForDrift;
 
-  public FinalVerification(JobShape shape, Pool source, Pool target, ConsistencyLedger ledger, KeySync sync, Pacer pacer,
+  public FinalVerification(JobShape shape, Pool source, Pool target, ConsistencyLedger ledger, ChangeApplier applier, Pacer pacer,
       Function<String, Future<Void>> pauseForDrift) {
     this.shape = shape;
     this.job = shape.job().name();
@@ -61,7 +63,8 @@ public final class FinalVerification {
     this.ledger = ledger;
     this.verifier = new Verifier(new dev.sluice.copy.SegmentSql(shape));
     this.bisector = new Bisector(shape, verifier);
-    this.sync = sync;
+    this.applier = applier;
+    this.sync = applier.keySync();
     this.capture = new CaptureSql(shape);
     this.checks = new CustomChecks(shape.job().verify().checks(), shape.sourceKey().size());
     this.reconciler = new Reconciler(shape);
@@ -124,7 +127,7 @@ public final class FinalVerification {
       if (!reuse) tally.fresh++;
       tally.segments++;
       tally.rows += tfp.rows();
-      return expected.compose(sfp -> sfp.equals(tfp) ? Future.succeededFuture() : mismatch(s, pending, tally));
+      return expected.compose(sfp -> sfp.equals(tfp) ? Future.succeededFuture() : mismatch(s, tally));
     })).compose(v -> checks(s, tally)).compose(v -> sample(s, tally));
   }
 
@@ -137,17 +140,25 @@ public final class FinalVerification {
     }).otherwise(e -> new HashSet<>()); // no changelog: capture off or removed
   }
 
-  private Future<Void> mismatch(Segment s, Set<List<String>> pending, Tally tally) {
-    return bisector.differingKeys(source, target, s.range(), MAX_KEYS).compose(keys -> {
-      List<List<String>> wrong = keys.stream().filter(k -> !pending.contains(k)).toList();
+  /**
+   * The segment's fingerprints differ. Keys are compared first and the changelog read after: a key
+   * that differed because of a change not yet applied still has its entry then (the applier deletes
+   * an entry only after writing its key), so it is in flight, not wrong. A key left is wrong, or was
+   * applied between the two reads: that is settled with the applier held.
+   */
+  private Future<Void> mismatch(Segment s, Tally tally) {
+    return differingNotPending(s).compose(keys -> keys.isEmpty() ? Future.succeededFuture() : applier.whileHeld(() -> repair(s, tally)));
+  }
+
+  /** With the applier held: nothing is applied between a comparison and its changelog read, nor between a repair's read and its write. */
+  private Future<Void> repair(Segment s, Tally tally) {
+    return differingNotPending(s).compose(wrong -> {
       if (wrong.isEmpty()) return Future.succeededFuture();
       tally.mismatches += wrong.size();
       List<String> shown = wrong.stream().limit(20).map(Bisector::describe).toList();
       log.warn("job {} segment {}: {} rows differ from the source ({}); repairing", job, s.seq(), wrong.size(), String.join(", ", shown));
       return sync.sync(wrong)
-          .compose(x -> pending(s))
-          .compose(p2 -> bisector.differingKeys(source, target, s.range(), MAX_KEYS).map(after ->
-              after.stream().filter(k -> !p2.contains(k)).toList()))
+          .compose(x -> differingNotPending(s))
           .compose(still -> {
             int fixed = (int) wrong.stream().filter(k -> !still.contains(k)).count();
             tally.repaired += fixed;
@@ -163,6 +174,12 @@ public final class FinalVerification {
             return ev.compose(v -> ledger.failVerified(job, s.seq(), still.size() + " rows still differ after repair", stillKeys));
           });
     });
+  }
+
+  /** The keys that differ between source and target, less those with a change waiting (the changelog read after the comparison). */
+  private Future<List<List<String>>> differingNotPending(Segment s) {
+    return bisector.differingKeys(source, target, s.range(), MAX_KEYS).compose(keys -> keys.isEmpty() ? Future.succeededFuture(keys)
+        : pending(s).map(p -> keys.stream().filter(k -> !p.contains(k)).toList()));
   }
 
   private Future<Void> checks(Segment s, Tally tally) {
