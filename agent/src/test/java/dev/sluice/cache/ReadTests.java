@@ -12,11 +12,17 @@ final class ReadTests {
 
   /** A config with HTTP on a free port, both tokens, short leases, and the given job objects. */
   static String config(TestPg pg, String src, String tgt, String jobs) {
+    return config(pg, src, tgt, "{}", jobs);
+  }
+
+  /** The same with a {@code health} section. */
+  static String config(TestPg pg, String src, String tgt, String health, String jobs) {
     return """
         {"source": {"url": "%s"}, "target": {"url": "%s"},
          "http": {"port": 0, "token": "%s", "readToken": "%s"},
          "agent": {"leaseSeconds": 10, "heartbeatSeconds": 2},
-         "jobs": [%s]}""".formatted(pg.url(src), pg.url(tgt), CONTROL_TOKEN, READ_TOKEN, jobs);
+         "health": %s,
+         "jobs": [%s]}""".formatted(pg.url(src), pg.url(tgt), CONTROL_TOKEN, READ_TOKEN, health, jobs);
   }
 
   /** Polls (every 50 ms, up to {@code seconds}) until the condition holds; fails with {@code what}. */
