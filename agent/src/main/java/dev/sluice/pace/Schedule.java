@@ -58,6 +58,21 @@ public final class Schedule {
     return windows.isEmpty();
   }
 
+  public List<Window> windows() {
+    return windows;
+  }
+
+  public ZoneId zone() {
+    return zone;
+  }
+
+  /** True when a window is open at {@code minuteOfDay} of {@code day}, local time in {@link #zone()}. */
+  public boolean allowsLocal(DayOfWeek day, int minuteOfDay) {
+    if (windows.isEmpty()) return true;
+    for (Window w : windows) if (w.contains(day, minuteOfDay)) return true;
+    return false;
+  }
+
   public boolean allows(Instant now) {
     if (windows.isEmpty()) return true;
     ZonedDateTime z = now.atZone(zone);
