@@ -133,6 +133,55 @@ public final class LedgerSchema {
         ADD COLUMN throttled boolean NOT NULL DEFAULT false,
         ADD COLUMN throttle_reason text,
         ADD COLUMN rate_factor double precision NOT NULL DEFAULT 1;
+      """,
+      // 7: planning with the traffic: the source's users hour by hour (additive sums, so agents and
+      // flushes add up), each job's hours, the milestones already sent, final reports, and each
+      // segment's heat (captured changes: hot segments are copied last)
+      """
+      CREATE TABLE sluice.traffic_hours (
+        source text NOT NULL,
+        hour timestamptz NOT NULL,
+        seconds double precision NOT NULL DEFAULT 0,
+        xacts double precision NOT NULL DEFAULT 0,
+        xact_seconds double precision NOT NULL DEFAULT 0,
+        busy_sum double precision NOT NULL DEFAULT 0,
+        busy_n bigint NOT NULL DEFAULT 0,
+        busy_max double precision NOT NULL DEFAULT 0,
+        probe_sum double precision NOT NULL DEFAULT 0,
+        probe_n bigint NOT NULL DEFAULT 0,
+        probe_max double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (source, hour)
+      );
+      CREATE TABLE sluice.job_hours (
+        job text NOT NULL,
+        hour timestamptz NOT NULL,
+        rows bigint NOT NULL DEFAULT 0,
+        write_seconds double precision NOT NULL DEFAULT 0,
+        run_seconds double precision NOT NULL DEFAULT 0,
+        slowed_seconds double precision NOT NULL DEFAULT 0,
+        wait_seconds jsonb NOT NULL DEFAULT '{}',
+        allowed_sum double precision NOT NULL DEFAULT 0,
+        allowed_n bigint NOT NULL DEFAULT 0,
+        lag_max_seconds double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (job, hour)
+      );
+      CREATE TABLE sluice.notifications (
+        job text NOT NULL,
+        key text NOT NULL,
+        kind text NOT NULL,
+        agent text NOT NULL,
+        sent_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (job, key)
+      );
+      CREATE TABLE sluice.reports (
+        id bigserial PRIMARY KEY,
+        job text NOT NULL,
+        outcome text NOT NULL,
+        at timestamptz NOT NULL DEFAULT now(),
+        report jsonb NOT NULL
+      );
+      CREATE INDEX reports_job ON sluice.reports (job, id);
+      ALTER TABLE sluice.segments ADD COLUMN heat real, ADD COLUMN changes_seen bigint NOT NULL DEFAULT 0;
       """);
 
   private LedgerSchema() {}
