@@ -9,14 +9,22 @@ import dev.sluice.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;
+import java.awt.image.BufferedImage;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -102,6 +110,7 @@ class DashboardBrowserTest {
       assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
       assertTrue(driver.findElements(By.cssSelector("#heatmap .cell.s-v")).size() >= verified);
       screenshot(driver, "dashboard-paused.png");
+      assertPaintedByState(driver);
 
       driver.manage().window().setSize(new Dimension(390, 844));
       Thread.sleep(300); // let the charts take the new width
@@ -125,6 +134,86 @@ class DashboardBrowserTest {
     } finally {
       if (driver != null) driver.quit();
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
+  }
+
+  /**
+   * What a person sees: every legend swatch and every heatmap cell is painted in its state's colour
+   * (the page's {@code --pending}, {@code --verified}, ... variables), read as computed styles and as
+   * pixels of a screenshot of the heatmap (saved as target/dashboard-heatmap.png). The paused job has
+   * both verified and pending cells, so a rule that paints every cell one colour fails here.
+   */
+  @SuppressWarnings("unchecked")
+  private static void assertPaintedByState(WebDriver driver) throws Exception {
+    JavascriptExecutor js = (JavascriptExecutor) driver;
+    Map<String, String> colours = (Map<String, String>) js.executeScript("""
+        const root = getComputedStyle(document.documentElement), out = {};
+        for (const [k, v] of Object.entries({p: 'pending', c: 'copying', C: 'copied', v: 'verified', f: 'failed',
+            r: 'rolling', R: 'rolled'})) out[k] = root.getPropertyValue('--' + v).trim();
+        return out;""");
+    Map<String, int[]> expected = new HashMap<>();
+    colours.forEach((state, hex) -> expected.put(state, rgb(hex)));
+    assertEquals(7, new HashSet<>(colours.values()).size(), "seven distinct state colours: " + colours);
+
+    List<List<Object>> legend = (List<List<Object>>) js.executeScript(
+        "return [...document.querySelectorAll('#legend i')].map(i => [i.className, getComputedStyle(i).backgroundColor])");
+    assertEquals(7, legend.size(), "a swatch a state");
+    for (List<Object> swatch : legend) {
+      String state = swatch.get(0).toString().substring(2);
+      assertColour(expected.get(state), swatch.get(1).toString(), "legend swatch " + state);
+    }
+
+    // One snapshot of the cells (class, computed colour, centre in CSS pixels), taken in one script so a
+    // re-render cannot come between reading a cell's class and its colour.
+    // The pointer rests on the sticky header (no tooltip, no hover outline) while the heatmap is in view.
+    new Actions(driver).moveToElement(driver.findElement(By.cssSelector(".brand"))).perform();
+    js.executeScript("document.getElementById('heatmap').scrollIntoView({block: 'center'})");
+    List<List<Object>> cells = (List<List<Object>>) js.executeScript("""
+        const h = document.getElementById('heatmap'), box = h.getBoundingClientRect();
+        return [...h.querySelectorAll('.cell')].map(c => {
+          const r = c.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+          return [c.className.replace('cell s-', ''), getComputedStyle(c).backgroundColor,
+                  x - box.left, y - box.top, document.elementFromPoint(x, y) === c];
+        });""");
+    File shot = driver.findElement(By.id("heatmap")).getScreenshotAs(OutputType.FILE);
+    Path out = Path.of("target", "dashboard-heatmap.png");
+    Files.copy(shot.toPath(), out, StandardCopyOption.REPLACE_EXISTING);
+    BufferedImage image = ImageIO.read(out.toFile());
+    double scale = image.getWidth() / ((Number) js.executeScript(
+        "return document.getElementById('heatmap').getBoundingClientRect().width")).doubleValue();
+
+    Set<String> seen = new TreeSet<>();
+    for (List<Object> cell : cells) {
+      String state = cell.get(0).toString();
+      assertTrue(expected.containsKey(state), "a known state: " + state);
+      assertColour(expected.get(state), cell.get(1).toString(), "computed colour of a " + state + " cell");
+      int x = (int) (((Number) cell.get(2)).doubleValue() * scale);
+      int y = (int) (((Number) cell.get(3)).doubleValue() * scale);
+      if (Boolean.TRUE.equals(cell.get(4)) && x < image.getWidth() && y < image.getHeight()) {
+        int p = image.getRGB(x, y);
+        assertColour(expected.get(state), "rgb(" + ((p >> 16) & 255) + ", " + ((p >> 8) & 255) + ", " + (p & 255) + ")",
+            "pixel of a " + state + " cell in " + out);
+        seen.add(state);
+      }
+    }
+    assertTrue(seen.contains("v") && seen.contains("p"), "the paused job shows verified and pending cells: " + seen);
+  }
+
+  private static int[] rgb(String hex) {
+    String h = hex.startsWith("#") ? hex.substring(1) : hex;
+    assertEquals(6, h.length(), "a #rrggbb colour: " + hex);
+    return new int[] {Integer.parseInt(h.substring(0, 2), 16), Integer.parseInt(h.substring(2, 4), 16),
+        Integer.parseInt(h.substring(4, 6), 16)};
+  }
+
+  /** Compares an "rgb(r, g, b)" colour with the expected one, allowing 2 per channel for rendering. */
+  private static void assertColour(int[] want, String actual, String what) {
+    Matcher m = Pattern.compile("rgba?\\((\\d+), (\\d+), (\\d+)").matcher(actual);
+    assertTrue(m.find(), what + ": not a colour: " + actual);
+    for (int i = 0; i < 3; i++) {
+      int got = Integer.parseInt(m.group(i + 1));
+      assertTrue(Math.abs(got - want[i]) <= 2, what + ": " + actual + ", expected rgb(" + want[0] + ", " + want[1]
+          + ", " + want[2] + ")");
     }
   }
 
