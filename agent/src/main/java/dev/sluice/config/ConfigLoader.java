@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Reads a JSON config and checks everything that can be checked without a database: structure,
@@ -28,7 +27,6 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-  private static final Pattern JOB_NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
 
   // Defaults, all in one place (docs/config.md repeats them).
   public static final int DEFAULT_POOL_SIZE = 8;
@@ -204,7 +202,7 @@ public final class ConfigLoader {
 
   private static JobConfig job(ConfigNode n) {
     String name = n.string("name", null, true);
-    if (name != null && !JOB_NAME.matcher(name).matches()) {
+    if (name != null && !JobConfig.NAME.matcher(name).matches()) {
       n.problem("name", "must match [a-z][a-z0-9_]{0,39} (got \"" + name + "\")");
     }
     ConfigNode s = n.object("source", true);
@@ -214,6 +212,8 @@ public final class ConfigLoader {
     if (new HashSet<>(key).size() != key.size()) s.problem("key", "lists a column twice");
     String where = s.string("where", null, false);
     if (where != null && where.isBlank()) where = null;
+    String whereProblem = where == null ? null : SqlFragment.problem(where);
+    if (whereProblem != null) s.problem("where", "is not a valid condition: it " + whereProblem);
     s.rejectUnknown();
 
     ConfigNode t = n.object("target", true);
@@ -223,6 +223,12 @@ public final class ConfigLoader {
 
     Map<String, String> columns = n.stringMap("columns");
     if (columns != null && columns.isEmpty()) n.problem("columns", "must map at least one column (or be left out to copy all columns)");
+    if (columns != null) {
+      columns.forEach((column, expression) -> {
+        String problem = SqlFragment.problem(expression);
+        if (problem != null) n.problem("columns." + column, "is not valid: it " + problem);
+      });
+    }
 
     ConfigNode seg = n.object("segment", false);
     long segmentRows = seg.integer("rows", DEFAULT_SEGMENT_ROWS, 1, 100_000_000);

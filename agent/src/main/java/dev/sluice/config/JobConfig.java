@@ -3,6 +3,7 @@ package dev.sluice.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** One table to move. See docs/config.md for every field and its default. */
 public record JobConfig(
@@ -23,6 +24,9 @@ public record JobConfig(
     Cache cache,
     Reads reads,
     Pacing pacing) {
+
+  /** What a job's name may be: it appears in URLs, metric labels and the ledger. */
+  public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
 
   /** Source side: table, key columns, optional row filter. */
   public record Source(TableName table, List<String> key, String where) {}

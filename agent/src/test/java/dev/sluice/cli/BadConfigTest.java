@@ -153,6 +153,15 @@ class BadConfigTest {
     all.add(bad("expression smuggling statements", c -> job(c).put("columns", new JsonObject().put("id", "id")
             .put("x", "1; COMMIT; SET default_transaction_read_only = off; COMMIT; CREATE TABLE public.smuggled (x int); SELECT 1")),
         "jobs[0].columns.x", "is not valid"));
+    // Valid SQL once wrapped (WHERE (true) or (true)), but it would escape every segment's key range.
+    all.add(bad("where closing its own parenthesis", c -> job(c).getJsonObject("source").put("where", "true) or (true"),
+        "jobs[0].source.where", "is not a valid condition: it closes a parenthesis it did not open"));
+    all.add(bad("where hiding its parenthesis in a comment", c -> job(c).getJsonObject("source").put("where",
+            "status = '(' /* /* */ ( */) or (true /* /* */ ) */"),
+        "jobs[0].source.where", "closes a parenthesis it did not open"));
+    all.add(bad("expression closing its own parenthesis", c -> job(c).put("columns", new JsonObject().put("id", "id")
+            .put("status", "status) || (note")),
+        "jobs[0].columns.status", "is not valid: it closes a parenthesis it did not open"));
     all.add(bad("where names an unknown column", c -> job(c).getJsonObject("source").put("where", "statuz <> 'draft'"),
         "jobs[0].source.where", "column \"statuz\" does not exist"));
     all.add(bad("target missing without create", c -> job(c).getJsonObject("target").put("create", false),
