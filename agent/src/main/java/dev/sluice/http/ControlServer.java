@@ -27,7 +27,8 @@ import java.util.Set;
  *
  * <p>Security: binds to 127.0.0.1 unless configured otherwise; control needs the bearer token;
  * request bodies over {@code http.maxBodyBytes} get 413; no CORS unless {@code http.corsOrigins}
- * lists origins; pages may not be framed and load nothing from elsewhere (Content-Security-Policy).
+ * lists origins; pages may not be framed and load nothing from elsewhere (Content-Security-Policy);
+ * malformed requests are refused before any handler by {@link RequestGuard}.
  */
 public final class ControlServer {
   private final Vertx vertx;
@@ -49,11 +50,12 @@ public final class ControlServer {
     Router router = Router.router(vertx);
     int maxBody = config.http().maxBodyBytes();
     router.route().handler(ControlServer::securityHeaders);
+    RequestGuard.mount(router);
     if (!config.http().corsOrigins().isEmpty()) {
       router.route().handler(CorsHandler.create().addOrigins(config.http().corsOrigins())
           .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST)).allowedHeaders(Set.of("Authorization", "Content-Type")));
     }
-    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBody));
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBody)).handler(RequestGuard::checkBody);
     BearerAuth auth = new BearerAuth(config.http().token());
     OperatorActions actions = new OperatorActions(vertx, agent.ledger(), agent::migrators, agent::rollback);
     DashboardSocket socket = new DashboardSocket(agent.liveView(), actions, auth, config.http().corsOrigins());

@@ -68,6 +68,7 @@ public final class OperatorActions {
     if (!AVAILABLE.contains(action)) return done(400, "unknown action \"" + action + "\" (known: " + AVAILABLE + ")");
     Migrator m = job == null ? null : migrators.get().get(job);
     if (m == null) return done(404, "no job \"" + job + "\" runs on this agent");
+    if (RequestGuard.hasNul(args)) return done(400, "arguments must not contain NUL (\\u0000)");
     try {
       return switch (action) {
         case "pause" -> pause(m, args.getString("reason"), actor);
