@@ -80,7 +80,7 @@ public final class CacheWarmer {
   }
 
   public synchronized void enqueue(int seq, KeyRange range) {
-    if (config.warm() == JobConfig.WarmMode.NONE || stopped || !queued.add(seq)) return;
+    if (config.warm() == JobConfig.WarmMode.NONE || !cache.enabled() || stopped || !queued.add(seq)) return;
     queue.addLast(new Item(seq, range, epoch));
     vertx.runOnContext(v -> next());
   }
@@ -113,6 +113,11 @@ public final class CacheWarmer {
     warm(item, null, 0).onComplete(ar -> {
       synchronized (this) {
         running = false;
+      }
+      if (ar.failed() && stopped) {
+        // The agent is stopping: its timers are cancelled and its pools close under the batch in flight.
+        log.debug("job {}: warming segment {} ended by the stop: {}", job, item.seq(), ErrorClassifier.describe(ar.cause()));
+        return;
       }
       if (ar.failed()) {
         log.warn("job {}: warming segment {} failed, retrying in {} ms: {}", job, item.seq(), ERROR_RETRY_MS, ErrorClassifier.describe(ar.cause()));

@@ -36,6 +36,7 @@ public final class SegmentWatch {
   private boolean again;
   private long timer = -1;
   private volatile boolean stopped;
+  private volatile boolean started;
 
   public SegmentWatch(Vertx vertx, Pool ledger, String job, SegmentCache cache, CacheWarmer warmer) {
     this.vertx = vertx;
@@ -46,6 +47,7 @@ public final class SegmentWatch {
   }
 
   public void start() {
+    started = true;
     vertx.runOnContext(v -> poll());
     timer = vertx.setPeriodic(POLL_MS, t -> poll());
   }
@@ -55,8 +57,9 @@ public final class SegmentWatch {
     if (timer >= 0) vertx.cancelTimer(timer);
   }
 
-  /** A segment was verified here: look now rather than at the next tick. */
+  /** A segment was verified here: look now rather than at the next tick (once started: without a reader, never). */
   public void poke() {
+    if (!started) return;
     vertx.runOnContext(v -> poll());
   }
 

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * Opens connection pools with the session settings every Sluice connection must share. Text forms of
  * values travel between databases and feed the row hashes, so both sides must print values the same
- * way: UTC time zone, ISO dates, hex bytea, shortest exact floats.
+ * way: UTC time zone, ISO dates, hex bytea, shortest exact floats. NOTICEs are not asked for.
  */
 public final class Databases {
   private Databases() {}
@@ -33,6 +33,9 @@ public final class Databases {
     props.put("extra_float_digits", "1");
     props.put("bytea_output", "hex");
     props.put("client_encoding", "UTF8");
+    // NOTICEs ("schema \"sluice\" already exists, skipping") are not problems: not sent, not logged as
+    // warnings by the driver. WARNINGs still are.
+    props.put("client_min_messages", "warning");
     if (!limits.statementTimeout().isZero()) props.put("statement_timeout", String.valueOf(limits.statementTimeout().toMillis()));
     if (!limits.idleInTransactionTimeout().isZero()) {
       props.put("idle_in_transaction_session_timeout", String.valueOf(limits.idleInTransactionTimeout().toMillis()));

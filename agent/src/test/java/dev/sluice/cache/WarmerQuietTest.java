@@ -1,0 +1,76 @@
+package dev.sluice.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.sluice.Agent;
+import dev.sluice.db.Await;
+import dev.sluice.testing.Agents;
+import dev.sluice.testing.TestPg;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache warmer works only where something can read the cache, and ends quietly: with the HTTP
+ * server off nothing is warmed (it would only load the target for nobody); with it on, slowly (so
+ * that the run ends while warming still has work), it warms and then stops without a warning.
+ */
+class WarmerQuietTest {
+  private final TestPg pg = TestPg.get();
+
+  private static final String JOB = """
+      {"name": "docs", "source": {"table": "public.docs", "key": ["id"]}, "target": {"table": "public.docs", "create": true},
+       "segment": {"rows": 500}, "cache": {"warmRowsPerSecond": 400, "warmBatchRows": 100}}""";
+
+  @Test
+  void noWarmingWithoutAReaderAndNoWarningAtTheEnd() throws Exception {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    logs.start();
+    root.addAppender(logs);
+    try {
+      String src = pg.createDatabase("wqsrc");
+      pg.exec(src, "CREATE TABLE docs (id bigint PRIMARY KEY, body text)",
+          "INSERT INTO docs SELECT g, 'doc ' || g FROM generate_series(1, 3000) g");
+
+      // HTTP off: no reader, so no warming.
+      String quiet = pg.createDatabase("wqtgt");
+      Agent off = Agents.start("""
+          {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false}, "jobs": [%s]}"""
+          .formatted(pg.url(src), pg.url(quiet), JOB));
+      try {
+        Await.result(off.untilDone(), 2, TimeUnit.MINUTES);
+        Thread.sleep(1500); // past a ledger poll of the segment watch
+        assertEquals(0, off.reads().get("docs").cache().size(), "nothing warmed with the HTTP server off");
+      } finally {
+        Await.result(off.stop(), 1, TimeUnit.MINUTES);
+      }
+
+      // HTTP on: warmed, and a run to the end stops without a warning from the warmer.
+      String served = pg.createDatabase("wqtgt");
+      Agent on = Agents.start(ReadTests.config(pg, src, served, JOB));
+      try {
+        Await.result(on.untilDone(), 2, TimeUnit.MINUTES);
+        ReadTests.await("warming", 30, () -> on.reads().get("docs").cache().size() > 0);
+        assertTrue(on.reads().get("docs").cache().size() < 3000, "still warming when the agent stops");
+      } finally {
+        Await.result(on.stop(), 1, TimeUnit.MINUTES);
+      }
+      Thread.sleep(500);
+      List<String> warned;
+      synchronized (logs) { // the appender appends under its own lock
+        warned = logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)
+            && e.getLoggerName().startsWith("dev.sluice.cache")).map(ILoggingEvent::getFormattedMessage).toList();
+      }
+      assertTrue(warned.isEmpty(), "the read path warned: " + warned);
+    } finally {
+      root.detachAppender(logs);
+    }
+  }
+}
