@@ -3,6 +3,7 @@ package dev.sluice.health;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.HealthConfig;
 import dev.sluice.config.SessionLimits;
+import dev.sluice.config.TableName;
 import dev.sluice.db.Databases;
 import dev.sluice.pace.ForegroundPace;
 import dev.sluice.pace.Throttler;
@@ -38,6 +39,7 @@ public final class HealthMonitor {
   private final LongSupplier clock;
   private final Throttler throttler;
   private final ForegroundPace foreground;
+  private final LockWatch locks;
   private final Map<String, Reading> readings = new ConcurrentHashMap<>();
   private final List<Loop> loops = new ArrayList<>();
   private volatile Throttler.Decision decision;
@@ -56,10 +58,12 @@ public final class HealthMonitor {
     this.throttler = new Throttler(config.sensors(), config.grace().toNanos(), config.resumeAfter().toNanos());
     this.foreground = config.foreground() == null ? null : new ForegroundPace(config.foreground());
     this.decision = new Throttler.Decision(true, "sensors starting", 1.0, null);
+    this.locks = new LockWatch(vertx, source, target, config.timeout());
   }
 
   public void start() {
     startLoops();
+    locks.start();
     decideTimer = vertx.setPeriodic(1, DECIDE_MS, t -> decide());
   }
 
@@ -163,6 +167,14 @@ public final class HealthMonitor {
     return decision;
   }
 
+  /**
+   * Why a job whose tables are these makes no progress because its statements wait for a lock (which,
+   * and behind whom), or null: watched whatever sensors are configured ({@link LockWatch}).
+   */
+  public String lockWait(TableName source, TableName target) {
+    return locks.reason(source, target);
+  }
+
   /** Every sensor's latest reading and its age, for the API and dashboard. */
   public JsonArray snapshot() {
     JsonArray out = new JsonArray();
@@ -187,6 +199,7 @@ public final class HealthMonitor {
   public Future<Void> stop() {
     if (decideTimer >= 0) vertx.cancelTimer(decideTimer);
     List<Future<Void>> closes = new ArrayList<>();
+    closes.add(locks.stop());
     synchronized (this) {
       for (Loop l : loops) {
         vertx.cancelTimer(l.timer);

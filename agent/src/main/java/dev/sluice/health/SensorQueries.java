@@ -27,8 +27,12 @@ final class SensorQueries {
           + "ELSE pg_current_wal_lsn() END, restart_lsn)), 0)::float8 / 1048576 FROM pg_replication_slots WHERE restart_lsn IS NOT NULL";
       // Other people's sessions inside a transaction now: executing, or between two statements of a
       // transaction (not one left open for over a second). A session whose state this role may not
-      // see (no pg_read_all_stats) counts as busy: without the evidence, assume users are there.
-      case FOREGROUND -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE backend_type = 'client backend' "
+      // see (no pg_read_all_stats) counts as busy: without the evidence, assume users are there. Such a
+      // session's backend_type is hidden too, but its role, database and application_name are not: a
+      // client's session has a role and a database (PostgreSQL's own processes, as hidden, have no role),
+      // and any Sluice agent's sessions, whatever their role, are named sluice-* and are never users.
+      case FOREGROUND -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE (backend_type = 'client backend' "
+          + "OR (backend_type IS NULL AND usesysid IS NOT NULL AND datid IS NOT NULL)) "
           + "AND pid <> pg_backend_pid() AND coalesce(application_name, '') NOT LIKE 'sluice-%' "
           + "AND (state IS NULL OR state = 'active' OR (state LIKE 'idle in transaction%' "
           + "AND clock_timestamp() - state_change < interval '1 second'))";

@@ -181,9 +181,13 @@ public final class Migrator {
     return pace;
   }
 
-  /** Why the job is waiting right now (operator, breaker, schedule or health), or null while it runs. */
+  /**
+   * Why the job is waiting right now (operator, breaker, schedule or health, or a lock its statements
+   * wait for), or null while it runs.
+   */
   public String waitingReason() {
-    return gate.reason();
+    String r = gate.reason();
+    return r != null || guards == null ? r : guards.health().lockWait(job.source().table(), job.target().table());
   }
 
   JobMeters metersOf() {

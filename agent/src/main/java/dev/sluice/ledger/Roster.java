@@ -171,6 +171,36 @@ public final class Roster {
           List<HeldLeases.Lease> lost = new ArrayList<>();
           for (HeldLeases.Lease l : held) if (!renewed.contains(l)) lost.add(l);
           return new Beat(lost, views);
+        })
+        .compose(beat -> beat.lost().isEmpty() ? Future.succeededFuture(beat)
+            : finishedHere(beat.lost()).map(done -> new Beat(beat.lost().stream().filter(l -> !done.contains(l)).toList(), beat.jobs())));
+  }
+
+  /**
+   * Of leases a heartbeat did not renew, those whose segment this agent finished or handed back itself
+   * (still at its epoch, no owner: verified, parked failed or released) rather than lost. A worker may
+   * finish its segment between the heartbeat's list of held leases and its statement, or while the
+   * statement waits for the segment's row; a new statement sees that commit, the heartbeat's snapshot
+   * may not.
+   */
+  private Future<Set<HeldLeases.Lease>> finishedHere(List<HeldLeases.Lease> candidates) {
+    String[] job = new String[candidates.size()];
+    Integer[] seq = new Integer[candidates.size()];
+    Long[] epoch = new Long[candidates.size()];
+    for (int i = 0; i < candidates.size(); i++) {
+      job[i] = candidates.get(i).job();
+      seq[i] = candidates.get(i).seq();
+      epoch[i] = candidates.get(i).epoch();
+    }
+    Tuple t = Tuple.tuple().addArrayOfString(job).addArrayOfInteger(seq).addArrayOfLong(epoch);
+    return db.preparedQuery("SELECT s.job, s.seq, s.lease_epoch FROM sluice.segments s "
+            + "JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS h(job, seq, epoch) ON s.job = h.job AND s.seq = h.seq "
+            + "WHERE s.lease_epoch = h.epoch AND s.owner IS NULL")
+        .execute(t)
+        .map(rows -> {
+          Set<HeldLeases.Lease> done = new HashSet<>();
+          for (Row r : rows) done.add(new HeldLeases.Lease(r.getString(0), r.getInteger(1), r.getLong(2)));
+          return done;
         });
   }
 

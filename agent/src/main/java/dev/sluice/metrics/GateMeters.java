@@ -1,6 +1,7 @@
 package dev.sluice.metrics;
 
 import dev.sluice.health.HealthMonitor;
+import dev.sluice.health.LockWatch;
 import dev.sluice.health.SensorSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,8 +19,9 @@ public final class GateMeters {
 
   /**
    * {@code waitingReason}: why the job waits now, or null while it runs. The metric's reason label is
-   * {@code paused} (operator), {@code health} (a sensor over its threshold or stale) or {@code gate}
-   * (a circuit breaker or a time window); the sentence goes to the dashboard.
+   * {@code paused} (operator), {@code health} (a sensor over its threshold or stale), {@code lock} (its
+   * statements wait for a lock) or {@code gate} (a circuit breaker or a time window); the sentence goes
+   * to the dashboard.
    */
   public static void bind(JobMeters meters, Supplier<String> waitingReason, BooleanSupplier paused, HealthMonitor health,
       List<SensorSpec> sensors) {
@@ -27,7 +29,7 @@ public final class GateMeters {
       String why = waitingReason.get();
       if (why == null || why.equals("starting")) return null;
       String code = paused.getAsBoolean() ? "paused" : health != null && health.decision() != null && health.decision().throttled()
-          ? "health" : "gate";
+          ? "health" : why.startsWith(LockWatch.REASON) ? "lock" : "gate";
       return new JobMeters.Throttle(true, code, why);
     });
     if (health == null) return;

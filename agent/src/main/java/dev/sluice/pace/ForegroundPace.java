@@ -142,15 +142,26 @@ public final class ForegroundPace {
       return String.format(Locale.ROOT, "no foreground for %.0f s: rate back up at %d%%", settings.quietNanos() / 1e9, Math.round(factor * 100));
     }
     String fg = String.format(Locale.ROOT, "foreground active (up to %d other sessions in a transaction, %.1f on average)", busyPeak, busyAverage);
-    if (Double.isNaN(lastMean) || Double.isNaN(floor)) {
+    if (Double.isNaN(floor)) {
       return String.format(Locale.ROOT, "%s, learning the probe's floor: rate at %d%%", fg, Math.round(factor * 100));
     }
-    String probe = String.format(Locale.ROOT, "probe mean %.2f ms = %.1fx its floor %.2f ms", lastMean, lastMean / floor, floor);
+    String probe = Double.isNaN(lastMean)
+        ? String.format(Locale.ROOT, "no probe reading in the last second (its floor %.2f ms)", floor)
+        : String.format(Locale.ROOT, "probe mean %.2f ms = %sx its floor %.2f ms", lastMean, ratio(lastMean / floor), floor);
     if (throttled) {
-      return String.format(Locale.ROOT, "%s, %s (over %.1fx even at %d%% of the rate): waiting", fg, probe, settings.throttleRatio(),
-          Math.round(settings.minRateFactor() * 100));
+      // Held from when the probe passed throttleRatio at the minimum rate until it is back within the
+      // tolerance: in between, the current ratio is below throttleRatio and the sentence must still be true.
+      return String.format(Locale.ROOT, "%s, %s: waiting (it passed %sx at the minimum rate, %d%%; the job goes on once it is back "
+          + "within %sx)", fg, probe, ratio(settings.throttleRatio()), Math.round(settings.minRateFactor() * 100), ratio(settings.tolerance()));
     }
     return String.format(Locale.ROOT, "%s, %s: rate at %d%%", fg, probe, Math.round(factor * 100));
+  }
+
+  /** A ratio with one decimal, or two where one would make it look equal to the tolerance it is above or below. */
+  private String ratio(double r) {
+    String one = String.format(Locale.ROOT, "%.1f", r);
+    boolean ambiguous = r != settings.tolerance() && one.equals(String.format(Locale.ROOT, "%.1f", settings.tolerance()));
+    return ambiguous ? String.format(Locale.ROOT, "%.2f", r) : one;
   }
 
   public double factor() {

@@ -34,8 +34,13 @@ class ForegroundSensorTest {
 
   /** Runs {@code pg_sleep(seconds)} in a session named {@code application}, in the background. */
   private CompletableFuture<Void> sleeper(String db, String application, double seconds) {
+    return sleeper(db, "postgres", application, seconds);
+  }
+
+  private CompletableFuture<Void> sleeper(String db, String role, String application, double seconds) {
     return CompletableFuture.runAsync(() -> {
-      try (Connection c = DriverManager.getConnection(jdbc(db) + "&ApplicationName=" + application); Statement s = c.createStatement()) {
+      try (Connection c = DriverManager.getConnection(jdbc(db).replace("user=postgres", "user=" + role) + "&ApplicationName=" + application);
+          Statement s = c.createStatement()) {
         s.execute("SELECT pg_sleep(" + seconds + ")");
       } catch (java.sql.SQLException e) {
         throw new IllegalStateException(e);
@@ -80,6 +85,46 @@ class ForegroundSensorTest {
           () -> monitor.decision().rateFactor() <= 0.1 ? monitor.decision() : null);
       user.get(10, TimeUnit.SECONDS);
       assertTrue(d.headroom().startsWith("foreground active (up to 1 other sessions in a transaction"), d.headroom());
+    } finally {
+      Await.result(monitor.stop(), 10, TimeUnit.SECONDS);
+      Await.result(vertx.close(), 10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Sluice's role without pg_read_all_stats sees other roles' sessions with their state (and backend
+   * type) hidden: a user's session then counts as busy, as documented, while another Sluice agent's
+   * session, whatever its role, never does (its application_name is visible to every role).
+   */
+  @Test
+  void anotherRolesUserCountsAndAnotherAgentNeverDoes() throws Exception {
+    String db = pg.createDatabase("fgroles");
+    pg.exec(db, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_fg_plain') THEN "
+        + "CREATE ROLE sluice_fg_plain LOGIN; END IF; "
+        + "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'fg_other') THEN CREATE ROLE fg_other LOGIN; END IF; END $$");
+    String url = pg.url(db).replace("postgres@", "sluice_fg_plain@");
+    SluiceConfig cfg = ConfigLoader.parse("""
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
+         "health": {"foreground": {"intervalMs": 50, "quietMs": 2000}},
+         "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]}, "target": {"table": "public.items_copy"}}]}
+        """.formatted(url, url));
+    Vertx vertx = Vertx.vertx();
+    HealthMonitor monitor = new HealthMonitor(vertx, cfg.health(), cfg.source(), cfg.target(), System::nanoTime);
+    monitor.start();
+    try {
+      Eventually.until(Duration.ofSeconds(10), "a foreground reading", () -> !Double.isNaN(value(monitor.snapshot(), "foreground")));
+      CompletableFuture<Void> agent = sleeper(db, "fg_other", "sluice-source", 1.0);
+      double seen = 0;
+      long until = System.nanoTime() + 800_000_000L;
+      while (System.nanoTime() < until) {
+        seen = Math.max(seen, value(monitor.snapshot(), "foreground"));
+        Eventually.pause(50);
+      }
+      agent.get(10, TimeUnit.SECONDS);
+      assertEquals(0.0, seen, "another agent's session, of another role, is not foreground");
+      CompletableFuture<Void> user = sleeper(db, "fg_other", "orders-app", 1.0);
+      Eventually.until(Duration.ofSeconds(5), "another role's user seen", () -> value(monitor.snapshot(), "foreground") >= 1);
+      user.get(10, TimeUnit.SECONDS);
     } finally {
       Await.result(monitor.stop(), 10, TimeUnit.SECONDS);
       Await.result(vertx.close(), 10, TimeUnit.SECONDS);

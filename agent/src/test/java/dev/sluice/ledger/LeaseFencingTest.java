@@ -72,7 +72,11 @@ class LeaseFencingTest {
   }
 
   private static void expire(int seq) {
-    pg.exec(db, "UPDATE sluice.segments SET lease_expires_at = now() - interval '1 second' WHERE job = 'j' AND seq = " + seq);
+    expire(seq, "j");
+  }
+
+  private static void expire(int seq, String job) {
+    pg.exec(db, "UPDATE sluice.segments SET lease_expires_at = now() - interval '1 second' WHERE job = '" + job + "' AND seq = " + seq);
   }
 
   @Test
@@ -145,6 +149,51 @@ class LeaseFencingTest {
     JsonObject stopped = find(await(Roster.agents(pool)), "agent-a");
     assertEquals(false, stopped.getBoolean("alive"));
     assertNull(find(await(Roster.agents(pool)), "nobody"));
+  }
+
+  /**
+   * A worker finishes its segment while the heartbeat is under way: before the heartbeat listed its
+   * held leases (the worker has not dropped the lease yet), or while the heartbeat's statement waits
+   * for the segment's row. Neither is a lost lease; one taken over still is.
+   */
+  @Test
+  void aSegmentFinishedDuringAHeartbeatIsNotALostLease() throws Exception {
+    pg.exec(db, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
+            + "VALUES ('f', 'copying', 'public.t', 'public.t', '{id}', '{bigint}')",
+        "INSERT INTO sluice.segments (job, seq, rows_planned) SELECT 'f', g, 10 FROM generate_series(0, 2) g");
+    Ledger g = new Ledger(pool, "agent-g");
+    await(g.roster().register("host", 7, "test", LEASE, Duration.ofSeconds(1)));
+    List<Roster.JobFigures> figures = List.of(new Roster.JobFigures("f", 0, 0, null));
+    Segment first = await(g.claim("f", LEASE));
+    Segment second = await(g.claim("f", LEASE));
+    Segment third = await(g.claim("f", LEASE));
+
+    await(g.markCopied(first, 10, 10, 42));
+    await(g.markVerified(first, 10, 42)); // the worker has not dropped the lease yet
+    assertEquals(List.of(), await(g.roster().heartbeat(LEASE, figures)).lost(), "verified by its own worker: not lost");
+
+    try (Connection w = pg.connect(db); Statement st = w.createStatement()) {
+      w.setAutoCommit(false);
+      st.executeUpdate("UPDATE sluice.segments SET state = 'failed', last_error = 'x', owner = NULL, lease_expires_at = NULL "
+          + "WHERE job = 'f' AND seq = " + second.seq()); // as markFailed does, not committed yet
+      Future<Roster.Beat> beat = g.roster().heartbeat(LEASE, figures);
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (pg.scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+          + "AND query LIKE 'WITH a AS (UPDATE sluice.agents SET heartbeat_at%'") == 0) {
+        assertTrue(System.nanoTime() < end, "the heartbeat never waited for the segment's row");
+        Thread.sleep(20);
+      }
+      w.commit();
+      assertEquals(List.of(), await(beat).lost(), "parked by its own worker while the heartbeat waited: not lost");
+    }
+
+    expire(third.seq(), "f");
+    Ledger h = new Ledger(pool, "agent-h");
+    await(h.roster().register("host", 8, "test", LEASE, Duration.ofSeconds(1)));
+    Segment taken = await(h.claim("f", LEASE));
+    assertEquals(third.seq(), taken.seq());
+    assertEquals(List.of(new HeldLeases.Lease("f", third.seq(), third.epoch())), await(g.roster().heartbeat(LEASE, figures)).lost(),
+        "taken over: lost");
   }
 
   @Test

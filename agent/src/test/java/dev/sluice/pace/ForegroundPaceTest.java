@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class ForegroundPaceTest {
@@ -62,9 +64,51 @@ class ForegroundPaceTest {
     assertFalse(v.throttled(), "2x is under the 4x hard limit");
     v = run(2_000, 3.0, 1);
     assertTrue(v.throttled());
-    assertTrue(v.reason().endsWith("(over 4.0x even at 2% of the rate): waiting"), v.reason());
+    assertTrue(v.reason().contains("probe mean 3.00 ms = "), v.reason());
+    assertTrue(v.reason().endsWith(": waiting (it passed 4.0x at the minimum rate, 2%; the job goes on once it is back within 1.5x)"),
+        v.reason());
     v = run(2_000, 0.3, 1);
     assertFalse(v.throttled(), "the probe back at its floor releases the job");
+  }
+
+  @Test
+  void theHoldsReasonIsTrueWhileTheProbeIsBetweenTheToleranceAndTheHardLimit() {
+    run(3_000, 0.3, 0);
+    run(5_000, 0.3, 1);
+    run(22_000, 0.6, 1); // down to the minimum rate
+    assertEquals(0.02, pace.factor(), 1e-9);
+    ForegroundPace.Verdict v = run(2_000, 3.0, 1);
+    assertTrue(v.throttled());
+    // 2.5x the floor: over the 1.5x tolerance, so still held, but under the 4x that caused the hold.
+    v = run(3_000, pace.floorMs() * 2.5, 1);
+    assertTrue(v.throttled(), "held until the probe is back within the tolerance");
+    String r = v.reason();
+    Matcher m = Pattern.compile("probe mean [0-9.]+ ms = ([0-9.]+)x its floor [0-9.]+ ms: waiting "
+        + "\\(it passed 4\\.0x at the minimum rate, 2%; the job goes on once it is back within 1\\.5x\\)$").matcher(r);
+    assertTrue(m.find(), r);
+    double now = Double.parseDouble(m.group(1));
+    assertTrue(now > 1.5 && now < 4.0, "the reading it states is the one between the two limits: " + r);
+    assertFalse(r.contains("over 4.0x"), "says nothing the current reading contradicts: " + r);
+    v = run(3_000, pace.floorMs(), 1);
+    assertFalse(v.throttled());
+    assertTrue(v.reason().matches(".*: rate at [0-9]+%"), v.reason());
+  }
+
+  @Test
+  void aStepWithoutProbeReadingsIsSaidAsSuch() {
+    run(3_000, 0.3, 0);
+    run(2_000, 0.3, 1);
+    ForegroundPace.Verdict v = null;
+    for (int i = 0; i < 15; i++) { // foreground samples but no probe reading for 1.5 s
+      now += 100 * MS;
+      pace.onSessions(1, now);
+      v = pace.decide(now);
+    }
+    assertTrue(v.reason().contains("no probe reading in the last second (its floor 0.30 ms)"), v.reason());
+    assertFalse(v.reason().contains("NaN"), v.reason());
+    // Just over the tolerance is not printed as if it were the tolerance itself.
+    v = run(2_000, 0.453, 1);
+    assertTrue(v.reason().contains("probe mean 0.45 ms = 1.51x its floor 0.30 ms: rate at"), v.reason());
   }
 
   @Test
