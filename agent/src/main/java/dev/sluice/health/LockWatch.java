@@ -10,9 +10,13 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,22 +33,26 @@ public final class LockWatch {
   /** How every reason of this watch begins (the metrics tell it from other waits by it). */
   public static final String REASON = "waiting for a lock";
 
-  /** One lock that Sluice sessions wait for: where, on what (null relation: a row or transaction lock), for how long, behind whom. */
+  /**
+   * A lock that Sluice sessions wait for: where, on what (null relation: a row or transaction lock), in
+   * which modes, how many sessions, for how long at most, and behind whom.
+   */
   public record Wait(String database, String schema, String relation, String lockType, String mode, int sessions, double seconds,
       Integer blockerPid, String blockerApplication, String blockerState, Double blockerTransactionSeconds) {}
 
-  // The waiting Sluice sessions and their ungranted locks; for each, the blocker whose transaction is oldest.
+  // Each waiting Sluice session's ungranted lock, and of the sessions it waits for, the one to name: a
+  // session that is not Sluice's first (a Sluice statement may queue behind another that waits too),
+  // then the oldest transaction.
   static final String SQL = "WITH w AS (SELECT a.pid, a.query_start, pg_blocking_pids(a.pid) AS blockers FROM pg_stat_activity a "
       + "WHERE a.wait_event_type = 'Lock' AND a.datname = current_database() AND a.pid <> pg_backend_pid() "
       + "AND a.application_name LIKE 'sluice-%') "
-      + "SELECT n.nspname::text, c.relname::text, l.locktype, l.mode, count(*)::int, "
-      + "max(extract(epoch FROM clock_timestamp() - w.query_start))::float8, b.pid, b.application_name, b.state, "
+      + "SELECT n.nspname::text, c.relname::text, l.locktype, l.mode, "
+      + "extract(epoch FROM clock_timestamp() - w.query_start)::float8, b.pid, b.application_name, b.state, "
       + "extract(epoch FROM clock_timestamp() - b.xact_start)::float8 "
       + "FROM w JOIN pg_locks l ON l.pid = w.pid AND NOT l.granted "
       + "LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace "
       + "LEFT JOIN LATERAL (SELECT s.pid, s.application_name, s.state, s.xact_start FROM pg_stat_activity s "
-      + " WHERE s.pid = ANY (w.blockers) ORDER BY s.xact_start NULLS LAST LIMIT 1) b ON true "
-      + "GROUP BY 1, 2, 3, 4, 7, 8, 9, 10 ORDER BY 6 DESC";
+      + " WHERE s.pid = ANY (w.blockers) ORDER BY coalesce(s.application_name, '') LIKE 'sluice-%', s.xact_start NULLS LAST LIMIT 1) b ON true";
 
   private final Vertx vertx;
   private final Map<String, DatabaseConfig> databases;
@@ -57,15 +65,15 @@ public final class LockWatch {
   /** Watches the source and the target (once when they are one database). */
   public LockWatch(Vertx vertx, DatabaseConfig source, DatabaseConfig target, Duration timeout) {
     this.vertx = vertx;
-    this.databases = new java.util.LinkedHashMap<>();
+    this.databases = new LinkedHashMap<>();
     if (!sameDatabase(source, target)) databases.put("source", source);
     databases.put("target", target);
     this.timeout = timeout;
   }
 
   private static boolean sameDatabase(DatabaseConfig a, DatabaseConfig b) {
-    return java.util.Objects.equals(a.options().getHost(), b.options().getHost()) && a.options().getPort() == b.options().getPort()
-        && java.util.Objects.equals(a.options().getDatabase(), b.options().getDatabase());
+    return Objects.equals(a.options().getHost(), b.options().getHost()) && a.options().getPort() == b.options().getPort()
+        && Objects.equals(a.options().getDatabase(), b.options().getDatabase());
   }
 
   public void start() {
@@ -88,6 +96,31 @@ public final class LockWatch {
     boolean one = !databases.containsKey("source");
     for (Wait w : waits.getOrDefault("target", List.of())) if (concerns(w, target, true) || (one && concerns(w, source, false))) mine.add(w);
     return describe(mine);
+  }
+
+  /**
+   * One wait a lock (the same relation, or row or transaction lock, on one database) out of one a waiting
+   * session: the modes wanted, the sessions, the longest wait, and the blocker to name (not Sluice's own
+   * if there is another, then the oldest transaction); the longest wait first.
+   */
+  static List<Wait> group(List<Wait> sessions) {
+    Map<List<String>, List<Wait>> byLock = new LinkedHashMap<>();
+    for (Wait w : sessions) {
+      byLock.computeIfAbsent(Arrays.asList(w.database(), w.schema(), w.relation(), w.lockType()), k -> new ArrayList<>()).add(w);
+    }
+    List<Wait> out = new ArrayList<>();
+    for (List<Wait> g : byLock.values()) {
+      Wait first = g.get(0);
+      String modes = String.join(", ", g.stream().map(Wait::mode).distinct().sorted().toList());
+      double longest = g.stream().mapToDouble(Wait::seconds).max().orElse(0);
+      Wait named = g.stream().filter(w -> w.blockerPid() != null).min(Comparator
+          .comparing((Wait w) -> w.blockerApplication() != null && w.blockerApplication().startsWith("sluice-"))
+          .thenComparing(w -> -(w.blockerTransactionSeconds() == null ? 0 : w.blockerTransactionSeconds()))).orElse(first);
+      out.add(new Wait(first.database(), first.schema(), first.relation(), first.lockType(), modes, g.size(), longest,
+          named.blockerPid(), named.blockerApplication(), named.blockerState(), named.blockerTransactionSeconds()));
+    }
+    out.sort(Comparator.comparingDouble(Wait::seconds).reversed());
+    return List.copyOf(out);
   }
 
   /** Whether a wait holds up a job whose table on that database is {@code table}: its table, the ledger's, or a row lock. */
@@ -133,10 +166,10 @@ public final class LockWatch {
       }
       List<Wait> found = new ArrayList<>();
       for (Row r : ar.result()) {
-        found.add(new Wait(database, r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getInteger(4), r.getDouble(5),
-            r.getInteger(6), r.getString(7), r.getString(8), r.getDouble(9)));
+        found.add(new Wait(database, r.getString(0), r.getString(1), r.getString(2), r.getString(3), 1, r.getDouble(4),
+            r.getInteger(5), r.getString(6), r.getString(7), r.getDouble(8)));
       }
-      waits.put(database, List.copyOf(found));
+      waits.put(database, group(found));
     });
   }
 

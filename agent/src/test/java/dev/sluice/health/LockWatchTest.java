@@ -30,6 +30,26 @@ class LockWatchTest {
   }
 
   @Test
+  void sessionsWaitingForOneLockAreOneWaitNamingTheBlockerThatIsNotSluice() {
+    LockWatch.Wait insert = new LockWatch.Wait("target", "public", "items", "relation", "RowExclusiveLock", 1, 5.2, 4242, "psql",
+        "active", 6.0);
+    LockWatch.Wait verify = new LockWatch.Wait("target", "public", "items", "relation", "AccessShareLock", 1, 3.1, 5151,
+        "sluice-target", "active", 9.0); // queued behind the insert, which waits too
+    LockWatch.Wait other = new LockWatch.Wait("target", "public", "orders", "relation", "AccessShareLock", 1, 8.0, 6161, "app",
+        "idle in transaction", 30.0);
+    List<LockWatch.Wait> waits = LockWatch.group(List.of(insert, verify, other));
+    assertEquals(2, waits.size());
+    assertEquals("orders", waits.get(0).relation(), "the longest wait first");
+    LockWatch.Wait items = waits.get(1);
+    assertEquals("AccessShareLock, RowExclusiveLock", items.mode());
+    assertEquals(2, items.sessions());
+    assertEquals(5.2, items.seconds(), 1e-9);
+    assertEquals(4242, items.blockerPid(), "the session holding the lock, not the Sluice statement queued before");
+    assertEquals("waiting for a lock: 2 Sluice statements on the target want AccessShareLock, RowExclusiveLock on public.items "
+        + "(for 5 s), blocked by pid 4242 (psql, active, transaction open 6 s)", LockWatch.describe(List.of(items)));
+  }
+
+  @Test
   void aWaitConcernsTheJobsOwnTableTheLedgerOrARowLock() {
     assertTrue(LockWatch.concerns(wait("target", "public", "items", "relation", 1, 1, 1), ITEMS, true));
     assertFalse(LockWatch.concerns(wait("target", "public", "orders", "relation", 1, 1, 1), ITEMS, true), "another job's table");
