@@ -26,7 +26,7 @@ class WarmerQuietTest {
 
   private static final String JOB = """
       {"name": "docs", "source": {"table": "public.docs", "key": ["id"]}, "target": {"table": "public.docs", "create": true},
-       "segment": {"rows": 500}, "cache": {"warmRowsPerSecond": 400, "warmBatchRows": 100}}""";
+       "segment": {"rows": 500}, "cache": {"warmRowsPerSecond": 50, "warmBatchRows": 50}}""";
 
   @Test
   void noWarmingWithoutAReaderAndNoWarningAtTheEnd() throws Exception {

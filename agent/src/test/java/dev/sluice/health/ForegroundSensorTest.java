@@ -113,16 +113,18 @@ class ForegroundSensorTest {
     monitor.start();
     try {
       Eventually.until(Duration.ofSeconds(10), "a foreground reading", () -> !Double.isNaN(value(monitor.snapshot(), "foreground")));
-      CompletableFuture<Void> agent = sleeper(db, "fg_other", "sluice-source", 1.0);
+      CompletableFuture<Void> agent = sleeper(db, "fg_other", "sluice-source", 1.5);
       double seen = 0;
-      long until = System.nanoTime() + 800_000_000L;
-      while (System.nanoTime() < until) {
+      boolean there = false;
+      while (!agent.isDone()) { // sampled for as long as the other agent's statement runs
         seen = Math.max(seen, value(monitor.snapshot(), "foreground"));
+        there |= pg.scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE usename = 'fg_other' AND state = 'active'") > 0;
         Eventually.pause(50);
       }
       agent.get(10, TimeUnit.SECONDS);
+      assertTrue(there, "the other agent's session ran while the sensor was read");
       assertEquals(0.0, seen, "another agent's session, of another role, is not foreground");
-      CompletableFuture<Void> user = sleeper(db, "fg_other", "orders-app", 1.0);
+      CompletableFuture<Void> user = sleeper(db, "fg_other", "orders-app", 3.0);
       Eventually.until(Duration.ofSeconds(5), "another role's user seen", () -> value(monitor.snapshot(), "foreground") >= 1);
       user.get(10, TimeUnit.SECONDS);
     } finally {
