@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 class WarmerQuietTest {
   private final TestPg pg = TestPg.get();
 
+  // The copy at full speed whatever the machine's load (the foreground control is not what is tested here).
+  private static final String NO_FOREGROUND = "{\"foreground\": {\"enabled\": false}}";
   private static final String JOB = """
       {"name": "docs", "source": {"table": "public.docs", "key": ["id"]}, "target": {"table": "public.docs", "create": true},
        "segment": {"rows": 500}, "cache": {"warmRowsPerSecond": 50, "warmBatchRows": 50}}""";
@@ -42,8 +44,8 @@ class WarmerQuietTest {
       // HTTP off: no reader, so no warming.
       String quiet = pg.createDatabase("wqtgt");
       Agent off = Agents.start("""
-          {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false}, "jobs": [%s]}"""
-          .formatted(pg.url(src), pg.url(quiet), JOB));
+          {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false}, "health": %s, "jobs": [%s]}"""
+          .formatted(pg.url(src), pg.url(quiet), NO_FOREGROUND, JOB));
       try {
         Await.result(off.untilDone(), 2, TimeUnit.MINUTES);
         Thread.sleep(1500); // past a ledger poll of the segment watch
@@ -54,7 +56,7 @@ class WarmerQuietTest {
 
       // HTTP on: warmed, and a run to the end stops without a warning from the warmer.
       String served = pg.createDatabase("wqtgt");
-      Agent on = Agents.start(ReadTests.config(pg, src, served, JOB));
+      Agent on = Agents.start(ReadTests.config(pg, src, served, NO_FOREGROUND, JOB));
       try {
         Await.result(on.untilDone(), 2, TimeUnit.MINUTES);
         ReadTests.await("warming", 30, () -> on.reads().get("docs").cache().size() > 0);
