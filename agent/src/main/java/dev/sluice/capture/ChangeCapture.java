@@ -78,8 +78,14 @@ public final class ChangeCapture {
         });
   }
 
+  /**
+   * The job's lock, after one shared by every job: jobs installing at once (one agent starting several)
+   * would otherwise race on {@code CREATE SCHEMA IF NOT EXISTS sluice}, which is not safe concurrently.
+   */
   private static Future<Void> lock(SqlConnection conn, String job) {
-    return conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.capture.' || $1))").execute(Tuple.of(job)).mapEmpty();
+    return conn.query("SELECT pg_advisory_xact_lock(hashtext('sluice.capture'))").execute()
+        .compose(v -> conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.capture.' || $1))").execute(Tuple.of(job)))
+        .mapEmpty();
   }
 
   private static Future<Void> run(SqlConnection conn, List<String> stmts) {
