@@ -36,6 +36,10 @@ public final class Databases {
     // NOTICEs ("schema \"sluice\" already exists, skipping") are not problems: not sent, not logged as
     // warnings by the driver. WARNINGs still are.
     props.put("client_min_messages", "warning");
+    // Whatever the server's or the role's default: a single statement then takes its snapshot after its
+    // table locks, so it never reads a table rewritten while it waited (only the reader's explicit
+    // REPEATABLE READ transaction needs its LOCK first, see copy.Reader).
+    props.put("default_transaction_isolation", "read committed");
     if (!limits.statementTimeout().isZero()) props.put("statement_timeout", String.valueOf(limits.statementTimeout().toMillis()));
     if (!limits.idleInTransactionTimeout().isZero()) {
       props.put("idle_in_transaction_session_timeout", String.valueOf(limits.idleInTransactionTimeout().toMillis()));
