@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SegmentCopier {
   private static final Logger log = LoggerFactory.getLogger(SegmentCopier.class);
+  private final Pool source;
   private final Pool target;
   private final SegmentSql sql;
   private final Reader reader;
@@ -57,6 +58,7 @@ public final class SegmentCopier {
   }
 
   public SegmentCopier(Pool source, Pool target, SegmentSql sql, String agentId, boolean serverSide, Control control) {
+    this.source = source;
     this.target = target;
     this.sql = sql;
     this.reader = new Reader(source, sql);
@@ -83,17 +85,36 @@ public final class SegmentCopier {
    * Copies a segment; {@code purgeFirst} clears what an earlier attempt left in the target range.
    * A first attempt (no purge: nothing wrote into the range before) streams with plain inserts; if a
    * row is there after all (23505: a failed segment's keys applied by the change applier, say), the
-   * segment is copied again from a fresh snapshot with purge and upsert.
+   * segment is copied again from a fresh snapshot with purge and upsert. A copy that read far fewer
+   * rows than planned is counted again and fails with {@link ShortCopy} if the range holds more.
    */
   public Future<Result> copy(Segment seg, boolean purgeFirst) {
     boolean plain = !purgeFirst;
     Future<Result> first = copy(seg, purgeFirst, plain);
-    if (!plain) return first;
-    return first.recover(e -> {
-      if (!isUniqueViolation(e)) return Future.failedFuture(e);
-      log.info("job {} segment {}: a row was already in the target range ({}); purging it and upserting", seg.job(), seg.seq(),
-          e.getMessage());
-      return copy(seg, true, false);
+    if (plain) {
+      first = first.recover(e -> {
+        if (!isUniqueViolation(e)) return Future.failedFuture(e);
+        log.info("job {} segment {}: a row was already in the target range ({}); purging it and upserting", seg.job(), seg.seq(),
+            e.getMessage());
+        return copy(seg, true, false);
+      });
+    }
+    return first.compose(res -> recount(seg, res));
+  }
+
+  private Future<Result> recount(Segment seg, Result res) {
+    if (res.cutAt() != null || !ShortCopy.suspect(seg.rowsPlanned(), res.rows())) return Future.succeededFuture(res);
+    SegmentSql.Statement st = sql.sourceCount(seg.range());
+    return source.preparedQuery(st.sql()).execute(Tuple.tuple(st.params())).recover(SourceFailure::wrap).compose(rows -> {
+      long fresh = rows.iterator().next().getLong(0);
+      if (!ShortCopy.failed(seg.rowsPlanned(), res.rows(), fresh)) {
+        log.info("job {} segment {}: copied {} of {} planned rows; a fresh count finds {}: the range thinned out", seg.job(), seg.seq(),
+            res.rows(), seg.rowsPlanned(), fresh);
+        return Future.succeededFuture(res);
+      }
+      ShortCopy e = new ShortCopy(seg.rowsPlanned(), res.rows(), fresh);
+      log.warn("job {} segment {}: {}; the attempt counts as failed and the range is copied again", seg.job(), seg.seq(), e.getMessage());
+      return Future.failedFuture(e);
     });
   }
 

@@ -153,6 +153,13 @@ public final class SegmentSql {
         p.params());
   }
 
+  /** Rows of a source range, fresh (a suspect copy's recount, see {@link ShortCopy}). */
+  public Statement sourceCount(KeyRange r) {
+    KeyRange.Predicate p = sourceRange(r, 1);
+    return new Statement("SELECT count(*) FROM " + shape.job().source().table().sql() + " WHERE " + shape.whereClause() + " AND "
+        + p.sql(), p.params());
+  }
+
   /** Count and hash of a target range. */
   public Statement targetHash(KeyRange r) {
     KeyRange.Predicate p = targetRange(r, 1);

@@ -1,6 +1,7 @@
 package dev.sluice.resilience;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.sluice.ledger.LeaseLostException;
 import io.vertx.pgclient.PgException;
@@ -32,6 +33,13 @@ class ErrorClassifierTest {
     assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(new RuntimeException("x", pg("40P01"))));
     assertEquals(ErrorClass.FENCED, ErrorClassifier.classify(new LeaseLostException("j", 1, 2)));
     assertEquals(ErrorClass.PERMANENT, ErrorClassifier.classify(new IllegalArgumentException("bad")));
+  }
+
+  @Test
+  void aRetryableFailureIsTransientButNotAConnectionLoss() {
+    RetryableFailure e = new RetryableFailure("the copy read 0 of 2000 planned rows");
+    assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(new RuntimeException("wrapped", e)));
+    assertFalse(ErrorClassifier.isConnectionLoss(e), "no circuit breaker counts it");
   }
 
   @Test
