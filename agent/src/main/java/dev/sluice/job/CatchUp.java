@@ -6,14 +6,18 @@ import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.SegmentState;
 import dev.sluice.resilience.ErrorClassifier;
 import dev.sluice.verify.DriftMonitor;
 import dev.sluice.verify.FinalVerification;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With several agents, the one holding the applier lock drives these transitions; the others
  * follow the ledger.
+ *
+ * <p>A rewrite or TRUNCATE of either table (seen by the drift monitor's poll, and checked again
+ * right before completing) is an audit event, and the final pass runs again: the job completes only
+ * after a pass that no rewrite overlapped.
  */
 public final class CatchUp {
   private static final Logger log = LoggerFactory.getLogger(CatchUp.class);
@@ -48,7 +56,7 @@ public final class CatchUp {
   private long timer = -1;
   private Promise<JobState> outcome;
   private boolean busy;
-  private boolean verified;
+  private volatile boolean verified;
 
   public CatchUp(Vertx vertx, JobShape shape, Pool source, Pool target, Ledger ledger, ChangeApplier applier,
       FinalVerification verification, DriftMonitor drift) {
@@ -63,6 +71,8 @@ public final class CatchUp {
     this.verification = verification;
     this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
     this.drift = drift;
+    drift.onRewrite(changes -> rewritten(changes).onFailure(e -> log.warn("job {}: cannot record the rewrite: {}", job,
+        ErrorClassifier.describe(e))));
   }
 
   public boolean enabled() {
@@ -168,11 +178,44 @@ public final class CatchUp {
       }
       verified = true;
       if (!(untilDone || f.completeRequested())) return Future.succeededFuture();
-      return applier.drain().compose(v -> ledger.setJobState(job, JobState.COMPLETED, null)).onSuccess(v -> {
-        log.info("job {}: completed (in sync and verified)", job);
-        finish(JobState.COMPLETED);
+      return verification.rewrittenSincePass().compose(changes -> {
+        if (!changes.isEmpty()) return rewritten(changes); // the pass runs again before completing
+        return applier.drain().compose(v -> ledger.setJobState(job, JobState.COMPLETED, null)).onSuccess(v -> {
+          log.info("job {}: completed (in sync and verified)", job);
+          finish(JobState.COMPLETED);
+        });
       });
     });
+  }
+
+  /**
+   * Without capture, when every segment is verified: the final pass checks that the target still
+   * holds what each segment was verified with (parking those that do not), again if a rewrite
+   * overlapped it. Returns how many segments are failed after it.
+   */
+  public Future<Integer> verifyPlainCopy() {
+    return plainPass().compose(v -> ledger.progress(job)).map(p -> p.count(SegmentState.FAILED));
+  }
+
+  private Future<Void> plainPass() {
+    if (!shape.job().verify().finalPass()) return Future.succeededFuture();
+    return verification.run()
+        .compose(report -> verification.rewrittenSincePass())
+        .compose(changes -> changes.isEmpty() ? Future.succeededFuture() : rewritten(changes).compose(v -> plainPass()));
+  }
+
+  /**
+   * A table of the job was rewritten or truncated: the audit event names it, and the final pass runs
+   * (again) before the job completes; with capture on it reads the source afresh.
+   */
+  private Future<Void> rewritten(List<String> changes) {
+    verified = false;
+    String msg = String.join("; ", changes) + (enabled()
+        ? ": no row trigger saw it; every segment is verified again against a fresh read of the source before the job completes"
+        : ": without change capture what it changed in the source is not carried over; the target is checked against what each "
+            + "segment was verified with before the job completes");
+    log.warn("job {}: {}", job, msg);
+    return facts.event(job, null, "table.rewritten", msg, new JsonObject().put("changes", new JsonArray(changes)));
   }
 
   private void finish(JobState st) {

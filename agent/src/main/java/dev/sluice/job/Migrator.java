@@ -533,12 +533,15 @@ public final class Migrator {
     }
     ledger.progress(job.name())
         .compose(p -> {
-          int failed = p.count(SegmentState.FAILED);
+          int copyFailed = p.count(SegmentState.FAILED);
           // With capture on, a fully copied job goes on catching up instead of completing.
-          if (failed == 0 && catchUp != null && catchUp.enabled()) return catchUp.copyDone();
-          JobState st = failed > 0 ? JobState.FAILED : JobState.COMPLETED;
-          String reason = failed > 0 ? failed + " of " + p.total() + " segments failed; fix the cause, then `sluice retry`" : null;
-          return ledger.setJobState(job.name(), st, reason).map(st);
+          if (copyFailed == 0 && catchUp != null && catchUp.enabled()) return catchUp.copyDone();
+          // A plain copy's final pass may park segments whose target range changed since.
+          return (copyFailed == 0 && catchUp != null ? catchUp.verifyPlainCopy() : Future.succeededFuture(copyFailed)).compose(failed -> {
+            JobState st = failed > 0 ? JobState.FAILED : JobState.COMPLETED;
+            String reason = failed > 0 ? failed + " of " + p.total() + " segments failed; fix the cause, then `sluice retry`" : null;
+            return ledger.setJobState(job.name(), st, reason).map(st);
+          });
         })
         .onComplete(ar -> {
           if (ar.succeeded()) {

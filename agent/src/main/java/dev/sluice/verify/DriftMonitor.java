@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * retyped on either side pauses the job with a reason that names it. Once an operator resumes the job
  * the current columns become the new baseline (restart with an updated config to change what is
  * copied).
+ *
+ * <p>Each poll also compares both tables' files ({@link RewriteWatch}) with the last poll's: a rewrite
+ * or TRUNCATE (which the column check misses when no type changes) is told to the listener set with
+ * {@link #onRewrite}, once per rewrite, paused or not.
  */
 public final class DriftMonitor {
   private static final Logger log = LoggerFactory.getLogger(DriftMonitor.class);
@@ -33,6 +38,9 @@ public final class DriftMonitor {
   private final SqlClient target;
   private final Function<String, Future<Void>> pause;
   private final BooleanSupplier paused;
+  private final RewriteWatch watch;
+  private volatile Consumer<List<String>> rewritten = changes -> {};
+  private RewriteWatch.Files files;
   private Map<String, String> sourceCols;
   private Map<String, String> targetCols;
   private boolean reported;
@@ -47,6 +55,12 @@ public final class DriftMonitor {
     this.target = target;
     this.pause = pause;
     this.paused = paused;
+    this.watch = new RewriteWatch(shape, source, target);
+  }
+
+  /** Tells {@code listener} of each rewrite of either table seen by a poll (its sentences, see {@link RewriteWatch}). */
+  public void onRewrite(Consumer<List<String>> listener) {
+    this.rewritten = listener;
   }
 
   public Future<Void> start() {
@@ -62,23 +76,33 @@ public final class DriftMonitor {
       sourceCols = s;
       targetCols = t;
       return null;
-    }));
+    })).compose(v -> files == null ? watch.now().map(f -> files = f).mapEmpty() : Future.succeededFuture());
   }
 
   private void tick() {
     if (busy) return;
+    busy = true;
+    Future<?> columns;
     if (reported && !paused.getAsBoolean()) {
       // The operator resumed: accept the schema as it is now.
       reported = false;
-      busy = true;
-      baseline().onComplete(x -> busy = false);
-      return;
+      columns = baseline();
+    } else {
+      columns = reported ? Future.succeededFuture() : check();
     }
-    if (reported) return;
-    busy = true;
-    check().onComplete(ar -> {
+    columns.compose(v -> rewrites()).onComplete(ar -> {
       busy = false;
       if (ar.failed()) log.debug("job {}: drift check failed: {}", shape.job().name(), ErrorClassifier.describe(ar.cause()));
+    });
+  }
+
+  /** Compares both tables' files with the last poll's; a rewrite goes to the listener. Returns its sentences. */
+  public Future<List<String>> rewrites() {
+    return watch.now().map(now -> {
+      List<String> changes = files == null ? List.of() : watch.changes(files, now);
+      files = now;
+      if (!changes.isEmpty()) rewritten.accept(changes);
+      return changes;
     });
   }
 

@@ -102,6 +102,12 @@ class DdlDuringCopyIT {
           anyFailed = true;
           assertTrue(reason != null && !reason.isBlank(), s.job() + " failed without a reason");
         }
+        // Each rewrite is in the audit trail, naming its table.
+        String side = s.side().name().toLowerCase() + " table public." + s.table() + " was rewritten or truncated";
+        if (pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = '" + s.job() + "' AND kind = 'table.rewritten' "
+            + "AND message LIKE '" + side + "%'") == 0) {
+          broken.add(s.job() + ": no table.rewritten event says '" + side + "'");
+        }
       }
       System.out.println(String.join("\n", report));
       if (!broken.isEmpty()) fail(String.join("\n", broken) + "\n(agent log: " + dir.resolve("run1.log") + ")");
@@ -109,11 +115,16 @@ class DdlDuringCopyIT {
     }
 
     // The operator's answer to a loud failure: retry the parked segments, run again.
-    for (Scenario s : SCENARIOS) {
-      if (s.expected() != Outcome.FAILED) continue;
-      try (AgentProcess retry = AgentProcess.start(dir, "retry-" + s.job(), "retry", "--config", config.toString(), "--job", s.job())) {
-        assertEquals(0, retry.awaitExit(60), retry.tail());
+    List<AgentProcess> retries = new ArrayList<>();
+    try {
+      for (Scenario s : SCENARIOS) {
+        if (s.expected() == Outcome.FAILED) {
+          retries.add(AgentProcess.start(dir, "retry-" + s.job(), "retry", "--config", config.toString(), "--job", s.job()));
+        }
       }
+      for (AgentProcess retry : retries) assertEquals(0, retry.awaitExit(60), retry.tail());
+    } finally {
+      retries.forEach(AgentProcess::close);
     }
     try (AgentProcess run = AgentProcess.start(dir, "run2", "run", "--config", config.toString(), "--until-done")) {
       assertEquals(0, run.awaitExit(120), run.tail());
@@ -125,7 +136,7 @@ class DdlDuringCopyIT {
       long rows = pg.scalar(tgt, "SELECT count(*) FROM " + s.table());
       report.add(s.job() + ": equal after " + (s.expected() == Outcome.FAILED ? "a retry" : "run 1") + " (" + rows + " rows)");
     }
-    System.out.println(String.join("\n", report));
+    System.out.println(String.join("\n", report.subList(report.size() - SCENARIOS.size(), report.size())));
   }
 
   private static String config(String src, String tgt) {
