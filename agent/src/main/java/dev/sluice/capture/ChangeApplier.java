@@ -369,6 +369,16 @@ public final class ChangeApplier {
     return p.future();
   }
 
+  /**
+   * Starts again after {@link #stop} (a failed job's segments were re-queued while this agent runs);
+   * the changes captured meanwhile wait in the changelog and are applied from there.
+   */
+  public Future<Void> restart() {
+    if (!stopping) return Future.succeededFuture();
+    stopping = false;
+    return start();
+  }
+
   /** Stops after the current batch; the lock is released with the connection. */
   public Future<Void> stop() {
     stopping = true;

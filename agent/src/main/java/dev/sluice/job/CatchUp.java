@@ -53,6 +53,7 @@ public final class CatchUp {
   private volatile boolean untilDone;
   private volatile boolean stopped;
   private volatile boolean started;
+  private volatile boolean applierStopped;
   private long timer = -1;
   private Promise<JobState> outcome;
   private boolean busy;
@@ -127,6 +128,11 @@ public final class CatchUp {
     if (outcome == null || outcome.future().isComplete()) {
       outcome = Promise.promise();
       verified = false;
+      if (applierStopped && !stopped) {
+        // The job had ended (failed) and its segments were retried while this agent ran: apply again.
+        applierStopped = false;
+        applier.restart().onFailure(e -> log.warn("job {}: cannot restart the applier: {}", job, ErrorClassifier.describe(e)));
+      }
       facts.facts(job)
           .compose(f -> f != null && f.state() == JobState.COPYING ? ledger.setJobState(job, JobState.CATCHING_UP, null) : Future.succeededFuture())
           .onComplete(ar -> {
@@ -221,6 +227,7 @@ public final class CatchUp {
   private void finish(JobState st) {
     if (timer >= 0) vertx.cancelTimer(timer);
     timer = -1;
+    applierStopped = true;
     applier.stop().onComplete(x -> {
       if (outcome != null) outcome.tryComplete(st);
     });
