@@ -114,6 +114,20 @@ class SnapshotOrderTest {
     assertEquals(ROWS, readAcross(db, "ALTER TABLE accounts ALTER COLUMN abalance TYPE bigint", () -> jdbcCount(db)));
   }
 
+  /** The same-database copy is one READ COMMITTED {@code INSERT .. SELECT}: it inserts every row of a table rewritten while it waited. */
+  @Test
+  void aServerSideInsertSelectCopiesEveryRowOfATableRewrittenWhileItWaited() throws Exception {
+    String db = table("snap_insert");
+    pg.exec(db, "CREATE TABLE copy (aid int PRIMARY KEY, abalance bigint)");
+    assertEquals(ROWS, readAcross(db, "ALTER TABLE accounts ALTER COLUMN abalance TYPE bigint USING abalance + 1", () -> {
+      try (Connection c = pg.connect(db); Statement st = c.createStatement()) {
+        return (long) st.executeUpdate("INSERT INTO copy SELECT aid, abalance FROM accounts");
+      }
+    }));
+    assertEquals(0, pg.scalar(db, "SELECT count(*) FROM copy c JOIN accounts a USING (aid) WHERE c.abalance <> a.abalance"),
+        "the copy holds the rewritten values");
+  }
+
   /** The copy's own reader, through a Sluice session of a database whose default isolation is REPEATABLE READ. */
   @Test
   void theReaderSeesEveryRowOfATableRewrittenWhileItWaited() throws Exception {
