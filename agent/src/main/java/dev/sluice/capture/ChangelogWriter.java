@@ -1,0 +1,126 @@
+package dev.sluice.capture;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+
+/**
+ * Records keys read from the write-ahead log in the job's changelog on the source, where the applier
+ * takes them from exactly as it takes the trigger's: one COPY of the batch and one NOTIFY, committed
+ * together. A key's time is its transaction's commit time, so the backlog's age is the age of the
+ * change itself. Runs on the capture's worker thread over its own JDBC session (blocking).
+ */
+public final class ChangelogWriter implements AutoCloseable {
+  private final Connection conn;
+  private final CopyManager copy;
+  private final String copySql;
+  private final String channel;
+  private final String heartbeatPrefix;
+  private final String job;
+
+  public ChangelogWriter(Connection conn, String job) throws SQLException {
+    this.conn = conn;
+    this.copy = conn.unwrap(PGConnection.class).getCopyAPI();
+    this.copySql = "COPY " + CaptureSql.changelog(job) + " (key, at) FROM STDIN";
+    this.channel = CaptureSql.channel(job);
+    this.heartbeatPrefix = LogicalSlot.HEARTBEAT_PREFIX;
+    this.job = job;
+  }
+
+  /** Records keys (each with its commit time, PostgreSQL microseconds) durably; returns when committed. */
+  public void record(Map<List<String>, Long> keys) throws SQLException {
+    if (keys.isEmpty()) return;
+    StringBuilder sb = new StringBuilder(keys.size() * 40);
+    for (Map.Entry<List<String>, Long> e : keys.entrySet()) {
+      copyText(sb, arrayLiteral(e.getKey()));
+      sb.append('\t').append(Instant.ofEpochMilli(0).plusNanos((e.getValue() + PgOutput.PG_EPOCH_MICROS) * 1000)).append('\n');
+    }
+    try {
+      copy.copyIn(copySql, new StringReader(sb.toString()));
+      try (PreparedStatement n = conn.prepareStatement("SELECT pg_notify(?, '')")) {
+        n.setString(1, channel);
+        n.execute();
+      }
+      conn.commit();
+    } catch (IOException e) {
+      rollbackQuietly();
+      throw new SQLException("cannot send keys to the changelog: " + e.getMessage(), e);
+    } catch (SQLException e) {
+      rollbackQuietly();
+      throw e;
+    }
+  }
+
+  /**
+   * Writes a small non-transactional message into the source's WAL: the stream then carries a
+   * position to confirm even when the job's table is idle, so the slot keeps moving while other
+   * tables (or databases) write.
+   */
+  public void heartbeat() throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)")) {
+      s.setString(1, heartbeatPrefix);
+      s.setString(2, job);
+      s.execute();
+      conn.commit();
+    }
+  }
+
+  private void rollbackQuietly() {
+    try {
+      conn.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; the caller reconnects
+    }
+  }
+
+  /** A text[] literal: every element quoted, so any text (commas, braces, quotes, NULL spelled out) survives. */
+  static String arrayLiteral(List<String> values) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < values.size(); i++) {
+      if (i > 0) sb.append(',');
+      String v = values.get(i);
+      if (v == null) {
+        sb.append("NULL");
+        continue;
+      }
+      sb.append('"');
+      for (int j = 0; j < v.length(); j++) {
+        char c = v.charAt(j);
+        if (c == '"' || c == '\\') sb.append('\\');
+        sb.append(c);
+      }
+      sb.append('"');
+    }
+    return sb.append('}').toString();
+  }
+
+  /** Appends a value in COPY's text format (backslash, tab, newline and carriage return escaped). */
+  static void copyText(StringBuilder sb, String v) {
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '\t' -> sb.append("\\t");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        default -> sb.append(c);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      conn.close();
+    } catch (SQLException ignored) {
+      // closing anyway
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package dev.sluice.capture;
+
+import dev.sluice.config.Sql;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * A job's publication and logical replication slot on the source, both named {@code sluice_JOB}:
+ * created before the job's first copy (the publication first: the slot's decoding looks it up), kept
+ * across restarts (a restarted agent resumes from the slot's confirmed position), dropped by
+ * rollback, cleanup, or when the slot retains more WAL than the job allows.
+ *
+ * <p>The publication names only the job's table ({@code publish_via_partition_root}, so a
+ * partitioned table's changes arrive under its own name). Slot names are cluster-wide: a slot of
+ * this name for another database or plugin is refused, never taken over.
+ */
+public final class LogicalSlot {
+  /** The prefix of the heartbeat messages written into the WAL ({@code pg_logical_emit_message}). */
+  public static final String HEARTBEAT_PREFIX = "sluice.heartbeat";
+
+  private LogicalSlot() {}
+
+  /** Slot and publication name; job names are [a-z][a-z0-9_]{0,39}, so this is a valid slot name. */
+  public static String name(String job) {
+    return "sluice_" + job;
+  }
+
+  /** What the source says about a job's slot (null fields when there is none). */
+  public record Status(boolean exists, String database, String plugin, Integer activePid, String confirmedLsn, Long retainedBytes,
+      String walStatus, boolean publication, boolean publishesTable) {
+    /** True when the server invalidated the slot (PostgreSQL's {@code max_slot_wal_keep_size}). */
+    public boolean lost() {
+      return "lost".equals(walStatus);
+    }
+  }
+
+  public static Future<Status> status(SqlClient source, String job, String tableSql) {
+    return source.preparedQuery("SELECT s.slot_name IS NOT NULL, s.database::text, s.plugin::text, s.active_pid, "
+            + "s.confirmed_flush_lsn::text, pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, s.wal_status, "
+            + "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1), "
+            + "EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
+            + "WHERE p.pubname = $1 AND pr.prrelid = to_regclass($2)) "
+            + "FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = $1")
+        .execute(Tuple.of(name(job), tableSql))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return new Status(r.getBoolean(0), r.getString(1), r.getString(2), r.getInteger(3), r.getString(4), r.getLong(5),
+              r.getString(6), r.getBoolean(7), r.getBoolean(8));
+        });
+  }
+
+  /**
+   * Creates the publication (when missing) and then the slot (when missing); idempotent, and safe for
+   * agents starting together (an advisory lock orders the publication; a slot created meanwhile by
+   * another agent counts as created). Completes with true when this call created the slot. The slot's
+   * creation waits until every transaction running on the source cluster has ended (that is when its
+   * decoding becomes consistent), so it can take as long as the longest one.
+   */
+  public static Future<Boolean> ensure(Pool source, String job, String tableSql) {
+    String name = name(job);
+    return source.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.capture.' || $1))")
+            .execute(Tuple.of(job))
+            .compose(v -> conn.preparedQuery("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)").execute(Tuple.of(name)))
+            .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.succeededFuture()
+                : conn.query("CREATE PUBLICATION " + Sql.ident(name) + " FOR TABLE " + tableSql
+                    + " WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)").execute().mapEmpty()))
+        .compose(v -> status(source, job, tableSql))
+        .compose(st -> {
+          if (!st.publishesTable()) {
+            return Future.failedFuture(new IllegalStateException("publication " + name + " exists on the source but does not publish "
+                + tableSql + "; drop it (DROP PUBLICATION " + name + ") or add the table (ALTER PUBLICATION " + name + " ADD TABLE "
+                + tableSql + ")"));
+          }
+          if (st.exists()) return checkOurs(st, name, source).map(false);
+          return source.preparedQuery("SELECT pg_create_logical_replication_slot($1, 'pgoutput')").execute(Tuple.of(name))
+              .map(true)
+              .recover(e -> e instanceof io.vertx.pgclient.PgException pg && "42710".equals(pg.getSqlState())
+                  ? Future.succeededFuture(false) // another agent created it meanwhile
+                  : Future.failedFuture(e));
+        });
+  }
+
+  private static Future<Void> checkOurs(Status st, String name, SqlClient source) {
+    return source.query("SELECT current_database()::text").execute().compose(rows -> {
+      String db = rows.iterator().next().getString(0);
+      if (!db.equals(st.database()) || !"pgoutput".equals(st.plugin())) {
+        return Future.failedFuture(new IllegalStateException("replication slot " + name + " already exists for database "
+            + st.database() + " with plugin " + st.plugin() + ": another deployment uses this job name on the same PostgreSQL "
+            + "cluster; rename the job (slot names are cluster-wide)"));
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Drops the slot (ending the session that reads it, if any: a slot in use cannot be dropped) and
+   * then the publication; idempotent. A slot another deployment owns (another database) is left alone.
+   */
+  public static Future<Void> drop(Vertx vertx, SqlClient source, String job) {
+    String name = name(job);
+    return dropSlot(vertx, source, name, 20)
+        .compose(v -> source.query("DROP PUBLICATION IF EXISTS " + Sql.ident(name)).execute().mapEmpty());
+  }
+
+  private static Future<Void> dropSlot(Vertx vertx, SqlClient source, String name, int attempts) {
+    return source.preparedQuery("SELECT active_pid, pg_terminate_backend(active_pid) FROM pg_replication_slots "
+            + "WHERE slot_name = $1 AND database = current_database() AND active_pid IS NOT NULL").execute(Tuple.of(name))
+        .compose(x -> source.preparedQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            + "WHERE slot_name = $1 AND database = current_database()").execute(Tuple.of(name)))
+        .<Void>mapEmpty()
+        .recover(e -> {
+          // 55006: still active (the terminated reader has not let go of it yet): try again shortly.
+          if (attempts > 1 && e instanceof io.vertx.pgclient.PgException pg && "55006".equals(pg.getSqlState())) {
+            return vertx.timer(250).compose(t -> dropSlot(vertx, source, name, attempts - 1));
+          }
+          return Future.failedFuture(e);
+        });
+  }
+
+  /** True when the job's slot or publication is on the source. */
+  public static Future<Boolean> present(SqlClient source, String job) {
+    return source.preparedQuery("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()) "
+            + "OR EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)")
+        .execute(Tuple.of(name(job))).map(rows -> rows.iterator().next().getBoolean(0));
+  }
+}
