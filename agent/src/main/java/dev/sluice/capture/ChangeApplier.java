@@ -54,7 +54,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChangeApplier {
   private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
-  private static final long BACKLOG_CAP = 10_000_000;
+  static final long BACKLOG_CAP = 10_000_000;
+  /** Over this many entries the backlog is counted less often. */
+  static final long LARGE_BACKLOG = 100_000;
+  static final int LARGE_BACKLOG_EVERY = 5;
+  /** A lane gets at least this many keys: smaller batches are not worth splitting. */
+  static final int MIN_LANE_KEYS = 1_000;
+  /** At most this many lanes (each a source read and a target write in flight). */
+  static final int MAX_LANES = 4;
 
   private final Vertx vertx;
   private final JobShape shape;
@@ -67,6 +74,7 @@ public final class ChangeApplier {
   private final Pacer pacer;
   private final int batchRows;
   private final long pollMs;
+  private final int lanes;
   private volatile BooleanSupplier paused = () -> false;
   private io.vertx.core.Context ctx;
   private final List<ChangeApplied> listeners = new CopyOnWriteArrayList<>();
@@ -79,11 +87,13 @@ public final class ChangeApplier {
   private long pollTimer = -1;
   private long backlogTimer = -1;
   private long cursor;
+  private Future<List<Entry>> prefetched;
   private boolean running;
   private boolean again;
   private volatile boolean stopping;
   private volatile boolean leader;
   private volatile long backlogRows = -1;
+  private long skipped;
   private volatile long oldestAgeMs;
   private volatile long applied;
   private volatile long deferred;
@@ -103,6 +113,7 @@ public final class ChangeApplier {
     this.pacer = pacer;
     this.batchRows = shape.job().capture().batchRows();
     this.pollMs = shape.job().capture().pollInterval().toMillis();
+    this.lanes = Math.max(1, Math.min(MAX_LANES, shape.job().concurrencyMax()));
     idle.complete();
   }
 
@@ -213,7 +224,13 @@ public final class ChangeApplier {
         });
   }
 
+  /**
+   * Counts the backlog (up to {@value #BACKLOG_CAP} entries). A count reads every waiting entry, so
+   * a large backlog is counted every {@value #LARGE_BACKLOG_EVERY} seconds only: the applier needs
+   * the source's time more than the dashboard needs the exact figure each second.
+   */
   private Future<Void> measureBacklog() {
+    if (backlogRows > LARGE_BACKLOG && ++skipped % LARGE_BACKLOG_EVERY != 0) return Future.succeededFuture();
     return source.preparedQuery(sql.backlog()).execute(Tuple.of(BACKLOG_CAP)).map(rows -> {
       Row r = rows.iterator().next();
       backlogRows = r.getLong(0);
@@ -284,13 +301,15 @@ public final class ChangeApplier {
     });
   }
 
-  /** One batch. Returns true when there is more to read right away. */
+  /**
+   * One batch. Returns true when there is more to read right away. While a full batch is applied,
+   * the next one is read (its segments' states are read later, after this batch is applied, so the
+   * order the race argument needs, entries before states, holds for it too).
+   */
   private Future<Boolean> cycle() {
-    Tuple t = Tuple.of(cursor, batchRows);
-    for (String[] col : lowerBounds) t.addArrayOfString(col);
-    return source.preparedQuery(sql.readBatch()).execute(t).compose(rows -> {
-      List<Entry> entries = new ArrayList<>();
-      for (Row r : rows) entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), r.getInteger(2)));
+    Future<List<Entry>> batch = prefetched != null ? prefetched : readEntries(cursor);
+    prefetched = null;
+    return batch.compose(entries -> {
       boolean full = entries.size() == batchRows;
       if (entries.isEmpty()) {
         cursor = 0;
@@ -303,11 +322,22 @@ public final class ChangeApplier {
           // Segments were cut or re-planned since the bounds were read: map these entries again.
           return loadSegments().map(true);
         }
+        if (full) prefetched = readEntries(last);
         return apply(entries, states).map(v -> {
           cursor = full ? last : 0;
           return full;
         });
       });
+    }).onFailure(e -> prefetched = null);
+  }
+
+  private Future<List<Entry>> readEntries(long after) {
+    Tuple t = Tuple.of(after, batchRows);
+    for (String[] col : lowerBounds) t.addArrayOfString(col);
+    return source.preparedQuery(sql.readBatch()).execute(t).map(rows -> {
+      List<Entry> entries = new ArrayList<>();
+      for (Row r : rows) entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), r.getInteger(2)));
+      return entries;
     });
   }
 
@@ -343,14 +373,29 @@ public final class ChangeApplier {
     Future<Void> written = list.isEmpty() ? Future.succeededFuture()
         : pacer.acquire(list.size())
             .compose(v -> notifyListeners(list))
-            .compose(v -> sync.sync(list))
-            .mapEmpty();
+            .compose(v -> syncInLanes(list));
     return written
         .compose(v -> source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))))
         .compose(v -> {
           applied += list.size();
           return ledger.noteApplied(job, perSegment).otherwiseEmpty();
         });
+  }
+
+  /**
+   * Syncs the keys in up to {@link #lanes} statements at once, each key always in the same lane (by
+   * its hash): the keys of one batch are distinct, so no two lanes ever write the same row, and
+   * batches follow one another.
+   */
+  private Future<Void> syncInLanes(List<List<String>> keys) {
+    int n = Math.max(1, Math.min(lanes, keys.size() / MIN_LANE_KEYS));
+    if (n == 1) return sync.sync(keys).mapEmpty();
+    List<List<List<String>>> parts = new ArrayList<>();
+    for (int i = 0; i < n; i++) parts.add(new ArrayList<>());
+    for (List<String> k : keys) parts.get(Math.floorMod(k.hashCode(), n)).add(k);
+    List<Future<KeySync.Result>> all = new ArrayList<>();
+    for (List<List<String>> part : parts) all.add(sync.sync(part));
+    return Future.all(all).mapEmpty();
   }
 
   private Future<Void> notifyListeners(List<List<String>> keys) {

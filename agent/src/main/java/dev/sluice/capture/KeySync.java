@@ -1,22 +1,22 @@
 package dev.sluice.capture;
 
 import dev.sluice.config.Sql;
+import dev.sluice.copy.ColumnKind;
 import dev.sluice.inspect.JobShape;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
  * Makes a set of keys in the target equal to their current rows in the source: re-reads them in one
  * statement (one snapshot; with the job's row filter and column mapping), upserts the rows found and
- * deletes the keys not found (gone, or no longer matching {@code where}). Used by the change applier
- * and by verification's repairs.
+ * deletes the keys not found (gone, or no longer matching {@code where}), in one statement on the
+ * target. Rows travel packed, one array text per column, as the copy's pages do. Used by the change
+ * applier and by verification's repairs.
  *
  * <p>Fence: both target statements run only while the job's ledger row is in a writing state,
  * holding {@code FOR SHARE} on it; a rollback (which updates that row) waits for an in-flight write,
@@ -30,21 +30,14 @@ public final class KeySync {
   private final Pool source;
   private final Pool target;
   private final String read;
-  private final String upsert;
-  private final String delete;
-  private final List<Integer> keyIndexes = new ArrayList<>();
+  private final String write;
 
   public KeySync(JobShape shape, Pool source, Pool target) {
     this.shape = shape;
     this.source = source;
     this.target = target;
-    List<JobShape.Column> cols = shape.columns();
-    for (String k : shape.targetKey()) {
-      for (int i = 0; i < cols.size(); i++) if (cols.get(i).name().equals(k)) keyIndexes.add(i);
-    }
     this.read = readSql();
-    this.upsert = upsertSql();
-    this.delete = deleteSql();
+    this.write = writeSql();
   }
 
   /** What a sync did. */
@@ -57,7 +50,13 @@ public final class KeySync {
     }
   }
 
-  /** Keys are source key values as text, one list per key. */
+  /**
+   * Keys are source key values as text, one list per key. Two statements, whatever the number of
+   * keys: one read of the source that returns ONE row (per column the found rows' values packed
+   * into one array text, as the copy's pages are; per key column the keys not found), and one fenced
+   * statement on the target that upserts the packed rows and deletes the keys not found. The agent
+   * decodes no value.
+   */
   public Future<Result> sync(List<List<String>> keys) {
     if (keys.isEmpty()) return Future.succeededFuture(new Result(0, 0));
     Tuple t = Tuple.tuple();
@@ -67,50 +66,18 @@ public final class KeySync {
       t.addArrayOfString(col);
     }
     return source.preparedQuery(read).execute(t).compose(rows -> {
+      Row r = rows.iterator().next();
       int width = shape.columns().size();
-      Map<List<String>, String[]> found = new LinkedHashMap<>();
-      List<List<String>> absent = new ArrayList<>();
-      for (Row r : rows) {
-        int ord = (int) (r.getLong(0) - 1);
-        if (r.getBoolean(1) == null) {
-          absent.add(keys.get(ord));
-          continue;
-        }
-        String[] vals = new String[width];
-        for (int c = 0; c < width; c++) vals[c] = r.getString(2 + c);
-        List<String> tk = new ArrayList<>();
-        for (int i : keyIndexes) tk.add(vals[i]);
-        found.put(tk, vals); // the same key spelled twice (two sessions' text forms) is written once
-      }
-      return target.withTransaction(conn -> {
-        Future<Integer> up = Future.succeededFuture(0);
-        if (!found.isEmpty()) {
-          Tuple u = Tuple.of(shape.job().name());
-          List<String[]> vals = new ArrayList<>(found.values());
-          for (int c = 0; c < width; c++) {
-            String[] col = new String[vals.size()];
-            for (int i = 0; i < vals.size(); i++) col[i] = vals.get(i)[c];
-            u.addArrayOfString(col);
-          }
-          up = conn.preparedQuery(upsert).execute(u).compose(r -> checked(r.iterator().next()));
-        }
-        return up.compose(n -> {
-          if (absent.isEmpty()) return Future.succeededFuture(new Result(n, 0));
-          Tuple d = Tuple.of(shape.job().name());
-          for (int k = 0; k < shape.sourceKey().size(); k++) {
-            String[] col = new String[absent.size()];
-            for (int i = 0; i < absent.size(); i++) col[i] = absent.get(i).get(k);
-            d.addArrayOfString(col);
-          }
-          return conn.preparedQuery(delete).execute(d).compose(r -> checked(r.iterator().next())).map(x -> new Result(n, x));
-        });
+      int keyCols = shape.sourceKey().size();
+      Tuple w = Tuple.of(shape.job().name());
+      for (int c = 0; c < width + keyCols; c++) w.addString(r.getString(1 + c));
+      if (r.getString(1) == null && r.getString(1 + width) == null) return Future.succeededFuture(new Result(0, 0));
+      return target.preparedQuery(write).execute(w).compose(x -> {
+        Row o = x.iterator().next();
+        if (o.getLong(0) == 0) return Future.failedFuture(new JobFenced(shape.job().name()));
+        return Future.succeededFuture(new Result(o.getLong(1).intValue(), o.getLong(2).intValue()));
       });
     });
-  }
-
-  private Future<Integer> checked(Row r) {
-    if (r.getLong(0) == 0) return Future.failedFuture(new JobFenced(shape.job().name()));
-    return Future.succeededFuture(r.getLong(1).intValue());
   }
 
   private String keyParams(int first, String alias) {
@@ -123,47 +90,70 @@ public final class KeySync {
     return "unnest(" + String.join(", ", arrays) + ") WITH ORDINALITY AS " + alias + "(" + String.join(", ", names) + ", sluice_o)";
   }
 
-  private String typedKeys(String alias) {
-    return "ROW(" + typedColumns(alias) + ")";
-  }
-
-  /** The key parameters cast to the key types, as a column list (a subquery's select list). */
-  private String typedColumns(String alias) {
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < shape.keyTypes().size(); i++) out.add(alias + ".sluice_k" + i + "::" + shape.keyTypes().get(i));
-    return String.join(", ", out);
-  }
-
+  /**
+   * The source read: the keys cast to their types and made distinct (one key spelled two ways by
+   * two sessions is read once), each looked up with the job's filter; returns one row: the number of
+   * rows found, per column the found values packed into one array text, per key column the keys not
+   * found (as text). Params: one text[] per key column.
+   */
   private String readSql() {
     String t = shape.job().source().table().sql();
-    String cols = shape.columns().stream().map(c -> "s." + Sql.ident(c.name()) + "::text").collect(Collectors.joining(", "));
+    List<String> keyNames = new ArrayList<>();
+    List<String> typedKeys = new ArrayList<>();
+    for (int i = 0; i < shape.keyTypes().size(); i++) {
+      keyNames.add("sluice_k" + i);
+      typedKeys.add("x.sluice_k" + i + "::" + shape.keyTypes().get(i) + " AS sluice_k" + i);
+    }
+    List<String> values = new ArrayList<>();
+    List<String> packed = new ArrayList<>();
+    for (int i = 0; i < shape.columns().size(); i++) {
+      JobShape.Column c = shape.columns().get(i);
+      values.add(ColumnKind.of(c.type()).select("p." + Sql.ident(c.name())) + " AS v" + i);
+      packed.add("(array_agg(s.v" + i + ") FILTER (WHERE s.sluice_found))::text");
+    }
+    for (String k : keyNames) packed.add("(array_agg(k." + k + "::text) FILTER (WHERE s.sluice_found IS NULL))::text");
     String srcKey = "ROW(" + shape.sourceKey().stream().map(k -> t + "." + Sql.ident(k)).collect(Collectors.joining(", ")) + ")";
-    return "SELECT x.sluice_o, s.sluice_found, " + cols + " FROM " + keyParams(1, "x") + " LEFT JOIN LATERAL (SELECT true AS sluice_found, "
-        + shape.sourceProjection() + " FROM " + t + " WHERE " + shape.whereClause() + " AND " + srcKey + " = " + typedKeys("x")
-        + ") s ON true";
+    String kRow = "ROW(" + keyNames.stream().map(k -> "k." + k).collect(Collectors.joining(", ")) + ")";
+    return "SELECT count(s.sluice_found), " + String.join(", ", packed) + " FROM (SELECT DISTINCT " + String.join(", ", typedKeys)
+        + " FROM " + keyParams(1, "x") + ") k LEFT JOIN LATERAL (SELECT true AS sluice_found, " + String.join(", ", values)
+        + " FROM (SELECT " + shape.sourceProjection() + " FROM " + t + " WHERE " + shape.whereClause() + " AND " + srcKey + " = " + kRow
+        + ") p) s ON true";
   }
 
-  private String upsertSql() {
+  /**
+   * The target write, fenced: upserts the packed rows and deletes the keys not found, in one
+   * statement. Params: $1 job, one array text per column, one array text per key column (either
+   * may be null). Returns one row: (fence rows, rows upserted, rows deleted).
+   */
+  private String writeSql() {
+    List<String> texts = new ArrayList<>();
     List<String> casts = new ArrayList<>();
     List<String> arrays = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    int i = 2;
-    for (JobShape.Column c : shape.columns()) {
+    int n = 2;
+    for (int i = 0; i < shape.columns().size(); i++) {
+      JobShape.Column c = shape.columns().get(i);
+      texts.add("$" + (n++) + "::text AS a" + i);
       casts.add("u." + Sql.ident(c.name()) + "::" + c.type());
-      arrays.add("$" + (i++) + "::text[]");
-      names.add(Sql.ident(c.name()));
+      arrays.add("unnest(p.a" + i + "::" + ColumnKind.of(c.type()).arrayType() + ") AS " + Sql.ident(c.name()));
     }
-    String onConflict = new dev.sluice.copy.SegmentSql(shape).onConflict();
-    return "WITH " + FENCE + ", ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
-        + "SELECT " + String.join(", ", casts) + " FROM unnest(" + String.join(", ", arrays) + ") AS u(" + String.join(", ", names) + ") "
-        + "WHERE EXISTS (SELECT 1 FROM f) " + onConflict + " RETURNING 1) "
-        + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM ins)";
-  }
-
-  private String deleteSql() {
+    List<String> gone = new ArrayList<>();
+    List<String> goneNames = new ArrayList<>();
+    List<String> goneTyped = new ArrayList<>();
+    for (int i = 0; i < shape.keyTypes().size(); i++) {
+      texts.add("$" + (n++) + "::text AS d" + i);
+      gone.add("p.d" + i + "::text[]");
+      goneNames.add("g" + i);
+      goneTyped.add("x.g" + i + "::" + shape.keyTypes().get(i));
+    }
+    String table = shape.job().target().table().sql();
     String tk = "ROW(" + shape.targetKey().stream().map(Sql::ident).collect(Collectors.joining(", ")) + ")";
-    return "WITH " + FENCE + ", d AS (DELETE FROM " + shape.job().target().table().sql() + " WHERE EXISTS (SELECT 1 FROM f) AND "
-        + tk + " IN (SELECT " + typedColumns("x") + " FROM " + keyParams(2, "x") + ") RETURNING 1) "
-        + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM d)";
+    String onConflict = new dev.sluice.copy.SegmentSql(shape).onConflict();
+    // The packed texts come in through a MATERIALIZED CTE, as the copy's writes do (no array parsed at planning).
+    return "WITH " + FENCE + ", p AS MATERIALIZED (SELECT " + String.join(", ", texts) + "), "
+        + "ins AS (INSERT INTO " + table + " AS t (" + shape.targetColumnList() + ") SELECT " + String.join(", ", casts)
+        + " FROM (SELECT " + String.join(", ", arrays) + " FROM p) AS u WHERE EXISTS (SELECT 1 FROM f) " + onConflict + " RETURNING 1), "
+        + "d AS (DELETE FROM " + table + " WHERE EXISTS (SELECT 1 FROM f) AND " + tk + " IN (SELECT " + String.join(", ", goneTyped)
+        + " FROM p, unnest(" + String.join(", ", gone) + ") AS x(" + String.join(", ", goneNames) + ")) RETURNING 1) "
+        + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM ins), (SELECT count(*) FROM d)";
   }
 }
