@@ -182,6 +182,19 @@ public final class LedgerSchema {
       );
       CREATE INDEX reports_job ON sluice.reports (job, id);
       ALTER TABLE sluice.segments ADD COLUMN heat real, ADD COLUMN changes_seen bigint NOT NULL DEFAULT 0;
+      """,
+      // 8: change capture from the WAL: the mode a job's capture was installed in, whether what a
+      // dropped replication slot covered must be verified again, and which agent reads a job's slot
+      // (one at a time: a lease, renewed, taken over when it expires)
+      """
+      ALTER TABLE sluice.jobs ADD COLUMN capture_mode text, ADD COLUMN reverify_requested boolean NOT NULL DEFAULT false;
+      CREATE TABLE sluice.capture_leases (
+        job text PRIMARY KEY REFERENCES sluice.jobs(name) ON DELETE CASCADE,
+        agent text NOT NULL,
+        epoch bigint NOT NULL DEFAULT 1,
+        acquired_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+      );
       """);
 
   private LedgerSchema() {}
