@@ -31,27 +31,31 @@ public final class ChangeCapture {
         }));
   }
 
-  /** Drops trigger, function and changelog (and the {@code sluice} schema when it is left empty). */
+  /**
+   * Drops the replication slot and publication (logical capture), then trigger, function and
+   * changelog (and the {@code sluice} schema when it is left empty). Whatever the mode the job ran
+   * in: each step is idempotent, and one that finds nothing does nothing.
+   */
   public static Future<Void> remove(Pool source, String job, String sourceTableSql) {
-    return source.withTransaction(conn -> lock(conn, job)
+    return LogicalSlot.drop(source, job).compose(x -> source.withTransaction(conn -> lock(conn, job)
             .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
             .compose(v -> conn.query("SELECT to_regclass(" + dev.sluice.config.Sql.literal(sourceTableSql) + ") IS NOT NULL").execute())
             .compose(rows -> {
               // The source table itself may be gone; its trigger went with it.
               List<String> stmts = CaptureSql.remove(job, sourceTableSql);
               return run(conn, rows.iterator().next().getBoolean(0) ? stmts : stmts.subList(3, stmts.size()));
-            }))
+            })))
         .compose(v -> source.query("DO $$ BEGIN IF to_regnamespace('sluice') IS NOT NULL AND NOT EXISTS "
             + "(SELECT 1 FROM pg_class WHERE relnamespace = 'sluice'::regnamespace) AND NOT EXISTS "
             + "(SELECT 1 FROM pg_proc WHERE pronamespace = 'sluice'::regnamespace) THEN DROP SCHEMA sluice; END IF; END $$")
             .execute().<Void>mapEmpty().otherwiseEmpty());
   }
 
-  /** True when the job's trigger or changelog is still on the source. */
+  /** True when the job's trigger, changelog, replication slot or publication is still on the source. */
   public static Future<Boolean> present(SqlClient source, String job) {
     return source.preparedQuery("SELECT to_regclass($1) IS NOT NULL OR EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = $2)")
         .execute(Tuple.of(CaptureSql.changelog(job), CaptureSql.trigger(job) + "_ins"))
-        .map(rows -> rows.iterator().next().getBoolean(0));
+        .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.succeededFuture(true) : LogicalSlot.present(source, job));
   }
 
   /**

@@ -167,7 +167,7 @@ public final class LogicalCapture {
     log.error("job {}: dropping replication slot {}: {}; a new slot starts now and what the old one covered is verified again",
         job, LogicalSlot.name(job), reason);
     stopReader()
-        .compose(v -> LogicalSlot.drop(vertx, source, job))
+        .compose(v -> LogicalSlot.drop(source, job))
         .compose(v -> LogicalSlot.ensure(source, job, tableSql))
         .onComplete(ar -> {
           replacing = false;

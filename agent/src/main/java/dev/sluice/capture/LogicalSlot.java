@@ -2,7 +2,6 @@ package dev.sluice.capture;
 
 import dev.sluice.config.Sql;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -97,28 +96,21 @@ public final class LogicalSlot {
   }
 
   /**
-   * Drops the slot (ending the session that reads it, if any: a slot in use cannot be dropped) and
-   * then the publication; idempotent. A slot another deployment owns (another database) is left alone.
+   * Drops the slot (ending the session that reads it, if any: a slot in use cannot be dropped, and
+   * the ended reader needs a moment to let go of it) and then the publication; idempotent. A slot of
+   * this name for another database is left alone. One statement each, so any client can run it.
    */
-  public static Future<Void> drop(Vertx vertx, SqlClient source, String job) {
-    String name = name(job);
-    return dropSlot(vertx, source, name, 20)
-        .compose(v -> source.query("DROP PUBLICATION IF EXISTS " + Sql.ident(name)).execute().mapEmpty());
-  }
-
-  private static Future<Void> dropSlot(Vertx vertx, SqlClient source, String name, int attempts) {
-    return source.preparedQuery("SELECT active_pid, pg_terminate_backend(active_pid) FROM pg_replication_slots "
-            + "WHERE slot_name = $1 AND database = current_database() AND active_pid IS NOT NULL").execute(Tuple.of(name))
-        .compose(x -> source.preparedQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-            + "WHERE slot_name = $1 AND database = current_database()").execute(Tuple.of(name)))
-        .<Void>mapEmpty()
-        .recover(e -> {
-          // 55006: still active (the terminated reader has not let go of it yet): try again shortly.
-          if (attempts > 1 && e instanceof io.vertx.pgclient.PgException pg && "55006".equals(pg.getSqlState())) {
-            return vertx.timer(250).compose(t -> dropSlot(vertx, source, name, attempts - 1));
-          }
-          return Future.failedFuture(e);
-        });
+  public static Future<Void> drop(SqlClient source, String job) {
+    String name = Sql.literal(name(job));
+    return source.query("DO $sluice$ DECLARE tries int := 0; BEGIN LOOP "
+            + "PERFORM pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = " + name
+            + " AND database = current_database() AND active_pid IS NOT NULL; "
+            + "BEGIN PERFORM pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " + name
+            + " AND database = current_database(); EXIT; "
+            + "EXCEPTION WHEN object_in_use THEN tries := tries + 1; IF tries > 200 THEN RAISE; END IF; PERFORM pg_sleep(0.05); END; "
+            + "END LOOP; END $sluice$").execute()
+        .compose(v -> source.query("DROP PUBLICATION IF EXISTS " + Sql.ident(name(job))).execute())
+        .mapEmpty();
   }
 
   /** True when the job's slot or publication is on the source. */

@@ -90,7 +90,7 @@ class LogicalCaptureTest {
     } finally {
       Await.result(capture.stop());
       if (second != null) Await.result(second.stop());
-      Await.result(LogicalSlot.drop(vertx, pool, "items"));
+      Await.result(LogicalSlot.drop(pool, "items"));
       Await.result(pool.close());
       Await.result(vertx.close());
     }

@@ -46,7 +46,7 @@ class LogicalSlotTest {
       // The same job name migrating from another database of the same cluster: refused, with the reason.
       Exception e = assertThrows(IllegalStateException.class, () -> Await.result(LogicalSlot.ensure(otherPool, "items", "public.items")));
       assertTrue(e.getMessage().contains("replication slot sluice_items already exists for database " + db), e.getMessage());
-      Await.result(LogicalSlot.drop(vertx, otherPool, "items"));
+      Await.result(LogicalSlot.drop(otherPool, "items"));
       assertTrue(Await.result(LogicalSlot.status(pool, "items", "public.items")).exists(), "another database's drop leaves it alone");
 
       // Dropped while a reader holds it: the reader's session is ended first.
@@ -61,10 +61,17 @@ class LogicalSlotTest {
       reader.start();
       Eventually.until(Duration.ofSeconds(30), "the slot is read",
           () -> Await.result(LogicalSlot.status(pool, "items", "public.items")).activePid() != null);
-      Await.result(LogicalSlot.drop(vertx, pool, "items"));
+      Await.result(LogicalSlot.drop(pool, "items"));
       assertFalse(Await.result(LogicalSlot.present(pool, "items")));
       reader.stop(Duration.ofSeconds(10));
-      Await.result(LogicalSlot.drop(vertx, pool, "items")); // idempotent
+      Await.result(LogicalSlot.drop(pool, "items")); // idempotent
+
+      // What rollback and cleanup run: the slot and publication go with the trigger and changelog.
+      Await.result(LogicalSlot.ensure(pool, "items", "public.items"));
+      Await.result(ChangeCapture.remove(pool, "items", "public.items"));
+      assertFalse(Await.result(LogicalSlot.present(pool, "items")));
+      assertFalse(Await.result(ChangeCapture.present(pool, "items")));
+      assertEquals(0, pg.scalar(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'sluice'"), "the emptied schema is gone too");
     } finally {
       Await.result(pool.close());
       Await.result(otherPool.close());

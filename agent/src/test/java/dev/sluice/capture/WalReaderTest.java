@@ -50,7 +50,7 @@ class WalReaderTest {
   @AfterEach
   void tearDown() {
     if (pool != null) {
-      Await.result(LogicalSlot.drop(vertx, pool, "items"));
+      Await.result(LogicalSlot.drop(pool, "items"));
       assertEquals(false, Await.result(LogicalSlot.present(pool, "items")), "slot and publication are gone");
       Await.result(pool.close());
     }
