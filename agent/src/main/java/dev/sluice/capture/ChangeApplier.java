@@ -2,10 +2,8 @@ package dev.sluice.capture;
 
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.ConsistencyLedger;
-import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
 import dev.sluice.pace.Pacer;
-import dev.sluice.plan.SegmentChain;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,8 +14,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -79,15 +75,14 @@ public final class ChangeApplier {
   private io.vertx.core.Context ctx;
   private final List<ChangeApplied> listeners = new CopyOnWriteArrayList<>();
 
-  private List<Segment> segments = List.of();
-  private String[][] lowerBounds;
+  private final PlacedChangelog changelog;
   private PgConnection listener;
   private boolean connecting;
   private int holds;
   private long pollTimer = -1;
   private long backlogTimer = -1;
   private long cursor;
-  private Future<List<Entry>> prefetched;
+  private Future<List<PlacedChangelog.Entry>> prefetched;
   private boolean running;
   private boolean again;
   private volatile boolean stopping;
@@ -110,6 +105,7 @@ public final class ChangeApplier {
     this.ledger = ledger;
     this.sync = new KeySync(shape, source, target);
     this.sql = new CaptureSql(shape);
+    this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, ledger, sql);
     this.pacer = pacer;
     this.batchRows = shape.job().capture().batchRows();
     this.pollMs = shape.job().capture().pollInterval().toMillis();
@@ -144,7 +140,7 @@ public final class ChangeApplier {
 
   public Future<Void> start() {
     ctx = vertx.getOrCreateContext();
-    return loadSegments().compose(v -> {
+    return changelog.load().compose(v -> {
       backlogTimer = vertx.setPeriodic(1000, t -> measureBacklog());
       pollTimer = vertx.setPeriodic(pollMs, t -> {
         if (leader) wake();
@@ -152,25 +148,6 @@ public final class ChangeApplier {
       });
       becomeLeader();
       return measureBacklog();
-    });
-  }
-
-  /**
-   * The job's segments in key order (seq order is not key order once segments are cut in flight or
-   * re-planned) and the lower bounds that map a key to its segment.
-   */
-  private Future<Void> loadSegments() {
-    return ledger.segments(job).map(all -> {
-      List<Segment> segs = SegmentChain.keyOrder(all, Segment::range);
-      int k = shape.keyTypes().size();
-      String[][] bounds = new String[k][Math.max(0, segs.size() - 1)];
-      for (int i = 1; i < segs.size(); i++) {
-        List<String> lo = segs.get(i).range().lower();
-        for (int c = 0; c < k; c++) bounds[c][i - 1] = lo.get(c);
-      }
-      segments = segs;
-      lowerBounds = bounds;
-      return null;
     });
   }
 
@@ -307,7 +284,7 @@ public final class ChangeApplier {
    * order the race argument needs, entries before states, holds for it too).
    */
   private Future<Boolean> cycle() {
-    Future<List<Entry>> batch = prefetched != null ? prefetched : readEntries(cursor);
+    Future<List<PlacedChangelog.Entry>> batch = prefetched != null ? prefetched : changelog.read(cursor, batchRows);
     prefetched = null;
     return batch.compose(entries -> {
       boolean full = entries.size() == batchRows;
@@ -315,14 +292,14 @@ public final class ChangeApplier {
         cursor = 0;
         return Future.succeededFuture(false);
       }
-      long last = entries.get(entries.size() - 1).id;
+      long last = entries.get(entries.size() - 1).id();
       // Segment states are read after the entries: see the class comment.
       return ledger.states(job).compose(states -> {
-        if (!states.keySet().equals(segmentSeqs())) {
+        if (!changelog.placesAmong(states.keySet())) {
           // Segments were cut or re-planned since the bounds were read: map these entries again.
-          return loadSegments().map(true);
+          return changelog.load().map(true);
         }
-        if (full) prefetched = readEntries(last);
+        if (full) prefetched = changelog.read(last, batchRows);
         return apply(entries, states).map(v -> {
           cursor = full ? last : 0;
           return full;
@@ -331,40 +308,22 @@ public final class ChangeApplier {
     }).onFailure(e -> prefetched = null);
   }
 
-  private Future<List<Entry>> readEntries(long after) {
-    Tuple t = Tuple.of(after, batchRows);
-    for (String[] col : lowerBounds) t.addArrayOfString(col);
-    return source.preparedQuery(sql.readBatch()).execute(t).map(rows -> {
-      List<Entry> entries = new ArrayList<>();
-      for (Row r : rows) entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), r.getInteger(2)));
-      return entries;
-    });
-  }
-
-  private Set<Integer> segmentSeqs() {
-    Set<Integer> out = new HashSet<>();
-    for (Segment s : segments) out.add(s.seq());
-    return out;
-  }
-
-  private record Entry(long id, List<String> key, int position) {}
-
-  private Future<Void> apply(List<Entry> entries, Map<Integer, SegmentState> states) {
+  private Future<Void> apply(List<PlacedChangelog.Entry> entries, Map<Integer, SegmentState> states) {
     List<Long> done = new ArrayList<>();
     Set<List<String>> keys = new LinkedHashSet<>();
     Map<Integer, Long> perSegment = new LinkedHashMap<>();
     long held = 0;
-    for (Entry e : entries) {
-      int seq = segments.get(Math.min(e.position, segments.size() - 1)).seq();
+    for (PlacedChangelog.Entry e : entries) {
+      int seq = e.seq();
       SegmentState st = states.get(seq);
       if (st == SegmentState.ROLLING_BACK || st == SegmentState.ROLLED_BACK) return Future.failedFuture(new KeySync.JobFenced(job));
       if (st == SegmentState.COPYING || st == SegmentState.COPIED) {
         held++;
         continue;
       }
-      done.add(e.id);
+      done.add(e.id());
       if (st == SegmentState.PENDING) continue;
-      keys.add(e.key);
+      keys.add(e.key());
       perSegment.merge(seq, 1L, Long::sum);
     }
     deferred = held;

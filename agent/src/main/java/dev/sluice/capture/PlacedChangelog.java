@@ -1,0 +1,78 @@
+package dev.sluice.capture;
+
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.Segment;
+import dev.sluice.plan.SegmentChain;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The changelog as the applier reads it: entries in id order, each placed in its segment by the
+ * source ({@code width_bucket} over the segments' lower bounds, see {@link CaptureSql#readBatch}).
+ * Holds the job's segments in key order (seq order is not key order once segments are cut in flight
+ * or re-planned); {@link #load} reads them again when the ledger's set of segments changed.
+ */
+final class PlacedChangelog {
+  /** One entry, and the seq of the segment its key falls in. */
+  record Entry(long id, List<String> key, int seq) {}
+
+  private final String job;
+  private final int keyColumns;
+  private final Pool source;
+  private final ConsistencyLedger ledger;
+  private final CaptureSql sql;
+  private List<Segment> segments = List.of();
+  private String[][] lowerBounds = new String[0][0];
+
+  PlacedChangelog(String job, int keyColumns, Pool source, ConsistencyLedger ledger, CaptureSql sql) {
+    this.job = job;
+    this.keyColumns = keyColumns;
+    this.source = source;
+    this.ledger = ledger;
+    this.sql = sql;
+  }
+
+  /** Reads the job's segments and the lower bounds that map a key to its segment. */
+  Future<Void> load() {
+    return ledger.segments(job).map(all -> {
+      List<Segment> segs = SegmentChain.keyOrder(all, Segment::range);
+      String[][] bounds = new String[keyColumns][Math.max(0, segs.size() - 1)];
+      for (int i = 1; i < segs.size(); i++) {
+        List<String> lo = segs.get(i).range().lower();
+        for (int c = 0; c < keyColumns; c++) bounds[c][i - 1] = lo.get(c);
+      }
+      segments = segs;
+      lowerBounds = bounds;
+      return null;
+    });
+  }
+
+  /** True when the ledger's segments (by seq) are the ones the entries are placed among. */
+  boolean placesAmong(Set<Integer> seqs) {
+    Set<Integer> mine = new HashSet<>();
+    for (Segment s : segments) mine.add(s.seq());
+    return mine.equals(seqs);
+  }
+
+  /** Up to {@code limit} entries after id {@code after}, each with its segment's seq. */
+  Future<List<Entry>> read(long after, int limit) {
+    Tuple t = Tuple.of(after, limit);
+    for (String[] col : lowerBounds) t.addArrayOfString(col);
+    List<Segment> segs = segments;
+    return source.preparedQuery(sql.readBatch()).execute(t).map(rows -> {
+      List<Entry> entries = new ArrayList<>();
+      for (Row r : rows) {
+        int position = Math.min(r.getInteger(2), segs.size() - 1);
+        entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), segs.get(position).seq()));
+      }
+      return entries;
+    });
+  }
+}
