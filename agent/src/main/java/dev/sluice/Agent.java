@@ -349,7 +349,7 @@ public final class Agent {
   /** A job's change capture, applier and final verification, sharing the job's pacer. */
   private CatchUp catchUp(JobShape shape, Migrator m) {
     ConsistencyLedger facts = new ConsistencyLedger(ledgerPool, config.agent().id());
-    ChangeApplier applier = new ChangeApplier(vertx, shape, source, Databases.sessionOptions(config.source(), "sluice-applier"), facts,
+    ChangeApplier applier = new ChangeApplier(vertx, shape, source, () -> Databases.connect(vertx, config.source(), "sluice-applier"), facts,
         target, m.pacer());
     FinalVerification verification = new FinalVerification(shape, source, target, facts, applier, m.pacer(), m::pauseForDrift);
     DriftMonitor drift = new DriftMonitor(vertx, shape, source, target, m::pauseForDrift, m::paused);

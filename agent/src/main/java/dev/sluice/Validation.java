@@ -11,13 +11,10 @@ import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Checks a config against the real databases over read-only sessions (nothing is written anywhere)
@@ -52,12 +49,8 @@ public final class Validation {
   }
 
   private static PgConnection connect(Vertx vertx, DatabaseConfig db, String side, List<ConfigProblem> problems) {
-    PgConnectOptions o = Databases.sessionOptions(db, "sluice-validate");
-    Map<String, String> props = new HashMap<>(o.getProperties());
-    props.put("default_transaction_read_only", "on");
-    o.setProperties(props);
     try {
-      return Await.result(PgConnection.connect(vertx, o));
+      return Await.result(Databases.connect(vertx, Databases.settings(db, "sluice-validate").with("default_transaction_read_only", "on")));
     } catch (RuntimeException e) {
       String why = e instanceof PgException pg ? pg.getErrorMessage() : ErrorClassifier.describe(e);
       problems.add(new ConfigProblem(side + ".url", "cannot connect to " + db.redacted() + ": " + why));

@@ -8,7 +8,6 @@ import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -63,7 +62,7 @@ public final class ChangeApplier {
   private final JobShape shape;
   private final String job;
   private final Pool source;
-  private final PgConnectOptions listenOptions;
+  private final Supplier<Future<PgConnection>> listen;
   private final ConsistencyLedger ledger;
   private final KeySync sync;
   private final CaptureSql sql;
@@ -95,13 +94,13 @@ public final class ChangeApplier {
   private volatile long lastCycleNanos;
   private Promise<Void> idle = Promise.promise();
 
-  public ChangeApplier(Vertx vertx, JobShape shape, Pool source, PgConnectOptions listenOptions, ConsistencyLedger ledger,
+  public ChangeApplier(Vertx vertx, JobShape shape, Pool source, Supplier<Future<PgConnection>> listen, ConsistencyLedger ledger,
       Pool target, Pacer pacer) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
     this.source = source;
-    this.listenOptions = listenOptions;
+    this.listen = listen;
     this.ledger = ledger;
     this.sync = new KeySync(shape, source, target);
     this.sql = new CaptureSql(shape);
@@ -162,7 +161,7 @@ public final class ChangeApplier {
     if (stopping || listener != null || connecting) return;
     connecting = true;
     AtomicBoolean closed = new AtomicBoolean();
-    PgConnection.connect(vertx, listenOptions).compose(conn -> {
+    listen.get().compose(conn -> {
       conn.closeHandler(v -> {
         closed.set(true);
         // Only the connection that holds the lock says anything about leadership.

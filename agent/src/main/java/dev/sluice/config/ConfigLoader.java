@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,7 +28,6 @@ public final class ConfigLoader {
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   // Defaults, all in one place (docs/config.md repeats them).
-  public static final int DEFAULT_POOL_SIZE = 8;
   public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final int DEFAULT_HTTP_MAX_BODY_BYTES = 65_536;
@@ -97,12 +95,12 @@ public final class ConfigLoader {
   }
 
   private static SluiceConfig read(ConfigNode root, List<ConfigProblem> problems) {
-    DatabaseConfig source = database(root.object("source", true));
-    DatabaseConfig target = database(root.object("target", true));
+    root.string("$schema", null, false); // for editors: the schema's address, not read
+    DatabaseConfig source = DatabaseSection.read(root.object("source", true));
+    DatabaseConfig target = DatabaseSection.read(root.object("target", true));
     HttpConfig http = http(root.object("http", false));
     AgentConfig agent = agent(root.object("agent", false));
-    boolean sameServer = source != null && target != null && source.options().getHost().equals(target.options().getHost())
-        && source.options().getPort() == target.options().getPort();
+    boolean sameServer = source != null && target != null && source.sameServerAs(target);
     HealthConfig health = PacingConfigLoader.health(root.object("health", false), sameServer);
     BreakerConfig breaker = PacingConfigLoader.breaker(root.object("breaker", false));
     SessionLimits sessions = PacingConfigLoader.sessions(root.object("sessions", false));
@@ -127,33 +125,9 @@ public final class ConfigLoader {
     return new SluiceConfig(source, target, http, agent, List.copyOf(jobs), health, breaker, sessions);
   }
 
-  private static DatabaseConfig database(ConfigNode n) {
-    int before = n.problemCount();
-    String url = n.string("url", null, n.isObject());
-    boolean urlProblem = n.problemCount() > before; // e.g. an unset ${VAR}: parsing what is left would only confuse
-    int pool = n.integer("poolSize", (long) DEFAULT_POOL_SIZE, 1, 200).intValue();
-    n.rejectUnknown();
-    if (url == null || url.isEmpty() || urlProblem) return null;
-    if (!url.startsWith("postgresql://") && !url.startsWith("postgres://")) {
-      n.problem("url", "must start with postgresql:// (got \"" + redact(url) + "\")");
-      return null;
-    }
-    try {
-      PgConnectOptions options = PgConnectOptions.fromUri(url);
-      if (options.getDatabase() == null || options.getDatabase().isEmpty()) {
-        n.problem("url", "must name a database (postgresql://user@host:port/DATABASE)");
-        return null;
-      }
-      return new DatabaseConfig(url, options, pool);
-    } catch (RuntimeException e) {
-      n.problem("url", "is not a valid PostgreSQL URL (" + redact(url) + "): " + e.getMessage());
-      return null;
-    }
-  }
-
   /** Hides the password of a URL for messages. */
   public static String redact(String url) {
-    return url.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@");
+    return Secrets.url(url);
   }
 
   private static HttpConfig http(ConfigNode n) {

@@ -19,12 +19,25 @@ public final class Secrets {
   /** True for a field (or a dotted path ending in one) whose value is a secret. */
   public static boolean secretField(String path) {
     String last = path.substring(path.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+    if (last.endsWith("file")) return false; // passwordFile: where the secret is, not the secret
     return last.contains("token") || last.contains("password") || last.contains("secret") || last.contains("passwd");
   }
 
-  /** A URL without its password (user-info or a {@code password=} parameter). */
+  /**
+   * A URL without its password (user-info or a {@code password=} parameter). Also for URLs that do not
+   * parse: everything from the first {@code :} after the scheme to the last {@code @} is masked, so a
+   * password holding a raw {@code @}, {@code /} or {@code :} is hidden whole (a host or path may be masked
+   * with it: too much hidden is safe, too little is not).
+   */
   public static String url(String url) {
-    return ConfigLoader.redact(url).replaceAll("(?i)(password=)[^&]*", "$1***");
+    String out = url;
+    int scheme = url.indexOf("://");
+    int at = url.lastIndexOf('@');
+    if (scheme >= 0 && at > scheme) {
+      int colon = url.indexOf(':', scheme + 3);
+      if (colon >= 0 && colon < at) out = url.substring(0, colon + 1) + "***" + url.substring(at);
+    }
+    return out.replaceAll("(?i)(password=)[^&]*", "$1***");
   }
 
   /** A copy of a config tree with every secret masked. */

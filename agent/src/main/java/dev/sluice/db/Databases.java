@@ -7,46 +7,35 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import java.util.HashMap;
-import java.util.Map;
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.SqlConnectOptions;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
- * Opens connection pools with the session settings every Sluice connection must share. Text forms of
- * values travel between databases and feed the row hashes, so both sides must print values the same
- * way: UTC time zone, ISO dates, hex bytea, shortest exact floats. NOTICEs are not asked for.
+ * Opens Vert.x connections and pools with the session settings every Sluice connection must share
+ * ({@link ConnectionSettings}, which also gives JDBC its URL and properties). NOTICEs are not asked for.
  */
 public final class Databases {
   private Databases() {}
 
-  public static PgConnectOptions sessionOptions(DatabaseConfig db, String applicationName) {
-    return sessionOptions(db, applicationName, SessionLimits.NONE);
+  public static ConnectionSettings settings(DatabaseConfig db, String applicationName) {
+    return ConnectionSettings.of(db, applicationName, SessionLimits.NONE);
   }
 
-  /** Session options with server-side caps: PostgreSQL itself ends a Sluice statement or idle transaction that runs too long. */
-  public static PgConnectOptions sessionOptions(DatabaseConfig db, String applicationName, SessionLimits limits) {
-    PgConnectOptions o = new PgConnectOptions(db.options());
-    Map<String, String> props = new HashMap<>(o.getProperties());
-    props.put("application_name", applicationName);
-    props.put("DateStyle", "ISO, YMD");
-    props.put("TimeZone", "UTC");
-    props.put("IntervalStyle", "postgres");
-    props.put("extra_float_digits", "1");
-    props.put("bytea_output", "hex");
-    props.put("client_encoding", "UTF8");
-    // NOTICEs ("schema \"sluice\" already exists, skipping") are not problems: not sent, not logged as
-    // warnings by the driver. WARNINGs still are.
-    props.put("client_min_messages", "warning");
-    // Whatever the server's or the role's default: a single statement then takes its snapshot after its
-    // table locks, so it never reads a table rewritten while it waited (only the reader's explicit
-    // REPEATABLE READ transaction needs its LOCK first, see copy.Reader).
-    props.put("default_transaction_isolation", "read committed");
-    if (!limits.statementTimeout().isZero()) props.put("statement_timeout", String.valueOf(limits.statementTimeout().toMillis()));
-    if (!limits.idleInTransactionTimeout().isZero()) {
-      props.put("idle_in_transaction_session_timeout", String.valueOf(limits.idleInTransactionTimeout().toMillis()));
-    }
-    o.setProperties(props);
-    o.setPipeliningLimit(16);
-    return o;
+  /** One connection, outside any pool: its password and TLS files are resolved now. */
+  public static Future<PgConnection> connect(Vertx vertx, ConnectionSettings settings) {
+    return settings.pgConnectOptions(vertx).compose(o -> PgConnection.connect(vertx, o))
+        .recover(e -> Future.failedFuture(settings.explain(e)));
+  }
+
+  public static Future<PgConnection> connect(Vertx vertx, DatabaseConfig db, String applicationName) {
+    return connect(vertx, settings(db, applicationName));
+  }
+
+  public static Future<PgConnection> connect(Vertx vertx, DatabaseConfig db, String applicationName, SessionLimits limits) {
+    return connect(vertx, ConnectionSettings.of(db, applicationName, limits));
   }
 
   public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size) {
@@ -54,7 +43,7 @@ public final class Databases {
   }
 
   public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size, SessionLimits limits) {
-    return pool(vertx, sessionOptions(db, applicationName, limits), db, applicationName, size);
+    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, applicationName, size);
   }
 
   /**
@@ -64,15 +53,20 @@ public final class Databases {
    * are few and fixed per job, and their result types never change.
    */
   public static Pool readPool(Vertx vertx, DatabaseConfig db, String applicationName, int size) {
-    PgConnectOptions o = sessionOptions(db, applicationName);
     // Every statement, however long (a wide table's projection passes the client's default 2048 chars).
-    o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true);
-    return pool(vertx, o, db, applicationName, size);
+    return pool(vertx, settings(db, applicationName),
+        o -> o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true), applicationName, size);
   }
 
-  private static Pool pool(Vertx vertx, PgConnectOptions options, DatabaseConfig db, String applicationName, int size) {
+  /**
+   * Each new connection of the pool asks for its options afresh, so it reads the password file again:
+   * a rotated password is used from the next reconnect on, with no restart.
+   */
+  private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String applicationName,
+      int size) {
+    Supplier<Future<SqlConnectOptions>> options = () -> settings.pgConnectOptions(vertx).map(tune::apply);
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setName("sluice-" + applicationName + "-" + System.identityHashCode(db))
+        .with(new PoolOptions().setMaxSize(size).setName("sluice-" + applicationName + "-" + System.identityHashCode(settings))
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
         .connectingTo(options)
         .using(vertx)

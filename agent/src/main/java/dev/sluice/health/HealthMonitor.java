@@ -264,7 +264,7 @@ public final class HealthMonitor {
       if (conn != null) return Future.succeededFuture(conn);
       DatabaseConfig db = spec.database().equals("target") ? target : source;
       SessionLimits limits = new SessionLimits(config.timeout(), config.timeout());
-      return PgConnection.connect(vertx, Databases.sessionOptions(db, "sluice-sensor", limits)).map(c -> {
+      return Databases.connect(vertx, db, "sluice-sensor", limits).map(c -> {
         conn = c;
         return c;
       });

@@ -70,7 +70,7 @@ public final class DatabaseBreaker {
       if (probing || breaker.state(clock.getAsLong()) != CircuitBreaker.State.HALF_OPEN) return;
       probing = true;
     }
-    PgConnection.connect(vertx, Databases.sessionOptions(db, "sluice-probe"))
+    Databases.connect(vertx, db, "sluice-probe")
         .compose(c -> c.query("SELECT 1").execute().eventually(c::close))
         .onComplete(ar -> {
           synchronized (this) {

@@ -52,7 +52,7 @@ class ConfigLoaderTest {
     assertNull(c.http().token());
     assertEquals(Duration.ofSeconds(ConfigLoader.DEFAULT_LEASE_SECONDS), c.agent().lease());
     assertEquals(Duration.ofSeconds(ConfigLoader.DEFAULT_HEARTBEAT_SECONDS), c.agent().heartbeat());
-    assertEquals(ConfigLoader.DEFAULT_POOL_SIZE, c.source().poolSize());
+    assertEquals(DatabaseConfig.DEFAULT_POOL_SIZE, c.source().poolSize());
     assertFalse(c.sameDatabase());
   }
 
@@ -83,9 +83,9 @@ class ConfigLoaderTest {
   void environmentVariablesAreSubstitutedWithDefaultsAndNeverLeakInMessages() {
     Env.override(Map.of("PGPASSWORD", "s3cret", "DB", "app"));
     SluiceConfig c = ConfigLoader.parse(MINIMAL.replace("u@127.0.0.1:5432/app", "u:${PGPASSWORD}@${HOST:-127.0.0.1}:5432/${DB}"));
-    assertEquals("s3cret", c.source().options().getPassword());
-    assertEquals("127.0.0.1", c.source().options().getHost());
-    assertEquals("app", c.source().options().getDatabase());
+    assertEquals("s3cret", c.source().password());
+    assertEquals("127.0.0.1", c.source().host());
+    assertEquals("app", c.source().database());
     assertFalse(c.source().toString().contains("s3cret"), c.source().toString());
     assertFalse(c.source().redacted().contains("s3cret"));
     assertEquals("postgresql://u:***@h/d", ConfigLoader.redact("postgresql://u:s3cret@h/d"));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +27,7 @@ class ReadPoolTest {
   static void setUp() {
     String name = pg.createDatabase("readpool");
     pg.exec(name, "CREATE TABLE t (id bigint PRIMARY KEY, v text)", "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 10) g");
-    db = new DatabaseConfig(pg.url(name), PgConnectOptions.fromUri(pg.url(name)), 1);
+    db = pg.database(name);
     vertx = Vertx.vertx();
   }
 
@@ -59,7 +58,7 @@ class ReadPoolTest {
       assertEquals(1, prepared(reads));
       assertEquals(0, prepared(plain));
       // A statement prepared (and planned generically) before the table was replaced reads the new one.
-      pg.exec(db.options().getDatabase(), "DROP TABLE t", "CREATE TABLE t (id bigint PRIMARY KEY, v text)", "INSERT INTO t VALUES (3, 'new')");
+      pg.exec(db.database(), "DROP TABLE t", "CREATE TABLE t (id bigint PRIMARY KEY, v text)", "INSERT INTO t VALUES (3, 'new')");
       assertEquals("new", lookup(reads, 3));
       assertEquals(null, lookup(reads, 4));
     } finally {

@@ -1,5 +1,6 @@
 package dev.sluice.testing;
 
+import dev.sluice.config.DatabaseConfig;
 import dev.sluice.demo.EmbeddedDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -68,6 +69,11 @@ public final class TestPg {
   /** A Sluice config URL for a database. */
   public String url(String db) {
     return "postgresql://postgres@" + host + ":" + port + "/" + db;
+  }
+
+  /** The database as Sluice's config would give it (superuser, no password, TLS as configured by default). */
+  public DatabaseConfig database(String db) {
+    return new DatabaseConfig(host, port, db, "postgres", null, null, DatabaseConfig.Tls.DEFAULT, 1);
   }
 
   public Connection connect(String db) throws SQLException {

@@ -1,0 +1,147 @@
+package dev.sluice.db;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.DatabaseConfig.SslMode;
+import dev.sluice.config.DatabaseConfig.Tls;
+import dev.sluice.config.Env;
+import dev.sluice.config.SessionLimits;
+import dev.sluice.testing.Eventually;
+import dev.sluice.testing.TlsPg;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Where passwords come from, against a server that checks them (role {@code sluice_pw}, scram): a
+ * {@code passwordFile} read again at every new connection (a rotated secret is used after the next
+ * reconnect, by the same pool, with no restart), and libpq's password file.
+ */
+class PasswordSourcesTest {
+  private static final Tls PLAIN = new Tls(SslMode.DISABLE, null, null, null);
+  private static TlsPg pg;
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void setUp() {
+    pg = TlsPg.get();
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    Await.result(vertx.close());
+  }
+
+  @AfterEach
+  void restore() {
+    Env.override(null);
+    pg.exec("postgres", "ALTER ROLE sluice_pw PASSWORD 'first-password'");
+  }
+
+  private static String whoAmI(Pool pool) {
+    return Await.result(pool.query("SELECT current_user").execute(), 30, TimeUnit.SECONDS).iterator().next().getString(0);
+  }
+
+  /** Ends the role's sessions, so the pool must open new ones. */
+  private static void dropSessions() {
+    pg.exec("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'sluice_pw'");
+  }
+
+  @Test
+  void aRotatedPasswordFileIsReadAtTheNextReconnect() throws Exception {
+    Path dir = Files.createTempDirectory("sluice-secret-");
+    Path file = dir.resolve("password");
+    Files.writeString(file, "first-password\n"); // as `echo` writes it
+    DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, file, PLAIN);
+    Pool pool = Databases.pool(vertx, db, "sluice-rotation", 1);
+    try {
+      assertEquals("sluice_pw", whoAmI(pool));
+
+      // The password changes on the server, not yet in the file: the next new connection is refused...
+      pg.exec("postgres", "ALTER ROLE sluice_pw PASSWORD 'second-password'");
+      dropSessions();
+      Eventually.until(Duration.ofSeconds(20), "a refused reconnect", () -> {
+        try {
+          whoAmI(pool);
+          return false;
+        } catch (RuntimeException e) {
+          return String.valueOf(e.getMessage()).contains("password authentication failed");
+        }
+      });
+      // ...and once the secret is rotated in the file, the same pool reconnects with it.
+      Files.writeString(file, "second-password");
+      Eventually.until(Duration.ofSeconds(20), "a reconnect with the rotated password", () -> {
+        try {
+          return whoAmI(pool).equals("sluice_pw");
+        } catch (RuntimeException e) {
+          return false;
+        }
+      });
+      // pgjdbc reads the same file.
+      try (Connection c = ConnectionSettings.of(db, "sluice-rotation", SessionLimits.NONE).openJdbc()) {
+        assertTrue(c.isValid(5));
+      }
+    } finally {
+      Await.result(pool.close());
+    }
+  }
+
+  @Test
+  void thePgpassFileIsUsedWhenNoPasswordIsConfigured() throws Exception {
+    Path dir = Files.createTempDirectory("sluice-pgpass-");
+    Path pgpass = dir.resolve("pgpass");
+    Files.writeString(pgpass, String.join("\n",
+        "# comment",
+        "otherhost:*:*:sluice_pw:not-this-one",
+        "127.0.0.1:" + pg.port() + ":*:sluice_pw:first-password",
+        "*:*:*:*:nor-this-one", ""));
+    Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-------"));
+    Env.override(Map.of("PGPASSFILE", pgpass.toString()));
+    DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, null, PLAIN);
+    assertEquals("first-password", Passwords.resolve(db, "sluice_pw"));
+    Pool pool = Databases.pool(vertx, db, "sluice-pgpass", 1);
+    try {
+      assertEquals("sluice_pw", whoAmI(pool));
+    } finally {
+      Await.result(pool.close());
+    }
+    // A password file others can read is ignored, as libpq ignores it.
+    Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-r--r--"));
+    assertNull(Passwords.resolve(db, "sluice_pw"));
+    RuntimeException e = assertThrows(RuntimeException.class,
+        () -> Await.result(Databases.connect(vertx, db, "sluice-pgpass"), 30, TimeUnit.SECONDS));
+    assertTrue(e.getMessage().contains("password"), e.getMessage());
+  }
+
+  @Test
+  void pgpassLinesFollowLibpq() throws Exception {
+    Path f = Files.createTempFile("pgpass", "");
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+    Files.writeString(f, "db\\:1:5432:app:me:pa\\:ss\\\\word:with:colons\n*:*:*:*:fallback\n");
+    assertEquals("pa:ss\\word:with:colons", Passwords.pgpass(f, "db:1", 5432, "app", "me"));
+    assertEquals("fallback", Passwords.pgpass(f, "db", 5432, "app", "me"));
+  }
+
+  @Test
+  void anUnreadablePasswordFileSaysWhichFileWithoutItsContent() {
+    DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, Path.of("/nonexistent/sluice/password"), PLAIN);
+    RuntimeException e = assertThrows(RuntimeException.class,
+        () -> Await.result(Databases.connect(vertx, db, "sluice-pgpass"), 30, TimeUnit.SECONDS));
+    assertTrue(e.getMessage().contains("cannot read passwordFile /nonexistent/sluice/password"), e.getMessage());
+  }
+}

@@ -1,0 +1,92 @@
+package dev.sluice.testing;
+
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.demo.EmbeddedDatabase;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A second PostgreSQL server, serving TLS with {@link TestCerts}, for the tests of how Sluice connects:
+ * role {@code sluice_tls} (password {@link #TLS_PASSWORD}) only over TLS, role {@code sluice_cert} only
+ * with a client certificate, role {@code sluice_pw} with a password over any transport; the superuser
+ * {@code postgres} is trusted on loopback for the fixtures. One per test JVM, started on first use.
+ */
+public final class TlsPg {
+  public static final String TLS_PASSWORD = "tls p@ss:w/rd#1";
+  private static TlsPg instance;
+
+  public final TestCerts certs;
+  private final EmbeddedPostgres pg;
+
+  private TlsPg(TestCerts certs, EmbeddedPostgres pg) {
+    this.certs = certs;
+    this.pg = pg;
+  }
+
+  public static synchronized TlsPg get() {
+    if (instance != null) return instance;
+    TestCerts certs = TestCerts.create();
+    try {
+      Path hba = certs.dir().resolve("pg_hba.conf");
+      Files.writeString(hba, String.join("\n",
+          "hostnossl all sluice_tls,sluice_cert all reject",
+          "hostssl all sluice_tls all scram-sha-256",
+          "hostssl all sluice_cert all cert",
+          "host all sluice_pw all scram-sha-256",
+          "host all all 127.0.0.1/32 trust",
+          "host all all ::1/128 trust",
+          "local all all trust", ""));
+      Path data = Files.createTempDirectory("sluice-tlspg-");
+      EmbeddedPostgres pg = EmbeddedPostgres.builder()
+          .setDataDirectory(data)
+          .setCleanDataDirectory(true)
+          .setPort(EmbeddedDatabase.freePort())
+          .setServerConfig("ssl", "on")
+          .setServerConfig("ssl_cert_file", certs.serverCert().toString())
+          .setServerConfig("ssl_key_file", certs.serverKey().toString())
+          .setServerConfig("ssl_ca_file", certs.ca().toString())
+          .setServerConfig("hba_file", hba.toString())
+          .setServerConfig("password_encryption", "scram-sha-256")
+          .setServerConfig("fsync", "off")
+          .setPGStartupWait(java.time.Duration.ofSeconds(60))
+          .start();
+      instance = new TlsPg(certs, pg);
+      Runtime.getRuntime().addShutdownHook(new Thread(instance::close));
+      instance.exec("postgres", "CREATE ROLE sluice_tls LOGIN PASSWORD '" + TLS_PASSWORD.replace("'", "''") + "'",
+          "CREATE ROLE sluice_cert LOGIN", "CREATE ROLE sluice_pw LOGIN PASSWORD 'first-password'");
+      return instance;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the TLS test server: " + e.getMessage(), e);
+    }
+  }
+
+  public int port() {
+    return pg.getPort();
+  }
+
+  /** A config for {@code db} on this server, reached as {@code host}, with the given TLS and credentials. */
+  public DatabaseConfig database(String host, String db, String user, String password, Path passwordFile, DatabaseConfig.Tls tls) {
+    return new DatabaseConfig(host, port(), db, user, password, passwordFile, tls, 1);
+  }
+
+  public void exec(String db, String... sql) {
+    try (Connection c = pg.getDatabase("postgres", db).getConnection(); Statement s = c.createStatement()) {
+      for (String q : sql) s.execute(q);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  private void close() {
+    try {
+      pg.close();
+    } catch (IOException e) {
+      // going away either way
+    }
+  }
+}
