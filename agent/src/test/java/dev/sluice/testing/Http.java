@@ -19,6 +19,11 @@ public final class Http {
     return send(HttpRequest.newBuilder(URI.create(url)).GET());
   }
 
+  /** GET with {@code Authorization: Bearer token}. */
+  public static Response get(String url, String token) {
+    return send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).GET());
+  }
+
   /** POSTs {@code body} (JSON); {@code token} null sends no Authorization header. */
   public static Response post(String url, String token, String body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")

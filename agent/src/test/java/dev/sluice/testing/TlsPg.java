@@ -12,13 +12,14 @@ import java.sql.Statement;
 
 /**
  * A second PostgreSQL server, serving TLS with {@link TestCerts}, for the tests of how Sluice connects:
- * role {@code sluice_tls} (password {@link #TLS_PASSWORD}) only over TLS, role {@code sluice_cert} only
- * with a client certificate, role {@code sluice_pw} with a password over any transport; the superuser
- * {@code postgres} is trusted on loopback for the fixtures. One per test JVM, started on first use.
+ * role {@code sluice_tls} (password {@link #TLS_PASSWORD}) only over TLS, role {@code sluice_cert} (a
+ * superuser) only with a client certificate, members of {@code password_login} (such as {@code sluice_pw})
+ * with a password over any transport; the superuser {@code postgres} is trusted on loopback for the fixtures. One per test JVM, started on first use.
  */
 public final class TlsPg {
   public static final String TLS_PASSWORD = "tls p@ss:w/rd#1";
   private static TlsPg instance;
+  private static final java.util.concurrent.atomic.AtomicInteger SEQ = new java.util.concurrent.atomic.AtomicInteger();
 
   public final TestCerts certs;
   private final EmbeddedPostgres pg;
@@ -37,7 +38,7 @@ public final class TlsPg {
           "hostnossl all sluice_tls,sluice_cert all reject",
           "hostssl all sluice_tls all scram-sha-256",
           "hostssl all sluice_cert all cert",
-          "host all sluice_pw all scram-sha-256",
+          "host all +password_login all scram-sha-256",
           "host all all 127.0.0.1/32 trust",
           "host all all ::1/128 trust",
           "local all all trust", ""));
@@ -58,7 +59,8 @@ public final class TlsPg {
       instance = new TlsPg(certs, pg);
       Runtime.getRuntime().addShutdownHook(new Thread(instance::close));
       instance.exec("postgres", "CREATE ROLE sluice_tls LOGIN PASSWORD '" + TLS_PASSWORD.replace("'", "''") + "'",
-          "CREATE ROLE sluice_cert LOGIN", "CREATE ROLE sluice_pw LOGIN PASSWORD 'first-password'");
+          "CREATE ROLE sluice_cert LOGIN SUPERUSER", "CREATE ROLE password_login NOLOGIN",
+          "CREATE ROLE sluice_pw LOGIN PASSWORD 'first-password' IN ROLE password_login");
       return instance;
     } catch (IOException e) {
       throw new IllegalStateException("cannot start the TLS test server: " + e.getMessage(), e);
@@ -72,6 +74,25 @@ public final class TlsPg {
   /** A config for {@code db} on this server, reached as {@code host}, with the given TLS and credentials. */
   public DatabaseConfig database(String host, String db, String user, String password, Path passwordFile, DatabaseConfig.Tls tls) {
     return new DatabaseConfig(host, port(), db, user, password, passwordFile, tls, 1);
+  }
+
+  public String createDatabase(String prefix) {
+    String name = (prefix + "_" + ProcessHandle.current().pid() + "_" + SEQ.incrementAndGet()).toLowerCase();
+    exec("postgres", "CREATE DATABASE " + name);
+    return name;
+  }
+
+  public Connection connect(String db) throws SQLException {
+    return pg.getDatabase("postgres", db).getConnection();
+  }
+
+  public long scalar(String db, String sql) {
+    try (Connection c = connect(db); Statement s = c.createStatement(); java.sql.ResultSet r = s.executeQuery(sql)) {
+      r.next();
+      return r.getLong(1);
+    } catch (SQLException e) {
+      return -1; // e.g. the table does not exist yet
+    }
   }
 
   public void exec(String db, String... sql) {
