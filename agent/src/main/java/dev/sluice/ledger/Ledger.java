@@ -142,8 +142,10 @@ public final class Ledger {
     writes.increment();
     return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET state = $2, reason = $3, updated_at = now(), "
             + "finished_at = CASE WHEN $2 IN ('completed', 'failed', 'aborted', 'rolled_back') THEN now() ELSE NULL END "
-            // A job being rolled back only moves on through the rollback's own statements.
-            + "WHERE name = $1 AND state IS DISTINCT FROM $2 AND state NOT IN ('rolling_back', 'aborted', 'rolled_back') RETURNING name) "
+            // A job being rolled back only moves on through the rollback's own statements; a completed one never
+            // moves (an abort or a late catch-up tick from an agent that has not seen it complete must not undo it).
+            + "WHERE name = $1 AND state IS DISTINCT FROM $2 AND state NOT IN ('completed', 'rolling_back', 'aborted', 'rolled_back') "
+            + "RETURNING name) "
             + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $4, 'job.' || $2, "
             + "'job ' || name || ' ' || replace($2, '_', ' ') || coalesce(': ' || $3, '') FROM u")
         .execute(Tuple.of(job, state.db(), reason, agentId)).mapEmpty();

@@ -15,12 +15,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /**
  * bin/sluice's class-data archive: recorded by a first `run`, used afterwards, and never able to
  * break a start (a stale, truncated or garbage archive is ignored; a JVM mapping a truncated one
  * would crash).
  */
+@Tag("process")
 class LauncherIT {
   @TempDir
   Path dir;

@@ -81,7 +81,8 @@ class SegmentSizeReloadTest {
       assertEquals("agent-elsewhere", pg.string(tgt, "SELECT owner FROM sluice.segments WHERE job = 'items' AND seq = 5"));
       assertEquals(2, count(tgt, "seq >= 10 AND rows_planned < 700"), "only each run's last segment is short");
       assertTiles(tgt);
-      assertEquals(300, m.pace().batchRows(), "batch.rows in force for the next batch");
+      // The re-plan and the new batch size are two effects of one reload, applied one after the other.
+      Eventually.until(Duration.ofSeconds(2), "batch.rows 300 in force for the next batch", () -> m.pace().batchRows() == 300);
 
       // Larger: the two runs merge into segments of 5000 rows.
       Files.writeString(file, config(src, tgt, 5000, 300, true, "{\"max\": 1}"));

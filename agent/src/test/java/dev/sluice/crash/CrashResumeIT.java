@@ -15,12 +15,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Runs the real jar as a separate process, SIGKILLs it twice at different points of a paced
  * migration, runs it again to completion, and checks that every row arrived once and intact, that
  * the ledger is consistent, and that segments verified before a kill were not redone.
  */
+@Tag("process")
 class CrashResumeIT {
   private static final int ROWS = 100_000;
   private static final int SEGMENTS = 10;

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Three agent processes on one job of 300k rows, with 3-second leases and 1-second heartbeats. One
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.TestInfo;
  * past its lease; another kills an agent (SIGKILL) mid-run. Both end with every segment verified
  * once, the audit trail showing one lease holder at a time, and every row equal.
  */
+@Tag("process")
 class MultiAgentIT {
   private static final int ROWS = 300_000;
   private static final String ORDERED = "SELECT row(id, name, qty, note)::text FROM items ORDER BY id";

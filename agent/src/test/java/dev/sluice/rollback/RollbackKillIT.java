@@ -15,11 +15,13 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /**
  * A rollback run by the real jar is SIGKILLed half way through deleting what a partial migration
  * wrote; run again, it finishes the same way: target as it was, source without trigger or changelog.
  */
+@Tag("process")
 class RollbackKillIT {
   private final TestPg pg = TestPg.get();
 

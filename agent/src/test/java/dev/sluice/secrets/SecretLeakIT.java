@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Tag;
 
 /**
  * Plants secrets where an operator puts them (a password file, an inline password, a password in a URL,
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * endpoint (with and without tokens) and the WebSocket's messages. None may hold a secret, raw or
  * percent-encoded; and each channel must really hold output (the test would pass vacuously otherwise).
  */
+@Tag("process")
 class SecretLeakIT {
   private static final String DB_PASSWORD = "Pl4nted-db@pw:1/x#y";
   private static final String INLINE_PASSWORD = "Pl4nted-inline-pw-77";
