@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
-  public static final String VERSION = "0.1.0";
+  public static final String VERSION = dev.sluice.build.BuildInfo.CURRENT.version() + "+" + dev.sluice.build.BuildInfo.CURRENT.commit(); // roster
   static final int READ_POOL_SIZE = 4;
 
   // Replaced by a config reload (jobs only: the rest needs a restart, see ConfigDiff).

@@ -2,7 +2,8 @@ package dev.sluice;
 
 import dev.sluice.cli.CleanupCommand;
 import dev.sluice.cli.CompleteCommand;
-import dev.sluice.cli.DemoCommand;
+import dev.sluice.build.BuildInfo;
+import dev.sluice.cli.DemoStub;
 import dev.sluice.cli.RollbackCommand;
 import dev.sluice.cli.RetryCommand;
 import dev.sluice.cli.RunCommand;
@@ -15,9 +16,9 @@ import picocli.CommandLine.Command;
  * {@code sluice}: the command line. Exit codes: 0 success, 1 finished with failed segments, 2 bad
  * usage or bad config (nothing written), 3 runtime failure (a database unreachable while running).
  */
-@Command(name = "sluice", mixinStandardHelpOptions = true, version = "sluice " + Agent.VERSION,
+@Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
-    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoCommand.class, RollbackCommand.class,
+    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoStub.class, RollbackCommand.class,
         CleanupCommand.class, CompleteCommand.class})
 public final class Main implements Runnable {
   public static final int OK = 0;
@@ -43,6 +44,11 @@ public final class Main implements Runnable {
 
   /** Runs a command with its output and errors sent to the given writers (null: the process's own). */
   public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+    return commandLine(out, err).execute(args);
+  }
+
+  /** The command line, for {@link #execute} and for the demo jar, which replaces the {@code demo} command. */
+  public static CommandLine commandLine(java.io.PrintWriter out, java.io.PrintWriter err) {
     CommandLine cli = new CommandLine(new Main());
     if (out != null) cli.setOut(out);
     if (err != null) cli.setErr(err);
@@ -50,6 +56,14 @@ public final class Main implements Runnable {
       cmd.getErr().println("sluice: " + e.getMessage());
       return RUNTIME_FAILURE;
     });
-    return cli.execute(args);
+    return cli;
+  }
+
+  /** {@code sluice --version}: "sluice 0.1.0 (commit 1a2b3c4d5e6f)", from the build. */
+  public static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {BuildInfo.CURRENT.line()};
+    }
   }
 }

@@ -59,7 +59,8 @@ public final class CaptureSql {
   public List<String> installObjects() {
     String cl = changelog();
     return List.of(
-        "CREATE SCHEMA IF NOT EXISTS sluice",
+        // Not IF NOT EXISTS, which needs CREATE on the database even when a DBA created the schema for us.
+        "DO $$ BEGIN IF to_regnamespace('sluice') IS NULL THEN CREATE SCHEMA sluice; END IF; END $$",
         "CREATE TABLE IF NOT EXISTS " + cl + " (id bigserial PRIMARY KEY, key text[] NOT NULL, "
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())",
         // One function for the three statement-level triggers: a bulk statement records its keys in

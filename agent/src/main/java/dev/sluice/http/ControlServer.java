@@ -35,6 +35,7 @@ public final class ControlServer {
   private final SluiceConfig config;
   private final Agent agent;
   private HttpServer server;
+  private Router router;
 
   public ControlServer(Vertx vertx, SluiceConfig config, Agent agent) {
     this.vertx = vertx;
@@ -47,7 +48,7 @@ public final class ControlServer {
   }
 
   public Future<Void> start() {
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     int maxBody = config.http().maxBodyBytes();
     router.route().handler(ControlServer::securityHeaders);
     RequestGuard.mount(router);
@@ -64,6 +65,7 @@ public final class ControlServer {
         .end(agent.metrics().scrape()));
     router.get("/api/jobs/:job/segments/:seq").handler(this::segment);
     router.get("/api/config").handler(ctx -> json(ctx, 200, agent.configStatus()));
+    router.get("/api/openapi.json").handler(ctx -> json(ctx, 200, OpenApi.document()));
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/api/jobs").handler(this::jobs);
@@ -83,6 +85,11 @@ public final class ControlServer {
         .listen(config.http().port(), config.http().host())
         .onSuccess(s -> server = s)
         .mapEmpty();
+  }
+
+  /** The routes, for the test that checks them against the OpenAPI document. */
+  java.util.List<io.vertx.ext.web.Route> routes() {
+    return router == null ? java.util.List.of() : router.getRoutes();
   }
 
   public Future<Void> stop() {

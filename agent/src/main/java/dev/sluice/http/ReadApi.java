@@ -48,8 +48,11 @@ public final class ReadApi {
   /** Adds the routes; mount after the server's body handler for /api/* (it caps bodies) and before any catch-all. */
   public void mount(Router router) {
     // ':' marks a path parameter in Vert.x Web route paths, hence a regex for rows:batchGet.
-    router.postWithRegex("/api/jobs/(?<job>[^/]+)/rows:batchGet").handler(this::readAuth).handler(this::batchGet);
-    router.getWithRegex("/api/jobs/(?<job>[^/]+)/rows/(?<key>.+)").handler(this::readAuth).handler(this::get);
+    // Named as in the OpenAPI document (api/openapi.json), which a test checks against the routes.
+    router.postWithRegex("/api/jobs/(?<job>[^/]+)/rows:batchGet").setName("/api/jobs/{job}/rows:batchGet")
+        .handler(this::readAuth).handler(this::batchGet);
+    router.getWithRegex("/api/jobs/(?<job>[^/]+)/rows/(?<key>.+)").setName("/api/jobs/{job}/rows/{key}")
+        .handler(this::readAuth).handler(this::get);
     router.get("/api/jobs/:job/reads").handler(this::status);
     router.post("/api/jobs/:job/reads").handler(control).handler(this::setRollout);
   }

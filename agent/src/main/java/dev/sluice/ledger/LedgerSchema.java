@@ -206,7 +206,9 @@ public final class LedgerSchema {
   /** Creates or upgrades the schema; returns the version now in force. */
   public static Future<Integer> ensure(Pool target) {
     return target.withTransaction(conn -> conn.query("SELECT pg_advisory_xact_lock(hashtext('sluice.ledger.schema'))").execute()
-        .compose(v -> conn.query("CREATE SCHEMA IF NOT EXISTS sluice").execute())
+        // Not CREATE SCHEMA IF NOT EXISTS: that checks CREATE on the database even when the schema exists, and a
+        // DBA may create schema sluice for the agent's role instead of granting CREATE (docs/production.md).
+        .compose(v -> conn.query("DO $$ BEGIN IF to_regnamespace('sluice') IS NULL THEN CREATE SCHEMA sluice; END IF; END $$").execute())
         .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS sluice.schema_version (version int PRIMARY KEY, "
             + "applied_at timestamptz NOT NULL DEFAULT now())").execute())
         .compose(v -> conn.query("SELECT coalesce(max(version), 0) FROM sluice.schema_version").execute())

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.config.Env;
-import dev.sluice.demo.EmbeddedDatabase;
+import dev.sluice.embedded.EmbeddedDatabase;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

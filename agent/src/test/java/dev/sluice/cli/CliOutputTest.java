@@ -3,7 +3,7 @@ package dev.sluice.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.demo.EmbeddedDatabase;
+import dev.sluice.embedded.EmbeddedDatabase;
 import dev.sluice.testing.TestPg;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -82,7 +82,7 @@ class SegmentSizeReloadTest {
       assertEquals(2, count(tgt, "seq >= 10 AND rows_planned < 700"), "only each run's last segment is short");
       assertTiles(tgt);
       // The re-plan and the new batch size are two effects of one reload, applied one after the other.
-      Eventually.until(Duration.ofSeconds(2), "batch.rows 300 in force for the next batch", () -> m.pace().batchRows() == 300);
+      Eventually.until(Duration.ofSeconds(10), "batch.rows 300 in force for the next batch", () -> m.pace().batchRows() == 300);
 
       // Larger: the two runs merge into segments of 5000 rows.
       Files.writeString(file, config(src, tgt, 5000, 300, true, "{\"max\": 1}"));

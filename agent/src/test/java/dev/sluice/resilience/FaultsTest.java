@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.Agent;
 import dev.sluice.db.Await;
-import dev.sluice.demo.EmbeddedDatabase;
+import dev.sluice.embedded.EmbeddedDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.JobState;

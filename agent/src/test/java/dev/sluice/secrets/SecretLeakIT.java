@@ -98,9 +98,17 @@ class SecretLeakIT {
       Eventually.until(Duration.ofSeconds(30), "the source change refused", () -> agent.log().length() > before.length());
       Eventually.pause(2500);
 
-      String[] paths = {"/health/live", "/health/ready", "/api/jobs", "/api/agents", "/api/config", "/metrics",
-          "/api/jobs/leak/events?after=0", "/api/jobs/leak/segments/1", "/api/jobs/leak/reads", "/api/jobs/leak/rows/7",
-          "/api/no-such-thing", "/", "/index.html"};
+      // Every GET operation of the agent's OpenAPI document (which a test keeps equal to its routes), and more.
+      List<String> paths = new ArrayList<>(List.of("/api/jobs/leak/events?after=0", "/api/no-such-thing", "/index.html"));
+      JsonObject openapi = new JsonObject(Http.get(base + "/api/openapi.json").body());
+      for (String p : openapi.getJsonObject("paths").fieldNames()) {
+        if (openapi.getJsonObject("paths").getJsonObject(p).containsKey("get") && !p.equals("/ws")) {
+          paths.add(p.replace("{job}", "leak").replace("{seq}", "1").replace("{key}", "7"));
+        }
+      }
+      assertTrue(paths.contains("/api/config") && paths.contains("/metrics"), paths.toString());
+      channels.put("POST /api/jobs/leak/rows:batchGet (read token)",
+          Http.post(base + "/api/jobs/leak/rows:batchGet", READ_TOKEN, "{\"keys\": [1, 2]}").body());
       for (String p : paths) {
         channels.put("GET " + p, Http.get(base + p).body());
         channels.put("GET " + p + " (control token)", Http.get(base + p, TOKEN).body());

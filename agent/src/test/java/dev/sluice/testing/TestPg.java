@@ -1,7 +1,7 @@
 package dev.sluice.testing;
 
 import dev.sluice.config.DatabaseConfig;
-import dev.sluice.demo.EmbeddedDatabase;
+import dev.sluice.embedded.EmbeddedDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;

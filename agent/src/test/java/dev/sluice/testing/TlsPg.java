@@ -1,7 +1,7 @@
 package dev.sluice.testing;
 
 import dev.sluice.config.DatabaseConfig;
-import dev.sluice.demo.EmbeddedDatabase;
+import dev.sluice.embedded.EmbeddedDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,9 +1,10 @@
-package dev.sluice.cli;
+package dev.sluice.demo;
 
 import dev.sluice.Agent;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.demo.EmbeddedDatabase;
+import dev.sluice.cli.RunCommand;
+import dev.sluice.embedded.EmbeddedDatabase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;

