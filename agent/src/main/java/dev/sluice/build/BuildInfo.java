@@ -22,7 +22,8 @@ public record BuildInfo(String version, String commit) {
     }
     String version = clean(p.getProperty("version"));
     String commit = clean(p.getProperty("commit"));
-    if (!commit.equals("unknown") && "true".equals(p.getProperty("dirty"))) commit += "-dirty";
+    // git describe failed (not a repository): its message is not a commit.
+    if (!commit.matches("[0-9a-f]{7,40}(-dirty)?")) commit = "unknown";
     return new BuildInfo(version, commit);
   }
 
