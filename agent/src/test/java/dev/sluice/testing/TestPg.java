@@ -59,6 +59,11 @@ public final class TestPg {
     return embedded;
   }
 
+  /** The server's major version (13, 14, ...): the CI's version matrix runs the suite's tests on several. */
+  public int serverMajor() {
+    return (int) (scalar("postgres", "SELECT current_setting('server_version_num')::int") / 10000);
+  }
+
   /** Creates a fresh database named after {@code prefix}; returns its name. */
   public String createDatabase(String prefix) {
     String name = (prefix + "_" + ProcessHandle.current().pid() + "_" + seq.incrementAndGet()).toLowerCase();
