@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -72,8 +71,7 @@ public final class LockWatch {
   }
 
   private static boolean sameDatabase(DatabaseConfig a, DatabaseConfig b) {
-    return Objects.equals(a.options().getHost(), b.options().getHost()) && a.options().getPort() == b.options().getPort()
-        && Objects.equals(a.options().getDatabase(), b.options().getDatabase());
+    return a.sameDatabaseAs(b);
   }
 
   public void start() {
@@ -176,7 +174,7 @@ public final class LockWatch {
   private Future<PgConnection> connection(String database) {
     PgConnection c = connections.get(database);
     if (c != null) return Future.succeededFuture(c);
-    return PgConnection.connect(vertx, Databases.sessionOptions(databases.get(database), "sluice-sensor", new SessionLimits(timeout, timeout)))
+    return Databases.connect(vertx, databases.get(database), "sluice-sensor", new SessionLimits(timeout, timeout))
         .map(conn -> {
           connections.put(database, conn);
           return conn;

@@ -12,7 +12,6 @@ import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.testing.Eventually;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.List;
@@ -36,7 +35,7 @@ class SessionNoticeTest {
   @Test
   void noticesAreNotLoggedAsWarnings() {
     String name = pg.createDatabase("notice");
-    DatabaseConfig db = new DatabaseConfig(pg.url(name), PgConnectOptions.fromUri(pg.url(name)), 1);
+    DatabaseConfig db = pg.database(name);
     Vertx vertx = Vertx.vertx();
     Pool pool = Databases.pool(vertx, db, "sluice-ledger", 1);
     ListAppender<ILoggingEvent> logs = new ListAppender<>();
