@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * empty (issue 16). Every job must end with equal tables (after at most an operator resume, for a
  * drift pause, or an operator retry, for a loud failure), never completed with a row missing.
  */
+@Tag("process")
 class DdlDuringCopyIT {
   private static final int ROWS = 20_000;
   private static final int SEGMENT = 2_000;
