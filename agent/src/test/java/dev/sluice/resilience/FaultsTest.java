@@ -59,6 +59,7 @@ class FaultsTest {
         Eventually.until(Duration.ofSeconds(20), "copying to start", () -> m.stats().rows() > 4000);
         server.close(); // fast shutdown: every session of the agent is cut
         Eventually.pause(2000);
+        stopped(dir);
         server = start(dir, port);
         assertEquals(JobState.COMPLETED, Await.result(agent.untilDone(), 2, TimeUnit.MINUTES).get("items"));
       } finally {
@@ -77,6 +78,15 @@ class FaultsTest {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
+  }
+
+  /**
+   * Waits until the stopped server's postmaster has exited (its {@code postmaster.pid} is removed):
+   * {@code close()} gives {@code pg_ctl stop} 5 s and, on a loaded machine, returns (logging "Could not
+   * stop postmaster") while the shutdown goes on; a new server on the same directory would then not start.
+   */
+  private static void stopped(Path dir) {
+    Eventually.until(Duration.ofSeconds(60), "the stopped server's postmaster to exit", () -> !Files.exists(dir.resolve("postmaster.pid")));
   }
 
   private static EmbeddedPostgres start(Path dir, int port) throws java.io.IOException {
