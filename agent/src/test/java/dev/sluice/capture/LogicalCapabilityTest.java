@@ -92,6 +92,6 @@ class LogicalCapabilityTest {
 
   private static Pool pool(Vertx vertx, String url) {
     PgConnectOptions o = PgConnectOptions.fromUri(url);
-    return Databases.pool(vertx, new dev.sluice.config.DatabaseConfig(url, o, 1), "sluice-test", 1);
+    return Databases.pool(vertx, TestPg.config(o, 1), "sluice-test", 1);
   }
 }

@@ -35,7 +35,7 @@ class LogicalCaptureTest {
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
     Vertx vertx = Vertx.vertx();
     PgConnectOptions options = PgConnectOptions.fromUri(pg.url(db));
-    Pool pool = Databases.pool(vertx, new dev.sluice.config.DatabaseConfig(pg.url(db), options, 2), "sluice-test", 2);
+    Pool pool = Databases.pool(vertx, TestPg.config(options, 2), "sluice-test", 2);
     List<String> replaced = new CopyOnWriteArrayList<>();
     LogicalCapture.Events events = new LogicalCapture.Events() {
       @Override

@@ -81,6 +81,6 @@ class LogicalSlotTest {
 
   private static Pool pool(Vertx vertx, String url, int size) {
     PgConnectOptions o = PgConnectOptions.fromUri(url);
-    return Databases.pool(vertx, new dev.sluice.config.DatabaseConfig(url, o, size), "sluice-test", size);
+    return Databases.pool(vertx, TestPg.config(o, size), "sluice-test", size);
   }
 }

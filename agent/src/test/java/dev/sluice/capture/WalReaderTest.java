@@ -43,7 +43,7 @@ class WalReaderTest {
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
     vertx = Vertx.vertx();
     options = PgConnectOptions.fromUri(pg.url(db));
-    pool = Databases.pool(vertx, new dev.sluice.config.DatabaseConfig(pg.url(db), options, 2), "sluice-test", 2);
+    pool = Databases.pool(vertx, TestPg.config(options, 2), "sluice-test", 2);
     assertTrue(Await.result(LogicalSlot.ensure(pool, "items", "public.items")), "the slot is created");
   }
 

@@ -21,7 +21,7 @@ class CaptureLeasesTest {
   void oneHolderAtATime() {
     String db = pg.createDatabase("cl");
     Vertx vertx = Vertx.vertx();
-    Pool pool = Databases.pool(vertx, new dev.sluice.config.DatabaseConfig(pg.url(db), PgConnectOptions.fromUri(pg.url(db)), 2),
+    Pool pool = Databases.pool(vertx, TestPg.config(PgConnectOptions.fromUri(pg.url(db)), 2),
         "sluice-test", 2);
     try {
       Await.result(LedgerSchema.ensure(pool));

@@ -76,6 +76,11 @@ public final class TestPg {
     return "postgresql://postgres@" + host + ":" + port + "/" + db;
   }
 
+  /** The server, database and user of vertx-pg-client options as Sluice's config would give them (no password, default TLS). */
+  public static DatabaseConfig config(io.vertx.pgclient.PgConnectOptions o, int poolSize) {
+    return new DatabaseConfig(o.getHost(), o.getPort(), o.getDatabase(), o.getUser(), null, null, DatabaseConfig.Tls.DEFAULT, poolSize);
+  }
+
   /** The database as Sluice's config would give it (superuser, no password, TLS as configured by default). */
   public DatabaseConfig database(String db) {
     return new DatabaseConfig(host, port, db, "postgres", null, null, DatabaseConfig.Tls.DEFAULT, 1);
