@@ -28,7 +28,7 @@ import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.ledger.Roster;
 import dev.sluice.metrics.GateMeters;
-import dev.sluice.pace.Throttler;
+import dev.sluice.health.Throttler;
 import dev.sluice.metrics.LiveView;
 import dev.sluice.metrics.Metrics;
 import dev.sluice.resilience.ErrorClassifier;

@@ -1,6 +1,5 @@
 package dev.sluice.config;
 
-import dev.sluice.health.SensorSpec;
 import dev.sluice.pace.ForegroundPace;
 import java.time.Duration;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.sluice.config;
 
-import dev.sluice.health.SensorSpec;
 import dev.sluice.pace.ForegroundPace;
 import dev.sluice.pace.Schedule;
 import dev.sluice.resilience.ErrorBudget;

@@ -1,12 +1,12 @@
 package dev.sluice.health;
 
+import dev.sluice.config.SensorSpec;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.HealthConfig;
 import dev.sluice.config.SessionLimits;
 import dev.sluice.config.TableName;
 import dev.sluice.db.Databases;
 import dev.sluice.pace.ForegroundPace;
-import dev.sluice.pace.Throttler;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,5 +1,7 @@
 package dev.sluice.health;
 
+import dev.sluice.config.SensorSpec;
+
 /**
  * The SQL behind each database sensor; each returns one float8. Sessions of Sluice itself
  * ({@code application_name} starting with {@code sluice-}) are left out where the sensor is about

@@ -4,7 +4,7 @@ import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
 import dev.sluice.pace.AdaptivePace;
 import dev.sluice.pace.Schedule;
-import dev.sluice.pace.Throttler;
+import dev.sluice.health.Throttler;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

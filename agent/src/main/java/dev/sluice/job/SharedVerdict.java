@@ -1,7 +1,7 @@
 package dev.sluice.job;
 
 import dev.sluice.ledger.Roster;
-import dev.sluice.pace.Throttler;
+import dev.sluice.health.Throttler;
 
 /**
  * A job's health decision when several agents run it: this agent's throttler combined with the other

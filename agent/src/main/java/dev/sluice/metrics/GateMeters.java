@@ -1,8 +1,8 @@
 package dev.sluice.metrics;
 
+import dev.sluice.config.SensorSpec;
 import dev.sluice.health.HealthMonitor;
 import dev.sluice.health.LockWatch;
-import dev.sluice.health.SensorSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;

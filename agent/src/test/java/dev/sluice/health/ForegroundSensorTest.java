@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
-import dev.sluice.pace.Throttler;
 import dev.sluice.testing.Eventually;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.ledger.Roster;
-import dev.sluice.pace.Throttler;
+import dev.sluice.health.Throttler;
 import org.junit.jupiter.api.Test;
 
 class SharedVerdictTest {

@@ -1,7 +1,6 @@
-package dev.sluice.pace;
+package dev.sluice.health;
 
-import dev.sluice.health.Reading;
-import dev.sluice.health.SensorSpec;
+import dev.sluice.config.SensorSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

@@ -1,12 +1,11 @@
-package dev.sluice.pace;
+package dev.sluice.health;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.health.Reading;
-import dev.sluice.health.SensorSpec;
+import dev.sluice.config.SensorSpec;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

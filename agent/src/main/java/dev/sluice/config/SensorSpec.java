@@ -1,4 +1,4 @@
-package dev.sluice.health;
+package dev.sluice.config;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -7,7 +7,7 @@ import java.util.Locale;
  * A configured sensor: what it measures ({@link Kind}), on which database ({@code source} or
  * {@code target}), how often, and its threshold: above {@code max} the job is throttled.
  * {@code sql} is only used by the probe. The foreground sensor has no threshold ({@code max} infinite):
- * its readings feed the {@link dev.sluice.pace.ForegroundPace} controller instead.
+ * its readings feed the foreground control (pace.ForegroundPace) controller instead.
  */
 public record SensorSpec(Kind kind, String database, double max, Duration interval, String sql) {
 
