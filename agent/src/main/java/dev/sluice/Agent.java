@@ -3,6 +3,7 @@ package dev.sluice;
 import dev.sluice.cache.JobReads;
 import dev.sluice.config.ConfigDiff;
 import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.ConfigWatcher;
 import dev.sluice.config.JobConfig;
 import dev.sluice.config.SluiceConfig;
@@ -36,7 +37,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -60,6 +60,7 @@ public final class Agent {
   // Replaced by a config reload (jobs only: the rest needs a restart, see ConfigDiff).
   private volatile SluiceConfig config;
   private Path configFile;
+  private String host;
   private ConfigWatcher watcher;
   private final Vertx vertx;
   private final boolean ownsVertx;
@@ -159,7 +160,11 @@ public final class Agent {
   }
 
   public Future<Void> start() {
-    return vertx.executeBlocking(() -> Validation.check(vertx, config), false).compose(this::startWith);
+    // The checks and the host name lookup (DNS) may block: on a worker, never on an event loop.
+    return vertx.executeBlocking(() -> {
+      host = ConfigLoader.hostName();
+      return Validation.check(vertx, config);
+    }, false).compose(this::startWith);
   }
 
   private Future<Void> startWith(List<JobShape> shapes) {
@@ -181,7 +186,7 @@ public final class Agent {
     ledger = new Ledger(ledgerPool, config.agent().id());
     replanner = new Replanner(source, new SegmentReplan(ledgerPool, config.agent().id()));
     return LedgerSchema.ensure(ledgerPool)
-        .compose(v -> ledger.roster().register(hostName(), ProcessHandle.current().pid(), VERSION, config.agent().lease(),
+        .compose(v -> ledger.roster().register(host, ProcessHandle.current().pid(), VERSION, config.agent().lease(),
             config.agent().heartbeat()))
         .compose(v -> {
           for (int i = 0; i < shapes.size(); i++) {
@@ -424,13 +429,5 @@ public final class Agent {
     List<Future<Void>> closes = new ArrayList<>();
     for (Pool p : new Pool[] {source, target, ledgerPool, readSource, readTarget}) if (p != null) closes.add(p.close().otherwiseEmpty());
     return Future.join(closes).mapEmpty();
-  }
-
-  static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (Exception e) {
-      return "unknown";
-    }
   }
 }

@@ -27,24 +27,6 @@ public final class ConfigLoader {
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-  // Defaults, all in one place (docs/config.md repeats them).
-  public static final String DEFAULT_HTTP_HOST = "127.0.0.1";
-  public static final int DEFAULT_HTTP_PORT = 8080;
-  public static final int DEFAULT_HTTP_MAX_BODY_BYTES = 65_536;
-  public static final long DEFAULT_SEGMENT_ROWS = 50_000;
-  public static final int DEFAULT_BATCH_ROWS = 5_000;
-  public static final int DEFAULT_CONCURRENCY_MAX = 4;
-  public static final int DEFAULT_CONCURRENCY_MIN = 1;
-  public static final int DEFAULT_BATCH_MIN_ROWS = 100;
-  public static final int DEFAULT_BATCH_MAX_ROWS = 20_000;
-  public static final long DEFAULT_BATCH_TARGET_MS = 250;
-  public static final long DEFAULT_SEGMENT_MAX_SECONDS = 60;
-  public static final int DEFAULT_RETRY_ATTEMPTS = 8;
-  public static final long DEFAULT_RETRY_BASE_MS = 200;
-  public static final long DEFAULT_RETRY_MAX_MS = 30_000;
-  public static final long DEFAULT_LEASE_SECONDS = 30;
-  public static final long DEFAULT_HEARTBEAT_SECONDS = 5;
-
   private ConfigLoader() {}
 
   public static SluiceConfig load(Path file) {
@@ -132,8 +114,8 @@ public final class ConfigLoader {
 
   private static HttpConfig http(ConfigNode n) {
     boolean enabled = n.bool("enabled", true);
-    String host = n.string("host", DEFAULT_HTTP_HOST, false);
-    int port = n.integer("port", (long) DEFAULT_HTTP_PORT, 0, 65535).intValue();
+    String host = n.string("host", HttpConfig.DEFAULT_HOST, false);
+    int port = n.integer("port", (long) HttpConfig.DEFAULT_PORT, 0, 65535).intValue();
     String token = n.string("token", null, false);
     if (token == null) token = Env.get("SLUICE_TOKEN");
     if (token != null && token.isEmpty()) token = null;
@@ -143,7 +125,7 @@ public final class ConfigLoader {
     if (readToken != null && readToken.isEmpty()) readToken = null;
     if (readToken != null && readToken.length() < 16) n.problem("readToken", "must be at least 16 characters");
     if (readToken != null && readToken.equals(token)) n.problem("readToken", "must differ from token (readers must not be able to control jobs)");
-    int maxBody = n.integer("maxBodyBytes", (long) DEFAULT_HTTP_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024).intValue();
+    int maxBody = n.integer("maxBodyBytes", (long) HttpConfig.DEFAULT_MAX_BODY_BYTES, 1024, 16 * 1024 * 1024).intValue();
     List<String> cors = n.strings("corsOrigins", false);
     for (int i = 0; i < cors.size(); i++) {
       if (!cors.get(i).matches("https?://[^/\\s]+")) {
@@ -156,8 +138,8 @@ public final class ConfigLoader {
 
   private static AgentConfig agent(ConfigNode n) {
     String id = n.string("id", null, false);
-    long lease = n.integer("leaseSeconds", DEFAULT_LEASE_SECONDS, 2, 3600);
-    long heartbeat = n.integer("heartbeatSeconds", DEFAULT_HEARTBEAT_SECONDS, 1, 600);
+    long lease = n.integer("leaseSeconds", AgentConfig.DEFAULT_LEASE_SECONDS, 2, 3600);
+    long heartbeat = n.integer("heartbeatSeconds", AgentConfig.DEFAULT_HEARTBEAT_SECONDS, 1, 600);
     if (heartbeat * 2 > lease) n.problem("heartbeatSeconds", "must be at most half of leaseSeconds (" + lease + ")");
     n.rejectUnknown();
     if (id == null) id = defaultAgentId();
@@ -165,13 +147,27 @@ public final class ConfigLoader {
   }
 
   private static String defaultAgentId() {
-    String host;
-    try {
-      host = java.net.InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      host = "agent";
+    return hostName() + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * This machine's host name, looked up once per process (a lookup can block on DNS for seconds: a
+   * reload must not repeat it), or "agent" when it cannot be found. Call from a thread that may block.
+   */
+  public static String hostName() {
+    return HostName.VALUE;
+  }
+
+  private static final class HostName {
+    static final String VALUE = lookUp();
+
+    private static String lookUp() {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        return "agent";
+      }
     }
-    return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
   private static JobConfig job(ConfigNode n) {
@@ -205,14 +201,14 @@ public final class ConfigLoader {
     }
 
     ConfigNode seg = n.object("segment", false);
-    long segmentRows = seg.integer("rows", DEFAULT_SEGMENT_ROWS, 1, 100_000_000);
-    long segmentMaxSeconds = seg.integer("maxSeconds", DEFAULT_SEGMENT_MAX_SECONDS, 1, 86_400);
+    long segmentRows = seg.integer("rows", JobConfig.DEFAULT_SEGMENT_ROWS, 1, 100_000_000);
+    long segmentMaxSeconds = seg.integer("maxSeconds", JobConfig.Pacing.DEFAULT_SEGMENT_MAX_SECONDS, 1, 86_400);
     seg.rejectUnknown();
     ConfigNode batch = n.object("batch", false);
-    int batchRows = batch.integer("rows", (long) DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
-    int batchMin = batch.integer("minRows", (long) Math.min(DEFAULT_BATCH_MIN_ROWS, batchRows), 1, 100_000).intValue();
-    int batchMax = batch.integer("maxRows", (long) Math.max(DEFAULT_BATCH_MAX_ROWS, batchRows), 1, 100_000).intValue();
-    long batchTargetMs = batch.integer("targetMs", DEFAULT_BATCH_TARGET_MS, 1, 600_000);
+    int batchRows = batch.integer("rows", (long) JobConfig.DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
+    int batchMin = batch.integer("minRows", (long) Math.min(JobConfig.Pacing.DEFAULT_BATCH_MIN_ROWS, batchRows), 1, 100_000).intValue();
+    int batchMax = batch.integer("maxRows", (long) Math.max(JobConfig.Pacing.DEFAULT_BATCH_MAX_ROWS, batchRows), 1, 100_000).intValue();
+    long batchTargetMs = batch.integer("targetMs", JobConfig.Pacing.DEFAULT_BATCH_TARGET_MS, 1, 600_000);
     if (batchMin > batchMax) batch.problem("minRows", "must not exceed maxRows (" + batchMax + ")");
     if (batchRows < batchMin || batchRows > batchMax) batch.problem("rows", "must be between minRows and maxRows (" + batchMin + ".." + batchMax + ")");
     batch.rejectUnknown();
@@ -224,17 +220,17 @@ public final class ConfigLoader {
     long burst = pace.integer("burstRows", 0L, 0, 10_000_000);
     pace.rejectUnknown();
     ConfigNode conc = n.object("concurrency", false);
-    int max = conc.integer("max", (long) DEFAULT_CONCURRENCY_MAX, 1, 256).intValue();
-    int min = conc.integer("min", (long) Math.min(DEFAULT_CONCURRENCY_MIN, max), 1, 256).intValue();
+    int max = conc.integer("max", (long) JobConfig.DEFAULT_CONCURRENCY_MAX, 1, 256).intValue();
+    int min = conc.integer("min", (long) Math.min(JobConfig.Pacing.DEFAULT_CONCURRENCY_MIN, max), 1, 256).intValue();
     if (min > max) conc.problem("min", "must not exceed max (" + max + ")");
     conc.rejectUnknown();
-    dev.sluice.pace.Schedule schedule = PacingConfigLoader.schedule(n.object("schedule", false));
-    dev.sluice.resilience.ErrorBudget abort = PacingConfigLoader.abort(n.object("abort", false));
+    ScheduleConfig schedule = PacingConfigLoader.schedule(n.object("schedule", false));
+    JobConfig.Abort abort = PacingConfigLoader.abort(n.object("abort", false));
     JobConfig.CopyMode mode = n.choice("mode", JobConfig.CopyMode.AUTO, modes());
     ConfigNode retry = n.object("retry", false);
-    int attempts = retry.integer("maxAttempts", (long) DEFAULT_RETRY_ATTEMPTS, 1, 1000).intValue();
-    long baseMs = retry.integer("baseDelayMs", DEFAULT_RETRY_BASE_MS, 1, 3_600_000);
-    long maxMs = retry.integer("maxDelayMs", DEFAULT_RETRY_MAX_MS, 1, 3_600_000);
+    int attempts = retry.integer("maxAttempts", (long) JobConfig.Retry.DEFAULT_MAX_ATTEMPTS, 1, 1000).intValue();
+    long baseMs = retry.integer("baseDelayMs", JobConfig.Retry.DEFAULT_BASE_DELAY_MS, 1, 3_600_000);
+    long maxMs = retry.integer("maxDelayMs", JobConfig.Retry.DEFAULT_MAX_DELAY_MS, 1, 3_600_000);
     if (maxMs < baseMs) retry.problem("maxDelayMs", "must be at least baseDelayMs (" + baseMs + ")");
     retry.rejectUnknown();
     JobConfig.Capture capture = ConsistencySections.capture(n.object("capture", false));

@@ -2,7 +2,6 @@ package dev.sluice.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.ledger.ConfigVersions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -47,9 +46,21 @@ public final class ConfigWatcher {
   /** Puts a validated config in force; fails (changing nothing it can avoid) when it cannot. */
   public interface Applier extends BiFunction<SluiceConfig, ConfigDiff.Result, Future<Void>> {}
 
+  /** Where versions and refusals are recorded (the ledger's {@code config_versions} and audit trail). */
+  public interface Versions {
+    Future<Void> started(String hash, JsonObject content);
+
+    Future<Long> reloaded(String hash, JsonObject content, JsonArray changes, String summary);
+
+    Future<Void> rejected(String hash, String message, JsonArray problems);
+  }
+
+  /** A file that parsed and validated: the config and its JSON tree (for the diff). */
+  private record Parsed(SluiceConfig config, JsonNode tree) {}
+
   private final Vertx vertx;
   private final Path file;
-  private final ConfigVersions versions;
+  private final Versions versions;
   private final Applier applier;
   private JsonNode running;
   // The file as the agent started with it: the deferred settings (see ConfigDiff) stay in force until a restart.
@@ -61,7 +72,7 @@ public final class ConfigWatcher {
   private boolean busy;
   private volatile JsonObject status = new JsonObject();
 
-  public ConfigWatcher(Vertx vertx, Path file, ConfigVersions versions, Applier applier) {
+  public ConfigWatcher(Vertx vertx, Path file, Versions versions, Applier applier) {
     this.vertx = vertx;
     this.file = file.toAbsolutePath();
     this.versions = versions;
@@ -118,16 +129,17 @@ public final class ConfigWatcher {
   }
 
   private Future<Void> consider(String text, String hash) {
-    SluiceConfig next;
-    JsonNode tree;
-    try {
-      next = ConfigLoader.parse(text);
-      tree = JSON.readTree(text);
-    } catch (ConfigException e) {
-      return reject(hash, "invalid config", e.problems().stream().map(ConfigProblem::toString).toList());
-    } catch (Exception e) {
-      return reject(hash, "invalid config", List.of(String.valueOf(e.getMessage())));
-    }
+    // Parsing reads environment variables and may look up the host name: on a worker, not the event loop.
+    return vertx.executeBlocking(() -> new Parsed(ConfigLoader.parse(text), JSON.readTree(text)), false)
+        .transform(ar -> {
+          if (ar.succeeded()) return consider(ar.result().config(), ar.result().tree(), hash);
+          Throwable e = ar.cause();
+          return reject(hash, "invalid config", e instanceof ConfigException ce
+              ? ce.problems().stream().map(ConfigProblem::toString).toList() : List.of(String.valueOf(e.getMessage())));
+        });
+  }
+
+  private Future<Void> consider(SluiceConfig next, JsonNode tree, String hash) {
     ConfigDiff.Result diff = ConfigDiff.between(running, tree);
     if (!diff.acceptable()) return reject(hash, "change cannot apply while running", diff.refused());
     if (diff.empty()) {

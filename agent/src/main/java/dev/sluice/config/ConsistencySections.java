@@ -9,32 +9,26 @@ import java.util.regex.Pattern;
 
 /**
  * Reads a job's consistency sections: {@code capture}, {@code verify}, {@code drift} and
- * {@code rollback}. Kept apart from {@link ConfigLoader} so each section's defaults sit next to its
- * checks; the defaults are constants here and repeated in docs/config.md.
+ * {@code rollback}. Kept apart from {@link ConfigLoader}; the defaults are declared with the records
+ * ({@link JobConfig.Capture} and the others) and repeated in docs/config.md.
  */
 final class ConsistencySections {
-  public static final int DEFAULT_CAPTURE_BATCH_ROWS = 2_000;
-  public static final long DEFAULT_CAPTURE_POLL_MS = 1_000;
-  public static final long DEFAULT_CAPTURE_IN_SYNC_ROWS = 100;
-  public static final double DEFAULT_SAMPLE_RATE = 0.0;
-  public static final long DEFAULT_DRIFT_INTERVAL_MS = 5_000;
-  public static final double DEFAULT_NULL_RATIO_THRESHOLD = 0.05;
   private static final Pattern CHECK_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,60}");
 
   private ConsistencySections() {}
 
   static JobConfig.Capture capture(ConfigNode n) {
     boolean enabled = n.bool("enabled", true);
-    int batch = n.integer("batchRows", (long) DEFAULT_CAPTURE_BATCH_ROWS, 1, 100_000).intValue();
-    long poll = n.integer("pollMs", DEFAULT_CAPTURE_POLL_MS, 10, 600_000);
-    long inSync = n.integer("inSyncRows", DEFAULT_CAPTURE_IN_SYNC_ROWS, 0, 100_000_000);
+    int batch = n.integer("batchRows", (long) JobConfig.Capture.DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
+    long poll = n.integer("pollMs", JobConfig.Capture.DEFAULT_POLL_MS, 10, 600_000);
+    long inSync = n.integer("inSyncRows", JobConfig.Capture.DEFAULT_IN_SYNC_ROWS, 0, 100_000_000);
     n.rejectUnknown();
     return new JobConfig.Capture(enabled, batch, Duration.ofMillis(poll), inSync);
   }
 
   static JobConfig.Verify verify(ConfigNode n) {
     boolean finalPass = n.bool("finalPass", true);
-    double rate = n.number("sampleRate", DEFAULT_SAMPLE_RATE, 0, 1);
+    double rate = n.number("sampleRate", JobConfig.Verify.DEFAULT_SAMPLE_RATE, 0, 1);
     List<JobConfig.Check> checks = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (ConfigNode c : n.objects("checks", false)) {
@@ -53,8 +47,8 @@ final class ConsistencySections {
 
   static JobConfig.Drift drift(ConfigNode n) {
     boolean enabled = n.bool("enabled", true);
-    long interval = n.integer("intervalMs", DEFAULT_DRIFT_INTERVAL_MS, 100, 3_600_000);
-    double threshold = n.number("nullRatioThreshold", DEFAULT_NULL_RATIO_THRESHOLD, 0, 1);
+    long interval = n.integer("intervalMs", JobConfig.Drift.DEFAULT_INTERVAL_MS, 100, 3_600_000);
+    double threshold = n.number("nullRatioThreshold", JobConfig.Drift.DEFAULT_NULL_RATIO_THRESHOLD, 0, 1);
     n.rejectUnknown();
     return new JobConfig.Drift(enabled, Duration.ofMillis(interval), threshold);
   }

@@ -1,6 +1,5 @@
 package dev.sluice.config;
 
-import dev.sluice.pace.ForegroundPace;
 import java.time.Duration;
 import java.util.List;
 
@@ -11,7 +10,12 @@ import java.util.List;
  * {@code foreground}: the foreground control's knobs, or null when it is off.
  */
 public record HealthConfig(List<SensorSpec> sensors, Duration grace, Duration resumeAfter, Duration timeout,
-    ForegroundPace.Settings foreground) {
+    ForegroundConfig foreground) {
+  public static final long DEFAULT_INTERVAL_MS = 1_000;
+  public static final long DEFAULT_GRACE_MS = 5_000;
+  public static final long DEFAULT_RESUME_AFTER_MS = 5_000;
+  public static final long DEFAULT_TIMEOUT_MS = 10_000;
+
   public HealthConfig(List<SensorSpec> sensors, Duration grace, Duration resumeAfter, Duration timeout) {
     this(sensors, grace, resumeAfter, timeout, null);
   }

@@ -11,6 +11,10 @@ import java.util.List;
  */
 public record HttpConfig(boolean enabled, String host, int port, String token, String readToken, int maxBodyBytes,
     List<String> corsOrigins) {
+  public static final String DEFAULT_HOST = "127.0.0.1";
+  public static final int DEFAULT_PORT = 8080;
+  public static final int DEFAULT_MAX_BODY_BYTES = 65_536;
+
   @Override
   public String toString() {
     return "HttpConfig[enabled=" + enabled + ", host=" + host + ", port=" + port + ", token=" + (token == null ? "none" : "***")

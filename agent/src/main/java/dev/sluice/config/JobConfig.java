@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** One table to move. See docs/config.md for every field and its default. */
+/** One table to move. Each record declares its defaults; docs/config.md describes every field. */
 public record JobConfig(
     String name,
     Source source,
@@ -24,6 +24,9 @@ public record JobConfig(
     Cache cache,
     Reads reads,
     Pacing pacing) {
+  public static final long DEFAULT_SEGMENT_ROWS = 50_000;
+  public static final int DEFAULT_BATCH_ROWS = 5_000;
+  public static final int DEFAULT_CONCURRENCY_MAX = 4;
 
   /** What a job's name may be: it appears in URLs, metric labels and the ledger. */
   public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
@@ -38,26 +41,39 @@ public record JobConfig(
   public record Pace(Double rowsPerSecond, long burstRows) {}
 
   /** Retries of transient errors: full-jitter exponential backoff. */
-  public record Retry(int maxAttempts, Duration baseDelay, Duration maxDelay) {}
+  public record Retry(int maxAttempts, Duration baseDelay, Duration maxDelay) {
+    public static final int DEFAULT_MAX_ATTEMPTS = 8;
+    public static final long DEFAULT_BASE_DELAY_MS = 200;
+    public static final long DEFAULT_MAX_DELAY_MS = 30_000;
+  }
 
   /**
    * Change capture on the source: a trigger records changed keys while the copy runs; the applier
    * re-reads and applies them in batches of {@code batchRows}, woken by NOTIFY or every
    * {@code pollInterval}; the job is in sync while the backlog stays at or below {@code inSyncRows}.
    */
-  public record Capture(boolean enabled, int batchRows, Duration pollInterval, long inSyncRows) {}
+  public record Capture(boolean enabled, int batchRows, Duration pollInterval, long inSyncRows) {
+    public static final int DEFAULT_BATCH_ROWS = 2_000;
+    public static final long DEFAULT_POLL_MS = 1_000;
+    public static final long DEFAULT_IN_SYNC_ROWS = 100;
+  }
 
   /**
    * Verification beyond the per-segment checksum: the final pass once in sync, a share of rows
    * compared column by column, and SQL assertions evaluated on both sides per segment.
    */
-  public record Verify(boolean finalPass, double sampleRate, List<Check> checks) {}
+  public record Verify(boolean finalPass, double sampleRate, List<Check> checks) {
+    public static final double DEFAULT_SAMPLE_RATE = 0.0;
+  }
 
   /** A business-rule assertion: one SQL per side, with the segment's bounds as parameters. */
   public record Check(String name, String source, String target) {}
 
   /** Drift detection: how often the catalogs are compared, and the NULL-share difference that pauses. */
-  public record Drift(boolean enabled, Duration interval, double nullRatioThreshold) {}
+  public record Drift(boolean enabled, Duration interval, double nullRatioThreshold) {
+    public static final long DEFAULT_INTERVAL_MS = 5_000;
+    public static final double DEFAULT_NULL_RATIO_THRESHOLD = 0.05;
+  }
 
   /** Rollback: whether an abort rule rolls the job back, and the pace of deleting (rows/s, null: unpaced). */
   public record Rollback(boolean onAbort, Double rowsPerSecond) {}
@@ -69,7 +85,16 @@ public record JobConfig(
    * pace, {@code warmRowsPerSecond}, in batches of {@code warmBatchRows}.
    */
   public record Cache(boolean enabled, long maxEntries, long maxBytes, Duration expireAfterWrite, WarmMode warm,
-      long warmFirstRows, double warmRowsPerSecond, int warmBatchRows) {}
+      long warmFirstRows, double warmRowsPerSecond, int warmBatchRows) {
+    public static final boolean DEFAULT_ENABLED = true;
+    public static final long DEFAULT_MAX_ENTRIES = 100_000;
+    public static final long DEFAULT_MAX_BYTES = 64L * 1024 * 1024;
+    public static final long DEFAULT_EXPIRE_SECONDS = 0;
+    public static final String DEFAULT_WARM = "all";
+    public static final long DEFAULT_WARM_FIRST_ROWS = 1_000;
+    public static final double DEFAULT_WARM_ROWS_PER_SECOND = 1_000;
+    public static final int DEFAULT_WARM_BATCH_ROWS = 500;
+  }
 
   /** Which rows of a verified segment are loaded into the cache. */
   public enum WarmMode {
@@ -84,7 +109,13 @@ public record JobConfig(
    * before the rollout pauses, the delay before a mismatch is re-checked, and the most keys a batch may ask.
    */
   public record Reads(int targetPercent, double shadowPercent, int shadowMaxMismatches, Duration shadowRecheckDelay,
-      int batchMax) {}
+      int batchMax) {
+    public static final int DEFAULT_TARGET_PERCENT = 0;
+    public static final double DEFAULT_SHADOW_PERCENT = 0;
+    public static final int DEFAULT_SHADOW_MAX_MISMATCHES = 0;
+    public static final long DEFAULT_SHADOW_RECHECK_MS = 1_000;
+    public static final int DEFAULT_BATCH_MAX = 100;
+  }
 
   /**
    * Adaptive pacing and safety: segments in flight move within {@code [concurrencyMin, concurrencyMax]},
@@ -93,7 +124,27 @@ public record JobConfig(
    * {@code schedule}, and is aborted when {@code abort} is spent.
    */
   public record Pacing(int concurrencyMin, int batchMinRows, int batchMaxRows, Duration batchTarget, Duration segmentMaxTime,
-      dev.sluice.pace.Schedule schedule, dev.sluice.resilience.ErrorBudget abort) {}
+      ScheduleConfig schedule, Abort abort) {
+    public static final int DEFAULT_CONCURRENCY_MIN = 1;
+    public static final int DEFAULT_BATCH_MIN_ROWS = 100;
+    public static final int DEFAULT_BATCH_MAX_ROWS = 20_000;
+    public static final long DEFAULT_BATCH_TARGET_MS = 250;
+    public static final long DEFAULT_SEGMENT_MAX_SECONDS = 60;
+  }
+
+  /**
+   * The abort rule ({@code abort}): at most {@code maxFailedSegments} parked segments, or at most
+   * {@code maxFailedRatio} of the finished ones once {@code minFinished} are finished (null: no limit).
+   * What it means is resilience.ErrorBudget's.
+   */
+  public record Abort(Integer maxFailedSegments, Double maxFailedRatio, int minFinished) {
+    public static final int DEFAULT_MIN_FINISHED = 10;
+    public static final Abort NONE = new Abort(null, null, 0);
+
+    public boolean limited() {
+      return maxFailedSegments != null || maxFailedRatio != null;
+    }
+  }
 
   /** How rows travel: through the agent, server-side inside one database, or chosen by Sluice. */
   public enum CopyMode {

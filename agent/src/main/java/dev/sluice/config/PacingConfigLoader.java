@@ -1,8 +1,5 @@
 package dev.sluice.config;
 
-import dev.sluice.pace.ForegroundPace;
-import dev.sluice.pace.Schedule;
-import dev.sluice.resilience.ErrorBudget;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.Duration;
@@ -17,29 +14,11 @@ import java.util.regex.Pattern;
 
 /**
  * Reads the sections about pacing and safety: {@code health} (sensors and thresholds),
- * {@code breaker}, {@code sessions}, and a job's {@code schedule} and {@code abort}. Defaults are the
- * constants below; docs/config.md repeats them.
+ * {@code breaker}, {@code sessions}, and a job's {@code schedule} and {@code abort}. Defaults are declared
+ * with the records ({@link HealthConfig}, {@link SensorSpec}, {@link ForegroundConfig}, {@link BreakerConfig},
+ * {@link SessionLimits}, {@link ScheduleConfig}, {@link JobConfig.Abort}); docs/config.md repeats them.
  */
 final class PacingConfigLoader {
-  public static final long DEFAULT_HEALTH_INTERVAL_MS = 1_000;
-  public static final long DEFAULT_HEALTH_GRACE_MS = 5_000;
-  public static final long DEFAULT_HEALTH_RESUME_AFTER_MS = 5_000;
-  public static final long DEFAULT_HEALTH_TIMEOUT_MS = 10_000;
-  public static final String DEFAULT_PROBE_SQL = "SELECT 1";
-  public static final long DEFAULT_PROBE_MAX_MS = 1_000;
-  public static final long DEFAULT_FOREGROUND_INTERVAL_MS = 100;
-  public static final String COMMIT_PROBE_SQL = "SELECT txid_current()";
-  public static final long DEFAULT_FOREGROUND_QUIET_MS = 30_000;
-  public static final double DEFAULT_FOREGROUND_PROBE_TOLERANCE = 1.5;
-  public static final double DEFAULT_FOREGROUND_MIN_RATE_FACTOR = 0.02;
-  public static final double DEFAULT_FOREGROUND_START_RATE_FACTOR = 0.1;
-  public static final double DEFAULT_FOREGROUND_THROTTLE_RATIO = 4.0;
-  public static final int DEFAULT_BREAKER_FAILURES = 3;
-  public static final long DEFAULT_BREAKER_OPEN_MS = 1_000;
-  public static final long DEFAULT_BREAKER_MAX_OPEN_MS = 30_000;
-  public static final long DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
-  public static final long DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
-  public static final int DEFAULT_ABORT_MIN_FINISHED = 10;
 
   private static final Pattern HHMM = Pattern.compile("([01]\\d|2[0-4]):([0-5]\\d)");
   private static final Map<String, DayOfWeek> DAYS = Map.of("mon", DayOfWeek.MONDAY, "tue", DayOfWeek.TUESDAY,
@@ -52,13 +31,13 @@ final class PacingConfigLoader {
    *     writes share the users' WAL, and the foreground probe ({@code auto}) times a commit
    */
   static HealthConfig health(ConfigNode n, boolean sameServer) {
-    long interval = n.integer("intervalMs", DEFAULT_HEALTH_INTERVAL_MS, 50, 600_000);
-    long grace = n.integer("graceMs", DEFAULT_HEALTH_GRACE_MS, 0, 3_600_000);
-    long resume = n.integer("resumeAfterMs", DEFAULT_HEALTH_RESUME_AFTER_MS, 0, 3_600_000);
-    long timeout = n.integer("timeoutMs", DEFAULT_HEALTH_TIMEOUT_MS, 100, 3_600_000);
+    long interval = n.integer("intervalMs", HealthConfig.DEFAULT_INTERVAL_MS, 50, 600_000);
+    long grace = n.integer("graceMs", HealthConfig.DEFAULT_GRACE_MS, 0, 3_600_000);
+    long resume = n.integer("resumeAfterMs", HealthConfig.DEFAULT_RESUME_AFTER_MS, 0, 3_600_000);
+    long timeout = n.integer("timeoutMs", HealthConfig.DEFAULT_TIMEOUT_MS, 100, 3_600_000);
     List<SensorSpec> sensors = new ArrayList<>();
     List<SensorSpec> foregroundSensors = new ArrayList<>();
-    ForegroundPace.Settings foreground = foreground(n.object("foreground", false), foregroundSensors, sameServer);
+    ForegroundConfig foreground = foreground(n.object("foreground", false), foregroundSensors, sameServer);
     for (SensorSpec.Kind kind : SensorSpec.Kind.values()) {
       if (kind == SensorSpec.Kind.FOREGROUND || kind == SensorSpec.Kind.FOREGROUND_PROBE) continue;
       boolean always = kind == SensorSpec.Kind.PROBE;
@@ -70,10 +49,10 @@ final class PacingConfigLoader {
       String db = kind == SensorSpec.Kind.LOAD_AVERAGE ? "host"
           : s.choice("database", "source", Map.of("source", "source", "target", "target"));
       long every = s.integer("intervalMs", interval, 50, 600_000);
-      String sql = kind == SensorSpec.Kind.PROBE ? s.string("sql", DEFAULT_PROBE_SQL, false) : null;
-      if (sql != null && sql.isBlank()) s.problem("sql", "must be a query (default " + DEFAULT_PROBE_SQL + ")");
+      String sql = kind == SensorSpec.Kind.PROBE ? s.string("sql", SensorSpec.DEFAULT_PROBE_SQL, false) : null;
+      if (sql != null && sql.isBlank()) s.problem("sql", "must be a query (default " + SensorSpec.DEFAULT_PROBE_SQL + ")");
       Double max = switch (kind) {
-        case PROBE -> s.integer("maxMs", DEFAULT_PROBE_MAX_MS, 1, 3_600_000).doubleValue();
+        case PROBE -> s.integer("maxMs", SensorSpec.DEFAULT_PROBE_MAX_MS, 1, 3_600_000).doubleValue();
         case REPLICATION_LAG, OLDEST_TRANSACTION -> s.number("maxSeconds", null, 0, 1e9);
         case WAL_RETAINED -> s.number("maxMegabytes", null, 0, 1e12);
         case ACTIVE_BACKENDS, LOCK_WAITERS -> nullable(s.integer("max", null, 0, 1_000_000));
@@ -91,16 +70,16 @@ final class PacingConfigLoader {
   }
 
   /** {@code health.foreground}: on unless {@code enabled: false}; adds its two sensors to {@code sensors}. */
-  private static ForegroundPace.Settings foreground(ConfigNode f, List<SensorSpec> sensors, boolean sameServer) {
+  private static ForegroundConfig foreground(ConfigNode f, List<SensorSpec> sensors, boolean sameServer) {
     boolean on = f.bool("enabled", true);
     String db = f.choice("database", "source", Map.of("source", "source", "target", "target"));
     String probe = f.choice("probe", "auto", Map.of("auto", "auto", "select", "select", "commit", "commit"));
-    long every = f.integer("intervalMs", DEFAULT_FOREGROUND_INTERVAL_MS, 50, 600_000);
-    long quiet = f.integer("quietMs", DEFAULT_FOREGROUND_QUIET_MS, 0, 3_600_000);
-    double tolerance = f.number("probeTolerance", DEFAULT_FOREGROUND_PROBE_TOLERANCE, 1.0, 1000);
-    double min = f.number("minRateFactor", DEFAULT_FOREGROUND_MIN_RATE_FACTOR, 0.001, 1);
-    double start = f.number("startRateFactor", DEFAULT_FOREGROUND_START_RATE_FACTOR, 0.001, 1);
-    double throttle = f.number("throttleRatio", DEFAULT_FOREGROUND_THROTTLE_RATIO, 1.0, 1000);
+    long every = f.integer("intervalMs", ForegroundConfig.DEFAULT_INTERVAL_MS, 50, 600_000);
+    long quiet = f.integer("quietMs", ForegroundConfig.DEFAULT_QUIET_MS, 0, 3_600_000);
+    double tolerance = f.number("probeTolerance", ForegroundConfig.DEFAULT_PROBE_TOLERANCE, 1.0, 1000);
+    double min = f.number("minRateFactor", ForegroundConfig.DEFAULT_MIN_RATE_FACTOR, 0.001, 1);
+    double start = f.number("startRateFactor", ForegroundConfig.DEFAULT_START_RATE_FACTOR, 0.001, 1);
+    double throttle = f.number("throttleRatio", ForegroundConfig.DEFAULT_THROTTLE_RATIO, 1.0, 1000);
     if (start < min) f.problem("startRateFactor", "must be at least minRateFactor (" + min + ")");
     if (throttle < tolerance) f.problem("throttleRatio", "must be at least probeTolerance (" + tolerance + ")");
     f.rejectUnknown();
@@ -109,8 +88,8 @@ final class PacingConfigLoader {
     // A commit (which waits for its WAL flush) runs on the target, which Sluice writes anyway.
     boolean commit = probe.equals("commit") || (probe.equals("auto") && sameServer);
     sensors.add(new SensorSpec(SensorSpec.Kind.FOREGROUND_PROBE, commit ? "target" : db, Double.POSITIVE_INFINITY,
-        Duration.ofMillis(every), commit ? COMMIT_PROBE_SQL : DEFAULT_PROBE_SQL));
-    return new ForegroundPace.Settings(Duration.ofMillis(quiet).toNanos(), tolerance, min, start, throttle);
+        Duration.ofMillis(every), commit ? SensorSpec.COMMIT_PROBE_SQL : SensorSpec.DEFAULT_PROBE_SQL));
+    return new ForegroundConfig(Duration.ofMillis(quiet).toNanos(), tolerance, min, start, throttle);
   }
 
   private static Double nullable(Long v) {
@@ -127,30 +106,30 @@ final class PacingConfigLoader {
   }
 
   static BreakerConfig breaker(ConfigNode n) {
-    int failures = n.integer("failures", (long) DEFAULT_BREAKER_FAILURES, 1, 1000).intValue();
-    long open = n.integer("openMs", DEFAULT_BREAKER_OPEN_MS, 10, 3_600_000);
-    long maxOpen = n.integer("maxOpenMs", DEFAULT_BREAKER_MAX_OPEN_MS, 10, 3_600_000);
+    int failures = n.integer("failures", (long) BreakerConfig.DEFAULT_FAILURES, 1, 1000).intValue();
+    long open = n.integer("openMs", BreakerConfig.DEFAULT_OPEN_MS, 10, 3_600_000);
+    long maxOpen = n.integer("maxOpenMs", BreakerConfig.DEFAULT_MAX_OPEN_MS, 10, 3_600_000);
     if (maxOpen < open) n.problem("maxOpenMs", "must be at least openMs (" + open + ")");
     n.rejectUnknown();
     return new BreakerConfig(failures, Duration.ofMillis(open), Duration.ofMillis(Math.max(open, maxOpen)));
   }
 
   static SessionLimits sessions(ConfigNode n) {
-    long st = n.integer("statementTimeoutMs", DEFAULT_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
-    long idle = n.integer("idleInTransactionTimeoutMs", DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, 0, 86_400_000);
+    long st = n.integer("statementTimeoutMs", SessionLimits.DEFAULT_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
+    long idle = n.integer("idleInTransactionTimeoutMs", SessionLimits.DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, 0, 86_400_000);
     n.rejectUnknown();
     return new SessionLimits(Duration.ofMillis(st), Duration.ofMillis(idle));
   }
 
-  static Schedule schedule(ConfigNode n) {
-    String zoneName = n.string("timeZone", "UTC", false);
-    ZoneId zone = ZoneId.of("UTC");
+  static ScheduleConfig schedule(ConfigNode n) {
+    String zoneName = n.string("timeZone", ScheduleConfig.DEFAULT_TIME_ZONE, false);
+    ZoneId zone = ZoneId.of(ScheduleConfig.DEFAULT_TIME_ZONE);
     try {
       zone = ZoneId.of(zoneName);
     } catch (DateTimeException e) {
       n.problem("timeZone", "unknown time zone \"" + zoneName + "\" (use a region such as Europe/Paris, or UTC)");
     }
-    List<Schedule.Window> windows = new ArrayList<>();
+    List<ScheduleConfig.Window> windows = new ArrayList<>();
     List<ConfigNode> nodes = n.objects("windows", n.isObject());
     if (nodes.isEmpty() && n.has("windows")) n.problem("windows", "must list at least one window (or leave schedule out)");
     for (ConfigNode w : nodes) {
@@ -171,11 +150,11 @@ final class PacingConfigLoader {
       w.rejectUnknown();
       if (start != null && end != null && !days.isEmpty()) {
         if (start.equals(end)) w.problem("end", "must differ from start (for all day, use 00:00 to 24:00)");
-        else windows.add(new Schedule.Window(days, start, end));
+        else windows.add(new ScheduleConfig.Window(days, start, end));
       }
     }
     n.rejectUnknown();
-    return windows.isEmpty() ? Schedule.ALWAYS : new Schedule(windows, zone);
+    return windows.isEmpty() ? ScheduleConfig.ALWAYS : new ScheduleConfig(windows, zone);
   }
 
   private static Integer minutes(ConfigNode n, String field, boolean allow24) {
@@ -190,12 +169,12 @@ final class PacingConfigLoader {
     return v;
   }
 
-  static ErrorBudget abort(ConfigNode n) {
+  static JobConfig.Abort abort(ConfigNode n) {
     Long maxFailed = n.integer("maxFailedSegments", null, 0, 100_000_000);
     Double percent = n.number("maxFailedPercent", null, 0, 100);
-    int minFinished = n.integer("minFinishedSegments", (long) DEFAULT_ABORT_MIN_FINISHED, 1, 100_000_000).intValue();
+    int minFinished = n.integer("minFinishedSegments", (long) JobConfig.Abort.DEFAULT_MIN_FINISHED, 1, 100_000_000).intValue();
     n.rejectUnknown();
-    if (maxFailed == null && percent == null) return ErrorBudget.UNLIMITED;
-    return new ErrorBudget(maxFailed == null ? null : maxFailed.intValue(), percent == null ? null : percent / 100.0, minFinished);
+    if (maxFailed == null && percent == null) return JobConfig.Abort.NONE;
+    return new JobConfig.Abort(maxFailed == null ? null : maxFailed.intValue(), percent == null ? null : percent / 100.0, minFinished);
   }
 }

@@ -10,6 +10,10 @@ import java.util.Locale;
  * its readings feed the foreground control (pace.ForegroundPace) controller instead.
  */
 public record SensorSpec(Kind kind, String database, double max, Duration interval, String sql) {
+  public static final String DEFAULT_PROBE_SQL = "SELECT 1";
+  public static final long DEFAULT_PROBE_MAX_MS = 1_000;
+  /** The foreground probe when Sluice shares the users' WAL: a commit, which waits for its flush. */
+  public static final String COMMIT_PROBE_SQL = "SELECT txid_current()";
 
   /** The sensors Sluice knows, with the operator's name for each and the unit of its reading. */
   public enum Kind {

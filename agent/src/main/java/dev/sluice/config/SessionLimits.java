@@ -8,5 +8,7 @@ import java.time.Duration;
  * ends a statement or an idle transaction of Sluice's that runs too long.
  */
 public record SessionLimits(Duration statementTimeout, Duration idleInTransactionTimeout) {
+  public static final long DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+  public static final long DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
   public static final SessionLimits NONE = new SessionLimits(Duration.ZERO, Duration.ZERO);
 }

@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The whole agent configuration, as loaded and validated by {@link ConfigLoader}. Defaults live in
- * the loader next to the field they belong to, and in {@code docs/config.md}.
+ * The whole agent configuration, as loaded and validated by {@link ConfigLoader}. Each record declares
+ * its defaults as constants next to its fields; {@code docs/config.md} repeats them. This package is a
+ * leaf: it imports no other Sluice package.
  */
 public record SluiceConfig(
     DatabaseConfig source,

@@ -15,8 +15,10 @@ import dev.sluice.ledger.SegmentState;
 import dev.sluice.metrics.JobMeters;
 import dev.sluice.pace.AdaptivePace;
 import dev.sluice.pace.Pacer;
+import dev.sluice.pace.Schedule;
 import dev.sluice.plan.Planner;
 import dev.sluice.resilience.Backoff;
+import dev.sluice.resilience.ErrorBudget;
 import dev.sluice.resilience.ErrorClassifier;
 import dev.sluice.verify.Bisector;
 import dev.sluice.verify.DataDrift;
@@ -47,6 +49,7 @@ public final class Migrator {
   private final Vertx vertx;
   private final JobShape shape;
   private volatile JobConfig job;
+  private volatile Schedule schedule;
   private final String path;
   private final Pool source;
   private final Pool target;
@@ -89,6 +92,7 @@ public final class Migrator {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job();
+    this.schedule = new Schedule(job.pacing().schedule());
     this.path = path;
     this.source = source;
     this.target = target;
@@ -98,7 +102,7 @@ public final class Migrator {
     this.budget = new RateShare(job.pace().rowsPerSecond(), job.pace().burstRows(), 1);
     this.guards = guards;
     this.pace = new AdaptivePace(vertx, job);
-    this.gate = new JobGate(vertx, job.name(), ledger, () -> this.job.pacing().schedule(), guards, pace,
+    this.gate = new JobGate(vertx, job.name(), ledger, () -> this.schedule, guards, pace,
         () -> paused ? "paused by an operator" + (pauseReason == null ? "" : ": " + pauseReason) : null, Clock.systemUTC());
     this.gate.shareWith(() -> fleetHealth);
     boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
@@ -137,6 +141,7 @@ public final class Migrator {
   public void reconfigure(JobConfig next) {
     JobConfig prev = job;
     job = next;
+    schedule = new Schedule(next.pacing().schedule());
     if (!java.util.Objects.equals(prev.pace(), next.pace())) {
       // The config's pace changed: it is in force again, over an operator's budget, on every agent.
       budgetOverridden = false;
@@ -471,11 +476,11 @@ public final class Migrator {
 
   /** A segment was parked failed: abort the job if its error budget is spent (before this worker claims again). */
   Future<Void> segmentParked() {
-    if (job.pacing().abort().maxFailedSegments() == null && job.pacing().abort().maxFailedRatio() == null) return Future.succeededFuture();
+    if (!job.pacing().abort().limited()) return Future.succeededFuture();
     return ledger.progress(job.name())
         .compose(p -> {
           int failed = p.count(SegmentState.FAILED);
-          String why = job.pacing().abort().exceeded(failed, failed + p.count(SegmentState.VERIFIED));
+          String why = ErrorBudget.of(job.pacing().abort()).exceeded(failed, failed + p.count(SegmentState.VERIFIED));
           if (why == null || state == JobState.ABORTED) return Future.<Void>succeededFuture();
           return ledger.setJobState(job.name(), JobState.ABORTED, why).onSuccess(v -> {
             state = JobState.ABORTED;

@@ -1,5 +1,6 @@
 package dev.sluice.ledger;
 
+import dev.sluice.config.ConfigWatcher;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,7 @@ import io.vertx.sqlclient.Tuple;
  * content with secrets removed, and what changed. Recording a version and its audit event is one
  * statement, like every other state change in the ledger. A rejected reload is an event only.
  */
-public final class ConfigVersions {
+public final class ConfigVersions implements ConfigWatcher.Versions {
   private final Pool db;
   private final String agentId;
 
@@ -25,6 +26,7 @@ public final class ConfigVersions {
    * Records the version this agent started with, unless the newest recorded version already has
    * that hash (agents restarting on an unchanged file do not pile up copies).
    */
+  @Override
   public Future<Void> started(String hash, JsonObject content) {
     return db.preparedQuery("WITH v AS (INSERT INTO sluice.config_versions (hash, agent, cause, content) "
             + "SELECT $1, $2, 'start', $3 WHERE $1 IS DISTINCT FROM "
@@ -35,6 +37,7 @@ public final class ConfigVersions {
   }
 
   /** Records a reloaded version and its audit event (with the list of changes). */
+  @Override
   public Future<Long> reloaded(String hash, JsonObject content, JsonArray changes, String summary) {
     return db.preparedQuery("WITH v AS (INSERT INTO sluice.config_versions (hash, agent, cause, content, changes) "
             + "VALUES ($1, $2, 'reload', $3, $4) RETURNING id), "
@@ -46,6 +49,7 @@ public final class ConfigVersions {
   }
 
   /** A reload that was refused: the running config stays; the audit trail says why. */
+  @Override
   public Future<Void> rejected(String hash, String message, JsonArray problems) {
     return db.preparedQuery("INSERT INTO sluice.events (agent, kind, message, details) VALUES ($1, 'config.rejected', $2, $3)")
         .execute(Tuple.of(agentId, message, new JsonObject().put("hash", hash).put("problems", problems)))

@@ -1,5 +1,6 @@
 package dev.sluice.pace;
 
+import dev.sluice.config.ForegroundConfig;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Locale;
@@ -46,13 +47,10 @@ public final class ForegroundPace {
   static final double IDLE_RISE_PER_SECOND = 0.25;
   static final int MIN_SAMPLES = 3;
 
-  /** The knobs (health.foreground in the config). */
-  public record Settings(long quietNanos, double tolerance, double minRateFactor, double startRateFactor, double throttleRatio) {}
-
   /** The outcome: the factor, whether to hold the job, and a sentence for the operator (null at full speed). */
   public record Verdict(double rateFactor, boolean throttled, String reason) {}
 
-  private Settings settings;
+  private ForegroundConfig settings;
   private final Deque<double[]> probes = new ArrayDeque<>();
   private long lastBusyNanos = Long.MIN_VALUE;
   private double busyAverage;
@@ -65,12 +63,12 @@ public final class ForegroundPace {
   private long lastStep = Long.MIN_VALUE;
   private long lastDecide = Long.MIN_VALUE;
 
-  public ForegroundPace(Settings settings) {
+  public ForegroundPace(ForegroundConfig settings) {
     this.settings = settings;
   }
 
   /** New knobs (a config reload); the learnt floor and the factor are kept, so a reload makes no burst. */
-  public void reconfigure(Settings next) {
+  public void reconfigure(ForegroundConfig next) {
     this.settings = next;
     factor = Math.max(factor, next.minRateFactor());
   }

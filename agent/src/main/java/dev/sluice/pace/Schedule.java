@@ -1,15 +1,15 @@
 package dev.sluice.pace;
 
+import dev.sluice.config.ScheduleConfig;
+import dev.sluice.config.ScheduleConfig.Window;
 import java.time.DayOfWeek;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.TextStyle;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -19,39 +19,14 @@ import java.util.stream.Collectors;
  * Pure: the caller passes the instant.
  */
 public final class Schedule {
-  public static final Schedule ALWAYS = new Schedule(List.of(), ZoneId.of("UTC"));
-
-  /** Days and a span {@code [startMinute, endMinute)} of minutes since midnight; end 1440 is midnight. */
-  public record Window(Set<DayOfWeek> days, int startMinute, int endMinute) {
-    public Window {
-      days = days.isEmpty() ? EnumSet.noneOf(DayOfWeek.class) : EnumSet.copyOf(days);
-      if (startMinute < 0 || startMinute >= 1440 || endMinute < 0 || endMinute > 1440) {
-        throw new IllegalArgumentException("minutes must be within a day");
-      }
-    }
-
-    boolean crossesMidnight() {
-      return endMinute <= startMinute;
-    }
-
-    boolean contains(DayOfWeek day, int minute) {
-      if (!crossesMidnight()) return days.contains(day) && minute >= startMinute && minute < endMinute;
-      return (days.contains(day) && minute >= startMinute) || (days.contains(day.minus(1)) && minute < endMinute);
-    }
-
-    public String describe() {
-      String d = days.size() == 7 ? "every day"
-          : days.stream().map(x -> x.getDisplayName(TextStyle.SHORT, Locale.ENGLISH).toLowerCase()).collect(Collectors.joining(","));
-      return d + " " + hhmm(startMinute) + "-" + hhmm(endMinute);
-    }
-  }
+  public static final Schedule ALWAYS = new Schedule(ScheduleConfig.ALWAYS);
 
   private final List<Window> windows;
   private final ZoneId zone;
 
-  public Schedule(List<Window> windows, ZoneId zone) {
-    this.windows = List.copyOf(windows);
-    this.zone = zone;
+  public Schedule(ScheduleConfig config) {
+    this.windows = config.windows();
+    this.zone = config.zone();
   }
 
   public boolean alwaysOpen() {
@@ -77,7 +52,7 @@ public final class Schedule {
     if (windows.isEmpty()) return true;
     ZonedDateTime z = now.atZone(zone);
     int minute = z.getHour() * 60 + z.getMinute();
-    for (Window w : windows) if (w.contains(z.getDayOfWeek(), minute)) return true;
+    for (Window w : windows) if (contains(w, z.getDayOfWeek(), minute)) return true;
     return false;
   }
 
@@ -105,7 +80,22 @@ public final class Schedule {
   }
 
   public String describe() {
-    return windows.stream().map(Window::describe).collect(Collectors.joining("; ")) + " " + zone.getId();
+    return windows.stream().map(Schedule::describe).collect(Collectors.joining("; ")) + " " + zone.getId();
+  }
+
+  private static boolean crossesMidnight(Window w) {
+    return w.endMinute() <= w.startMinute();
+  }
+
+  static boolean contains(Window w, DayOfWeek day, int minute) {
+    if (!crossesMidnight(w)) return w.days().contains(day) && minute >= w.startMinute() && minute < w.endMinute();
+    return (w.days().contains(day) && minute >= w.startMinute()) || (w.days().contains(day.minus(1)) && minute < w.endMinute());
+  }
+
+  static String describe(Window w) {
+    String d = w.days().size() == 7 ? "every day"
+        : w.days().stream().map(x -> x.getDisplayName(TextStyle.SHORT, Locale.ENGLISH).toLowerCase()).collect(Collectors.joining(","));
+    return d + " " + hhmm(w.startMinute()) + "-" + hhmm(w.endMinute());
   }
 
   static String hhmm(int minutes) {

@@ -1,5 +1,6 @@
 package dev.sluice.resilience;
 
+import dev.sluice.config.JobConfig;
 import java.util.Locale;
 
 /**
@@ -10,6 +11,11 @@ import java.util.Locale;
  */
 public record ErrorBudget(Integer maxFailedSegments, Double maxFailedRatio, int minFinished) {
   public static final ErrorBudget UNLIMITED = new ErrorBudget(null, null, 0);
+
+  /** The budget a job's {@code abort} section sets. */
+  public static ErrorBudget of(JobConfig.Abort rule) {
+    return new ErrorBudget(rule.maxFailedSegments(), rule.maxFailedRatio(), rule.minFinished());
+  }
 
   /** Why the budget is spent, or null while it is not. */
   public String exceeded(int failed, int finished) {

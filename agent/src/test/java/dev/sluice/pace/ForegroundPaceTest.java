@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.ForegroundConfig;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class ForegroundPaceTest {
   private static final long MS = 1_000_000L;
-  private static final ForegroundPace.Settings SETTINGS = new ForegroundPace.Settings(5_000 * MS, 1.5, 0.02, 0.1, 4.0);
+  private static final ForegroundConfig SETTINGS = new ForegroundConfig(5_000 * MS, 1.5, 0.02, 0.1, 4.0);
 
   private final ForegroundPace pace = new ForegroundPace(SETTINGS);
   private long now = 1_000 * MS;
@@ -141,7 +142,7 @@ class ForegroundPaceTest {
     run(3_000, 0.3, 0);
     run(3_000, 0.3, 1);
     double f = pace.factor();
-    pace.reconfigure(new ForegroundPace.Settings(5_000 * MS, 3.0, 0.2, 0.2, 5.0));
+    pace.reconfigure(new ForegroundConfig(5_000 * MS, 3.0, 0.2, 0.2, 5.0));
     assertEquals(Math.max(f, 0.2), pace.factor(), 1e-9, "a higher minimum applies at once");
     assertEquals(0.3, pace.floorMs(), 1e-9);
     ForegroundPace.Verdict v = run(1_000, 0.75, 1); // 2.5x: within the new 3x tolerance

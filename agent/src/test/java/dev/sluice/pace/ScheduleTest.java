@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.ScheduleConfig;
 import java.time.DayOfWeek;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -14,9 +15,9 @@ import org.junit.jupiter.api.Test;
 class ScheduleTest {
   private final ZoneId paris = ZoneId.of("Europe/Paris");
   // Weeknights 22:00-06:00 (crossing midnight) and Sunday 10:00-12:00, Paris time.
-  private final Schedule s = new Schedule(List.of(
-      new Schedule.Window(EnumSet.range(DayOfWeek.MONDAY, DayOfWeek.FRIDAY), 22 * 60, 6 * 60),
-      new Schedule.Window(EnumSet.of(DayOfWeek.SUNDAY), 10 * 60, 12 * 60)), paris);
+  private final Schedule s = new Schedule(new ScheduleConfig(List.of(
+      new ScheduleConfig.Window(EnumSet.range(DayOfWeek.MONDAY, DayOfWeek.FRIDAY), 22 * 60, 6 * 60),
+      new ScheduleConfig.Window(EnumSet.of(DayOfWeek.SUNDAY), 10 * 60, 12 * 60)), paris));
 
   private Instant at(String local) {
     return java.time.LocalDateTime.parse(local).atZone(paris).toInstant();
@@ -49,7 +50,7 @@ class ScheduleTest {
 
   @Test
   void timeZoneIsHonoured() {
-    Schedule utc = new Schedule(List.of(new Schedule.Window(EnumSet.allOf(DayOfWeek.class), 9 * 60, 17 * 60)), ZoneId.of("UTC"));
+    Schedule utc = new Schedule(new ScheduleConfig(List.of(new ScheduleConfig.Window(EnumSet.allOf(DayOfWeek.class), 9 * 60, 17 * 60)), ZoneId.of("UTC")));
     assertTrue(utc.allows(Instant.parse("2026-11-25T16:59:00Z")));
     assertFalse(utc.allows(Instant.parse("2026-11-25T17:00:00Z")));
     assertTrue(utc.reasonClosed(Instant.parse("2026-11-25T17:00:00Z")).contains("every day 09:00-17:00"));
