@@ -9,6 +9,7 @@ import dev.sluice.cli.RetryCommand;
 import dev.sluice.cli.RunCommand;
 import dev.sluice.cli.StatusCommand;
 import dev.sluice.cli.ValidateCommand;
+import dev.sluice.agent.Agent;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,6 +1,6 @@
 package dev.sluice.cli;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.Main;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;

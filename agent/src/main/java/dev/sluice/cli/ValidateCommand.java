@@ -1,7 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.Main;
-import dev.sluice.Validation;
+import dev.sluice.agent.Validation;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.JobConfig;
 import dev.sluice.config.SluiceConfig;

@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
-import dev.sluice.Agent;
+import dev.sluice.command.OperatorCommands;
+import dev.sluice.agent.Agent;
 import dev.sluice.job.Migrator;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
@@ -22,12 +23,12 @@ import io.vertx.ext.web.handler.BodyHandler;
 public final class ControlApi {
   private final Agent agent;
   private final BearerAuth auth;
-  private final OperatorActions actions;
+  private final OperatorCommands actions;
 
   public ControlApi(Agent agent, BearerAuth auth) {
     this.agent = agent;
     this.auth = auth;
-    this.actions = new OperatorActions(agent.vertx(), agent.ledger(), agent::migrators, agent::rollback);
+    this.actions = new OperatorCommands(agent.vertx(), agent.ledger(), agent::migrators, agent::rollback);
   }
 
   public void mount(Router router) {

@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
-import dev.sluice.Agent;
+import dev.sluice.command.OperatorCommands;
+import dev.sluice.agent.Agent;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
@@ -58,7 +59,7 @@ public final class ControlServer {
     }
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBody)).handler(RequestGuard::checkBody);
     BearerAuth auth = new BearerAuth(config.http().token());
-    OperatorActions actions = new OperatorActions(vertx, agent.ledger(), agent::migrators, agent::rollback);
+    OperatorCommands actions = new OperatorCommands(vertx, agent.ledger(), agent::migrators, agent::rollback);
     DashboardSocket socket = new DashboardSocket(agent.liveView(), actions, auth, config.http().corsOrigins());
     router.get("/ws").handler(socket::upgrade);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
@@ -163,7 +164,7 @@ public final class ControlServer {
       json(ctx, 400, new JsonObject().put("error", "segment must be a whole number"));
       return;
     }
-    dev.sluice.metrics.LedgerReads.segment(agent.ledger().pool(), ctx.pathParam("job"), seq)
+    dev.sluice.ledger.LiveReads.segment(agent.ledger().pool(), ctx.pathParam("job"), seq)
         .onSuccess(s -> {
           if (s == null) json(ctx, 404, new JsonObject().put("error", "no segment " + seq + " in job " + ctx.pathParam("job")));
           else json(ctx, 200, s);

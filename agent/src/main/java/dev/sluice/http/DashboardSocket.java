@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import dev.sluice.command.OperatorCommands;
 import dev.sluice.metrics.LiveView;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
@@ -26,11 +27,11 @@ import org.slf4j.LoggerFactory;
 final class DashboardSocket {
   private static final Logger log = LoggerFactory.getLogger(DashboardSocket.class);
   private final LiveView view;
-  private final OperatorActions actions;
+  private final OperatorCommands actions;
   private final BearerAuth auth;
   private final List<String> allowedOrigins;
 
-  DashboardSocket(LiveView view, OperatorActions actions, BearerAuth auth, List<String> allowedOrigins) {
+  DashboardSocket(LiveView view, OperatorCommands actions, BearerAuth auth, List<String> allowedOrigins) {
     this.view = view;
     this.actions = actions;
     this.auth = auth;
@@ -71,7 +72,7 @@ final class DashboardSocket {
   private void open(ServerWebSocket ws) {
     String client = ws.remoteAddress() == null ? "unknown" : ws.remoteAddress().toString();
     JsonObject hello = view.hello().put("control", new JsonObject().put("enabled", auth.enabled())
-        .put("actions", OperatorActions.capabilities()));
+        .put("actions", OperatorCommands.capabilities()));
     ws.writeTextMessage(hello.encode());
     String latest = view.latest();
     if (latest != null) ws.writeTextMessage(latest);
@@ -89,7 +90,7 @@ final class DashboardSocket {
     try {
       msg = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      reply(ws, null, new OperatorActions.Outcome(400, "malformed JSON"));
+      reply(ws, null, new OperatorCommands.Outcome(400, "malformed JSON"));
       return;
     }
     Object id = msg.getValue("id");
@@ -99,21 +100,21 @@ final class DashboardSocket {
     }
     boolean authOnly = "auth".equals(msg.getValue("type"));
     if (!authOnly && !"command".equals(msg.getValue("type"))) {
-      reply(ws, id, new OperatorActions.Outcome(400, "unknown message type (send {\"type\":\"command\", ...})"));
+      reply(ws, id, new OperatorCommands.Outcome(400, "unknown message type (send {\"type\":\"command\", ...})"));
       return;
     }
     if (!auth.enabled()) {
-      reply(ws, id, new OperatorActions.Outcome(403, "control is disabled: set http.token in the config or SLUICE_TOKEN"));
+      reply(ws, id, new OperatorCommands.Outcome(403, "control is disabled: set http.token in the config or SLUICE_TOKEN"));
       return;
     }
     Object token = msg.getValue("token");
     if (!(token instanceof String t) || !auth.accepts("Bearer " + t)) {
       log.warn("refused a dashboard command from {}: missing or wrong token", client);
-      reply(ws, id, new OperatorActions.Outcome(401, "missing or wrong token"));
+      reply(ws, id, new OperatorCommands.Outcome(401, "missing or wrong token"));
       return;
     }
     if (authOnly) {
-      reply(ws, id, new OperatorActions.Outcome(200, "token accepted: controls enabled"));
+      reply(ws, id, new OperatorCommands.Outcome(200, "token accepted: controls enabled"));
       return;
     }
     String action = msg.getValue("action") instanceof String a ? a : null;
@@ -121,15 +122,15 @@ final class DashboardSocket {
     JsonObject args = msg.copy();
     args.remove("token");
     actions.run(action, job, args, "dashboard from " + client).onComplete(ar -> {
-      OperatorActions.Outcome out = ar.succeeded() ? ar.result()
-          : new OperatorActions.Outcome(500, "failed: " + dev.sluice.resilience.ErrorClassifier.describe(ar.cause()));
+      OperatorCommands.Outcome out = ar.succeeded() ? ar.result()
+          : new OperatorCommands.Outcome(500, "failed: " + dev.sluice.resilience.ErrorClassifier.describe(ar.cause()));
       log.info("dashboard command {} on job {} from {}: {}", action, job, client, out.message());
       reply(ws, id, out);
       if (out.ok()) view.refresh();
     });
   }
 
-  private static void reply(ServerWebSocket ws, Object id, OperatorActions.Outcome out) {
+  private static void reply(ServerWebSocket ws, Object id, OperatorCommands.Outcome out) {
     if (!ws.isClosed()) ws.writeTextMessage(out.json().put("type", "result").put("id", id).encode());
   }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.metrics;
 
+import dev.sluice.ledger.LiveReads;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
@@ -59,7 +60,7 @@ public final class LiveView {
 
   /** Starts ticking: the events backlog and mismatch counts are read first, then a tick every second. */
   public Future<Void> start() {
-    return LedgerReads.lastEventId(db)
+    return LiveReads.lastEventId(db)
         .compose(max -> Ledger.events(db, null, Math.max(0, max - RECENT_EVENTS), RECENT_EVENTS).map(arr -> {
           synchronized (recentEvents) {
             for (int i = 0; i < arr.size(); i++) recentEvents.addLast(arr.getJsonObject(i));
@@ -67,7 +68,7 @@ public final class LiveView {
           lastEventId = max;
           return null;
         }))
-        .compose(v -> LedgerReads.mismatches(db))
+        .compose(v -> LiveReads.mismatches(db))
         .map(m -> {
           mismatches.putAll(m);
           fastTimer = vertx.setPeriodic(FAST_MS, t -> poll());
@@ -119,7 +120,7 @@ public final class LiveView {
     if (now - lastFullTick >= 1000) {
       tick(true);
     } else if (!listeners.isEmpty()) {
-      LedgerReads.lastEventId(db).onSuccess(max -> {
+      LiveReads.lastEventId(db).onSuccess(max -> {
         if (max > lastEventId) tick(false);
       });
     }
@@ -130,8 +131,8 @@ public final class LiveView {
     busy = true;
     if (regular) lastFullTick = System.currentTimeMillis();
     Future<JsonArray> summary = Ledger.summary(db);
-    Future<Map<String, LedgerReads.Heatmap>> heat = LedgerReads.heatmaps(db);
-    Future<Map<String, JsonArray>> failed = LedgerReads.failed(db, 50);
+    Future<Map<String, LiveReads.Heatmap>> heat = LiveReads.heatmaps(db);
+    Future<Map<String, JsonArray>> failed = LiveReads.failed(db, 50);
     Future<JsonArray> agents = Roster.agents(db);
     Future<JsonArray> events = Ledger.events(db, null, Math.max(lastEventId, 0), 500);
     Future.all(summary, heat, failed, agents, events)
@@ -145,7 +146,7 @@ public final class LiveView {
         .onComplete(x -> busy = false);
   }
 
-  private void publish(boolean regular, JsonArray summary, Map<String, LedgerReads.Heatmap> heat, Map<String, JsonArray> failed,
+  private void publish(boolean regular, JsonArray summary, Map<String, LiveReads.Heatmap> heat, Map<String, JsonArray> failed,
       JsonArray agents, JsonArray newEvents) {
     for (int i = 0; i < newEvents.size(); i++) {
       JsonObject e = newEvents.getJsonObject(i);

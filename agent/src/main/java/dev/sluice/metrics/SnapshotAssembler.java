@@ -1,5 +1,6 @@
 package dev.sluice.metrics;
 
+import dev.sluice.ledger.LiveReads;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.sluice.job.Migrator;
@@ -18,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class SnapshotAssembler {
   private final Map<String, JsonObject> lastLatency = new ConcurrentHashMap<>();
 
-  JsonObject job(JsonObject summary, Migrator m, Eta.Range eta, LedgerReads.Heatmap heat, JsonArray failed, JsonArray agents,
+  JsonObject job(JsonObject summary, Migrator m, Eta.Range eta, LiveReads.Heatmap heat, JsonArray failed, JsonArray agents,
       long mismatches, long[] latencies) {
     String name = summary.getString("name");
     JsonObject j = summary.copy();

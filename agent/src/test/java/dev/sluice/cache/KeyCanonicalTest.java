@@ -2,7 +2,7 @@ package dev.sluice.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.JobConfig;
 import dev.sluice.db.Await;

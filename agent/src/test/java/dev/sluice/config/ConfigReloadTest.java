@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.job.Migrator;
 import dev.sluice.testing.TestPg;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.ledger.JobState;
 import dev.sluice.testing.Agents;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.Validation;
+import dev.sluice.agent.Validation;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.JobConfig;
 import dev.sluice.db.Await;

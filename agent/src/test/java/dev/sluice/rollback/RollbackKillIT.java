@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;

@@ -1,6 +1,6 @@
 package dev.sluice.testing;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.db.Await;
 import dev.sluice.ledger.JobState;

@@ -1,6 +1,6 @@
 package dev.sluice.demo;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.cli.RunCommand;

@@ -1,4 +1,4 @@
-package dev.sluice;
+package dev.sluice.agent;
 
 import dev.sluice.cache.JobReads;
 import dev.sluice.config.ConfigDiff;

@@ -1,4 +1,4 @@
-package dev.sluice.metrics;
+package dev.sluice.ledger;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -13,8 +13,8 @@ import java.util.Map;
  * The ledger reads behind the live view: each is one cheap query over indexed columns, run once a
  * second (or on a state change) whatever the number of dashboards open.
  */
-public final class LedgerReads {
-  private LedgerReads() {}
+public final class LiveReads {
+  private LiveReads() {}
 
   /**
    * One character a segment, in seq order: p pending, c copying, C copied, v verified, f failed, r

@@ -1,4 +1,4 @@
-package dev.sluice;
+package dev.sluice.agent;
 
 import dev.sluice.capture.ChangeCapture;
 import dev.sluice.config.ConfigException;

@@ -1,4 +1,4 @@
-package dev.sluice.http;
+package dev.sluice.command;
 
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  * is recorded in the audit trail with who asked and from which address. Authentication happens
  * before this class is reached ({@link BearerAuth}).
  */
-public final class OperatorActions {
+public final class OperatorCommands {
   /** The actions this agent can perform; the dashboard disables the buttons of the others. */
   public static final List<String> AVAILABLE = List.of("pause", "resume", "pace", "retry", "abort", "rollback");
   /** Actions the dashboard knows that this build does not provide yet. */
@@ -43,7 +43,7 @@ public final class OperatorActions {
   private final BiFunction<String, String, Future<Rollback.Outcome>> rollback;
 
   /** {@code rollback}: (job, reason) to the rollback's outcome (the agent's own, paced and resumable). */
-  public OperatorActions(Vertx vertx, Ledger ledger, Supplier<Map<String, Migrator>> migrators,
+  public OperatorCommands(Vertx vertx, Ledger ledger, Supplier<Map<String, Migrator>> migrators,
       BiFunction<String, String, Future<Rollback.Outcome>> rollback) {
     this.vertx = vertx;
     this.ledger = ledger;
