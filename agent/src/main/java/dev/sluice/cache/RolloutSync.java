@@ -1,12 +1,11 @@
 package dev.sluice.cache;
 
 import dev.sluice.ledger.Ledger;
+import dev.sluice.ledger.ReadPathLedger;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,17 +44,13 @@ public final class RolloutSync {
   public Future<Void> start() {
     int configured = rollout.targetPercent();
     rollout.pause("starting: reading the rollout's history from the ledger");
-    return ledger.pool().preparedQuery("SELECT coalesce(max(id), 0), (SELECT row(kind, message)::text FROM sluice.events "
-            + "WHERE job = $1 AND kind IN ($2, $3) ORDER BY id DESC LIMIT 1), "
-            + "(SELECT message FROM sluice.events WHERE job = $1 AND kind = $3 ORDER BY id DESC LIMIT 1) FROM sluice.events")
-        .execute(Tuple.of(job, SET, PAUSED))
-        .map(rows -> {
-          Row r = rows.iterator().next();
-          after = r.getLong(0);
-          String latest = r.getString(1);
+    return ReadPathLedger.rolloutHistory(ledger.pool(), job, SET, PAUSED)
+        .map(h -> {
+          after = h.lastEventId();
+          String latest = h.latest();
           rollout.setTargetPercent(configured);
           if (latest != null && latest.startsWith("(" + PAUSED + ",")) {
-            String why = r.getString(2);
+            String why = h.lastPause();
             rollout.pause(why);
             log.warn("job {}: the read rollout stays paused after the restart ({}); set reads.targetPercent to resume", job, why);
           }
@@ -77,13 +72,11 @@ public final class RolloutSync {
   private void poll() {
     if (polling) return;
     polling = true;
-    ledger.pool().preparedQuery("SELECT id, kind, message, details::text FROM sluice.events WHERE job = $1 AND id > $2 "
-            + "AND kind IN ($3, $4) AND agent IS DISTINCT FROM $5 ORDER BY id")
-        .execute(Tuple.of(job, Math.max(after, 0), SET, PAUSED, ledger.agentId()))
-        .onSuccess(rows -> {
-          for (Row r : rows) {
-            after = Math.max(after, r.getLong(0));
-            follow(r.getString(1), r.getString(2), r.getString(3));
+    ReadPathLedger.rolloutEvents(ledger.pool(), job, Math.max(after, 0), SET, PAUSED, ledger.agentId())
+        .onSuccess(events -> {
+          for (ReadPathLedger.RolloutEvent e : events) {
+            after = Math.max(after, e.id());
+            follow(e.kind(), e.message(), e.details());
           }
         })
         .onFailure(e -> log.debug("job {}: cannot follow the rollout: {}", job, ErrorClassifier.describe(e)))

@@ -2,6 +2,7 @@ package dev.sluice.cache;
 
 import dev.sluice.config.Sql;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.ReadPathLedger;
 import dev.sluice.plan.KeyRange;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,9 +71,7 @@ final class RowSql {
       lower.add("(s.lower_bound[" + (i + 1) + "])::" + shape.keyTypes().get(i));
       upper.add("(s.upper_bound[" + (i + 1) + "])::" + shape.keyTypes().get(i));
     }
-    String verified = "EXISTS (SELECT 1 FROM sluice.segments s WHERE s.job = $1 AND s.state = 'verified' "
-        + "AND (s.lower_bound IS NULL OR " + keyRow + " >= " + row(lower) + ") "
-        + "AND (s.upper_bound IS NULL OR " + keyRow + " < " + row(upper) + "))";
+    String verified = ReadPathLedger.verifiedSegmentHolds(keyRow, row(lower), row(upper));
     return "WITH " + keyCte + " SELECT " + verified + ", (SELECT row_to_json(r)::text FROM (SELECT " + targetColumns()
         + " FROM " + shape.job().target().table().sql() + " t WHERE " + targetKeyRow + " = " + keyRow + ") r) "
         + "FROM k ORDER BY k.sluice_ord";

@@ -1,14 +1,11 @@
 package dev.sluice.cache;
 
+import dev.sluice.ledger.ReadPathLedger;
 import dev.sluice.plan.KeyRange;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,21 +77,11 @@ public final class SegmentWatch {
 
   private void poll() {
     if (stopped || !begin()) return;
-    ledger.preparedQuery("SELECT count(*) || ':' || coalesce(sum(hashint4(seq)::bigint), 0) FROM sluice.segments "
-            + "WHERE job = $1 AND state = 'verified'")
-        .execute(Tuple.of(job))
-        .compose(rows -> {
-          String fp = rows.iterator().next().getString(0);
+    ReadPathLedger.verifiedFingerprint(ledger, job)
+        .compose(fp -> {
           if (fp.equals(fingerprint)) return io.vertx.core.Future.succeededFuture();
-          return ledger.preparedQuery("SELECT seq, lower_bound, upper_bound FROM sluice.segments WHERE job = $1 AND state = 'verified' "
-                  + "ORDER BY seq").execute(Tuple.of(job))
-              .map(set -> {
-                Map<Integer, KeyRange> now = new LinkedHashMap<>();
-                for (Row r : set) {
-                  String[] lo = r.getArrayOfStrings(1);
-                  String[] hi = r.getArrayOfStrings(2);
-                  now.put(r.getInteger(0), new KeyRange(lo == null ? null : Arrays.asList(lo), hi == null ? null : Arrays.asList(hi)));
-                }
+          return ReadPathLedger.verifiedRanges(ledger, job)
+              .map(now -> {
                 apply(now);
                 fingerprint = fp;
                 return null;

@@ -260,6 +260,11 @@ public final class Roster {
    * Agents alive now, or seen within the last hour: identity, liveness, last heartbeat, segments
    * held (live leases, from the segments themselves), and per job what each agent published.
    */
+  /** Whether the ledger has the agents' tables yet (a ledger written by an older agent may not). */
+  public static Future<Boolean> exists(SqlClient db) {
+    return db.query("SELECT to_regclass('sluice.agent_jobs') IS NOT NULL").execute().map(rows -> rows.iterator().next().getBoolean(0));
+  }
+
   public static Future<JsonArray> agents(SqlClient db) {
     return db.query("SELECT a.id, a.host, a.pid, a.version, a.started_at::text, a.heartbeat_at::text, a.stopped_at::text, "
             + "(a.stopped_at IS NULL AND a.heartbeat_at + make_interval(secs => a.lease_seconds) > now()) AS alive, "
