@@ -1,15 +1,15 @@
 package dev.sluice;
 
+import dev.sluice.build.BuildInfo;
 import dev.sluice.cli.CleanupCommand;
 import dev.sluice.cli.CompleteCommand;
-import dev.sluice.build.BuildInfo;
 import dev.sluice.cli.DemoStub;
-import dev.sluice.cli.RollbackCommand;
+import dev.sluice.cli.ExitCode;
 import dev.sluice.cli.RetryCommand;
+import dev.sluice.cli.RollbackCommand;
 import dev.sluice.cli.RunCommand;
 import dev.sluice.cli.StatusCommand;
 import dev.sluice.cli.ValidateCommand;
-import dev.sluice.agent.Agent;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,10 +22,10 @@ import picocli.CommandLine.Command;
     subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoStub.class, RollbackCommand.class,
         CleanupCommand.class, CompleteCommand.class})
 public final class Main implements Runnable {
-  public static final int OK = 0;
-  public static final int FAILED_SEGMENTS = 1;
-  public static final int BAD_CONFIG = 2;
-  public static final int RUNTIME_FAILURE = 3;
+  public static final int OK = ExitCode.OK;
+  public static final int FAILED_SEGMENTS = ExitCode.FAILED_SEGMENTS;
+  public static final int BAD_CONFIG = ExitCode.BAD_CONFIG;
+  public static final int RUNTIME_FAILURE = ExitCode.RUNTIME_FAILURE;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -78,13 +78,23 @@ async function checkToken(t, quiet) {
   renderControls();
 }
 
+// Who paused the job (an operator, or Sluice itself: the drift monitor, the final verification) and why.
+function pauseSentence(j) {
+  return 'paused' + (j.pausedBy ? ` by ${j.pausedBy}` : '') + (j.pauseReason ? `: ${j.pauseReason}` : '');
+}
+
 // ---- controls ----
 
 document.querySelectorAll('#controls button').forEach(b => b.addEventListener('click', () => {
   const action = b.dataset.action;
   if (action === 'pace') {
     const v = $('rate-input').value.trim();
-    if (v === '' || Number(v) < 0) { toast('enter rows per second (0 removes the limit)', true); return; }
+    // The same rule as the API: above 0, or none (unpaced); 0 would read as "stop", which is Pause.
+    if (v === '') {
+      if (confirm(`Remove the rate limit of job ${state.selected} (unpaced)?`)) command('pace', { rowsPerSecond: null }, 'unpaced');
+      return;
+    }
+    if (!(Number(v) > 0)) { toast('enter rows per second above 0 (empty: unpaced; to stop the job, pause it)', true); return; }
     command('pace', { rowsPerSecond: Number(v) }, 'set rate');
     return;
   }
@@ -196,7 +206,7 @@ function renderOverview(jobs) {
       <div class="figs"><span><b>${num(j.jobRowsPerSecond ?? (j.live && j.live.rowsPerSecond))}</b> rows/s</span>
         <span>ETA <b>${esc(e.main)}</b> <span class="muted">${esc(e.range)}</span></span>
         <span class="muted">${agents.length} agent${agents.length === 1 ? '' : 's'}: ${esc(agents.map(a => a.host || a.id).join(', ') || '–')}</span></div>
-      ${j.paused && j.pauseReason ? `<div class="pause-reason small">${esc(j.pauseReason)}</div>` : ''}
+      ${j.paused ? `<div class="pause-reason small">${esc(pauseSentence(j))}</div>` : ''}
     </article>`;
   }).join('') || '<div class="none">No jobs in the ledger yet.</div>';
 }
@@ -219,7 +229,7 @@ function renderJob(j, s) {
   $('job-name').textContent = j.name;
   $('job-tables').textContent = `${j.sourceTable} → ${j.targetTable}`;
   $('job-state').innerHTML = stateBadges(j)
-    + (j.paused ? ` <span class="pause-reason" id="pause-reason">${esc(j.pauseReason || 'paused')}</span>` : '')
+    + (j.paused ? ` <span class="pause-reason" id="pause-reason">${esc(pauseSentence(j))}</span>` : '')
     + (j.reason ? ` <span class="muted">${esc(j.reason)}</span>` : '');
   const segs = j.segments || {};
   const e = eta(j.eta, j);
@@ -260,7 +270,7 @@ function renderThrottle(live, j) {
   const t = live.throttle || {};
   let h = `<div class="kv"><span class="k">decision</span><span class="${t.throttled ? 'bad' : 'ok'}">${t.throttled ? 'throttled' : 'running freely'}</span>`;
   if (t.throttled) h += `<span class="k">reason</span><span>${esc(t.reason || t.code)}</span>`;
-  if (j.paused) h += `<span class="k">operator</span><span class="bad">paused: ${esc(j.pauseReason || '')}</span>`;
+  if (j.paused) h += `<span class="k">paused</span><span class="bad">${esc(pauseSentence(j))}</span>`;
   h += `<span class="k">rate in force</span><span>${live.rateLimit == null ? 'unpaced' : full(live.rateLimit) + ' rows/s'}</span>`;
   if (t.rateReason) h += `<span class="k">slowed</span><span>${esc(t.rateReason)}</span>`;
   h += `<span class="k">concurrency</span><span>${live.concurrencyLimit} (in flight ${live.inFlight})</span></div>`;

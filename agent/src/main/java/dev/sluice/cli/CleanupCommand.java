@@ -1,6 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.Main;
 import dev.sluice.capture.ChangeCapture;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.TableName;
@@ -32,7 +31,7 @@ public final class CleanupCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     SluiceConfig cfg = config.load(err);
-    if (cfg == null) return Main.BAD_CONFIG;
+    if (cfg == null) return ExitCode.BAD_CONFIG;
     try (TargetSession s = new TargetSession(cfg, "sluice-cleanup")) {
       String refused = s.run(x -> {
         ConsistencyLedger ledger = new ConsistencyLedger(x.target, "cleanup-cli");
@@ -50,15 +49,15 @@ public final class CleanupCommand implements Callable<Integer> {
       if (refused != null) {
         err.println("sluice: " + refused);
         err.flush();
-        return Main.BAD_CONFIG;
+        return ExitCode.BAD_CONFIG;
       }
       spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source");
       spec.commandLine().getOut().flush();
-      return Main.OK;
+      return ExitCode.OK;
     } catch (RuntimeException e) {
       err.println("sluice: cleanup of job " + job + " failed: " + ErrorClassifier.describe(e) + "; run it again");
       err.flush();
-      return Main.RUNTIME_FAILURE;
+      return ExitCode.RUNTIME_FAILURE;
     }
   }
 }

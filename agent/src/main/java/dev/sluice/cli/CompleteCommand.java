@@ -1,9 +1,7 @@
 package dev.sluice.cli;
 
-import dev.sluice.Main;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.ledger.ConsistencyLedger;
-import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,21 +26,7 @@ public final class CompleteCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     SluiceConfig cfg = config.load(err);
-    if (cfg == null) return Main.BAD_CONFIG;
-    try (TargetSession s = new TargetSession(cfg, "sluice-complete")) {
-      boolean asked = s.run(x -> new ConsistencyLedger(x.target, "complete-cli").requestComplete(job));
-      if (!asked) {
-        err.println("sluice: job " + job + " is not running (or completion was already requested); see `sluice status`");
-        err.flush();
-        return Main.BAD_CONFIG;
-      }
-      spec.commandLine().getOut().println("job " + job + ": completion requested; it completes once in sync and verified");
-      spec.commandLine().getOut().flush();
-      return Main.OK;
-    } catch (RuntimeException e) {
-      err.println("sluice: " + ErrorClassifier.describe(e));
-      err.flush();
-      return Main.RUNTIME_FAILURE;
-    }
+    if (cfg == null) return ExitCode.BAD_CONFIG;
+    return LedgerCommand.run(cfg, "sluice-complete", job, "complete", new JsonObject(), spec.commandLine().getOut(), err);
   }
 }

@@ -1,14 +1,7 @@
 package dev.sluice.cli;
 
-import dev.sluice.Main;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.db.Await;
-import dev.sluice.db.Databases;
-import dev.sluice.ledger.Ledger;
-import dev.sluice.ledger.LedgerSchema;
-import dev.sluice.resilience.ErrorClassifier;
-import io.vertx.core.Vertx;
-import io.vertx.sqlclient.Pool;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,37 +28,8 @@ public final class RetryCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    PrintWriter out = spec.commandLine().getOut();
     SluiceConfig cfg = config.load(err);
-    if (cfg == null) return Main.BAD_CONFIG;
-    Vertx vertx = Vertx.vertx();
-    Pool pool = Databases.pool(vertx, cfg.target(), "sluice-retry", 1);
-    try {
-      if (!Await.result(LedgerSchema.exists(pool))) {
-        err.println("sluice: no ledger in " + cfg.target().redacted() + ": no job has run there yet");
-        return Main.BAD_CONFIG;
-      }
-      if (Await.result(Ledger.job(pool, job)) == null) {
-        err.println("sluice: the ledger has no job \"" + job + "\"");
-        return Main.BAD_CONFIG;
-      }
-      String actor = "cli (" + System.getProperty("user.name", "unknown") + ")";
-      int n = Await.result(new Ledger(pool, cfg.agent().id()).retryFailed(job, segment, actor));
-      if (n == 0) {
-        err.println(segment == null ? "sluice: job " + job + " has no failed segment"
-            : "sluice: segment " + segment + " of job " + job + " is not failed (only failed segments can be retried)");
-        return Main.BAD_CONFIG;
-      }
-      out.println("queued " + n + " segment" + (n == 1 ? "" : "s") + " of job " + job + " for retry");
-      out.flush();
-      return Main.OK;
-    } catch (RuntimeException e) {
-      err.println("sluice: cannot reach the ledger in " + cfg.target().redacted() + ": " + ErrorClassifier.describe(e));
-      return Main.RUNTIME_FAILURE;
-    } finally {
-      err.flush();
-      Await.result(pool.close().otherwiseEmpty());
-      Await.result(vertx.close());
-    }
+    if (cfg == null) return ExitCode.BAD_CONFIG;
+    return LedgerCommand.run(cfg, "sluice-retry", job, "retry", new JsonObject().put("segment", segment), spec.commandLine().getOut(), err);
   }
 }

@@ -1,7 +1,6 @@
 package dev.sluice.cli;
 
 import dev.sluice.agent.Agent;
-import dev.sluice.Main;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
@@ -31,7 +30,7 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SluiceConfig cfg = config.load(spec.commandLine().getErr());
-    if (cfg == null) return Main.BAD_CONFIG;
+    if (cfg == null) return ExitCode.BAD_CONFIG;
     return run(new Agent(cfg).watching(config.file()), config.file(), untilDone, spec.commandLine().getOut(), spec.commandLine().getErr());
   }
 
@@ -53,12 +52,12 @@ public final class RunCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       ConfigOption.report(err, configFile == null ? java.nio.file.Path.of("(config)") : configFile, e);
       stopQuietly(agent, hook);
-      return Main.BAD_CONFIG;
+      return ExitCode.BAD_CONFIG;
     } catch (RuntimeException e) {
       err.println("sluice: cannot start: " + ErrorClassifier.describe(e));
       err.flush();
       stopQuietly(agent, hook);
-      return Main.RUNTIME_FAILURE;
+      return ExitCode.RUNTIME_FAILURE;
     }
     if (!untilDone) {
       try {
@@ -66,14 +65,14 @@ public final class RunCommand implements Callable<Integer> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      return Main.OK;
+      return ExitCode.OK;
     }
     Map<String, JobState> states = Await.result(agent.untilDone(), 365, TimeUnit.DAYS);
     stopQuietly(agent, hook);
     boolean allCompleted = states.values().stream().allMatch(s -> s == JobState.COMPLETED);
     states.forEach((job, st) -> out.println("job " + job + ": " + st.db()));
     out.flush();
-    return allCompleted ? Main.OK : Main.FAILED_SEGMENTS;
+    return allCompleted ? ExitCode.OK : ExitCode.FAILED_SEGMENTS;
   }
 
   private static void stopQuietly(Agent agent, Thread hook) {

@@ -1,6 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.Main;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
@@ -31,7 +30,7 @@ public final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     SluiceConfig cfg = config.load(err);
-    if (cfg == null) return Main.BAD_CONFIG;
+    if (cfg == null) return ExitCode.BAD_CONFIG;
     Vertx vertx = Vertx.vertx();
     PrintWriter out = spec.commandLine().getOut();
     try {
@@ -39,7 +38,7 @@ public final class StatusCommand implements Callable<Integer> {
       try {
         if (!Await.result(LedgerSchema.exists(conn))) {
           out.println("no ledger in " + cfg.target().redacted() + " yet: no job has run");
-          return Main.OK;
+          return ExitCode.OK;
         }
         JsonArray jobs = Await.result(Ledger.summary(conn));
         for (String name : cfg.jobs().stream().map(j -> j.name()).toList()) {
@@ -48,22 +47,23 @@ public final class StatusCommand implements Callable<Integer> {
             out.printf("job %s: not started%n", name);
             continue;
           }
-          out.printf("job %s: %s%s%s%n", name, j.getString("state"), j.getBoolean("paused") ? " (paused: " + j.getString("pauseReason") + ")" : "",
+          out.printf("job %s: %s%s%s%n", name, j.getString("state"), j.getBoolean("paused")
+              ? " (" + Ledger.pauseSentence(j.getString("pausedBy"), j.getString("pauseReason")) + ")" : "",
               j.getString("reason") == null ? "" : " - " + j.getString("reason"));
           out.printf("  segments: %d planned; %s%n", j.getInteger("segmentsPlanned"), states(j.getJsonObject("segments")));
           out.printf("  rows: %d copied of ~%d planned%n", j.getLong("rowsCopied"), j.getLong("rowsPlanned"));
         }
-        if (Await.result(conn.query("SELECT to_regclass('sluice.agent_jobs') IS NOT NULL").execute()).iterator().next().getBoolean(0)) {
+        if (Await.result(Roster.exists(conn))) {
           AgentList.print(out, Await.result(Roster.agents(conn)), Await.result(Roster.rowWrites(conn)));
         }
         out.flush();
-        return Main.OK;
+        return ExitCode.OK;
       } finally {
         Await.result(conn.close().otherwiseEmpty());
       }
     } catch (RuntimeException e) {
       err.println("sluice: cannot read the ledger in " + cfg.target().redacted() + ": " + ErrorClassifier.describe(e));
-      return Main.RUNTIME_FAILURE;
+      return ExitCode.RUNTIME_FAILURE;
     } finally {
       Await.result(vertx.close());
     }

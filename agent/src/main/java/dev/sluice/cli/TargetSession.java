@@ -23,6 +23,15 @@ final class TargetSession implements AutoCloseable {
     target = Databases.pool(vertx, cfg.target(), name, 2);
   }
 
+  /**
+   * When the target holds a ledger, brings its schema up to date and runs {@code work}; null when
+   * there is no ledger (no job ever ran there: nothing to act on, and nothing is created).
+   */
+  <T> T runIfLedger(Function<TargetSession, Future<T>> work) {
+    return Await.result(LedgerSchema.exists(target).compose(exists -> !exists ? Future.<T>succeededFuture(null)
+        : LedgerSchema.ensure(target).compose(v -> work.apply(this))));
+  }
+
   /** Brings the ledger schema up to date (these commands write to it), then runs {@code work}. */
   <T> T run(Function<TargetSession, Future<T>> work) {
     return Await.result(LedgerSchema.ensure(target).compose(v -> work.apply(this)));

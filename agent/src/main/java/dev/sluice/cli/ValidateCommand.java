@@ -1,6 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.Main;
 import dev.sluice.agent.Validation;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.JobConfig;
@@ -30,7 +29,7 @@ public final class ValidateCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     SluiceConfig cfg = config.load(err);
-    if (cfg == null) return Main.BAD_CONFIG;
+    if (cfg == null) return ExitCode.BAD_CONFIG;
     Vertx vertx = Vertx.vertx();
     try {
       List<JobShape> shapes = Validation.check(vertx, cfg);
@@ -40,10 +39,10 @@ public final class ValidateCommand implements Callable<Integer> {
           + (cfg.sameDatabase() ? " (same database)" : ""));
       for (JobShape s : shapes) print(out, cfg, s);
       out.flush();
-      return Main.OK;
+      return ExitCode.OK;
     } catch (ConfigException e) {
       ConfigOption.report(err, config.file(), e);
-      return Main.BAD_CONFIG;
+      return ExitCode.BAD_CONFIG;
     } finally {
       Await.result(vertx.close());
     }

@@ -1,11 +1,14 @@
 package dev.sluice.http;
 
+import dev.sluice.cache.JobReads;
 import dev.sluice.command.OperatorCommands;
-import dev.sluice.agent.Agent;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.job.LiveFigures;
 import dev.sluice.job.Migrator;
+import dev.sluice.ledger.LiveReads;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
+import dev.sluice.metrics.LiveView;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,7 +22,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The agent's HTTP face: health probes, the job API read from the ledger (so any agent shows the
@@ -32,16 +37,23 @@ import java.util.Set;
  * malformed requests are refused before any handler by {@link RequestGuard}.
  */
 public final class ControlServer {
+  /**
+   * What the server shows and drives: the ledger, the jobs running on this agent and their read
+   * paths, the live view, the metrics' exposition, the config's status, and the operator commands.
+   */
+  public record Parts(Ledger ledger, Supplier<Map<String, Migrator>> jobs, Supplier<Map<String, JobReads>> reads, LiveView liveView,
+      Supplier<String> metrics, Supplier<JsonObject> configStatus, OperatorCommands commands) {}
+
   private final Vertx vertx;
   private final SluiceConfig config;
-  private final Agent agent;
+  private final Parts parts;
   private HttpServer server;
   private Router router;
 
-  public ControlServer(Vertx vertx, SluiceConfig config, Agent agent) {
+  public ControlServer(Vertx vertx, SluiceConfig config, Parts parts) {
     this.vertx = vertx;
     this.config = config;
-    this.agent = agent;
+    this.parts = parts;
   }
 
   public int port() {
@@ -59,21 +71,20 @@ public final class ControlServer {
     }
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBody)).handler(RequestGuard::checkBody);
     BearerAuth auth = new BearerAuth(config.http().token());
-    OperatorCommands actions = new OperatorCommands(vertx, agent.ledger(), agent::migrators, agent::rollback);
-    DashboardSocket socket = new DashboardSocket(agent.liveView(), actions, auth, config.http().corsOrigins());
+    DashboardSocket socket = new DashboardSocket(parts.liveView(), parts.commands(), auth, config.http().corsOrigins());
     router.get("/ws").handler(socket::upgrade);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(agent.metrics().scrape()));
+        .end(parts.metrics().get()));
     router.get("/api/jobs/:job/segments/:seq").handler(this::segment);
-    router.get("/api/config").handler(ctx -> json(ctx, 200, agent.configStatus()));
+    router.get("/api/config").handler(ctx -> json(ctx, 200, parts.configStatus().get()));
     router.get("/api/openapi.json").handler(ctx -> json(ctx, 200, OpenApi.document()));
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(this::ready);
     router.get("/api/jobs").handler(this::jobs);
     router.get("/api/agents").handler(this::agents);
     router.get("/api/jobs/:job/events").handler(this::events);
-    new ReadApi(agent::reads, agent.ledger(), config.http().readToken(), config.http().token()).mount(router);
-    new ControlApi(agent, new BearerAuth(config.http().token())).mount(router);
+    new ReadApi(parts.reads(), parts.ledger(), config.http().readToken(), config.http().token()).mount(router);
+    new ControlApi(parts.commands(), auth).mount(router);
     router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars").setMaxAgeSeconds(86_400));
     router.route("/api/*").handler(ctx -> json(ctx, 404, new JsonObject().put("error", "no such API: " + ctx.request().path())));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html"));
@@ -98,44 +109,45 @@ public final class ControlServer {
   }
 
   private void ready(RoutingContext ctx) {
-    agent.ledger().pool().query("SELECT 1").execute()
-        .onSuccess(r -> json(ctx, 200, new JsonObject().put("status", "UP").put("jobs", agent.migrators().size())))
+    parts.ledger().pool().query("SELECT 1").execute()
+        .onSuccess(r -> json(ctx, 200, new JsonObject().put("status", "UP").put("jobs", parts.jobs().get().size())))
         .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "DOWN").put("reason", "ledger unreachable: " + ErrorClassifier.describe(e))));
   }
 
   /** Every agent working (or recently seen) on this ledger, from the ledger: any agent shows them all. */
   private void agents(RoutingContext ctx) {
-    Roster.agents(agent.ledger().pool())
-        .compose(arr -> Roster.rowWrites(agent.ledger().pool()).map(w -> new JsonObject()
-            .put("self", agent.ledger().agentId()).put("agents", arr).put("ledgerRowWrites", w)))
+    Roster.agents(parts.ledger().pool())
+        .compose(arr -> Roster.rowWrites(parts.ledger().pool()).map(w -> new JsonObject()
+            .put("self", parts.ledger().agentId()).put("agents", arr).put("ledgerRowWrites", w)))
         .onSuccess(body -> json(ctx, 200, body))
         .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "ledger unreachable: " + ErrorClassifier.describe(e))));
   }
 
   private void jobs(RoutingContext ctx) {
-    Ledger.summary(agent.ledger().pool()).compose(arr -> Roster.agents(agent.ledger().pool()).map(agents -> {
+    Ledger.summary(parts.ledger().pool()).compose(arr -> Roster.agents(parts.ledger().pool()).map(agents -> {
       for (int i = 0; i < arr.size(); i++) arr.getJsonObject(i).put("agents", JobAgents.of(arr.getJsonObject(i).getString("name"), agents));
       return arr;
     })).onSuccess(arr -> {
       JsonArray out = new JsonArray();
       for (int i = 0; i < arr.size(); i++) {
         JsonObject j = arr.getJsonObject(i);
-        Migrator m = agent.migrators().get(j.getString("name"));
+        Migrator m = parts.jobs().get().get(j.getString("name"));
         if (m != null) {
+          LiveFigures f = m.live();
           j.put("agent", new JsonObject()
-              .put("id", agent.ledger().agentId())
-              .put("rowsWritten", m.stats().rows())
-              .put("rowsPerSecond", Math.round(m.stats().rowsPerSecond()))
-              .put("segmentsInFlight", m.stats().inFlight().get())
-              .put("rateLimit", m.pacer().rate())
-              .put("baseRate", m.pace().baseRate())
-              .put("rateFactor", m.pace().factor())
-              .put("rateReason", m.pace().factorReason())
-              .put("concurrencyLimit", m.pace().concurrency())
-              .put("batchRows", m.pace().batchRows())
-              .put("waitingReason", m.waitingReason())
-              .put("serverSide", m.serverSide()));
-          if (m.catchUp() != null && m.catchUp().enabled()) j.put("capture", m.catchUp().applier().backlog().json());
+              .put("id", f.agentId())
+              .put("rowsWritten", f.rowsWritten())
+              .put("rowsPerSecond", Math.round(f.rowsPerSecond()))
+              .put("segmentsInFlight", f.inFlight())
+              .put("rateLimit", f.rateLimit())
+              .put("baseRate", f.baseRate())
+              .put("rateFactor", f.rateFactor())
+              .put("rateReason", f.rateReason())
+              .put("concurrencyLimit", f.concurrencyLimit())
+              .put("batchRows", f.batchRows())
+              .put("waitingReason", f.waitingReason())
+              .put("serverSide", f.serverSide()));
+          if (f.backlog() != null) j.put("capture", f.backlog().json());
         }
         out.add(j);
       }
@@ -151,7 +163,7 @@ public final class ControlServer {
       json(ctx, 400, new JsonObject().put("error", "after must be a whole number"));
       return;
     }
-    Ledger.events(agent.ledger().pool(), ctx.pathParam("job"), after, 500)
+    Ledger.events(parts.ledger().pool(), ctx.pathParam("job"), after, 500)
         .onSuccess(arr -> json(ctx, 200, new JsonObject().put("events", arr)))
         .onFailure(e -> json(ctx, 503, new JsonObject().put("error", ErrorClassifier.describe(e))));
   }
@@ -164,7 +176,7 @@ public final class ControlServer {
       json(ctx, 400, new JsonObject().put("error", "segment must be a whole number"));
       return;
     }
-    dev.sluice.ledger.LiveReads.segment(agent.ledger().pool(), ctx.pathParam("job"), seq)
+    LiveReads.segment(parts.ledger().pool(), ctx.pathParam("job"), seq)
         .onSuccess(s -> {
           if (s == null) json(ctx, 404, new JsonObject().put("error", "no segment " + seq + " in job " + ctx.pathParam("job")));
           else json(ctx, 200, s);

@@ -1,5 +1,6 @@
 package dev.sluice.http;
 
+import dev.sluice.command.CommandOutcome;
 import dev.sluice.command.OperatorCommands;
 import dev.sluice.metrics.LiveView;
 import io.vertx.core.http.ServerWebSocket;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <p>Server to client: {@code hello} (history, recent events, what the agent can do), then a
  * {@code snapshot} at least once a second and on every state change, and a {@code result} for each
  * command. Client to server: {@code {"type":"command","id":1,"token":"..","action":"pause",
- * "job":"orders", ...}}; every command carries the bearer token and is checked like a REST call.
+ * "job":"orders", ...}}; every command carries the bearer token and goes the same path as a REST
+ * call ({@code command.OperatorCommands}: the same rules, outcome and audit event).
  * {@code {"type":"auth","token":".."}} only checks a token (the page's unlock button).
  *
  * <p>The upgrade is refused (403) when the {@code Origin} header names another site than the one
@@ -27,13 +29,13 @@ import org.slf4j.LoggerFactory;
 final class DashboardSocket {
   private static final Logger log = LoggerFactory.getLogger(DashboardSocket.class);
   private final LiveView view;
-  private final OperatorCommands actions;
+  private final OperatorCommands commands;
   private final BearerAuth auth;
   private final List<String> allowedOrigins;
 
-  DashboardSocket(LiveView view, OperatorCommands actions, BearerAuth auth, List<String> allowedOrigins) {
+  DashboardSocket(LiveView view, OperatorCommands commands, BearerAuth auth, List<String> allowedOrigins) {
     this.view = view;
-    this.actions = actions;
+    this.commands = commands;
     this.auth = auth;
     this.allowedOrigins = allowedOrigins;
   }
@@ -71,6 +73,7 @@ final class DashboardSocket {
 
   private void open(ServerWebSocket ws) {
     String client = ws.remoteAddress() == null ? "unknown" : ws.remoteAddress().toString();
+    String host = ws.remoteAddress() == null ? null : ws.remoteAddress().hostAddress();
     JsonObject hello = view.hello().put("control", new JsonObject().put("enabled", auth.enabled())
         .put("actions", OperatorCommands.capabilities()));
     ws.writeTextMessage(hello.encode());
@@ -82,15 +85,15 @@ final class DashboardSocket {
     });
     ws.closeHandler(v -> unlisten.run());
     ws.exceptionHandler(e -> unlisten.run());
-    ws.textMessageHandler(text -> command(ws, client, text));
+    ws.textMessageHandler(text -> command(ws, client, host, text));
   }
 
-  private void command(ServerWebSocket ws, String client, String text) {
+  private void command(ServerWebSocket ws, String client, String host, String text) {
     JsonObject msg;
     try {
       msg = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      reply(ws, null, new OperatorCommands.Outcome(400, "malformed JSON"));
+      reply(ws, null, new CommandOutcome(400, "malformed JSON"));
       return;
     }
     Object id = msg.getValue("id");
@@ -100,37 +103,35 @@ final class DashboardSocket {
     }
     boolean authOnly = "auth".equals(msg.getValue("type"));
     if (!authOnly && !"command".equals(msg.getValue("type"))) {
-      reply(ws, id, new OperatorCommands.Outcome(400, "unknown message type (send {\"type\":\"command\", ...})"));
+      reply(ws, id, new CommandOutcome(400, "unknown message type (send {\"type\":\"command\", ...})"));
       return;
     }
     if (!auth.enabled()) {
-      reply(ws, id, new OperatorCommands.Outcome(403, "control is disabled: set http.token in the config or SLUICE_TOKEN"));
+      reply(ws, id, new CommandOutcome(403, "control is disabled: set http.token in the config or SLUICE_TOKEN"));
       return;
     }
     Object token = msg.getValue("token");
     if (!(token instanceof String t) || !auth.accepts("Bearer " + t)) {
       log.warn("refused a dashboard command from {}: missing or wrong token", client);
-      reply(ws, id, new OperatorCommands.Outcome(401, "missing or wrong token"));
+      reply(ws, id, new CommandOutcome(401, "missing or wrong token"));
       return;
     }
     if (authOnly) {
-      reply(ws, id, new OperatorCommands.Outcome(200, "token accepted: controls enabled"));
+      reply(ws, id, new CommandOutcome(200, "token accepted: controls enabled"));
       return;
     }
     String action = msg.getValue("action") instanceof String a ? a : null;
     String job = msg.getValue("job") instanceof String j ? j : null;
     JsonObject args = msg.copy();
     args.remove("token");
-    actions.run(action, job, args, "dashboard from " + client).onComplete(ar -> {
-      OperatorCommands.Outcome out = ar.succeeded() ? ar.result()
-          : new OperatorCommands.Outcome(500, "failed: " + dev.sluice.resilience.ErrorClassifier.describe(ar.cause()));
+    commands.run(job, action, args, "dashboard from " + client, host).onSuccess(out -> {
       log.info("dashboard command {} on job {} from {}: {}", action, job, client, out.message());
       reply(ws, id, out);
       if (out.ok()) view.refresh();
     });
   }
 
-  private static void reply(ServerWebSocket ws, Object id, OperatorCommands.Outcome out) {
+  private static void reply(ServerWebSocket ws, Object id, CommandOutcome out) {
     if (!ws.isClosed()) ws.writeTextMessage(out.json().put("type", "result").put("id", id).encode());
   }
 }

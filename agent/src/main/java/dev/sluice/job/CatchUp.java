@@ -80,6 +80,20 @@ public final class CatchUp {
     return shape.job().capture().enabled();
   }
 
+  /** The applier's backlog, or null with capture off. */
+  public ChangeApplier.Backlog backlog() {
+    return enabled() ? applier.backlog() : null;
+  }
+
+  /**
+   * Whether this agent hears every change Sluice makes to the target's rows: with capture on, only
+   * the agent whose applier writes the job's changes does (until the job is completed and the
+   * appliers have stopped); with capture off, Sluice changes nothing after a segment verified.
+   */
+  public boolean hearsChanges(JobState state) {
+    return !enabled() || applier.backlog().leader() || state == JobState.COMPLETED;
+  }
+
   public ChangeApplier applier() {
     return applier;
   }

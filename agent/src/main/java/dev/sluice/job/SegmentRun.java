@@ -1,14 +1,21 @@
 package dev.sluice.job;
 
 import dev.sluice.copy.SegmentCopier;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Segment;
 import dev.sluice.plan.KeyRange;
 import dev.sluice.plan.Planner;
+import dev.sluice.resilience.Backoff;
 import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.verify.Bisector;
 import dev.sluice.verify.DataDrift;
+import dev.sluice.verify.Verifier;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,13 +33,48 @@ import org.slf4j.LoggerFactory;
 final class SegmentRun {
   private static final Logger log = LoggerFactory.getLogger(SegmentRun.class);
 
-  private final Migrator m;
+  /** A segment's run needs the job's copier, verifier, pools and ledger, and these few things of its job. */
+  interface Job {
+    /** Completes when the job's gate is open (a retry waits for it). */
+    Future<Void> whenOpen();
+
+    /** The retry policy in force ({@code retry.maxAttempts} and the backoff; a reload may change it). */
+    Retries retries();
+
+    boolean stopping();
+
+    /** The segment verified: listeners (the read cache) hear of it. */
+    void verified(Segment seg);
+
+    /** A segment was parked failed: the job checks its error budget before this worker claims again. */
+    Future<Void> parked();
+
+    /** A segment's data cannot be written as mapped: the job pauses, saying so. */
+    Future<Void> pauseForDrift(String actor, String reason);
+
+    /** An error met (for the meters). */
+    void error(ErrorClass cls);
+
+    /** A transient error is about to be retried: the pace backs off, the figures count it. */
+    void retrying();
+  }
+
+  /** The retry policy: attempts before a transient error parks the segment, and the delay between them. */
+  record Retries(int maxAttempts, Backoff backoff) {}
+
+  /** What a run works with: the job's collaborators, and the job itself through {@link Job}. */
+  record Context(Vertx vertx, Ledger ledger, SegmentCopier copier, Verifier verifier, Pool source, Pool target, JobShape shape,
+      Guards guards, Job job) {}
+
+  private final Context ctx;
+  private final Job job;
   private Segment seg;
   private boolean copied;
   private boolean recopied;
 
-  SegmentRun(Migrator m, Segment seg) {
-    this.m = m;
+  SegmentRun(Context context, Segment seg) {
+    this.ctx = context;
+    this.job = context.job();
     this.seg = seg;
   }
 
@@ -41,25 +83,25 @@ final class SegmentRun {
   }
 
   private Future<Void> copyAndVerify(boolean purge) {
-    return m.copier().copy(seg, purge)
+    return ctx.copier().copy(seg, purge)
         .compose(res -> res.cutAt() == null ? Future.succeededFuture(res) : cut(res))
-        .compose(res -> m.ledger().markCopied(seg, res.rows(), res.rows(), res.hash()).map(res))
+        .compose(res -> ctx.ledger().markCopied(seg, res.rows(), res.rows(), res.hash()).map(res))
         .compose(res -> {
           copied = true;
-          return m.verifier().target(m.target(), seg.range()).compose(fp -> {
+          return ctx.verifier().target(ctx.target(), seg.range()).compose(fp -> {
             if (fp.rows() == res.rows() && fp.hash() == res.hash()) {
               Segment done = seg;
-              return m.ledger().markVerified(done, fp.rows(), fp.hash()).onSuccess(v -> m.verified(done));
+              return ctx.ledger().markVerified(done, fp.rows(), fp.hash()).onSuccess(v -> job.verified(done));
             }
             String why = "verification mismatch: source " + res.rows() + " rows, hash " + Long.toHexString(res.hash())
                 + "; target " + fp.describe();
             if (recopied) {
-              return m.differingKeys(seg).compose(keys -> parked(
+              return differingKeys().compose(keys -> parked(
                   keys.isEmpty() ? why : why + "; differing keys (source as of now): " + keys, keys.isEmpty() ? null : keys));
             }
             recopied = true;
             log.warn("job {} segment {}: {}; re-copying from a clean range", seg.job(), seg.seq(), why);
-            return m.ledger().markRecopy(seg, why).compose(v -> {
+            return ctx.ledger().markRecopy(seg, why).compose(v -> {
               copied = false;
               return copyAndVerify(true);
             });
@@ -69,7 +111,7 @@ final class SegmentRun {
 
   /** Records the cut; from here on this run covers {@code [lower, cutAt)} only. */
   private Future<SegmentCopier.Result> cut(SegmentCopier.Result res) {
-    return m.ledger().split(seg, res.cutAt(), res.rows(), res.cutReason()).map(newSeq -> {
+    return ctx.ledger().split(seg, res.cutAt(), res.rows(), res.cutReason()).map(newSeq -> {
       log.info("job {} segment {}: cut after {} rows ({}); the rest is segment {}", seg.job(), seg.seq(), res.rows(), res.cutReason(), newSeq);
       seg = new Segment(seg.job(), seg.seq(), new KeyRange(seg.range().lower(), res.cutAt()), seg.state(), res.rows(), res.rows(),
           seg.attempts(), seg.lastError(), seg.owner(), seg.epoch());
@@ -80,33 +122,33 @@ final class SegmentRun {
   private Future<Void> parked(String why, String key) {
     log.error("job {} segment {} parked failed: {}", seg.job(), seg.seq(), why);
     // The error budget is checked before this worker claims another segment.
-    return m.ledger().markFailed(seg, why, key).compose(v -> m.segmentParked());
+    return ctx.ledger().markFailed(seg, why, key).compose(v -> job.parked());
   }
 
   private Future<Void> onError(Throwable e, int n) {
     if (e instanceof SegmentCopier.Cancelled) return Future.succeededFuture();
     ErrorClass cls = ErrorClassifier.classify(e);
-    m.metersOf().error(cls);
+    job.error(cls);
     String what = ErrorClassifier.describe(e);
     if (cls == ErrorClass.FENCED) {
       log.warn("job {} segment {}: lease lost (epoch {} expired or taken over); write refused, dropping this copy",
           seg.job(), seg.seq(), seg.epoch());
-      return m.ledger().leaseLost(seg, "a write was refused").otherwiseEmpty();
+      return ctx.ledger().leaseLost(seg, "a write was refused").otherwiseEmpty();
     }
     boolean breakerOpen = false;
-    if (m.guards() != null) {
-      var breaker = e instanceof SegmentCopier.SourceFailure ? m.guards().source() : m.guards().target();
+    if (ctx.guards() != null) {
+      var breaker = e instanceof SegmentCopier.SourceFailure ? ctx.guards().source() : ctx.guards().target();
       breaker.failure(e);
       breakerOpen = breaker.open();
     }
-    if (cls == ErrorClass.PERMANENT || (!breakerOpen && n >= m.job().retry().maxAttempts())) {
+    if (cls == ErrorClass.PERMANENT || (!breakerOpen && n >= job.retries().maxAttempts())) {
       Future<Void> parked = parked(cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what, errorKey(e));
       // SQLSTATE class 22 (data exception): a source value the target type cannot hold is data drift.
       if (!DataDrift.isDataException(e)) return parked;
-      return parked.compose(v -> m.pauseForDrift("data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
+      return parked.compose(v -> job.pauseForDrift(DATA_DRIFT, "data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
           + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
     }
-    if (m.copier().serverSide() && isStatementTimeout(e) && seg.rowsPlanned() >= 2 * MIN_SPLIT_ROWS) {
+    if (ctx.copier().serverSide() && isStatementTimeout(e) && seg.rowsPlanned() >= 2 * MIN_SPLIT_ROWS) {
       boolean open = breakerOpen;
       return halve(what).compose(split -> split ? attempt(n, true) : retry(e, n, open, what),
           err -> ErrorClassifier.classify(err) == ErrorClass.FENCED ? Future.succeededFuture() : retry(e, n, open, what));
@@ -115,6 +157,15 @@ final class SegmentRun {
   }
 
   private static final long MIN_SPLIT_ROWS = 100;
+  /** Who pauses a job whose data cannot be written as mapped (the pause's reason names it). */
+  static final String DATA_DRIFT = "the copy (data drift)";
+
+  /** The keys that differ in a segment that failed verification twice, found by bisecting its range. */
+  private Future<String> differingKeys() {
+    return new Bisector(ctx.shape(), ctx.verifier()).differingKeys(ctx.source(), ctx.target(), seg.range(), 20)
+        .map(keys -> String.join(", ", keys.stream().map(Bisector::describe).toList()))
+        .otherwise("");
+  }
 
   /** Cancelled by {@code statement_timeout} (57014): the statement ran longer than the session cap. */
   private static boolean isStatementTimeout(Throwable e) {
@@ -132,9 +183,9 @@ final class SegmentRun {
    */
   private Future<Boolean> halve(String what) {
     long kept = seg.rowsPlanned() / 2;
-    return new Planner(m.source()).keyAt(m.sql().shape(), seg.range(), kept).compose(mid -> {
+    return new Planner(ctx.source()).keyAt(ctx.shape(), seg.range(), kept).compose(mid -> {
       if (mid == null) return Future.succeededFuture(false);
-      return m.ledger().split(seg, mid, kept, "server-side copy exceeded the statement cap (" + what + "); split in half")
+      return ctx.ledger().split(seg, mid, kept, "server-side copy exceeded the statement cap (" + what + "); split in half")
           .map(newSeq -> {
             log.info("job {} segment {}: server-side copy exceeded the statement cap; split in half, the rest is segment {}",
                 seg.job(), seg.seq(), newSeq);
@@ -146,20 +197,19 @@ final class SegmentRun {
   }
 
   private Future<Void> retry(Throwable e, int n, boolean breakerOpen, String what) {
-    m.pace().onDrop();
+    job.retrying();
     int next = breakerOpen ? n : n + 1;
-    long delay = m.backoff().delayMs(n);
-    m.stats().retried();
+    long delay = job.retries().backoff().delayMs(n);
     log.warn("job {} segment {}: {} (transient{}); retry in {} ms", seg.job(), seg.seq(), what,
         breakerOpen ? ", database unavailable" : ", attempt " + n, delay);
-    return m.ledger().noteRetry(seg, what, delay).otherwiseEmpty()
-        .compose(v -> m.vertx().timer(Math.max(1, delay)))
-        .compose(v -> m.gate().whenOpen())
-        .compose(v -> copied ? m.ledger().markRecopy(seg, "retry after: " + what) : Future.succeededFuture())
+    return ctx.ledger().noteRetry(seg, what, delay).otherwiseEmpty()
+        .compose(v -> ctx.vertx().timer(Math.max(1, delay)))
+        .compose(v -> job.whenOpen())
+        .compose(v -> copied ? ctx.ledger().markRecopy(seg, "retry after: " + what) : Future.succeededFuture())
         .compose(v -> {
           copied = false;
-          return m.stopping() ? Future.<Void>succeededFuture() : attempt(next, true);
-        }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED || m.stopping() ? Future.succeededFuture() : attempt(next, true));
+          return job.stopping() ? Future.<Void>succeededFuture() : attempt(next, true);
+        }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED || job.stopping() ? Future.succeededFuture() : attempt(next, true));
   }
 
   /** Where a failure happened: the failing row from PostgreSQL's detail, else the batch's key span. */

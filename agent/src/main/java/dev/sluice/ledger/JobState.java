@@ -19,6 +19,11 @@ public enum JobState {
     return valueOf(s.toUpperCase());
   }
 
+  /** Nothing more happens to the job (until an operator retries, or plans it afresh after a rollback). */
+  public boolean ended() {
+    return this == COMPLETED || this == ABORTED || this == ROLLING_BACK || this == ROLLED_BACK;
+  }
+
   /** States in which the job may still write to the target. */
   public boolean writing() {
     return this == PLANNING || this == COPYING || this == CATCHING_UP || this == IN_SYNC || this == FAILED;

@@ -74,7 +74,21 @@ public final class Ledger {
   // ---- jobs ----
 
   public record JobRow(String name, JobState state, String reason, String sourceTable, String targetTable,
-      List<String> keyColumns, boolean targetCreated, boolean paused, String pauseReason, int segmentsPlanned, long rowsPlanned) {}
+      List<String> keyColumns, boolean targetCreated, boolean paused, String pauseReason, String pausedBy, int segmentsPlanned,
+      long rowsPlanned) {
+    /** Why the job is paused, naming who paused it; null while it is not paused. */
+    public String pauseSentence() {
+      return paused ? Ledger.pauseSentence(pausedBy, pauseReason) : null;
+    }
+  }
+
+  /**
+   * "paused by the drift monitor: schema drift: ...", "paused by api (10.0.0.7)": who paused a job
+   * (null for a pause recorded before the ledger kept it) and why (null: no reason given).
+   */
+  public static String pauseSentence(String pausedBy, String reason) {
+    return "paused" + (pausedBy == null ? "" : " by " + pausedBy) + (reason == null ? "" : ": " + reason);
+  }
 
   public Future<JobRow> job(String name) {
     return job(db, name);
@@ -82,14 +96,14 @@ public final class Ledger {
 
   public static Future<JobRow> job(SqlClient db, String name) {
     return db.preparedQuery("SELECT name, state, reason, source_table, target_table, key_columns, target_created, paused, "
-            + "pause_reason, segments_planned, rows_planned FROM sluice.jobs WHERE name = $1")
+            + "pause_reason, paused_by, segments_planned, rows_planned FROM sluice.jobs WHERE name = $1")
         .execute(Tuple.of(name))
         .map(rows -> rows.size() == 0 ? null : jobRow(rows.iterator().next()));
   }
 
   private static JobRow jobRow(Row r) {
     return new JobRow(r.getString(0), JobState.of(r.getString(1)), r.getString(2), r.getString(3), r.getString(4),
-        Arrays.asList(r.getArrayOfStrings(5)), r.getBoolean(6), r.getBoolean(7), r.getString(8), r.getInteger(9), r.getLong(10));
+        Arrays.asList(r.getArrayOfStrings(5)), r.getBoolean(6), r.getBoolean(7), r.getString(8), r.getString(9), r.getInteger(10), r.getLong(11));
   }
 
   /**
@@ -151,9 +165,14 @@ public final class Ledger {
         .execute(Tuple.of(job, state.db(), reason, agentId)).mapEmpty();
   }
 
+  /**
+   * Pauses or resumes a job, recording who ({@code actor}) and why ({@code reason}, null: none given),
+   * with its audit event. A job already in that state is left as it is.
+   */
   public Future<Void> setPaused(String job, boolean paused, String reason, String actor) {
     writes.increment();
-    return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET paused = $2, pause_reason = $3, updated_at = now() "
+    return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET paused = $2, pause_reason = $3, "
+            + "paused_by = CASE WHEN $2 THEN $5 END, updated_at = now() "
             + "WHERE name = $1 AND paused IS DISTINCT FROM $2 RETURNING name) "
             + "INSERT INTO sluice.events (job, agent, kind, message) SELECT name, $4, "
             + "CASE WHEN $2 THEN 'job.paused' ELSE 'job.resumed' END, "
@@ -336,7 +355,7 @@ public final class Ledger {
 
   /** Every job with its segment counts, for the API and {@code sluice status}. */
   public static Future<JsonArray> summary(SqlClient db) {
-    return db.query("SELECT j.name, j.state, j.reason, j.source_table, j.target_table, j.paused, j.pause_reason, "
+    return db.query("SELECT j.name, j.state, j.reason, j.source_table, j.target_table, j.paused, j.pause_reason, j.paused_by, "
             + "j.segments_planned, j.rows_planned, j.started_at::text, j.finished_at::text, "
             + "(SELECT coalesce(json_object_agg(state, n), '{}') FROM (SELECT state, count(*) n FROM sluice.segments s "
             + " WHERE s.job = j.name GROUP BY state) x)::text, "
@@ -349,11 +368,11 @@ public final class Ledger {
             out.add(new JsonObject()
                 .put("name", r.getString(0)).put("state", r.getString(1)).put("reason", r.getString(2))
                 .put("sourceTable", r.getString(3)).put("targetTable", r.getString(4))
-                .put("paused", r.getBoolean(5)).put("pauseReason", r.getString(6))
-                .put("segmentsPlanned", r.getInteger(7)).put("rowsPlanned", r.getLong(8))
-                .put("startedAt", r.getString(9)).put("finishedAt", r.getString(10))
-                .put("segments", new JsonObject(r.getString(11)))
-                .put("rowsCopied", r.getLong(12)));
+                .put("paused", r.getBoolean(5)).put("pauseReason", r.getString(6)).put("pausedBy", r.getString(7))
+                .put("segmentsPlanned", r.getInteger(8)).put("rowsPlanned", r.getLong(9))
+                .put("startedAt", r.getString(10)).put("finishedAt", r.getString(11))
+                .put("segments", new JsonObject(r.getString(12)))
+                .put("rowsCopied", r.getLong(13)));
           }
           return out;
         });

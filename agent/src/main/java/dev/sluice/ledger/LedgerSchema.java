@@ -195,6 +195,11 @@ public final class LedgerSchema {
         acquired_at timestamptz NOT NULL DEFAULT now(),
         expires_at timestamptz NOT NULL
       );
+      """,
+      // 9: who paused a job (an operator through the API, the dashboard or the CLI, or Sluice itself:
+      // the drift monitor, the final verification), so the reason shown names them
+      """
+      ALTER TABLE sluice.jobs ADD COLUMN paused_by text;
       """);
 
   private LedgerSchema() {}

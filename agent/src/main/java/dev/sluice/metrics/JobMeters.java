@@ -1,7 +1,10 @@
 package dev.sluice.metrics;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import dev.sluice.capture.ChangeApplier;
+import dev.sluice.job.JobEvents;
 import dev.sluice.job.JobStats;
+import dev.sluice.job.LiveFigures;
 import dev.sluice.resilience.ErrorClass;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -19,18 +22,17 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.DoubleSupplier;
-import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
  * One job's meters, all tagged {@code job=<name>}, and the registration API for features that report
- * into them (sensors, change backlog, cache, throttle decisions, concurrency limit). What nobody
- * registered is not exported: a missing sensor is absent from {@code /metrics}, never a fake zero.
- * docs/observability.md lists every meter. Thread-safe: called from every event loop.
+ * into them (sensors, change backlog, cache, throttle decisions). The live gauges (rate limit,
+ * concurrency limit, paused) read the job's {@link LiveFigures}, the same figures {@code /api/jobs}
+ * and the dashboard show. What nobody registered is not exported: a missing sensor is absent from
+ * {@code /metrics}, never a fake zero. docs/observability.md lists every meter. Thread-safe: called
+ * from every event loop.
  */
-public final class JobMeters {
+public final class JobMeters implements JobEvents {
   /** One health sensor's latest reading, as the throttler stored it. */
   public record SensorReading(double value, Double threshold, String unit, double ageSeconds, boolean healthy) {}
 
@@ -57,18 +59,18 @@ public final class JobMeters {
   private final Map<String, Supplier<SensorReading>> sensors = new ConcurrentSkipListMap<>();
   private volatile Throttle throttle = Throttle.NONE;
   private volatile Supplier<Throttle> throttleSource;
-  private volatile IntSupplier concurrencyLimit;
-  private volatile Supplier<Backlog> backlog;
+  private final Supplier<LiveFigures> live;
+  private volatile boolean backlogReported;
   private volatile Cache<?, ?> cache;
   private volatile JobFigures figures = JobFigures.NONE;
 
-  public JobMeters(MeterRegistry registry, String job, JobStats stats, Supplier<Double> rateLimit, IntSupplier concurrencyLimit,
-      BooleanSupplier paused) {
+  /** {@code live}: the job's live figures on this agent ({@code Migrator::live}). */
+  public JobMeters(MeterRegistry registry, String job, JobStats stats, Supplier<LiveFigures> live) {
     this.registry = registry;
     this.job = job;
     this.tags = Tags.of("job", job);
     this.stats = stats;
-    this.concurrencyLimit = concurrencyLimit;
+    this.live = live;
     FunctionCounter.builder("sluice.rows.copied", stats, JobStats::rows)
         .description("Rows written to the target by this agent").tags(tags).register(registry);
     Gauge.builder("sluice.rows.per.second", stats, JobStats::rowsPerSecond)
@@ -77,11 +79,11 @@ public final class JobMeters {
         .description("Transient errors retried").tags(tags).register(registry);
     Gauge.builder("sluice.segments.in.flight", stats, s -> s.inFlight().get())
         .description("Segments this agent is copying or verifying now").tags(tags).strongReference(true).register(registry);
-    Gauge.builder("sluice.rate.limit.rows.per.second", rateLimit, r -> r.get() == null ? Double.NaN : r.get())
+    Gauge.builder("sluice.rate.limit.rows.per.second", this, m -> m.live().rateLimit() == null ? Double.NaN : m.live().rateLimit())
         .description("Rate budget in force (rows/s); NaN when unpaced").tags(tags).strongReference(true).register(registry);
-    Gauge.builder("sluice.concurrency.limit", this, m -> m.concurrencyLimit.getAsInt())
+    Gauge.builder("sluice.concurrency.limit", this, m -> m.live().concurrencyLimit())
         .description("Segments allowed in flight at once on this agent").tags(tags).strongReference(true).register(registry);
-    Gauge.builder("sluice.paused", paused, p -> p.getAsBoolean() ? 1 : 0)
+    Gauge.builder("sluice.paused", this, m -> m.live().paused() ? 1 : 0)
         .description("1 while the job is paused by an operator").tags(tags).strongReference(true).register(registry);
     batchLatency = Timer.builder("sluice.batch.latency")
         .description("Time to write one batch to the target (server-side copies: one segment)")
@@ -112,6 +114,16 @@ public final class JobMeters {
     return job;
   }
 
+  /** The job's live figures on this agent, read now. */
+  public LiveFigures live() {
+    return live.get();
+  }
+
+  /** The job's figures on this agent (the dashboard drains the batch latencies once a second). */
+  public JobStats stats() {
+    return stats;
+  }
+
   /** For binders of other libraries: the registry and this job's tags. */
   public MeterRegistry registry() {
     return registry;
@@ -124,10 +136,12 @@ public final class JobMeters {
   // ---- recorded by the engine ----
 
   /** One batch (or one server-side segment copy) written in {@code nanos}. */
+  @Override
   public void batchWritten(long rows, long nanos) {
     batchLatency.record(nanos, TimeUnit.NANOSECONDS);
   }
 
+  @Override
   public void error(ErrorClass cls) {
     errors.get(cls).increment();
   }
@@ -169,15 +183,6 @@ public final class JobMeters {
     return throttle;
   }
 
-  /** Replaces the concurrency limit's source (an adaptive limiter reports its current limit here). */
-  public void concurrencyLimit(IntSupplier limit) {
-    this.concurrencyLimit = limit;
-  }
-
-  public int concurrencyLimitNow() {
-    return concurrencyLimit.getAsInt();
-  }
-
   /** Registers a health sensor; its value, threshold, age and health are exported and shown. */
   public void sensor(String name, Supplier<SensorReading> reading) {
     if (sensors.putIfAbsent(name, reading) != null) return;
@@ -196,22 +201,20 @@ public final class JobMeters {
     return sensors;
   }
 
-  /** Registers the change applier's backlog. */
-  public void changeBacklog(Supplier<Backlog> source) {
-    if (backlog != null) {
-      backlog = source;
-      return;
-    }
-    backlog = source;
-    Gauge.builder("sluice.change.backlog.rows", this, m -> m.backlog.get().rows() < 0 ? Double.NaN : m.backlog.get().rows())
+  /** Exports the change applier's backlog (from the live figures); call once capture is attached. */
+  public void reportBacklog() {
+    if (backlogReported) return;
+    backlogReported = true;
+    Gauge.builder("sluice.change.backlog.rows", this, m -> m.backlog() == null || m.backlog().rows() < 0 ? Double.NaN : m.backlog().rows())
         .description("Captured changes not yet applied to the target").tags(tags).strongReference(true).register(registry);
-    Gauge.builder("sluice.change.backlog.age.seconds", this, m -> m.backlog.get().oldestAgeSeconds())
+    Gauge.builder("sluice.change.backlog.age.seconds", this, m -> m.backlog() == null ? Double.NaN : m.backlog().oldestAgeSeconds())
         .description("Age of the oldest change not yet applied").tags(tags).strongReference(true).register(registry);
   }
 
+  /** Captured changes not yet applied ({@code rows} negative: not measured yet), or null without capture. */
   public Backlog backlog() {
-    Supplier<Backlog> b = backlog;
-    return b == null ? null : b.get();
+    ChangeApplier.Backlog b = backlogReported ? live().backlog() : null;
+    return b == null ? null : new Backlog(Math.max(0, b.rows()), b.oldestAgeMs() / 1000.0);
   }
 
   /** Registers the job's row cache (build it with {@code recordStats()}): hits, misses, evictions, size. */
@@ -239,7 +242,7 @@ public final class JobMeters {
   public List<String> features() {
     List<String> out = new ArrayList<>();
     if (!sensors.isEmpty()) out.add("sensors");
-    if (backlog != null) out.add("backlog");
+    if (backlogReported) out.add("backlog");
     if (cache != null) out.add("cache");
     return out;
   }

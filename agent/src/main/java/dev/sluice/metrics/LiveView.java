@@ -1,7 +1,6 @@
 package dev.sluice.metrics;
 
 import dev.sluice.ledger.LiveReads;
-import dev.sluice.job.Migrator;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
@@ -36,7 +35,7 @@ public final class LiveView {
 
   private final Vertx vertx;
   private final Pool db;
-  private final Supplier<Map<String, Migrator>> migrators;
+  private final Supplier<Map<String, JobMeters>> jobs;
   private final Supplier<JsonObject> agentStatus;
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Eta> etas = new ConcurrentHashMap<>();
@@ -51,10 +50,11 @@ public final class LiveView {
   private volatile String latest;
   private volatile boolean stopped;
 
-  public LiveView(Vertx vertx, Pool db, Supplier<Map<String, Migrator>> migrators, Supplier<JsonObject> agentStatus) {
+  /** {@code jobs}: the meters of the jobs running on this agent, by name (their live figures come with them). */
+  public LiveView(Vertx vertx, Pool db, Supplier<Map<String, JobMeters>> jobs, Supplier<JsonObject> agentStatus) {
     this.vertx = vertx;
     this.db = db;
-    this.migrators = migrators;
+    this.jobs = jobs;
     this.agentStatus = agentStatus;
   }
 
@@ -159,19 +159,19 @@ public final class LiveView {
         while (recentEvents.size() > RECENT_EVENTS) recentEvents.removeFirst();
       }
     }
-    Map<String, Migrator> local = migrators.get();
+    Map<String, JobMeters> local = jobs.get();
     long nanos = System.nanoTime();
     JsonArray jobs = new JsonArray();
     for (int i = 0; i < summary.size(); i++) {
       JsonObject s = summary.getJsonObject(i);
       String name = s.getString("name");
       long remaining = Math.max(0, s.getLong("rowsPlanned", 0L) - s.getLong("rowsCopied", 0L));
-      Migrator m = local.get(name);
+      JobMeters m = local.get(name);
       Eta.Range eta = etas.computeIfAbsent(name, n -> new Eta()).update(nanos, SnapshotAssembler.jobRate(name, m, agents), remaining);
       // Latencies are taken once a second, so each chart point covers one second of batches.
       long[] latencies = m == null || !regular ? null : m.stats().drainLatencies();
       JsonObject job = assembler.job(s, m, eta, heat.get(name), failed.get(name), agents, mismatches.getOrDefault(name, 0L), latencies);
-      if (m != null) m.meters().figures(SnapshotAssembler.figures(s, eta));
+      if (m != null) m.figures(SnapshotAssembler.figures(s, eta));
       if (regular) record(name, job);
       jobs.add(job);
     }

@@ -3,7 +3,7 @@ package dev.sluice.metrics;
 import dev.sluice.ledger.LiveReads;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
-import dev.sluice.job.Migrator;
+import dev.sluice.job.LiveFigures;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class SnapshotAssembler {
   private final Map<String, JsonObject> lastLatency = new ConcurrentHashMap<>();
 
-  JsonObject job(JsonObject summary, Migrator m, Eta.Range eta, LiveReads.Heatmap heat, JsonArray failed, JsonArray agents,
+  JsonObject job(JsonObject summary, JobMeters m, Eta.Range eta, LiveReads.Heatmap heat, JsonArray failed, JsonArray agents,
       long mismatches, long[] latencies) {
     String name = summary.getString("name");
     JsonObject j = summary.copy();
@@ -46,7 +46,7 @@ final class SnapshotAssembler {
         running.add(new JsonObject().put("id", a.getString("id")).put("host", a.getString("host")).put("alive", a.getBoolean("alive"))
             .put("segmentsHeld", aj.getInteger("segmentsHeld", 0)).put("rowsPerSecond", Math.round(aj.getDouble("rowsPerSecond", 0.0)))
             .put("heartbeatAgeSeconds", a.getValue("heartbeatAgeSeconds"))
-            .put("self", m != null && a.getString("id").equals(m.agentId())));
+            .put("self", m != null && a.getString("id").equals(m.live().agentId())));
       }
     }
     j.put("agents", running);
@@ -67,18 +67,18 @@ final class SnapshotAssembler {
     return l;
   }
 
-  private JsonObject live(Migrator m, JsonObject latency) {
-    JobMeters meters = m.meters();
+  private JsonObject live(JobMeters meters, JsonObject latency) {
+    LiveFigures f = meters.live();
     JsonObject live = new JsonObject()
-        .put("rowsPerSecond", Math.round(m.stats().rowsPerSecond()))
-        .put("rowsWritten", m.stats().rows())
-        .put("rateLimit", m.pacer().rate())
-        .put("rateBudget", m.budget().rowsPerSecond())
-        .put("concurrencyLimit", meters.concurrencyLimitNow())
-        .put("inFlight", m.stats().inFlight().get())
-        .put("retries", m.stats().retries())
-        .put("batchRows", m.config().batchRows())
-        .put("serverSide", m.serverSide())
+        .put("rowsPerSecond", Math.round(f.rowsPerSecond()))
+        .put("rowsWritten", f.rowsWritten())
+        .put("rateLimit", f.rateLimit())
+        .put("rateBudget", f.rateBudget())
+        .put("concurrencyLimit", f.concurrencyLimit())
+        .put("inFlight", f.inFlight())
+        .put("retries", f.retries())
+        .put("batchRows", f.batchRows())
+        .put("serverSide", f.serverSide())
         .put("features", new JsonArray(meters.features()));
     live.mergeIn(latency);
     JobMeters.Throttle t = meters.throttle();
@@ -89,7 +89,7 @@ final class SnapshotAssembler {
           .put("unit", r.unit()).put("ageSeconds", num(r.ageSeconds())).put("healthy", r.healthy()));
     });
     live.put("throttle", new JsonObject().put("throttled", t.throttled()).put("code", t.code()).put("reason", t.reason())
-        .put("rateFactor", m.pace().factor()).put("rateReason", m.pace().factorReason()).put("sensors", sensors));
+        .put("rateFactor", f.rateFactor()).put("rateReason", f.rateReason()).put("sensors", sensors));
     JobMeters.Backlog b = meters.backlog();
     if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
     Cache<?, ?> c = meters.cache();
@@ -107,11 +107,12 @@ final class SnapshotAssembler {
    * this agent's own figure taken live. Smooth (each agent's is a 10 s average), unlike the ledger's
    * rows done, which jump a segment at a time.
    */
-  static double jobRate(String job, Migrator self, JsonArray agents) {
-    double sum = self == null ? 0 : self.stats().rowsPerSecond();
+  static double jobRate(String job, JobMeters self, JsonArray agents) {
+    LiveFigures mine = self == null ? null : self.live();
+    double sum = mine == null ? 0 : mine.rowsPerSecond();
     for (int i = 0; i < agents.size(); i++) {
       JsonObject a = agents.getJsonObject(i);
-      if (!a.getBoolean("alive", false) || (self != null && a.getString("id").equals(self.agentId()))) continue;
+      if (!a.getBoolean("alive", false) || (mine != null && a.getString("id").equals(mine.agentId()))) continue;
       JsonArray jobs = a.getJsonArray("jobs", new JsonArray());
       for (int k = 0; k < jobs.size(); k++) {
         if (job.equals(jobs.getJsonObject(k).getString("job"))) sum += jobs.getJsonObject(k).getDouble("rowsPerSecond", 0.0);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
+import dev.sluice.job.Migrator;
 import dev.sluice.ledger.JobState;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.Tables;
@@ -72,7 +73,11 @@ class VerificationAndDriftTest {
       String reason = pg.string(tgt, "SELECT pause_reason FROM sluice.jobs WHERE name = 'items'");
       assertTrue(reason.startsWith("schema drift: column extra integer added to source table public.items"), reason);
       assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'job.paused' "
-          + "AND message LIKE '%column extra integer added to source table%'"));
+          + "AND message LIKE '%paused by the drift monitor: schema drift: column extra integer added to source table%'"));
+      // The reason shown names who paused the job: the drift monitor, not an operator.
+      assertEquals("the drift monitor", pg.string(tgt, "SELECT paused_by FROM sluice.jobs WHERE name = 'items'"));
+      Migrator m = agent.migrators().get("items");
+      waitFor(() -> String.valueOf(m.waitingReason()).startsWith("paused by the drift monitor: schema drift: column extra"), 5);
       // Paused means paused: no segment is claimed any more.
       long copying = pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'segment.copying'");
       Thread.sleep(1500);

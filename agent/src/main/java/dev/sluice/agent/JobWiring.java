@@ -1,0 +1,174 @@
+package dev.sluice.agent;
+
+import dev.sluice.cache.JobReads;
+import dev.sluice.capture.ChangeApplier;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.db.Databases;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.job.CatchUp;
+import dev.sluice.job.Guards;
+import dev.sluice.job.Migrator;
+import dev.sluice.ledger.ConsistencyLedger;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.metrics.GateMeters;
+import dev.sluice.metrics.JobMeters;
+import dev.sluice.metrics.Metrics;
+import dev.sluice.resilience.ErrorClassifier;
+import dev.sluice.rollback.Rollback;
+import dev.sluice.verify.DriftMonitor;
+import dev.sluice.verify.FinalVerification;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One job's parts, wired the same way at start and for a job a reload adds: its migrator, change
+ * capture and catch-up (with the final verification and the drift monitor), its meters, its read
+ * path, and its abort rule's rollback. Holds the running jobs by name; the HTTP server, the live
+ * view and the heartbeat read these maps (a reload may add to them meanwhile).
+ */
+final class JobWiring {
+  private static final Logger log = LoggerFactory.getLogger(JobWiring.class);
+  static final int READ_POOL_SIZE = 4;
+  /** Who pauses a job when the catalogs drift apart, and when the final verification finds drift. */
+  static final String DRIFT_MONITOR = "the drift monitor";
+  static final String FINAL_VERIFICATION = "the final verification";
+
+  /** The pools every job shares: the copy's, the ledger's. */
+  record Pools(Pool source, Pool target, Pool ledger) {}
+
+  private final Vertx vertx;
+  private final Supplier<SluiceConfig> config;
+  private final Pools pools;
+  private final Ledger ledger;
+  private final Guards guards;
+  private final Metrics metrics;
+  private final Clock clock;
+  private final LongSupplier nanos;
+  private final Map<String, Migrator> migrators = new ConcurrentHashMap<>();
+  private final Map<String, JobMeters> meters = new ConcurrentHashMap<>();
+  private final Map<String, JobReads> reads = new ConcurrentHashMap<>();
+  private Pool readSource;
+  private Pool readTarget;
+
+  JobWiring(Vertx vertx, Supplier<SluiceConfig> config, Pools pools, Ledger ledger, Guards guards, Metrics metrics, Clock clock,
+      LongSupplier nanos) {
+    this.vertx = vertx;
+    this.config = config;
+    this.pools = pools;
+    this.ledger = ledger;
+    this.guards = guards;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.nanos = nanos;
+  }
+
+  Map<String, Migrator> migrators() {
+    return migrators;
+  }
+
+  Map<String, JobMeters> meters() {
+    return meters;
+  }
+
+  Map<String, JobReads> reads() {
+    return reads;
+  }
+
+  /** One job's migrator with everything attached; {@code index} is the job's place in the config. */
+  Migrator add(JobShape shape, int index) {
+    SluiceConfig cfg = config.get();
+    Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", pools.source(), pools.target(), ledger, cfg.agent(),
+        cfg.sameDatabase(), guards, clock, nanos);
+    CatchUp catchUp = catchUp(shape, m);
+    m.attach(catchUp);
+    JobMeters jm = new JobMeters(metrics.registry(), shape.job().name(), m.stats(), m::live);
+    m.observe(jm);
+    if (catchUp.enabled()) jm.reportBacklog();
+    GateMeters.bind(jm, m::waitingReason, m::paused, guards == null ? null : guards.health(), cfg.health().sensors());
+    meters.put(shape.job().name(), jm);
+    migrators.put(shape.job().name(), m);
+    rollBackOnAbort(m);
+    startReads(shape, m, catchUp, jm);
+    return m;
+  }
+
+  /** A job's change capture, applier and final verification, sharing the job's pacer. */
+  private CatchUp catchUp(JobShape shape, Migrator m) {
+    SluiceConfig cfg = config.get();
+    ConsistencyLedger facts = new ConsistencyLedger(pools.ledger(), cfg.agent().id());
+    ChangeApplier applier = new ChangeApplier(vertx, shape, pools.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
+        facts, pools.target(), m.pacer());
+    FinalVerification verification = new FinalVerification(shape, pools.source(), pools.target(), facts, applier, m.pacer(),
+        why -> m.pauseForDrift(FINAL_VERIFICATION, why));
+    DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DRIFT_MONITOR, why),
+        m::paused);
+    return new CatchUp(vertx, shape, pools.source(), pools.target(), ledger, applier, verification, drift);
+  }
+
+  /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */
+  private void startReads(JobShape shape, Migrator m, CatchUp catchUp, JobMeters jm) {
+    SluiceConfig cfg = config.get();
+    if (readSource == null) {
+      readSource = Databases.readPool(vertx, cfg.source(), "sluice-reads", READ_POOL_SIZE);
+      readTarget = Databases.readPool(vertx, cfg.target(), "sluice-reads", READ_POOL_SIZE);
+    }
+    // Only an agent that hears every change Sluice makes to the target may serve from its cache.
+    JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> catchUp.hearsChanges(m.state()), m::waitingReason,
+        metrics.registry());
+    m.addSegmentListener(seg -> r.segmentVerified());
+    if (r.cache() != null) jm.cache(r.cache().caffeine());
+    if (catchUp.enabled()) {
+      catchUp.applier().addListener((job, keys) -> {
+        r.writing(keys);
+        return Future.succeededFuture();
+      });
+    }
+    reads.put(shape.job().name(), r);
+    // No HTTP server, no readers: warming would only load the target for nothing.
+    if (cfg.http().enabled()) r.start();
+  }
+
+  /**
+   * Rolls a job back from inside the agent (an abort rule, an operator's command): the job's
+   * migrator stops as soon as it sees the ledger say rolling back. Refused when the target held rows
+   * before the job started (unless forced). {@code rowsPerSecond} null: the job's configured pace.
+   */
+  Future<Rollback.Outcome> rollback(String job, String reason, Double rowsPerSecond, boolean force) {
+    SluiceConfig cfg = config.get();
+    Double rate = rowsPerSecond != null ? rowsPerSecond : cfg.job(job).map(j -> j.rollback().rowsPerSecond()).orElse(null);
+    return new Rollback(vertx, pools.source(), pools.target(), cfg.agent().id()).run(job, reason, rate, force);
+  }
+
+  /** With {@code rollback.onAbort}, a job aborted by its error budget is rolled back. */
+  private void rollBackOnAbort(Migrator m) {
+    m.onAbort(reason -> {
+      if (!m.config().rollback().onAbort()) return;
+      log.warn("job {}: rolling back (rollback.onAbort): {}", m.name(), reason);
+      rollback(m.name(), "aborted: " + reason, null, false)
+          .onFailure(e -> log.error("job {}: rollback after abort failed: {}", m.name(), ErrorClassifier.describe(e)));
+    });
+  }
+
+  /** Stops the read paths (the migrators are stopped by the agent). */
+  void stopReads() {
+    reads.values().forEach(JobReads::stop);
+  }
+
+  /** The read pools, for closing (null entries when no job started). */
+  List<Pool> readPools() {
+    List<Pool> out = new ArrayList<>();
+    out.add(readSource);
+    out.add(readTarget);
+    return out;
+  }
+}

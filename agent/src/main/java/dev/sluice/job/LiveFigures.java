@@ -1,0 +1,29 @@
+package dev.sluice.job;
+
+import dev.sluice.capture.ChangeApplier;
+
+/**
+ * One job's live figures on this agent, read in one place ({@link Migrator#live}) for every reader:
+ * {@code GET /api/jobs}, the dashboard's snapshot and the job's meters at {@code /metrics}.
+ * {@code concurrencyLimit} and {@code batchRows} are the adaptive values in force (not the configured
+ * maxima); {@code rateLimit} is this agent's pacer, {@code rateBudget} the job's budget for all its
+ * agents, {@code baseRate} this agent's share of it before the health factor. {@code backlog} is null
+ * without change capture. {@code waitingReason} is null while the job runs.
+ */
+public record LiveFigures(
+    String agentId,
+    long rowsWritten,
+    double rowsPerSecond,
+    int inFlight,
+    long retries,
+    Double rateLimit,
+    Double rateBudget,
+    Double baseRate,
+    double rateFactor,
+    String rateReason,
+    int concurrencyLimit,
+    int batchRows,
+    boolean paused,
+    String waitingReason,
+    boolean serverSide,
+    ChangeApplier.Backlog backlog) {}
