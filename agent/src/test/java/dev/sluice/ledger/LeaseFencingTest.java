@@ -12,6 +12,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
@@ -24,13 +26,17 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Leases against a real ledger, three agents in one JVM: claims skip each other, an expired lease
  * is lost even before a takeover, a taken-over lease is never renewed by its old owner's
  * heartbeat, a writer's fence does not block its own heartbeat but does hold off a takeover, and
- * the heartbeat counts the agents sharing a job's rate budget.
+ * the heartbeat counts the agents sharing a job's rate budget. The first two interleave a second,
+ * blocking JDBC session holding a fence with the ledger's calls, so they block; the third is plain
+ * ledger calls, tested the Vert.x way.
  */
+@ExtendWith(VertxExtension.class)
 class LeaseFencingTest {
   private static final Duration LEASE = Duration.ofSeconds(30);
   private static final TestPg pg = TestPg.get();
@@ -223,37 +229,55 @@ class LeaseFencingTest {
   }
 
   @Test
-  void theJobsBudgetAndHealthVerdictsReachEveryAgent() {
+  void theJobsBudgetAndHealthVerdictsReachEveryAgent(VertxTestContext ctx) {
     pg.exec(db, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
         + "VALUES ('h', 'copying', 'public.t', 'public.t', '{id}', '{bigint}')");
     Ledger e = new Ledger(pool, "agent-e");
     Ledger f = new Ledger(pool, "agent-f");
-    await(e.roster().register("host", 5, "test", LEASE, Duration.ofSeconds(1)));
-    await(f.roster().register("host", 6, "test", LEASE, Duration.ofSeconds(1)));
     List<Roster.JobFigures> healthy = List.of(new Roster.JobFigures("h", 0, 0, null));
-    Roster.JobView before = await(f.roster().heartbeat(LEASE, healthy)).jobs().get("h");
-    assertNull(before.budget());
-    assertEquals(Roster.FleetHealth.NONE, before.others());
-
-    // An operator's budget set through e reaches f; e's unhealthy verdict reaches f with its reason.
-    await(e.roster().setBudget("h", 6000.0, 6000, "alice", "job h paced at 6000 rows/s by alice", null));
-    await(e.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("h", 0, 0, null, true, "replication lag 12 s > 5 s", 0.3))));
-    Roster.JobView seen = await(f.roster().heartbeat(LEASE, healthy)).jobs().get("h");
-    assertEquals(new Roster.Budget(6000.0, 6000, "alice"), seen.budget());
-    assertTrue(seen.others().throttled());
-    assertEquals("agent agent-e: replication lag 12 s > 5 s", seen.others().reason());
-    assertEquals(0.3, seen.others().rateFactor(), 1e-9);
-    assertEquals(Roster.FleetHealth.NONE, await(e.roster().heartbeat(LEASE, healthy)).jobs().get("h").others(),
-        "f is healthy; an agent's own verdict is not counted among the others'");
-
-    // A stopped agent's verdict no longer counts; a dropped budget is gone for everyone.
-    await(e.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("h", 0, 0, null, true, "lag", 0.1))));
-    await(e.roster().releaseAll("test"));
-    await(e.roster().clearBudget("h", "config reloaded"));
-    Roster.JobView after = await(f.roster().heartbeat(LEASE, healthy)).jobs().get("h");
-    assertNull(after.budget());
-    assertEquals(Roster.FleetHealth.NONE, after.others());
-    assertEquals(2, pg.scalar(db, "SELECT count(*) FROM sluice.events WHERE job = 'h' AND kind IN ('operator.pace', 'job.pace')"));
+    e.roster().register("host", 5, "test", LEASE, Duration.ofSeconds(1))
+        .compose(v -> f.roster().register("host", 6, "test", LEASE, Duration.ofSeconds(1)))
+        .compose(v -> f.roster().heartbeat(LEASE, healthy))
+        .compose(before -> {
+          ctx.verify(() -> {
+            assertNull(before.jobs().get("h").budget());
+            assertEquals(Roster.FleetHealth.NONE, before.jobs().get("h").others());
+          });
+          // An operator's budget set through e reaches f; e's unhealthy verdict reaches f with its reason.
+          return e.roster().setBudget("h", 6000.0, 6000, "alice", "job h paced at 6000 rows/s by alice", null);
+        })
+        .compose(v -> e.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("h", 0, 0, null, true, "replication lag 12 s > 5 s", 0.3))))
+        .compose(v -> f.roster().heartbeat(LEASE, healthy))
+        .compose(beat -> {
+          Roster.JobView seen = beat.jobs().get("h");
+          ctx.verify(() -> {
+            assertEquals(new Roster.Budget(6000.0, 6000, "alice"), seen.budget());
+            assertTrue(seen.others().throttled());
+            assertEquals("agent agent-e: replication lag 12 s > 5 s", seen.others().reason());
+            assertEquals(0.3, seen.others().rateFactor(), 1e-9);
+          });
+          return e.roster().heartbeat(LEASE, healthy);
+        })
+        .compose(beat -> {
+          ctx.verify(() -> assertEquals(Roster.FleetHealth.NONE, beat.jobs().get("h").others(),
+              "f is healthy; an agent's own verdict is not counted among the others'"));
+          // A stopped agent's verdict no longer counts; a dropped budget is gone for everyone.
+          return e.roster().heartbeat(LEASE, List.of(new Roster.JobFigures("h", 0, 0, null, true, "lag", 0.1)));
+        })
+        .compose(v -> e.roster().releaseAll("test"))
+        .compose(v -> e.roster().clearBudget("h", "config reloaded"))
+        .compose(v -> f.roster().heartbeat(LEASE, healthy))
+        .compose(beat -> {
+          ctx.verify(() -> {
+            assertNull(beat.jobs().get("h").budget());
+            assertEquals(Roster.FleetHealth.NONE, beat.jobs().get("h").others());
+          });
+          return pool.query("SELECT count(*) FROM sluice.events WHERE job = 'h' AND kind IN ('operator.pace', 'job.pace')").execute();
+        })
+        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
+          assertEquals(2L, rows.iterator().next().getLong(0));
+          ctx.completeNow();
+        })));
   }
 
   private static JsonObject find(JsonArray agents, String id) {
