@@ -175,7 +175,7 @@ public final class Agent {
           return watcher.start();
         })
         .compose(v -> {
-          liveView = new LiveView(vertx, pools.ledger(), jobs::meters, this::agentStatus);
+          liveView = new LiveView(vertx, pools.ledger(), jobs::meters, this::agentStatus, clock, nanos);
           return liveView.start();
         })
         .compose(v -> {

@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +36,8 @@ public final class LiveView {
   private static final int RECENT_EVENTS = 300;
 
   private final Vertx vertx;
+  private final Clock clock;
+  private final LongSupplier nanos;
   private final Pool db;
   private final Supplier<Map<String, JobMeters>> jobs;
   private final Supplier<JsonObject> agentStatus;
@@ -51,7 +55,10 @@ public final class LiveView {
   private volatile boolean stopped;
 
   /** {@code jobs}: the meters of the jobs running on this agent, by name (their live figures come with them). */
-  public LiveView(Vertx vertx, Pool db, Supplier<Map<String, JobMeters>> jobs, Supplier<JsonObject> agentStatus) {
+  public LiveView(Vertx vertx, Pool db, Supplier<Map<String, JobMeters>> jobs, Supplier<JsonObject> agentStatus, Clock clock,
+      LongSupplier nanos) {
+    this.clock = clock;
+    this.nanos = nanos;
     this.vertx = vertx;
     this.db = db;
     this.jobs = jobs;
@@ -116,7 +123,7 @@ public final class LiveView {
 
   private void poll() {
     if (stopped || busy) return;
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     if (now - lastFullTick >= 1000) {
       tick(true);
     } else if (!listeners.isEmpty()) {
@@ -129,7 +136,7 @@ public final class LiveView {
   private void tick(boolean regular) {
     if (busy || stopped) return;
     busy = true;
-    if (regular) lastFullTick = System.currentTimeMillis();
+    if (regular) lastFullTick = clock.millis();
     Future<JsonArray> summary = Ledger.summary(db);
     Future<Map<String, LiveReads.Heatmap>> heat = LiveReads.heatmaps(db);
     Future<Map<String, JsonArray>> failed = LiveReads.failed(db, 50);
@@ -140,7 +147,7 @@ public final class LiveView {
         .onFailure(e -> {
           String why = "ledger unreachable: " + ErrorClassifier.describe(e);
           log.debug("live view: {}", why);
-          broadcast(new JsonObject().put("type", "snapshot").put("at", System.currentTimeMillis()).put("ledgerError", why)
+          broadcast(new JsonObject().put("type", "snapshot").put("at", clock.millis()).put("ledgerError", why)
               .put("agent", agentStatus.get()).encode());
         })
         .onComplete(x -> busy = false);
@@ -160,7 +167,7 @@ public final class LiveView {
       }
     }
     Map<String, JobMeters> local = jobs.get();
-    long nanos = System.nanoTime();
+    long nanos = this.nanos.getAsLong();
     JsonArray jobs = new JsonArray();
     for (int i = 0; i < summary.size(); i++) {
       JsonObject s = summary.getJsonObject(i);
@@ -175,13 +182,13 @@ public final class LiveView {
       if (regular) record(name, job);
       jobs.add(job);
     }
-    broadcast(new JsonObject().put("type", "snapshot").put("at", System.currentTimeMillis()).put("agent", agentStatus.get())
+    broadcast(new JsonObject().put("type", "snapshot").put("at", clock.millis()).put("agent", agentStatus.get())
         .put("jobs", jobs).put("agents", agents).put("events", newEvents).encode());
   }
 
   private void record(String job, JsonObject j) {
     JsonObject live = j.getJsonObject("live", new JsonObject());
-    JsonArray point = new JsonArray().add(System.currentTimeMillis() / 1000.0)
+    JsonArray point = new JsonArray().add(clock.millis() / 1000.0)
         .add(live.getValue("rowsPerSecond")).add(j.getValue("jobRowsPerSecond"))
         .add(live.getValue("latencyP50Ms")).add(live.getValue("latencyP95Ms")).add(live.getValue("rateLimit"));
     Deque<JsonArray> d = history.computeIfAbsent(job, k -> new ArrayDeque<>());
