@@ -4,15 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import dev.sluice.testing.BuiltJar;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Tag;
@@ -24,6 +25,11 @@ import org.junit.jupiter.api.Tag;
  */
 @Tag("process")
 class LauncherIT {
+  @BeforeAll
+  static void requireBuiltJar() {
+    BuiltJar.path(); // skipped unless failsafe runs it, after package
+  }
+
   @TempDir
   Path dir;
   Path cds;
@@ -40,9 +46,7 @@ class LauncherIT {
   private record Outcome(int rc, String out) {}
 
   private static String builtJar() {
-    String jar = System.getProperty("sluice.jar");
-    assertTrue(jar != null && new File(jar).isFile(), "system property sluice.jar must name the built jar");
-    return jar;
+    return BuiltJar.path();
   }
 
   private Outcome sluice(String... args) throws Exception {

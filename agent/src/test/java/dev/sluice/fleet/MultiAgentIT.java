@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.testing.BuiltJar;
 import dev.sluice.testing.AgentProcess;
 import dev.sluice.testing.Tables;
 import dev.sluice.testing.TestPg;
@@ -33,6 +34,11 @@ import org.junit.jupiter.api.Tag;
  */
 @Tag("process")
 class MultiAgentIT {
+  @BeforeAll
+  static void builtJar() {
+    BuiltJar.path(); // skipped unless failsafe runs it, after package
+  }
+
   private static final int ROWS = 300_000;
   private static final String ORDERED = "SELECT row(id, name, qty, note)::text FROM items ORDER BY id";
   private static final TestPg pg = TestPg.get();

@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
+import dev.sluice.testing.BuiltJar;
 import dev.sluice.testing.TestPg;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Tag;
@@ -23,6 +25,11 @@ import org.junit.jupiter.api.Tag;
  */
 @Tag("process")
 class RollbackKillIT {
+  @BeforeAll
+  static void builtJar() {
+    BuiltJar.path(); // skipped unless failsafe runs it, after package
+  }
+
   private final TestPg pg = TestPg.get();
 
   @TempDir
@@ -30,7 +37,7 @@ class RollbackKillIT {
 
   private Process rollback(Path config, String name) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    String jar = System.getProperty("sluice.jar", "target/sluice.jar");
+    String jar = BuiltJar.path();
     return new ProcessBuilder(java, "-Xmx256m", "-jar", jar, "rollback", "--config", config.toString(), "--job", "items",
         "--rows-per-second", "6000")
         .redirectOutput(dir.resolve(name + ".out").toFile())

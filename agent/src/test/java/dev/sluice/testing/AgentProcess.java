@@ -1,6 +1,5 @@
 package dev.sluice.testing;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +24,7 @@ public final class AgentProcess implements AutoCloseable {
 
   /** Starts {@code sluice <args>} with its output (stdout and stderr) in {@code dir/name.log}. */
   public static AgentProcess start(Path dir, String name, String... args) throws IOException {
-    String jar = System.getProperty("sluice.jar");
-    if (jar == null || !new File(jar).isFile()) throw new IllegalStateException("system property sluice.jar must name the built jar");
+    String jar = BuiltJar.path();
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", jar));
     cmd.addAll(List.of(args));
