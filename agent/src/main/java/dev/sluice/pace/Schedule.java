@@ -29,6 +29,10 @@ public final class Schedule {
     this.zone = config.zone();
   }
 
+  public Schedule(List<Window> windows, ZoneId zone) {
+    this(new ScheduleConfig(windows, zone));
+  }
+
   public boolean alwaysOpen() {
     return windows.isEmpty();
   }
@@ -44,7 +48,7 @@ public final class Schedule {
   /** True when a window is open at {@code minuteOfDay} of {@code day}, local time in {@link #zone()}. */
   public boolean allowsLocal(DayOfWeek day, int minuteOfDay) {
     if (windows.isEmpty()) return true;
-    for (Window w : windows) if (w.contains(day, minuteOfDay)) return true;
+    for (Window w : windows) if (contains(w, day, minuteOfDay)) return true;
     return false;
   }
 

@@ -1,5 +1,6 @@
 package dev.sluice.traffic;
 
+import dev.sluice.config.ScheduleConfig;
 import dev.sluice.pace.Schedule;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ public final class Advisor {
    * The proposal. {@code windows} null: no proposal (keep the configured schedule); empty: no window
    * needed (always allowed). {@code rowsPerSecond} null: no proposal (keep the configured pace).
    */
-  public record Advice(String job, boolean enoughData, double hoursOfData, List<Schedule.Window> windows, Double rowsPerSecond,
+  public record Advice(String job, boolean enoughData, double hoursOfData, List<ScheduleConfig.Window> windows, Double rowsPerSecond,
       int openHoursPerWeek, FinishForecast.Estimate finish, List<String> reasoning) {}
 
   private Advisor() {}
@@ -78,7 +79,7 @@ public final class Advisor {
     if (measured < HourOfWeek.HOURS) {
       why.add((HourOfWeek.HOURS - measured) + " of the week's 168 hours have not been measured yet; no window is proposed in them.");
     }
-    List<Schedule.Window> windows;
+    List<ScheduleConfig.Window> windows;
     boolean[] quiet = new boolean[HourOfWeek.HOURS];
     if (pc.xactsPerSecond() < IDLE_XACTS && measured == HourOfWeek.HOURS) {
       windows = List.of();
@@ -147,7 +148,7 @@ public final class Advisor {
     return rate;
   }
 
-  private static Advice finish(JobInput job, List<Schedule.Window> windows, Double rate, LoadProfile p, Instant now, List<String> why,
+  private static Advice finish(JobInput job, List<ScheduleConfig.Window> windows, Double rate, LoadProfile p, Instant now, List<String> why,
       double hours) {
     Schedule s = windows == null ? job.schedule() : windows.isEmpty() ? Schedule.ALWAYS : new Schedule(windows, p.zone());
     Double r = rate != null ? rate : job.configuredRate();

@@ -1,5 +1,6 @@
 package dev.sluice.traffic;
 
+import dev.sluice.config.ScheduleConfig;
 import dev.sluice.pace.Schedule;
 import java.time.DayOfWeek;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ final class QuietWindows {
 
   private record Run(int day, int start, int end) {} // hours; end may exceed 24 when it crosses midnight
 
-  static List<Schedule.Window> of(boolean[] quiet, int minHours) {
+  static List<ScheduleConfig.Window> of(boolean[] quiet, int minHours) {
     List<Run> perDay = new ArrayList<>();
     for (int d = 0; d < 7; d++) {
       int h = 0;
@@ -64,12 +65,12 @@ final class QuietWindows {
     Map<String, Set<DayOfWeek>> byHours = new LinkedHashMap<>();
     kept.sort((a, b) -> a.start() != b.start() ? Integer.compare(a.start(), b.start()) : Integer.compare(a.day(), b.day()));
     for (Run r : kept) byHours.computeIfAbsent(r.start() + "-" + r.end(), k -> EnumSet.noneOf(DayOfWeek.class)).add(DayOfWeek.of(r.day() + 1));
-    List<Schedule.Window> out = new ArrayList<>();
+    List<ScheduleConfig.Window> out = new ArrayList<>();
     byHours.forEach((k, days) -> {
       String[] se = k.split("-");
       int s = Integer.parseInt(se[0]);
       int e = Integer.parseInt(se[1]);
-      out.add(new Schedule.Window(days, s * 60, e > 24 ? (e - 24) * 60 : e * 60));
+      out.add(new ScheduleConfig.Window(days, s * 60, e > 24 ? (e - 24) * 60 : e * 60));
     });
     out.sort((a, b) -> {
       int da = a.days().stream().mapToInt(DayOfWeek::getValue).min().orElse(8);
@@ -80,7 +81,7 @@ final class QuietWindows {
   }
 
   /** Hours a week the windows are open. */
-  static int hoursPerWeek(List<Schedule.Window> windows, java.time.ZoneId zone) {
+  static int hoursPerWeek(List<ScheduleConfig.Window> windows, java.time.ZoneId zone) {
     Schedule s = new Schedule(windows, zone);
     int n = 0;
     for (int h = 0; h < HourOfWeek.HOURS; h++) if (s.allowsLocal(HourOfWeek.day(h), HourOfWeek.hourOfDay(h) * 60)) n++;

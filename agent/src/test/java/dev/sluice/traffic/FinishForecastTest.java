@@ -1,5 +1,6 @@
 package dev.sluice.traffic;
 
+import dev.sluice.config.ScheduleConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class FinishForecastTest {
   static final Instant MONDAY_14H = Instant.parse("2024-01-01T14:00:00Z");
-  static final Schedule NIGHTS = new Schedule(List.of(new Schedule.Window(EnumSet.allOf(DayOfWeek.class), 60, 300)), ZoneOffset.UTC);
+  static final Schedule NIGHTS = new Schedule(List.of(new ScheduleConfig.Window(EnumSet.allOf(DayOfWeek.class), 60, 300)), ZoneOffset.UTC);
 
   static FinishForecast.RateModel constant(double r) {
     return h -> Rates.of(r);
@@ -77,7 +78,7 @@ class FinishForecastTest {
   @Test
   void unknownWithoutARateAndWhenNoWindowEverOpens() {
     assertFalse(FinishForecast.estimate(10, MONDAY_14H, Schedule.ALWAYS, h -> null, null).known());
-    Schedule never = new Schedule(List.of(new Schedule.Window(EnumSet.noneOf(DayOfWeek.class), 60, 120)), ZoneOffset.UTC);
+    Schedule never = new Schedule(List.of(new ScheduleConfig.Window(EnumSet.noneOf(DayOfWeek.class), 60, 120)), ZoneOffset.UTC);
     FinishForecast.Estimate e = FinishForecast.estimate(10, MONDAY_14H, never, constant(1000), null);
     assertFalse(e.known());
     assertEquals("no window of the schedule ever opens", e.note());
@@ -88,7 +89,7 @@ class FinishForecastTest {
   void windowsFollowDaylightSavingInTheirZone() {
     // Paris, night of 30-31 March 2024 (02:00 -> 03:00). Window 01:00-05:00 local: that night it is 3 h long.
     ZoneId paris = ZoneId.of("Europe/Paris");
-    Schedule s = new Schedule(List.of(new Schedule.Window(EnumSet.allOf(DayOfWeek.class), 60, 300)), paris);
+    Schedule s = new Schedule(List.of(new ScheduleConfig.Window(EnumSet.allOf(DayOfWeek.class), 60, 300)), paris);
     Instant saturdayNoon = Instant.parse("2024-03-30T11:00:00Z");
     FinishForecast.Estimate e = FinishForecast.estimate(4L * 3600 * 1000, saturdayNoon, s, constant(1000), null);
     // 3 h on the short night (ends 05:00 CEST = 03:00Z), then 1 h the next night from 01:00 CEST = 23:00Z
