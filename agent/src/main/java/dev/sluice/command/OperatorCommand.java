@@ -117,7 +117,7 @@ public sealed interface OperatorCommand {
   static OperatorCommand parse(String action, JsonObject args) {
     JsonObject a = args == null ? new JsonObject() : args;
     if (action == null) throw new Invalid("missing \"action\" (one of " + ACTIONS + ")");
-    if (hasNul(a)) throw new Invalid("arguments must not contain NUL (\\u0000)");
+    if (hasNul(a)) throw new Invalid("strings must not contain NUL (\\u0000)");
     return switch (action) {
       case "pause" -> new Pause(reason(a));
       case "resume" -> new Resume();

@@ -60,7 +60,7 @@ final class RequestGuard {
         return;
       }
       if (hasNul(value)) {
-        refuse(ctx, 400, "strings in the body must not contain NUL (\\u0000)");
+        refuse(ctx, 400, "strings must not contain NUL (\\u0000)");
         return;
       }
     }

@@ -67,6 +67,13 @@ class OperatorCommandTest {
   }
 
   @Test
+  void noStringOrFieldNameHoldsANul() {
+    assertEquals("strings must not contain NUL (\\u0000)", refused("pause", "{\"reason\": \"a\\u0000b\"}"));
+    assertEquals("strings must not contain NUL (\\u0000)", refused("resume", "{\"a\\u0000\": 1}"), "field names too, whatever the action");
+    assertEquals("strings must not contain NUL (\\u0000)", refused("pace", "{\"x\": [\"\\u0000\"], \"rowsPerSecond\": 5}"));
+  }
+
+  @Test
   void theAuditedArgumentsAreTheValidatedOnes() {
     assertEquals(new JsonObject().put("reason", "busy hour"), parse("pause", "{\"reason\": \" busy hour \", \"token\": \"x\"}").args());
     assertEquals(new JsonObject().put("segment", 3), parse("retry", "{\"segment\": 3.0}").args());

@@ -37,6 +37,7 @@ class CommandPathTest {
   private static final List<Step> STEPS = List.of(
       new Step("pause", "{\"reason\": 5}", 400),
       new Step("pause", "{\"reason\": \"" + "x".repeat(501) + "\"}", 400),
+      new Step("pause", "{\"reason\": \"a\\u0000b\"}", 400), // NUL: PostgreSQL cannot store it
       new Step("pause", "{}", 200),
       new Step("resume", "{}", 200),
       new Step("pause", "{\"reason\": \"  busy hour \"}", 200),
