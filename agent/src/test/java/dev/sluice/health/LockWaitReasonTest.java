@@ -43,6 +43,9 @@ class LockWaitReasonTest {
           () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'verified'") > 0);
       String reason;
       try (Connection c = pg.connect(tgt); Statement s = c.createStatement()) {
+        // Someone else's session (not named sluice-*), as in production: while its LOCK TABLE still
+        // queues behind a Sluice write in flight, it is not itself reported as a Sluice statement waiting.
+        s.execute("SET application_name = 'someone-else'");
         c.setAutoCommit(false);
         s.execute("LOCK TABLE public.items IN ACCESS EXCLUSIVE MODE");
         long pid;
@@ -50,13 +53,17 @@ class LockWaitReasonTest {
           r.next();
           pid = r.getLong(1);
         }
+        // Once the lock is ours, Sluice's next statement on the table waits behind this session. (A Sluice
+        // statement queued meanwhile behind our LOCK, while it still waited, names us as active: not yet.)
+        String blocked = "blocked by pid " + pid + " (";
         reason = Eventually.value(Duration.ofSeconds(20), "the job to say it waits for the lock", () -> {
           String why = m.waitingReason();
-          return why != null && why.startsWith("waiting for a lock") ? why : null;
+          return why != null && why.startsWith("waiting for a lock") && why.contains(blocked) && why.contains("idle in transaction")
+              ? why : null;
         });
         assertTrue(reason.contains("on the target want") && reason.contains(" on public.items (for "), reason);
         assertTrue(reason.contains("blocked by pid " + pid + " ("), reason);
-        assertTrue(reason.contains("idle in transaction, transaction open "), reason);
+        assertTrue(reason.contains("(someone-else, idle in transaction, transaction open "), reason);
         c.commit();
       }
       Eventually.until(Duration.ofSeconds(20), "the reason to go with the lock", () -> {
