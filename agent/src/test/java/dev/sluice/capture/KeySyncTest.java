@@ -3,7 +3,7 @@ package dev.sluice.capture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.sluice.Validation;
+import dev.sluice.agent.Validation;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
