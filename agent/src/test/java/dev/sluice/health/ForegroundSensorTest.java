@@ -122,7 +122,10 @@ class ForegroundSensorTest {
       }
       agent.get(10, TimeUnit.SECONDS);
       assertTrue(there, "the other agent's session ran while the sensor was read");
-      assertEquals(0.0, seen, "another agent's session, of another role, is not foreground");
+      assertEquals(0.0, seen, () -> "another agent's session, of another role, is not foreground; sessions that count: "
+          + pg.strings(db, "SELECT pid || ' ' || usename || '@' || coalesce(datname, '-') || ' ' || coalesce(application_name, '') "
+              + "|| ' ' || coalesce(state, '-') || ' ' || backend_type FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+              + "AND usesysid IS NOT NULL AND datid IS NOT NULL AND coalesce(application_name, '') NOT LIKE 'sluice-%'"));
       CompletableFuture<Void> user = sleeper(db, "fg_other", "orders-app", 3.0);
       Eventually.until(Duration.ofSeconds(5), "another role's user seen", () -> value(monitor.snapshot(), "foreground") >= 1);
       user.get(10, TimeUnit.SECONDS);
