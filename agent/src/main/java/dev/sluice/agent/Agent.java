@@ -180,15 +180,19 @@ public final class Agent {
         })
         .compose(v -> {
           if (!config.http().enabled()) return Future.succeededFuture();
-          OperatorCommands commands = OperatorCommands.onAgent(vertx, ledger, jobs.migrators()::get, jobs::rollback);
-          http = new ControlServer(vertx, config, new ControlServer.Parts(ledger, jobs::migrators, jobs::reads, liveView,
-              metrics::scrape, this::configStatus, commands));
+          http = new ControlServer(vertx, config, controlParts());
           return http.start();
         })
         .onSuccess(v -> log.info("agent {} started: {} job(s), source {}, target {}{}", config.agent().id(), jobs.migrators().size(),
             config.source().redacted(), config.target().redacted(),
             http == null ? "" : ", http://" + config.http().host() + ":" + http.port() + "/"))
         .mapEmpty();
+  }
+
+  /** What the HTTP server shows and drives: never the agent itself. */
+  public ControlServer.Parts controlParts() {
+    OperatorCommands commands = OperatorCommands.onAgent(vertx, ledger, jobs.migrators()::get, jobs::rollback);
+    return new ControlServer.Parts(ledger, jobs::migrators, jobs::reads, liveView, metrics::scrape, this::configStatus, commands);
   }
 
   /** The health sensors and each database's circuit breaker; a sensor's connection errors feed its database's breaker. */

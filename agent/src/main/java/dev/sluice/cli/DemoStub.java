@@ -1,6 +1,5 @@
 package dev.sluice.cli;
 
-import dev.sluice.Main;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
@@ -23,6 +22,6 @@ public final class DemoStub implements Callable<Integer> {
   public Integer call() {
     spec.commandLine().getErr().println("sluice: the demo is not in this jar (the production jar carries no PostgreSQL): run "
         + "bin/sluice demo, which builds and runs demo/target/sluice-demo.jar");
-    return Main.BAD_CONFIG;
+    return ExitCode.BAD_CONFIG;
   }
 }

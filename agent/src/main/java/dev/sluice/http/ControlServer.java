@@ -163,7 +163,7 @@ public final class ControlServer {
       json(ctx, 400, new JsonObject().put("error", "after must be a whole number"));
       return;
     }
-    Ledger.events(parts.ledger().pool(), ctx.pathParam("job"), after, 500)
+    LiveReads.events(parts.ledger().pool(), ctx.pathParam("job"), after, 500)
         .onSuccess(arr -> json(ctx, 200, new JsonObject().put("events", arr)))
         .onFailure(e -> json(ctx, 503, new JsonObject().put("error", ErrorClassifier.describe(e))));
   }

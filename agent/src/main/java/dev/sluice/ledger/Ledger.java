@@ -384,19 +384,4 @@ public final class Ledger {
     return db.preparedQuery("INSERT INTO sluice.events (job, segment, agent, kind, message, details) VALUES ($1, $2, $3, $4, $5, $6)")
         .execute(Tuple.of(job, segment, agentId, kind, message, details)).mapEmpty();
   }
-
-  public static Future<JsonArray> events(SqlClient db, String job, long after, int limit) {
-    return db.preparedQuery("SELECT id, at::text, job, segment, agent, kind, message, details FROM sluice.events "
-            + "WHERE ($1::text IS NULL OR job = $1) AND id > $2 ORDER BY id LIMIT $3")
-        .execute(Tuple.of(job, after, limit))
-        .map(rows -> {
-          JsonArray out = new JsonArray();
-          for (Row r : rows) {
-            out.add(new JsonObject().put("id", r.getLong(0)).put("at", r.getString(1)).put("job", r.getString(2))
-                .put("segment", r.getInteger(3)).put("agent", r.getString(4)).put("kind", r.getString(5))
-                .put("message", r.getString(6)).put("details", r.getValue(7)));
-          }
-          return out;
-        });
-  }
 }

@@ -10,8 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The ledger reads behind the live view: each is one cheap query over indexed columns, run once a
- * second (or on a state change) whatever the number of dashboards open.
+ * The ledger reads behind the live view and the API's audit trail: each is one cheap query over
+ * indexed columns, run once a second (or on a state change) whatever the number of dashboards open.
  */
 public final class LiveReads {
   private LiveReads() {}
@@ -92,5 +92,21 @@ public final class LiveReads {
 
   public static Future<Long> lastEventId(SqlClient db) {
     return db.query("SELECT coalesce(max(id), 0) FROM sluice.events").execute().map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /** The audit trail after event {@code after} (of one job, or of all when {@code job} is null), oldest first. */
+  public static Future<JsonArray> events(SqlClient db, String job, long after, int limit) {
+    return db.preparedQuery("SELECT id, at::text, job, segment, agent, kind, message, details FROM sluice.events "
+            + "WHERE ($1::text IS NULL OR job = $1) AND id > $2 ORDER BY id LIMIT $3")
+        .execute(Tuple.of(job, after, limit))
+        .map(rows -> {
+          JsonArray out = new JsonArray();
+          for (Row r : rows) {
+            out.add(new JsonObject().put("id", r.getLong(0)).put("at", r.getString(1)).put("job", r.getString(2))
+                .put("segment", r.getInteger(3)).put("agent", r.getString(4)).put("kind", r.getString(5))
+                .put("message", r.getString(6)).put("details", r.getValue(7)));
+          }
+          return out;
+        });
   }
 }

@@ -68,7 +68,7 @@ public final class LiveView {
   /** Starts ticking: the events backlog and mismatch counts are read first, then a tick every second. */
   public Future<Void> start() {
     return LiveReads.lastEventId(db)
-        .compose(max -> Ledger.events(db, null, Math.max(0, max - RECENT_EVENTS), RECENT_EVENTS).map(arr -> {
+        .compose(max -> LiveReads.events(db, null, Math.max(0, max - RECENT_EVENTS), RECENT_EVENTS).map(arr -> {
           synchronized (recentEvents) {
             for (int i = 0; i < arr.size(); i++) recentEvents.addLast(arr.getJsonObject(i));
           }
@@ -141,7 +141,7 @@ public final class LiveView {
     Future<Map<String, LiveReads.Heatmap>> heat = LiveReads.heatmaps(db);
     Future<Map<String, JsonArray>> failed = LiveReads.failed(db, 50);
     Future<JsonArray> agents = Roster.agents(db);
-    Future<JsonArray> events = Ledger.events(db, null, Math.max(lastEventId, 0), 500);
+    Future<JsonArray> events = LiveReads.events(db, null, Math.max(lastEventId, 0), 500);
     Future.all(summary, heat, failed, agents, events)
         .onSuccess(all -> publish(regular, summary.result(), heat.result(), failed.result(), agents.result(), events.result()))
         .onFailure(e -> {

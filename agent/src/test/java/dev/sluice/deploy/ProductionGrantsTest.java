@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.Main;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;

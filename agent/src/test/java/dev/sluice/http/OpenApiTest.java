@@ -3,7 +3,7 @@ package dev.sluice.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.Agent;
+import dev.sluice.agent.Agent;
 import dev.sluice.build.BuildInfo;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
@@ -59,7 +59,7 @@ class OpenApiTest {
 
       // The same router the agent serves, built by a second server on the same agent.
       SluiceConfig config = ConfigLoader.parse(json);
-      ControlServer second = new ControlServer(agent.vertx(), config, agent);
+      ControlServer second = new ControlServer(agent.vertx(), config, agent.controlParts());
       Await.result(second.start(), 1, TimeUnit.MINUTES);
       TreeSet<String> routed = new TreeSet<>();
       try {

@@ -8,8 +8,9 @@ import java.io.File;
 
 /**
  * The jar the process-level tests (*IT) run. Failsafe runs them after {@code package} and names the
- * jar in the system property {@code sluice.jar} (agent/pom.xml). Without it (surefire given a
- * {@code -Dtest} pattern that matches an IT, or an IDE) there is no jar to trust: under
+ * jar in the system property {@code sluice.jar} (agent/pom.xml); surefire leaves them out by their
+ * tag, {@code process}. Run any other way (an IDE, a surefire run told to include the tag) there is
+ * no jar to trust: under
  * {@code CI=true} the test fails, since a process-level test that cannot run must not pass as
  * skipped; on a developer's machine without CI it is skipped, and failsafe runs it
  * ({@code mvn verify}, or {@code -Dit.test=NameIT}).
