@@ -65,9 +65,16 @@ class CacheInvalidationTest {
       };
       Thread r1 = new Thread(reader);
       r1.start();
-      try (Connection c = pg.connect(tgt); PreparedStatement up = c.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
+      // As in a migration: the user writes the source, then the applier announces the key and writes the
+      // target. Every route (cache, target, or the source a target that cannot answer in time falls back
+      // to) must then serve the new value.
+      try (Connection s = pg.connect(src); PreparedStatement user = s.prepareStatement("UPDATE items SET qty = ? WHERE id = ?");
+           Connection c = pg.connect(tgt); PreparedStatement up = c.prepareStatement("UPDATE items SET qty = ? WHERE id = ?")) {
         for (int i = 1; i <= 400; i++) {
           long key = (ThreadLocalRandom.current().nextInt(hot) + 1) * 100L;
+          user.setInt(1, i);
+          user.setLong(2, key);
+          assertEquals(1, user.executeUpdate());
           reads.writing(List.of(List.of(Long.toString(key)))); // as the applier: announce, then write
           up.setInt(1, i);
           up.setLong(2, key);
