@@ -185,7 +185,7 @@ function stateBadges(j) {
   let b = `<span class="badge ${esc(j.state)}">${esc(j.state.replace('_', ' '))}</span>`;
   if (j.paused) b += ` <span class="badge paused">paused</span>`;
   const t = j.live && j.live.throttle;
-  if (t && t.throttled && t.code !== 'paused') b += ` <span class="badge throttled" title="${esc(t.reason)}">throttled</span>`;
+  if (t && t.throttled && t.code !== 'paused' && t.code !== 'drift') b += ` <span class="badge throttled" title="${esc(t.reason)}">throttled</span>`;
   return b;
 }
 

@@ -6,6 +6,7 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Databases;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.job.CatchUp;
+import dev.sluice.job.DriftPauser;
 import dev.sluice.job.Guards;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.ConsistencyLedger;
@@ -39,9 +40,6 @@ import org.slf4j.LoggerFactory;
 final class JobWiring {
   private static final Logger log = LoggerFactory.getLogger(JobWiring.class);
   static final int READ_POOL_SIZE = 4;
-  /** Who pauses a job when the catalogs drift apart, and when the final verification finds drift. */
-  static final String DRIFT_MONITOR = "the drift monitor";
-  static final String FINAL_VERIFICATION = "the final verification";
 
   /** The pools every job shares: the copy's, the ledger's. */
   record Pools(Pool source, Pool target, Pool ledger) {}
@@ -94,7 +92,7 @@ final class JobWiring {
     JobMeters jm = new JobMeters(metrics.registry(), shape.job().name(), m.stats(), m::live);
     m.observe(jm);
     if (catchUp.enabled()) jm.reportBacklog();
-    GateMeters.bind(jm, m::waitingReason, m::paused, guards == null ? null : guards.health(), cfg.health().sensors());
+    GateMeters.bind(jm, m::waitingReason, m::paused, m::pausedForDrift, guards == null ? null : guards.health(), cfg.health().sensors());
     meters.put(shape.job().name(), jm);
     migrators.put(shape.job().name(), m);
     rollBackOnAbort(m);
@@ -109,8 +107,8 @@ final class JobWiring {
     ChangeApplier applier = new ChangeApplier(vertx, shape, pools.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
         facts, pools.target(), m.pacer());
     FinalVerification verification = new FinalVerification(shape, pools.source(), pools.target(), facts, applier, m.pacer(),
-        why -> m.pauseForDrift(FINAL_VERIFICATION, why));
-    DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DRIFT_MONITOR, why),
+        why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why));
+    DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
     return new CatchUp(vertx, shape, pools.source(), pools.target(), ledger, applier, verification, drift);
   }

@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Warming is the least important work of the agent, so it yields: one segment and one batch at a
  * time, at its own rate ({@code cache.warmRowsPerSecond}, its own bucket, never the copy's), only
- * while the job's gate is open (not paused by an operator, a circuit breaker, its time windows or its
- * health sensors: {@code hold} says why not), and not once the cache
+ * while the job's gate is open (not paused, by an operator or for drift, nor held by a circuit
+ * breaker, its time windows or its health sensors: {@code hold} says why not), and not once the cache
  * is nearly full (it would only evict what reads brought in). Batches use keyset pagination, each a
  * short statement of its own, so warming never holds a snapshot open; each batch captures the cache
  * generation before its read, so it cannot put a row a change replaced meanwhile.

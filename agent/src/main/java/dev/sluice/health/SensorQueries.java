@@ -33,11 +33,14 @@ final class SensorQueries {
       // session's backend_type is hidden too, but its role, database and application_name are not: a
       // client's session has a role and a database (PostgreSQL's own processes, as hidden, have no role),
       // and any Sluice agent's sessions, whatever their role, are named sluice-* and are never users.
-      case FOREGROUND -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE (backend_type = 'client backend' "
-          + "OR (backend_type IS NULL AND usesysid IS NOT NULL AND datid IS NOT NULL)) "
-          + "AND pid <> pg_backend_pid() AND coalesce(application_name, '') NOT LIKE 'sluice-%' "
-          + "AND (state IS NULL OR state = 'active' OR (state LIKE 'idle in transaction%' "
-          + "AND clock_timestamp() - state_change < interval '1 second'))";
+      // A visible session with no state yet is still starting (PostgreSQL lists it before it applies
+      // its application_name and reports its first state): not in a transaction, and maybe a Sluice
+      // agent's connection, so it does not count (it did: a blip held the copy slow for quietMs).
+      case FOREGROUND -> "SELECT count(*)::float8 FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+          + "AND coalesce(application_name, '') NOT LIKE 'sluice-%' "
+          + "AND ((backend_type = 'client backend' AND (state = 'active' OR (state LIKE 'idle in transaction%' "
+          + "AND clock_timestamp() - state_change < interval '1 second'))) "
+          + "OR (backend_type IS NULL AND state IS NULL AND usesysid IS NOT NULL AND datid IS NOT NULL))";
       case LOAD_AVERAGE -> throw new IllegalArgumentException("the load average is read from /proc/loadavg, not SQL");
     };
   }

@@ -91,6 +91,11 @@ final class JobLifecycle {
     return stopping || state == JobState.ABORTED;
   }
 
+  /** Who paused the job (an operator, or a {@link DriftPauser}); null while it is not paused. */
+  String pausedBy() {
+    return paused ? pausedBy : null;
+  }
+
   /** Why the operator (or Sluice itself) paused the job, naming who; null while it is not paused. */
   String pauseSentence() {
     return paused ? Ledger.pauseSentence(pausedBy, pauseReason) : null;

@@ -151,11 +151,13 @@ public final class Migrator {
 
   /**
    * Why the job is waiting right now (operator, breaker, schedule or health, or a lock its statements
-   * wait for), or null while it runs.
+   * wait for), or null while it runs. Statements that wait for a lock say so whatever holds the gate
+   * too: a pause or a slow-down stops the next statement, not the one already queued behind a lock.
    */
   public String waitingReason() {
     String r = gate.reason();
-    return r != null || guards == null ? r : guards.health().lockWait(job.source().table(), job.target().table());
+    String lock = guards == null ? null : guards.health().lockWait(job.source().table(), job.target().table());
+    return lock == null ? r : r == null ? lock : r + "; also " + lock;
   }
 
   /** This job's live figures on this agent: the one place every reader takes them from. */
@@ -244,13 +246,17 @@ public final class Migrator {
   }
 
   /**
-   * Pauses the job because its data or schema drifted; an operator resumes it. {@code actor} is the
-   * part of Sluice that saw it (the drift monitor, the final verification, the copy), named in the
-   * reason the job shows.
+   * Pauses the job because its data or schema drifted; an operator resumes it. {@code by} is the part
+   * of Sluice that saw it, named in the reason the job shows.
    */
-  public Future<Void> pauseForDrift(String actor, String reason) {
-    log.warn("job {}: paused by {}: {}", job.name(), actor, reason);
-    return setPaused(true, reason, actor);
+  public Future<Void> pauseForDrift(DriftPauser by, String reason) {
+    log.warn("job {}: paused by {}: {}", job.name(), by.actor(), reason);
+    return setPaused(true, reason, by.actor());
+  }
+
+  /** Whether the job is paused by Sluice itself ({@link DriftPauser}, on any agent), not by an operator. */
+  public boolean pausedForDrift() {
+    return lifecycle.paused() && DriftPauser.named(lifecycle.pausedBy());
   }
 
   public Future<Void> setPaused(boolean pause, String reason, String actor) {
@@ -324,8 +330,8 @@ public final class Migrator {
     }
 
     @Override
-    public Future<Void> pauseForDrift(String actor, String reason) {
-      return Migrator.this.pauseForDrift(actor, reason);
+    public Future<Void> pauseForDrift(DriftPauser by, String reason) {
+      return Migrator.this.pauseForDrift(by, reason);
     }
 
     @Override

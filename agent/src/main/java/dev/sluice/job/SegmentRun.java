@@ -50,7 +50,7 @@ final class SegmentRun {
     Future<Void> parked();
 
     /** A segment's data cannot be written as mapped: the job pauses, saying so. */
-    Future<Void> pauseForDrift(String actor, String reason);
+    Future<Void> pauseForDrift(DriftPauser by, String reason);
 
     /** An error met (for the meters). */
     void error(ErrorClass cls);
@@ -145,7 +145,7 @@ final class SegmentRun {
       Future<Void> parked = parked(cls == ErrorClass.PERMANENT ? what : "gave up after " + n + " attempts: " + what, errorKey(e));
       // SQLSTATE class 22 (data exception): a source value the target type cannot hold is data drift.
       if (!DataDrift.isDataException(e)) return parked;
-      return parked.compose(v -> job.pauseForDrift(DATA_DRIFT, "data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
+      return parked.compose(v -> job.pauseForDrift(DriftPauser.COPY, "data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
           + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
     }
     if (ctx.copier().serverSide() && isStatementTimeout(e) && seg.rowsPlanned() >= 2 * MIN_SPLIT_ROWS) {
@@ -157,8 +157,6 @@ final class SegmentRun {
   }
 
   private static final long MIN_SPLIT_ROWS = 100;
-  /** Who pauses a job whose data cannot be written as mapped (the pause's reason names it). */
-  static final String DATA_DRIFT = "the copy (data drift)";
 
   /** The keys that differ in a segment that failed verification twice, found by bisecting its range. */
   private Future<String> differingKeys() {

@@ -84,7 +84,7 @@ public final class JobMeters implements JobEvents {
     Gauge.builder("sluice.concurrency.limit", this, m -> m.live().concurrencyLimit())
         .description("Segments allowed in flight at once on this agent").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.paused", this, m -> m.live().paused() ? 1 : 0)
-        .description("1 while the job is paused by an operator").tags(tags).strongReference(true).register(registry);
+        .description("1 while the job is paused, by an operator or by Sluice (drift); who and why: GET /api/jobs").tags(tags).strongReference(true).register(registry);
     batchLatency = Timer.builder("sluice.batch.latency")
         .description("Time to write one batch to the target (server-side copies: one segment)")
         .serviceLevelObjectives(LATENCY_BUCKETS).minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))

@@ -155,11 +155,16 @@ public final class ForegroundPace {
     return String.format(Locale.ROOT, "%s, %s: rate at %d%%", fg, probe, Math.round(factor * 100));
   }
 
-  /** A ratio with one decimal, or two where one would make it look equal to the tolerance it is above or below. */
-  private String ratio(double r) {
+  /**
+   * A ratio with one decimal, or two where one would make it look equal to a limit it is above or below
+   * (the tolerance, or the hard limit: 3.96x is not "4.0x" beside "rate at 2%").
+   */
+  String ratio(double r) {
     String one = String.format(Locale.ROOT, "%.1f", r);
-    boolean ambiguous = r != settings.tolerance() && one.equals(String.format(Locale.ROOT, "%.1f", settings.tolerance()));
-    return ambiguous ? String.format(Locale.ROOT, "%.2f", r) : one;
+    for (double limit : new double[] {settings.tolerance(), settings.throttleRatio()}) {
+      if (r != limit && one.equals(String.format(Locale.ROOT, "%.1f", limit))) return String.format(Locale.ROOT, "%.2f", r);
+    }
+    return one;
   }
 
   public double factor() {

@@ -49,7 +49,9 @@ class ForegroundSensorTest {
 
   private String jdbc(String db) {
     String url = pg.url(db); // postgresql://postgres@host:port/db
-    return "jdbc:postgresql://" + url.substring(url.indexOf('@') + 1) + "?user=postgres";
+    // The name goes in the start-up packet: otherwise the driver sets it by a first statement, and the
+    // session is an unnamed one (foreground) until then.
+    return "jdbc:postgresql://" + url.substring(url.indexOf('@') + 1) + "?user=postgres&assumeMinServerVersion=9.0";
   }
 
   @Test

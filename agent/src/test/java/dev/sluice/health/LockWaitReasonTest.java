@@ -64,8 +64,17 @@ class LockWaitReasonTest {
         assertTrue(reason.contains("on the target want") && reason.contains(" on public.items (for "), reason);
         assertTrue(reason.contains("blocked by pid " + pid + " ("), reason);
         assertTrue(reason.contains("(someone-else, idle in transaction, transaction open "), reason);
+        // A pause holds the next statement, not the one queued behind the lock: the reason says both.
+        Await.result(m.setPaused(true, "busy hour", "the test"), 10, TimeUnit.SECONDS);
+        String both = Eventually.value(Duration.ofSeconds(10), "the pause and the lock, both said", () -> {
+          String why = m.waitingReason();
+          return why != null && why.startsWith("paused by the test: busy hour; also waiting for a lock: ") ? why : null;
+        });
+        assertTrue(both.contains(blocked), both);
         c.commit();
       }
+      Eventually.until(Duration.ofSeconds(20), "the pause alone once the lock is gone", () -> "paused by the test: busy hour".equals(m.waitingReason()));
+      Await.result(m.setPaused(false, null, "the test"), 10, TimeUnit.SECONDS);
       Eventually.until(Duration.ofSeconds(20), "the reason to go with the lock", () -> {
         String why = m.waitingReason();
         return why == null || !why.startsWith("waiting for a lock");

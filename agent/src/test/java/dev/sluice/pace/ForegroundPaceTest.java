@@ -96,6 +96,16 @@ class ForegroundPaceTest {
   }
 
   @Test
+  void aRatioNextToALimitIsNotPrintedAsTheLimit() {
+    assertEquals("1.46", pace.ratio(1.46), "under the 1.5x tolerance");
+    assertEquals("1.54", pace.ratio(1.54));
+    assertEquals("3.96", pace.ratio(3.96), "under the 4.0x hard limit: not held, so not '4.0x'");
+    assertEquals("4.04", pace.ratio(4.04));
+    assertEquals("4.0", pace.ratio(4.0));
+    assertEquals("2.5", pace.ratio(2.5));
+  }
+
+  @Test
   void aStepWithoutProbeReadingsIsSaidAsSuch() {
     run(3_000, 0.3, 0);
     run(2_000, 0.3, 1);

@@ -88,8 +88,11 @@ public final class TestPg {
 
   public Connection connect(String db) throws SQLException {
     // The fixture's sessions are not the database's users: named sluice-*, the foreground control (on by
-    // default) does not slow the agents under test while assertions poll.
-    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + db + "?user=postgres&ApplicationName=sluice-test");
+    // default) does not slow the agents under test while assertions poll. assumeMinServerVersion makes
+    // the driver send the name in its start-up packet; otherwise it runs SET application_name as its
+    // first statement, and every new fixture connection is an unnamed active session for a moment.
+    return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + db
+        + "?user=postgres&ApplicationName=sluice-test&assumeMinServerVersion=9.0");
   }
 
   public void exec(String db, String... sql) {

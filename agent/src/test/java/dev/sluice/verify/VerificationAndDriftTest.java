@@ -1,6 +1,7 @@
 package dev.sluice.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.agent.Agent;
@@ -8,8 +9,10 @@ import dev.sluice.db.Await;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.JobState;
 import dev.sluice.testing.Agents;
+import dev.sluice.testing.Http;
 import dev.sluice.testing.Tables;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -65,7 +68,9 @@ class VerificationAndDriftTest {
     String tgt = pg.createDatabase("dr_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
         "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 20000) g");
-    Agent agent = Agents.start(config(src, tgt, 2000, ""));
+    // HTTP on: the reason is checked where an operator reads it (GET /api/jobs, /metrics).
+    Agent agent = Agents.start(config(src, tgt, 2000, "").replace("\"http\": {\"enabled\": false}",
+        "\"http\": {\"port\": 0, \"token\": \"" + TOKEN + "\"}"));
     try {
       waitFor(() -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'verified'") >= 1, 60);
       pg.exec(src, "ALTER TABLE items ADD COLUMN extra int");
@@ -82,6 +87,21 @@ class VerificationAndDriftTest {
       long copying = pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'segment.copying'");
       Thread.sleep(1500);
       assertEquals(copying, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'segment.copying'"));
+
+      // What the operator sees: the drift monitor paused it, and the metric's reason says drift, not an operator's pause.
+      String base = "http://127.0.0.1:" + agent.httpPort();
+      JsonObject job = new JsonObject(Http.get(base + "/api/jobs").body()).getJsonArray("jobs").getJsonObject(0);
+      assertEquals("the drift monitor", job.getString("pausedBy"), job.encode());
+      String shown = job.getJsonObject("agent").getString("waitingReason");
+      assertTrue(shown.startsWith("paused by the drift monitor: schema drift: column extra integer added"), shown);
+      assertFalse(shown.contains("operator"), shown);
+      waitFor(() -> throttled(base, "drift") == 1.0 && throttled(base, "paused") != 1.0, 10);
+      // An operator's pause says who paused it, and is labelled as such.
+      assertEquals(200, Http.post(base + "/api/jobs/items/resume", TOKEN, "{}").status());
+      assertEquals(200, Http.post(base + "/api/jobs/items/pause", TOKEN, "{\"reason\": \"busy hour\"}").status());
+      waitFor(() -> "paused by api (127.0.0.1): busy hour".equals(new JsonObject(Http.get(base + "/api/jobs").body())
+          .getJsonArray("jobs").getJsonObject(0).getJsonObject("agent").getString("waitingReason")), 10);
+      waitFor(() -> throttled(base, "paused") == 1.0 && throttled(base, "drift") == 0.0, 10);
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
@@ -103,6 +123,15 @@ class VerificationAndDriftTest {
     assertTrue(pg.string(tgt, "SELECT last_error FROM sluice.segments WHERE job = 'items' AND seq = 0")
         .contains("differing keys (source as of now): 7"));
     assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'failed'"));
+  }
+
+  private static final String TOKEN = "drift-test-token-0123456789";
+
+  /** The value of {@code sluice_throttled} for the job and a reason label, NaN when not exported. */
+  private static double throttled(String base, String reason) {
+    String series = "sluice_throttled{job=\"items\",reason=\"" + reason + "\"} ";
+    return Http.get(base + "/metrics").body().lines().filter(l -> l.startsWith(series))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length()).trim())).findFirst().orElse(Double.NaN);
   }
 
   static void waitFor(BooleanSupplier cond, int seconds) throws InterruptedException {
