@@ -62,6 +62,9 @@ class ConfigReloadTest {
       String content = pg.string(tgt, "SELECT content::text FROM sluice.config_versions WHERE cause = 'reload'");
       assertFalse(content.contains(TOKEN), "the token is not stored");
       assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'config.applied' AND message LIKE '%rowsPerSecond: 1000 -> 3000%'"));
+      assertEquals(1.0, metric(agent, "sluice_config_reloads_total{outcome=\"applied\"}"));
+      assertEquals(0.0, metric(agent, "sluice_config_reloads_total{outcome=\"rejected\"}"));
+      assertEquals(1.0, metric(agent, "sluice_config_last_reload_successful"));
 
       Files.writeString(file, config(src, tgt, "5000", "").replace("\"jobs\"", "\"jobz\": 1, \"jobs\""));
       within(2, () -> rejected(agent), "the invalid file rejected");
@@ -78,6 +81,9 @@ class ConfigReloadTest {
       assertTrue(agent.configStatus().getJsonObject("lastReload").getString("message").contains("cannot change"));
       assertEquals(3000.0, m.pacer().rate(), "nothing of a refused file applies");
       within(2, () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'config.rejected'") == 3, "each refusal audited");
+      assertEquals(3.0, metric(agent, "sluice_config_reloads_total{outcome=\"rejected\"}"), "each refusal counted");
+      assertEquals(0.0, metric(agent, "sluice_config_last_reload_successful"));
+      assertEquals(1.0, metric(agent, "sluice_config_reloads_total{outcome=\"applied\"}"));
 
       Files.writeString(file, config(src, tgt, "3000", """
           , {"name": "extras", "source": {"table": "public.extras", "key": ["id"]},
@@ -88,6 +94,8 @@ class ConfigReloadTest {
       within(20, () -> pg.scalar(tgt, "SELECT (count(*) > 0 AND count(*) FILTER (WHERE state <> 'verified') = 0)::int "
           + "FROM sluice.segments WHERE job = 'extras'") == 1, "the new job's segments verified");
       assertEquals(300, pg.scalar(tgt, "SELECT count(*) FROM extras"));
+      assertEquals(2.0, metric(agent, "sluice_config_reloads_total{outcome=\"applied\"}"));
+      assertEquals(1.0, metric(agent, "sluice_config_last_reload_successful"), "a reload in force again");
 
       // Sensor thresholds reload live; adding a sensor needs a restart.
       String withExtras = config(src, tgt, "3000", """
@@ -95,6 +103,9 @@ class ConfigReloadTest {
              "target": {"table": "public.extras", "create": true}}""");
       Files.writeString(file, withExtras.replace("\"http\":", "\"health\": {\"probe\": {\"maxMs\": 250}}, \"http\":"));
       within(2, () -> probeThreshold(agent) == 250.0, "the new probe threshold in force");
+      // Exported in seconds, for every job.
+      within(2, () -> metric(agent, "sluice_sensor_probe_threshold_seconds{database=\"source\",sluice_job=\"items\"}") == 0.25,
+          "the new threshold exported in seconds");
       Files.writeString(file, withExtras.replace("\"http\":",
           "\"health\": {\"probe\": {\"maxMs\": 250}, \"lockWaiters\": {\"max\": 3}}, \"http\":"));
       within(2, () -> agent.configStatus().getJsonObject("lastReload").getString("message").contains("adding or removing a sensor"),
@@ -103,6 +114,14 @@ class ConfigReloadTest {
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
+  }
+
+  /** One series' value in the agent's scrape, NaN when absent. */
+  private static double metric(Agent agent, String series) {
+    for (String line : agent.metrics().scrape().split("\n")) {
+      if (line.startsWith(series + " ")) return Double.parseDouble(line.substring(series.length() + 1).strip());
+    }
+    return Double.NaN;
   }
 
   private static double probeThreshold(Agent agent) {
