@@ -23,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConfigReloadTest {
   private static final String TOKEN = "reload-token-0123456789";
+  // The foreground control off: on a loaded machine it holds the pacer at a fraction of the configured
+  // rate, and what this test reads is the configured rate in force.
+  private static final String FOREGROUND_OFF = "\"foreground\": {\"enabled\": false}";
   private final TestPg pg = TestPg.get();
 
   @TempDir
@@ -30,7 +33,7 @@ class ConfigReloadTest {
 
   private String config(String src, String tgt, String rate, String extraJob) {
     return """
-        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "health": {"foreground": {"enabled": false}}, "http": {"port": 0, "token": "%s"},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 2000}, "batch": {"rows": 500}, "pace": {"rowsPerSecond": %s},
@@ -101,13 +104,13 @@ class ConfigReloadTest {
       String withExtras = config(src, tgt, "3000", """
           , {"name": "extras", "source": {"table": "public.extras", "key": ["id"]},
              "target": {"table": "public.extras", "create": true}}""");
-      Files.writeString(file, withExtras.replace("\"http\":", "\"health\": {\"probe\": {\"maxMs\": 250}}, \"http\":"));
+      Files.writeString(file, withExtras.replace(FOREGROUND_OFF, FOREGROUND_OFF + ", \"probe\": {\"maxMs\": 250}"));
       within(2, () -> probeThreshold(agent) == 250.0, "the new probe threshold in force");
       // Exported in seconds, for every job.
       within(2, () -> metric(agent, "sluice_sensor_probe_threshold_seconds{database=\"source\",sluice_job=\"items\"}") == 0.25,
           "the new threshold exported in seconds");
-      Files.writeString(file, withExtras.replace("\"http\":",
-          "\"health\": {\"probe\": {\"maxMs\": 250}, \"lockWaiters\": {\"max\": 3}}, \"http\":"));
+      Files.writeString(file, withExtras.replace(FOREGROUND_OFF,
+          FOREGROUND_OFF + ", \"probe\": {\"maxMs\": 250}, \"lockWaiters\": {\"max\": 3}"));
       within(2, () -> agent.configStatus().getJsonObject("lastReload").getString("message").contains("adding or removing a sensor"),
           "a new sensor refused");
       assertEquals(250.0, probeThreshold(agent), "the refused file changed nothing");
