@@ -17,6 +17,7 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.ledger.SegmentReplan;
+import dev.sluice.metrics.AgentMeters;
 import dev.sluice.metrics.LiveView;
 import dev.sluice.metrics.Metrics;
 import dev.sluice.resilience.DatabaseBreaker;
@@ -49,7 +50,7 @@ public final class Agent {
   private volatile SluiceConfig config;
   private Path configFile;
   private String host;
-  private ConfigWatcher watcher;
+  private volatile ConfigWatcher watcher;
   private final Vertx vertx;
   private final boolean ownsVertx;
   private final Metrics metrics;
@@ -151,6 +152,7 @@ public final class Agent {
         Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2), config.sessions()),
         Databases.pool(vertx, config.target(), "sluice-ledger", 4, config.sessions()));
     guards = newGuards();
+    AgentMeters.bind(metrics.registry(), guards.source()::state, guards.target()::state, () -> watcher);
     ledger = new Ledger(pools.ledger(), config.agent().id());
     jobs = new JobWiring(vertx, () -> config, pools, ledger, guards, metrics, clock, nanos);
     heartbeat = new Heartbeat(vertx, ledger, config.agent(), guards.health(), jobs.migrators(), nanos);

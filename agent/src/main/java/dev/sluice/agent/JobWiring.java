@@ -117,8 +117,8 @@ final class JobWiring {
   private void startReads(JobShape shape, Migrator m, CatchUp catchUp, JobMeters jm) {
     SluiceConfig cfg = config.get();
     if (readSource == null) {
-      readSource = Databases.readPool(vertx, cfg.source(), "sluice-reads", READ_POOL_SIZE);
-      readTarget = Databases.readPool(vertx, cfg.target(), "sluice-reads", READ_POOL_SIZE);
+      readSource = Databases.readPool(vertx, cfg.source(), "source", READ_POOL_SIZE);
+      readTarget = Databases.readPool(vertx, cfg.target(), "target", READ_POOL_SIZE);
     }
     // Only an agent that hears every change Sluice makes to the target may serve from its cache.
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> catchUp.hearsChanges(m.state()), m::waitingReason,

@@ -82,24 +82,24 @@ public final class ReadStats {
   /** Registers the counters, tagged by job, and the rollout's shares. */
   public void bind(MeterRegistry registry, String job, Rollout rollout) {
     for (ReadRouter.From f : ReadRouter.From.values()) {
-      FunctionCounter.builder("sluice.reads.served", this, s -> s.served(f)).tags("job", job, "from", f.header())
+      FunctionCounter.builder("sluice.reads.served", this, s -> s.served(f)).tags("sluice_job", job, "from", f.header())
           .description("Reads answered, by where the row came from").register(registry);
     }
-    FunctionCounter.builder("sluice.reads.not.found", notFound, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.reads.not.found", notFound, AtomicLong::get).tag("sluice_job", job)
         .description("Reads of keys with no row").register(registry);
-    FunctionCounter.builder("sluice.reads.target.errors", targetErrors, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.reads.target.errors", targetErrors, AtomicLong::get).tag("sluice_job", job)
         .description("Target reads that failed, their keys served from the source").register(registry);
-    FunctionCounter.builder("sluice.reads.shadow.checks", shadowChecks, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.reads.shadow.checks", shadowChecks, AtomicLong::get).tag("sluice_job", job)
         .description("Target-served reads compared with the source").register(registry);
-    FunctionCounter.builder("sluice.reads.shadow.mismatches", shadowMismatches, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.reads.shadow.mismatches", shadowMismatches, AtomicLong::get).tag("sluice_job", job)
         .description("Target rows that differed from the source on a re-check").register(registry);
-    FunctionCounter.builder("sluice.reads.shadow.lagged", shadowLagged, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.reads.shadow.lagged", shadowLagged, AtomicLong::get).tag("sluice_job", job)
         .description("Differences gone on the re-check (change not yet applied)").register(registry);
-    FunctionCounter.builder("sluice.reads.shadow.skipped", shadowSkipped, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.reads.shadow.skipped", shadowSkipped, AtomicLong::get).tag("sluice_job", job)
         .description("Shadow comparisons skipped because too many were in flight").register(registry);
-    FunctionCounter.builder("sluice.cache.warmed.rows", warmed, AtomicLong::get).tag("job", job)
+    FunctionCounter.builder("sluice.cache.warmed.rows", warmed, AtomicLong::get).tag("sluice_job", job)
         .description("Rows loaded into the row cache by warming").register(registry);
-    Gauge.builder("sluice.reads.target.percent", rollout, Rollout::effectivePercent).tag("job", job)
+    Gauge.builder("sluice.reads.target.percent", rollout, Rollout::effectivePercent).tag("sluice_job", job)
         .description("Share of key cohorts served from the target now (0 while paused)").register(registry);
   }
 }

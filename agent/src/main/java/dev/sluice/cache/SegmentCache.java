@@ -195,11 +195,11 @@ public final class SegmentCache {
     return cache;
   }
 
-  /** The weight held and its bound, which Caffeine's binder leaves out; tag {@code job}. */
+  /** The weight held and its bound, which Caffeine's binder leaves out; label {@code sluice_job}. */
   public void bind(MeterRegistry registry) {
-    Gauge.builder("sluice.cache.weight.bytes", this, SegmentCache::weightedSize).tag("job", job)
+    Gauge.builder("sluice.cache.weight.bytes", this, SegmentCache::weightedSize).tag("sluice_job", job)
         .description("Estimated heap bytes held by the row cache").register(registry);
-    Gauge.builder("sluice.cache.max.weight.bytes", this, c -> c.maxBytes).tag("job", job)
+    Gauge.builder("sluice.cache.max.weight.bytes", this, c -> c.maxBytes).tag("sluice_job", job)
         .description("The row cache's bound in estimated heap bytes").register(registry);
   }
 }

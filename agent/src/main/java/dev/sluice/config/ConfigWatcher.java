@@ -13,6 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +72,10 @@ public final class ConfigWatcher {
   private long timer = -1;
   private boolean busy;
   private volatile JsonObject status = new JsonObject();
+  // Reloads put in force and refused since start, and whether the last one was put in force (for /metrics).
+  private final AtomicLong reloadsApplied = new AtomicLong();
+  private final AtomicLong reloadsRejected = new AtomicLong();
+  private volatile boolean lastReloadOk = true;
 
   public ConfigWatcher(Vertx vertx, Path file, Versions versions, Applier applier) {
     this.vertx = vertx;
@@ -102,6 +107,21 @@ public final class ConfigWatcher {
 
   public void stop() {
     if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  /** Edited versions put in force since start (an edit that changes nothing is not counted). */
+  public long reloadsApplied() {
+    return reloadsApplied.get();
+  }
+
+  /** Edited versions refused since start (the running config stayed in force). */
+  public long reloadsRejected() {
+    return reloadsRejected.get();
+  }
+
+  /** False from a refused reload until the next one is put in force. */
+  public boolean lastReloadOk() {
+    return lastReloadOk;
   }
 
   /** The version in force and the last reload's outcome. */
@@ -156,6 +176,8 @@ public final class ConfigWatcher {
   private Future<Void> accepted(JsonNode tree, String hash, ConfigDiff.Result diff) {
     running = tree;
     runningHash = hash;
+    reloadsApplied.incrementAndGet();
+    lastReloadOk = true;
     JsonArray changes = new JsonArray();
     diff.live().forEach(c -> changes.add(new JsonObject().put("path", c.path()).put("before", c.before()).put("after", c.after())));
     diff.addedJobs().forEach(j -> changes.add(new JsonObject().put("path", "jobs[" + j + "]").put("before", "(none)").put("after", "added")));
@@ -183,6 +205,8 @@ public final class ConfigWatcher {
     String message = "config file " + file.getFileName() + " rejected (" + what + "); the running config stays in force: "
         + String.join("; ", problems);
     log.error(message);
+    reloadsRejected.incrementAndGet();
+    lastReloadOk = false;
     JsonArray list = new JsonArray(List.copyOf(problems));
     status = status.copy().put("lastReload", new JsonObject().put("at", Instant.now().toString()).put("ok", false)
         .put("message", message).put("problems", list).put("rejectedHash", hash));

@@ -52,21 +52,22 @@ public final class Databases {
    * Parse and a plan each time, which cost more than the lookup itself. The read path's statements
    * are few and fixed per job, and their result types never change.
    */
-  public static Pool readPool(Vertx vertx, DatabaseConfig db, String applicationName, int size) {
+  public static Pool readPool(Vertx vertx, DatabaseConfig db, String database, int size) {
     // Every statement, however long (a wide table's projection passes the client's default 2048 chars).
-    return pool(vertx, settings(db, applicationName),
-        o -> o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true), applicationName, size);
+    return pool(vertx, settings(db, "sluice-reads"),
+        o -> o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true), "sluice-reads-" + database, size);
   }
 
   /**
    * Each new connection of the pool asks for its options afresh, so it reads the password file again:
-   * a rotated password is used from the next reconnect on, with no restart.
+   * a rotated password is used from the next reconnect on, with no restart. {@code name} is the pool's
+   * {@code pool_name} in {@code vertx_pool_*} metrics: the same at every start ({@code sluice-source},
+   * {@code sluice-reads-target}, ...), and unique within one agent.
    */
-  private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String applicationName,
-      int size) {
+  private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size) {
     Supplier<Future<SqlConnectOptions>> options = () -> settings.pgConnectOptions(vertx).map(tune::apply);
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setName("sluice-" + applicationName + "-" + System.identityHashCode(settings))
+        .with(new PoolOptions().setMaxSize(size).setName(name)
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
         .connectingTo(options)
         .using(vertx)

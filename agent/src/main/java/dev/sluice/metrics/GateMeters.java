@@ -38,7 +38,7 @@ public final class GateMeters {
     for (int i = 0; i < sensors.size(); i++) {
       int index = i;
       SensorSpec spec = sensors.get(i);
-      meters.sensor(spec.id(), () -> reading(health.snapshot(), index, spec));
+      meters.sensor(spec.id(), SensorMetric.of(spec.kind()), spec.database(), () -> reading(health.snapshot(), index, spec));
     }
   }
 

@@ -25,12 +25,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * One job's meters, all tagged {@code job=<name>}, and the registration API for features that report
- * into them (sensors, change backlog, cache, throttle decisions). The live gauges (rate limit,
- * concurrency limit, paused) read the job's {@link LiveFigures}, the same figures {@code /api/jobs}
- * and the dashboard show. What nobody registered is not exported: a missing sensor is absent from
- * {@code /metrics}, never a fake zero. docs/observability.md lists every meter. Thread-safe: called
- * from every event loop.
+ * One job's meters, all tagged {@code sluice_job=<name>} (not {@code job}: Prometheus renames a scraped
+ * {@code job} label to {@code exported_job}, since {@code job} is its own scrape job's), and the
+ * registration API for features that report into them (sensors, change backlog, cache, throttle
+ * decisions). The live gauges (rate limit, concurrency limit, paused) read the job's {@link LiveFigures},
+ * the same figures {@code /api/jobs} and the dashboard show. What nobody registered is not exported: a
+ * missing sensor is absent from {@code /metrics}, never a fake zero. docs/observability.md lists every
+ * meter. Thread-safe: called from every event loop.
  */
 public final class JobMeters implements JobEvents {
   /** One health sensor's latest reading, as the throttler stored it. */
@@ -43,6 +44,12 @@ public final class JobMeters implements JobEvents {
   public record Throttle(boolean throttled, String code, String reason) {
     static final Throttle NONE = new Throttle(false, "none", null);
   }
+
+  /** The reasons of {@code sluice_throttled} the agent gives (see {@link GateMeters}), plus {@code none}. */
+  static final List<String> THROTTLE_REASONS = List.of("none", "paused", "health", "lock", "gate");
+
+  /** The label naming the job on every Sluice series. */
+  public static final String JOB_LABEL = "sluice_job";
 
   private static final Duration[] LATENCY_BUCKETS = {
       Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
@@ -68,7 +75,7 @@ public final class JobMeters implements JobEvents {
   public JobMeters(MeterRegistry registry, String job, JobStats stats, Supplier<LiveFigures> live) {
     this.registry = registry;
     this.job = job;
-    this.tags = Tags.of("job", job);
+    this.tags = Tags.of(JOB_LABEL, job);
     this.stats = stats;
     this.live = live;
     FunctionCounter.builder("sluice.rows.copied", stats, JobStats::rows)
@@ -107,6 +114,9 @@ public final class JobMeters implements JobEvents {
         .description("Optimistic end of the ETA range").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.eta.high.seconds", this, m -> m.figures.eta().high())
         .description("Pessimistic end of the ETA range").tags(tags).strongReference(true).register(registry);
+    // Every reason the agent itself gives exists from the start (at 0), so a query or an alert on one
+    // finds a series rather than nothing; a feature's own code gets its series on first use.
+    for (String code : THROTTLE_REASONS) throttleCell(code);
     throttle(Throttle.NONE);
   }
 
@@ -156,13 +166,17 @@ public final class JobMeters implements JobEvents {
   public void throttle(Throttle t) {
     throttle = t == null ? Throttle.NONE : t;
     String code = t == null || !t.throttled() ? "none" : t.code();
+    throttleCell(code);
+    throttleSeries.forEach((c, cell) -> cell[0] = (throttle.throttled() && c.equals(code)) ? 1 : 0);
+  }
+
+  private void throttleCell(String code) {
     throttleSeries.computeIfAbsent(code, c -> {
       double[] cell = new double[1];
       Gauge.builder("sluice.throttled", cell, x -> x[0]).description("1 while the job is throttled, labelled with the reason")
           .tags(tags.and("reason", c)).strongReference(true).register(registry);
       return cell;
     });
-    throttleSeries.forEach((c, cell) -> cell[0] = (throttle.throttled() && c.equals(code)) ? 1 : 0);
   }
 
   /**
@@ -183,16 +197,23 @@ public final class JobMeters implements JobEvents {
     return throttle;
   }
 
-  /** Registers a health sensor; its value, threshold, age and health are exported and shown. */
-  public void sensor(String name, Supplier<SensorReading> reading) {
+  /**
+   * Registers a health sensor: its reading goes to the gauge of its kind, in base units
+   * ({@code sluice_sensor_probe_seconds{database="source"}}, see {@link SensorMetric}); its age and health
+   * to {@code sluice_sensor_age_seconds} and {@code sluice_sensor_healthy}, labelled with the sensor's id.
+   * The dashboard gets the reading as the sensor reports it (with its unit).
+   */
+  public void sensor(String name, SensorMetric metric, String database, Supplier<SensorReading> reading) {
     if (sensors.putIfAbsent(name, reading) != null) return;
+    Tags kind = tags.and("database", database);
+    Gauge.builder(metric.valueName(), reading, r -> metric.toBase(r.get().value())).description(metric.description())
+        .tags(kind).strongReference(true).register(registry);
+    Gauge.builder(metric.thresholdName(), reading, r -> r.get().threshold() == null ? Double.NaN : metric.toBase(r.get().threshold()))
+        .description(metric.thresholdDescription())
+        .tags(kind).strongReference(true).register(registry);
     Tags t = tags.and("sensor", name);
-    Gauge.builder("sluice.sensor.value", reading, r -> r.get().value()).description("Latest reading of a health sensor")
-        .tags(t).strongReference(true).register(registry);
     Gauge.builder("sluice.sensor.age.seconds", reading, r -> r.get().ageSeconds()).description("Age of the sensor's latest reading")
         .tags(t).strongReference(true).register(registry);
-    Gauge.builder("sluice.sensor.threshold", reading, r -> r.get().threshold() == null ? Double.NaN : r.get().threshold())
-        .description("Threshold above which the sensor throttles the job").tags(t).strongReference(true).register(registry);
     Gauge.builder("sluice.sensor.healthy", reading, r -> r.get().healthy() ? 1 : 0).description("1 while the sensor is healthy")
         .tags(t).strongReference(true).register(registry);
   }

@@ -60,6 +60,11 @@ public final class DatabaseBreaker {
     return breaker.state(clock.getAsLong()) != CircuitBreaker.State.CLOSED;
   }
 
+  /** closed (the database answers), open (copying stopped), half-open (a probe decides). */
+  public synchronized CircuitBreaker.State state() {
+    return breaker.state(clock.getAsLong());
+  }
+
   /** "source unavailable: 08006 ..." while open, else null. */
   public synchronized String reason() {
     return open() ? name + " unavailable: " + breaker.lastError() : null;

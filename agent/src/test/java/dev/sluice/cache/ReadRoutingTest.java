@@ -79,9 +79,9 @@ class ReadRoutingTest {
 
       // Meters: reads by where they were served from, the cache's statistics and weight.
       String metrics = client.raw("/metrics", null).body();
-      assertTrue(metrics.contains("sluice_reads_served_total{from=\"target\",job=\"items\"}"), metrics);
-      assertTrue(metrics.contains("sluice_cache_weight_bytes{job=\"items\"}"), metrics);
-      assertTrue(metrics.contains("cache_gets_total{cache=\"sluice.cache\",job=\"items\",result=\"hit\"}"), metrics);
+      assertTrue(metrics.contains("sluice_reads_served_total{from=\"target\",sluice_job=\"items\"}"), metrics);
+      assertTrue(metrics.contains("sluice_cache_weight_bytes{sluice_job=\"items\"}"), metrics);
+      assertTrue(metrics.contains("cache_gets_total{cache=\"sluice.cache\",result=\"hit\",sluice_job=\"items\"}"), metrics);
       var stats = agent.reads().get("items").cache().stats();
       assertTrue(stats.loadSuccessCount() > 0 && stats.totalLoadTime() > 0, "loads from the target are timed: " + stats);
 

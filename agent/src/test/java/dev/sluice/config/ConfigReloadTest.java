@@ -23,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ConfigReloadTest {
   private static final String TOKEN = "reload-token-0123456789";
+  // The foreground control off: on a loaded machine it holds the pacer at a fraction of the configured
+  // rate, and what this test reads is the configured rate in force.
+  private static final String FOREGROUND_OFF = "\"foreground\": {\"enabled\": false}";
   private final TestPg pg = TestPg.get();
 
   @TempDir
@@ -30,7 +33,7 @@ class ConfigReloadTest {
 
   private String config(String src, String tgt, String rate, String extraJob) {
     return """
-        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "health": {"foreground": {"enabled": false}}, "http": {"port": 0, "token": "%s"},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 2000}, "batch": {"rows": 500}, "pace": {"rowsPerSecond": %s},
@@ -62,6 +65,9 @@ class ConfigReloadTest {
       String content = pg.string(tgt, "SELECT content::text FROM sluice.config_versions WHERE cause = 'reload'");
       assertFalse(content.contains(TOKEN), "the token is not stored");
       assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'config.applied' AND message LIKE '%rowsPerSecond: 1000 -> 3000%'"));
+      assertEquals(1.0, metric(agent, "sluice_config_reloads_total{outcome=\"applied\"}"));
+      assertEquals(0.0, metric(agent, "sluice_config_reloads_total{outcome=\"rejected\"}"));
+      assertEquals(1.0, metric(agent, "sluice_config_last_reload_successful"));
 
       Files.writeString(file, config(src, tgt, "5000", "").replace("\"jobs\"", "\"jobz\": 1, \"jobs\""));
       within(2, () -> rejected(agent), "the invalid file rejected");
@@ -78,6 +84,9 @@ class ConfigReloadTest {
       assertTrue(agent.configStatus().getJsonObject("lastReload").getString("message").contains("cannot change"));
       assertEquals(3000.0, m.pacer().rate(), "nothing of a refused file applies");
       within(2, () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'config.rejected'") == 3, "each refusal audited");
+      assertEquals(3.0, metric(agent, "sluice_config_reloads_total{outcome=\"rejected\"}"), "each refusal counted");
+      assertEquals(0.0, metric(agent, "sluice_config_last_reload_successful"));
+      assertEquals(1.0, metric(agent, "sluice_config_reloads_total{outcome=\"applied\"}"));
 
       Files.writeString(file, config(src, tgt, "3000", """
           , {"name": "extras", "source": {"table": "public.extras", "key": ["id"]},
@@ -88,21 +97,34 @@ class ConfigReloadTest {
       within(20, () -> pg.scalar(tgt, "SELECT (count(*) > 0 AND count(*) FILTER (WHERE state <> 'verified') = 0)::int "
           + "FROM sluice.segments WHERE job = 'extras'") == 1, "the new job's segments verified");
       assertEquals(300, pg.scalar(tgt, "SELECT count(*) FROM extras"));
+      assertEquals(2.0, metric(agent, "sluice_config_reloads_total{outcome=\"applied\"}"));
+      assertEquals(1.0, metric(agent, "sluice_config_last_reload_successful"), "a reload in force again");
 
       // Sensor thresholds reload live; adding a sensor needs a restart.
       String withExtras = config(src, tgt, "3000", """
           , {"name": "extras", "source": {"table": "public.extras", "key": ["id"]},
              "target": {"table": "public.extras", "create": true}}""");
-      Files.writeString(file, withExtras.replace("\"http\":", "\"health\": {\"probe\": {\"maxMs\": 250}}, \"http\":"));
+      Files.writeString(file, withExtras.replace(FOREGROUND_OFF, FOREGROUND_OFF + ", \"probe\": {\"maxMs\": 250}"));
       within(2, () -> probeThreshold(agent) == 250.0, "the new probe threshold in force");
-      Files.writeString(file, withExtras.replace("\"http\":",
-          "\"health\": {\"probe\": {\"maxMs\": 250}, \"lockWaiters\": {\"max\": 3}}, \"http\":"));
+      // Exported in seconds, for every job.
+      within(2, () -> metric(agent, "sluice_sensor_probe_threshold_seconds{database=\"source\",sluice_job=\"items\"}") == 0.25,
+          "the new threshold exported in seconds");
+      Files.writeString(file, withExtras.replace(FOREGROUND_OFF,
+          FOREGROUND_OFF + ", \"probe\": {\"maxMs\": 250}, \"lockWaiters\": {\"max\": 3}"));
       within(2, () -> agent.configStatus().getJsonObject("lastReload").getString("message").contains("adding or removing a sensor"),
           "a new sensor refused");
       assertEquals(250.0, probeThreshold(agent), "the refused file changed nothing");
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
+  }
+
+  /** One series' value in the agent's scrape, NaN when absent. */
+  private static double metric(Agent agent, String series) {
+    for (String line : agent.metrics().scrape().split("\n")) {
+      if (line.startsWith(series + " ")) return Double.parseDouble(line.substring(series.length() + 1).strip());
+    }
+    return Double.NaN;
   }
 
   private static double probeThreshold(Agent agent) {

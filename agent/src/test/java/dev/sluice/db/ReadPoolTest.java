@@ -59,7 +59,7 @@ class ReadPoolTest {
     pg.exec(name, "CREATE TABLE t (id bigint PRIMARY KEY, v text)", "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 10) g");
     DatabaseConfig db = pg.database(name);
     // One connection each, so that pg_prepared_statements is read on the connection that ran the lookups.
-    Pool reads = Databases.readPool(vertx, db, "sluice-reads", 1);
+    Pool reads = Databases.readPool(vertx, db, "target", 1);
     Pool plain = Databases.pool(vertx, db, "sluice-target", 1);
     lookups(reads, plain, ctx)
         .compose(v -> Future.all(prepared(reads), prepared(plain)))

@@ -50,22 +50,22 @@ class MetricsExpositionTest {
         assertEquals(200, r.status());
         text = r.body();
         m = Exposition.parse(text);
-        if (m.getOrDefault("sluice_segments{job=\"items\",state=\"verified\"}", 0.0) == 4.0) break;
+        if (m.getOrDefault("sluice_segments{sluice_job=\"items\",state=\"verified\"}", 0.0) == 4.0) break;
         Thread.sleep(200);
       }
       Path out = Path.of("target", "metrics.prom");
       Files.writeString(out, text);
-      assertEquals(4.0, m.get("sluice_segments{job=\"items\",state=\"verified\"}"), "segments by state, from the ledger");
-      assertEquals(20000.0, m.get("sluice_rows_copied_total{job=\"items\"}"));
-      assertEquals(20000.0, m.get("sluice_job_rows_done{job=\"items\"}"));
-      assertEquals(1000000.0, m.get("sluice_rate_limit_rows_per_second{job=\"items\"}"));
-      assertEquals(0.0, m.get("sluice_eta_seconds{job=\"items\"}"), "nothing left");
-      assertEquals(0.0, m.get("sluice_throttled{job=\"items\",reason=\"none\"}"));
-      assertEquals(20.0, m.get("sluice_batch_latency_seconds_count{job=\"items\"}"), "one latency sample a batch");
-      assertTrue(m.containsKey("sluice_batch_latency_seconds_bucket{job=\"items\",le=\"0.25\"}"), "latency histogram buckets");
-      assertTrue(m.containsKey("sluice_errors_total{class=\"transient\",job=\"items\"}"));
+      assertEquals(4.0, m.get("sluice_segments{sluice_job=\"items\",state=\"verified\"}"), "segments by state, from the ledger");
+      assertEquals(20000.0, m.get("sluice_rows_copied_total{sluice_job=\"items\"}"));
+      assertEquals(20000.0, m.get("sluice_job_rows_done{sluice_job=\"items\"}"));
+      assertEquals(1000000.0, m.get("sluice_rate_limit_rows_per_second{sluice_job=\"items\"}"));
+      assertEquals(0.0, m.get("sluice_eta_seconds{sluice_job=\"items\"}"), "nothing left");
+      assertEquals(0.0, m.get("sluice_throttled{reason=\"none\",sluice_job=\"items\"}"));
+      assertEquals(20.0, m.get("sluice_batch_latency_seconds_count{sluice_job=\"items\"}"), "one latency sample a batch");
+      assertTrue(m.containsKey("sluice_batch_latency_seconds_bucket{sluice_job=\"items\",le=\"0.25\"}"), "latency histogram buckets");
+      assertTrue(m.containsKey("sluice_errors_total{class=\"transient\",sluice_job=\"items\"}"));
       assertTrue(m.keySet().stream().anyMatch(k -> k.startsWith("vertx_http_server_requests_total")), "Vert.x HTTP metrics on");
-      assertTrue(m.keySet().stream().anyMatch(k -> k.startsWith("sluice_sensor_age_seconds{job=\"items\",sensor=\"probe")),
+      assertTrue(m.keySet().stream().anyMatch(k -> k.startsWith("sluice_sensor_age_seconds{sensor=\"probe@source\",sluice_job=\"items\"")),
           "the probe sensor with its age: " + m.keySet().stream().filter(k -> k.startsWith("sluice_sensor")).toList());
       promtool(out);
     } finally {
@@ -73,7 +73,7 @@ class MetricsExpositionTest {
     }
   }
 
-  private static void promtool(Path file) throws Exception {
+  static void promtool(Path file) throws Exception {
     boolean installed = new File("/usr/bin/promtool").canExecute() || new File("/usr/local/bin/promtool").canExecute();
     if (!installed) {
       if ("true".equals(System.getenv("CI"))) fail("promtool is not installed (apt-get install prometheus); CI requires the check");
