@@ -19,7 +19,15 @@ final class ConsistencySections {
 
   static JobConfig.Capture capture(ConfigNode n) {
     boolean enabled = n.bool("enabled", true);
-    JobConfig.CaptureMode mode = n.choice("mode", JobConfig.CaptureMode.AUTO, captureModes());
+    // The default is auto, unless the installation sets another in SLUICE_CAPTURE_MODE.
+    String env = Env.get(JobConfig.Capture.MODE_ENV);
+    JobConfig.CaptureMode dflt = env == null || env.isBlank() ? JobConfig.CaptureMode.AUTO : captureModes().get(env.trim());
+    if (dflt == null) {
+      n.problem("mode", "the environment's " + JobConfig.Capture.MODE_ENV + " must be one of " + captureModes().keySet() + " (got \""
+          + env + "\")");
+      dflt = JobConfig.CaptureMode.AUTO;
+    }
+    JobConfig.CaptureMode mode = n.choice("mode", dflt, captureModes());
     int batch = n.integer("batchRows", (long) JobConfig.Capture.DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
     long poll = n.integer("pollMs", JobConfig.Capture.DEFAULT_POLL_MS, 10, 600_000);
     long inSync = n.integer("inSyncRows", JobConfig.Capture.DEFAULT_IN_SYNC_ROWS, 0, 100_000_000);

@@ -56,6 +56,8 @@ public record JobConfig(
     public static final int DEFAULT_BATCH_ROWS = 2_000;
     public static final long DEFAULT_POLL_MS = 1_000;
     public static final long DEFAULT_IN_SYNC_ROWS = 100;
+    /** The environment variable that sets the default of {@code capture.mode} (else {@code auto}). */
+    public static final String MODE_ENV = "SLUICE_CAPTURE_MODE";
   }
 
   /**
