@@ -93,7 +93,16 @@ final class JobWiring {
     m.attach(catchUp);
     JobMeters jm = new JobMeters(metrics.registry(), shape.job().name(), m.stats(), m::live);
     m.observe(jm);
-    if (catchUp.enabled()) jm.reportBacklog();
+    if (catchUp.enabled()) {
+      jm.reportBacklog();
+      jm.walCapture(() -> {
+        var c = catchUp.walCapture();
+        if (c == null) return JobMeters.WalFigures.NONE;
+        var st = c.status();
+        return new JobMeters.WalFigures(c.keysPerSecond(), c.lagMillis() / 1000.0,
+            st == null || st.retainedBytes() == null ? Double.NaN : st.retainedBytes());
+      });
+    }
     GateMeters.bind(jm, m::waitingReason, m::paused, guards == null ? null : guards.health(), cfg.health().sensors());
     meters.put(shape.job().name(), jm);
     migrators.put(shape.job().name(), m);

@@ -99,6 +99,11 @@ public final class CatchUp {
     return !enabled() || applier.backlog().leader() || state == JobState.COMPLETED;
   }
 
+  /** The WAL reader this agent runs for the job, or null (trigger mode, or another agent reads the slot). */
+  public dev.sluice.capture.LogicalCapture walCapture() {
+    return capture.capture();
+  }
+
   public ChangeApplier applier() {
     return applier;
   }
