@@ -121,8 +121,8 @@ final class JobWiring {
         why -> m.pauseForDrift(FINAL_VERIFICATION, why));
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DRIFT_MONITOR, why),
         m::paused);
-    return new CatchUp(vertx, shape, pools.source(), Databases.sessionOptions(cfg.source(), "sluice-wal"), pools.target(), ledger,
-        applier, verification, drift);
+    return new CatchUp(vertx, shape, pools.source(), () -> Databases.settings(cfg.source(), "sluice-wal").pgConnectOptions(vertx),
+        pools.target(), ledger, applier, verification, drift);
   }
 
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */

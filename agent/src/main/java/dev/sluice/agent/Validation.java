@@ -17,7 +17,9 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks a config against the real databases over read-only sessions (nothing is written anywhere)
@@ -73,7 +75,8 @@ public final class Validation {
     String table = s.job().source().table().sql();
     LogicalCapability.Verdict v = Await.result(LogicalCapability.check(src, job, table, s.sourceKey()));
     if (v.possible()) {
-      String refusal = LogicalCapability.replicationRefusal(Databases.sessionOptions(config.source(), "sluice-validate"));
+      dev.sluice.db.ConnectionSettings cs = Databases.settings(config.source(), "sluice-validate");
+      String refusal = LogicalCapability.replicationRefusal(cs.pgConnectOptions(dev.sluice.db.Passwords.resolve(config.source(), cs.user())));
       if (refusal != null) v = new LogicalCapability.Verdict(List.of(new LogicalCapability.Problem("replication connection refused",
           refusal)), v.slotExists());
     }

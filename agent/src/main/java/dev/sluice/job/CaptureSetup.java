@@ -39,19 +39,20 @@ final class CaptureSetup {
   private final JobShape shape;
   private final String job;
   private final Pool source;
-  private final PgConnectOptions sourceOptions;
+  private final java.util.function.Supplier<Future<PgConnectOptions>> optionsSource;
+  private PgConnectOptions sourceOptions;
   private final CaptureLedger ledger;
   private final CaptureLeases leases;
   private final Ledger jobs;
   private volatile CaptureChoice.Mode mode;
   private volatile SlotKeeper keeper;
 
-  CaptureSetup(Vertx vertx, JobShape shape, Pool source, PgConnectOptions sourceOptions, Ledger ledger) {
+  CaptureSetup(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<PgConnectOptions>> sourceOptions, Ledger ledger) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
     this.source = source;
-    this.sourceOptions = sourceOptions;
+    this.optionsSource = sourceOptions;
     this.ledger = new CaptureLedger(ledger.pool(), ledger.agentId());
     this.leases = new CaptureLeases(ledger.pool(), ledger.agentId());
     this.jobs = ledger;
@@ -61,7 +62,9 @@ final class CaptureSetup {
   Future<CaptureChoice.Mode> install() {
     JobConfig.Capture cfg = shape.job().capture();
     String table = shape.job().source().table().sql();
-    return ledger.mode(job).compose(recorded -> {
+    Future<PgConnectOptions> options = sourceOptions != null || optionsSource == null ? Future.succeededFuture(sourceOptions)
+        : optionsSource.get().onSuccess(o -> sourceOptions = o);
+    return options.compose(o -> ledger.mode(job)).compose(recorded -> {
       // A job keeps its recorded mode (the reader retries if the source stops allowing it); only a
       // job not started yet asks the source what it allows.
       boolean ask = recorded == null && cfg.mode() != JobConfig.CaptureMode.TRIGGER;

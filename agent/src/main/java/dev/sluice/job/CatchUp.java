@@ -61,8 +61,9 @@ public final class CatchUp {
 
   private final CaptureSetup capture;
 
-  /** {@code sourceOptions}: the source's connection settings, for the WAL reader's own JDBC sessions (logical mode). */
-  public CatchUp(Vertx vertx, JobShape shape, Pool source, io.vertx.pgclient.PgConnectOptions sourceOptions, Pool target, Ledger ledger,
+  /** {@code sourceOptions}: the source's connection options (resolved off the event loop), for the WAL reader's own JDBC sessions. */
+  public CatchUp(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<io.vertx.pgclient.PgConnectOptions>> sourceOptions,
+      Pool target, Ledger ledger,
       ChangeApplier applier, FinalVerification verification, DriftMonitor drift) {
     this.vertx = vertx;
     this.shape = shape;
