@@ -91,7 +91,16 @@ final class JobWiring {
     m.attach(catchUp);
     JobMeters jm = new JobMeters(metrics.registry(), shape.job().name(), m.stats(), m::live);
     m.observe(jm);
-    if (catchUp.enabled()) jm.reportBacklog();
+    if (catchUp.enabled()) {
+      jm.reportBacklog();
+      jm.walCapture(() -> {
+        var c = catchUp.walCapture();
+        if (c == null) return JobMeters.WalFigures.NONE;
+        var st = c.status();
+        return new JobMeters.WalFigures(c.keysPerSecond(), c.lagMillis() / 1000.0,
+            st == null || st.retainedBytes() == null ? Double.NaN : st.retainedBytes());
+      });
+    }
     GateMeters.bind(jm, m::waitingReason, m::paused, m::pausedForDrift, guards == null ? null : guards.health(), cfg.health().sensors());
     meters.put(shape.job().name(), jm);
     migrators.put(shape.job().name(), m);
@@ -110,7 +119,8 @@ final class JobWiring {
         why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why));
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
-    return new CatchUp(vertx, shape, pools.source(), pools.target(), ledger, applier, verification, drift);
+    return new CatchUp(vertx, shape, pools.source(), () -> Databases.settings(cfg.source(), "sluice-wal").pgConnectOptions(vertx),
+        pools.target(), ledger, applier, verification, drift);
   }
 
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */

@@ -1,6 +1,9 @@
 package dev.sluice.agent;
 
+import dev.sluice.capture.CaptureChoice;
 import dev.sluice.capture.ChangeCapture;
+import dev.sluice.capture.LogicalCapability;
+import dev.sluice.config.JobConfig;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.DatabaseConfig;
@@ -14,7 +17,9 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks a config against the real databases over read-only sessions (nothing is written anywhere)
@@ -25,6 +30,16 @@ public final class Validation {
   private Validation() {}
 
   public static List<JobShape> check(Vertx vertx, SluiceConfig config) {
+    return check(vertx, config, new HashMap<>());
+  }
+
+  /**
+   * As {@link #check(Vertx, SluiceConfig)}, and puts into {@code captures} the capture each job with
+   * capture on gets (by job name), with why: {@code capture.mode} as configured, or {@code auto}
+   * decided by what the source allows. A job that asks for logical capture the source cannot give is
+   * a problem naming what to change.
+   */
+  public static List<JobShape> check(Vertx vertx, SluiceConfig config, Map<String, CaptureChoice> captures) {
     List<ConfigProblem> problems = new ArrayList<>();
     PgConnection src = connect(vertx, config.source(), "source", problems);
     PgConnection tgt = connect(vertx, config.target(), "target", problems);
@@ -36,7 +51,11 @@ public final class Validation {
         JobShape s = inspector.inspect(config.jobs().get(i), "jobs[" + i + "]", problems);
         shapes.add(s);
         if (s != null && s.job().capture().enabled()) {
-          String missing = Await.result(ChangeCapture.missingPrivileges(src, s.job()));
+          CaptureChoice choice = capture(vertx, src, config, s);
+          captures.put(s.job().name(), choice);
+          if (choice.refused()) problems.add(new ConfigProblem("jobs[" + i + "].capture.mode", choice.refusal()));
+          boolean trigger = choice.mode() == CaptureChoice.Mode.TRIGGER;
+          String missing = Await.result(ChangeCapture.missingPrivileges(src, s.job(), trigger));
           if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
         }
       }
@@ -46,6 +65,22 @@ public final class Validation {
       if (src != null) Await.result(src.close().otherwiseEmpty());
       if (tgt != null) Await.result(tgt.close().otherwiseEmpty());
     }
+  }
+
+  /** What the source allows the job (asked only when the config does not say trigger), and the choice. */
+  private static CaptureChoice capture(Vertx vertx, PgConnection src, SluiceConfig config, JobShape s) {
+    JobConfig.CaptureMode asked = s.job().capture().mode();
+    if (asked == JobConfig.CaptureMode.TRIGGER) return CaptureChoice.resolve(asked, null, null);
+    String job = s.job().name();
+    String table = s.job().source().table().sql();
+    LogicalCapability.Verdict v = Await.result(LogicalCapability.check(src, job, table, s.sourceKey()));
+    if (v.possible()) {
+      dev.sluice.db.ConnectionSettings cs = Databases.settings(config.source(), "sluice-validate");
+      String refusal = LogicalCapability.replicationRefusal(cs.pgConnectOptions(dev.sluice.db.Passwords.resolve(config.source(), cs.user())));
+      if (refusal != null) v = new LogicalCapability.Verdict(List.of(new LogicalCapability.Problem("replication connection refused",
+          refusal)), v.slotExists());
+    }
+    return CaptureChoice.resolve(asked, null, v);
   }
 
   private static PgConnection connect(Vertx vertx, DatabaseConfig db, String side, List<ConfigProblem> problems) {

@@ -18,12 +18,21 @@ public final class ChangeCapture {
   private ChangeCapture() {}
 
   public static Future<Void> install(Pool source, JobShape shape) {
+    return install(source, shape, true);
+  }
+
+  /**
+   * {@code triggers} false (logical capture): only schema {@code sluice} and the changelog, which the
+   * WAL reader fills; no trigger function, no triggers.
+   */
+  public static Future<Void> install(Pool source, JobShape shape, boolean triggers) {
     CaptureSql sql = new CaptureSql(shape);
     String job = shape.job().name();
+    List<String> objects = triggers ? sql.installObjects() : sql.installObjects().subList(0, 2);
     return source.withTransaction(conn -> lock(conn, job)
         .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute()) // no "already exists" notices
-        .compose(v -> run(conn, sql.installObjects()))
-        .compose(v -> conn.query(sql.missingTriggers()).execute())
+        .compose(v -> run(conn, objects))
+        .compose(v -> conn.query(triggers ? sql.missingTriggers() : "SELECT 1 WHERE false").execute())
         .compose(rows -> {
           List<String> ddl = new java.util.ArrayList<>();
           for (var r : rows) ddl.add(sql.createTrigger(r.getString(0)));
@@ -63,6 +72,11 @@ public final class ChangeCapture {
    * the database (or on schema {@code sluice} once it exists) and TRIGGER on the source table.
    */
   public static Future<String> missingPrivileges(SqlClient source, JobConfig job) {
+    return missingPrivileges(source, job, true);
+  }
+
+  /** {@code trigger} false (logical capture): the changelog only, no TRIGGER needed. */
+  public static Future<String> missingPrivileges(SqlClient source, JobConfig job, boolean trigger) {
     return source.preparedQuery("SELECT current_user::text, has_table_privilege($1, 'TRIGGER'), "
             + "CASE WHEN to_regnamespace('sluice') IS NULL THEN has_database_privilege(current_database(), 'CREATE') "
             + "ELSE has_schema_privilege('sluice', 'CREATE') AND has_schema_privilege('sluice', 'USAGE') END, "
@@ -71,7 +85,7 @@ public final class ChangeCapture {
         .map(rows -> {
           var r = rows.iterator().next();
           StringBuilder sb = new StringBuilder();
-          if (!r.getBoolean(1)) sb.append("TRIGGER on ").append(job.source().table());
+          if (trigger && !r.getBoolean(1)) sb.append("TRIGGER on ").append(job.source().table());
           if (!r.getBoolean(2)) {
             if (sb.length() > 0) sb.append(" and ");
             sb.append(r.getBoolean(3) ? "CREATE on the source database (to create schema sluice)" : "CREATE and USAGE on schema sluice");

@@ -78,6 +78,17 @@ public final class LogicalCapability {
     }
   }
 
+  /**
+   * {@link #check}, and when the catalogs allow it, a replication connection opened and closed (on a
+   * worker thread) to be sure pg_hba.conf admits it.
+   */
+  public static Future<Verdict> checkWithConnection(io.vertx.core.Vertx vertx, SqlClient source, io.vertx.pgclient.PgConnectOptions o,
+      String job, String tableSql, List<String> key) {
+    return check(source, job, tableSql, key).compose(v -> !v.possible() ? Future.succeededFuture(v)
+        : vertx.executeBlocking(() -> replicationRefusal(o), false).map(refusal -> refusal == null ? v
+            : new Verdict(List.of(new Problem("replication connection refused", refusal)), v.slotExists())));
+  }
+
   /** What the catalogs and settings say, as read by {@link #SQL}. */
   public record Facts(int version, String walLevel, int maxSlots, int slotsUsed, boolean slotExists, int maxSenders, int sendersUsed,
       boolean mayReplicate, boolean publication, boolean publishesTable, boolean createOnDatabase, boolean ownsTable,

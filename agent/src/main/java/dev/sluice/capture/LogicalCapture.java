@@ -38,6 +38,14 @@ public final class LogicalCapture {
 
     /** The stream cannot capture the table (e.g. its replica identity no longer covers the key); retried meanwhile. */
     void unusable(String reason);
+
+    /**
+     * Asked before a lost slot is created afresh: false when the job no longer captures (a rollback
+     * or the completion dropped the slot), and this capture then stops instead.
+     */
+    default Future<Boolean> stillCapturing() {
+      return Future.succeededFuture(true);
+    }
   }
 
   private final Vertx vertx;
@@ -164,8 +172,22 @@ public final class LogicalCapture {
   private void replace(String reason) {
     if (replacing || !running) return;
     replacing = true;
-    log.error("job {}: dropping replication slot {}: {}; a new slot starts now and what the old one covered is verified again",
-        job, LogicalSlot.name(job), reason);
+    events.stillCapturing().otherwise(true).onSuccess(still -> {
+      if (still) {
+        log.error("job {}: dropping replication slot {}: {}; a new slot starts now and what the old one covered is verified again",
+            job, LogicalSlot.name(job), reason);
+        dropAndCreate(reason);
+        return;
+      }
+      log.info("job {}: slot {} is gone and the job no longer captures: reading stops", job, LogicalSlot.name(job));
+      running = false;
+      replacing = false;
+      if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+      stopReader();
+    });
+  }
+
+  private void dropAndCreate(String reason) {
     stopReader()
         .compose(v -> LogicalSlot.drop(source, job))
         .compose(v -> LogicalSlot.ensure(source, job, tableSql))

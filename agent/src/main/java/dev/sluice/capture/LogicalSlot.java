@@ -113,6 +113,41 @@ public final class LogicalSlot {
         .mapEmpty();
   }
 
+  /**
+   * Completes once the job's slot has been read past every change committed before this call: the
+   * WAL's insert position is taken, a heartbeat message is written after it (so an idle stream
+   * carries a position to confirm), and the slot's confirmed position is polled until it reaches the
+   * first. The reader confirms a position only after recording the keys of every transaction before
+   * it, so then every such change has its changelog entry. Fails after {@code timeout}, or when the
+   * slot is gone.
+   */
+  public static Future<Void> caughtUp(io.vertx.core.Vertx vertx, SqlClient source, String job, java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return source.query("SELECT pg_current_wal_insert_lsn()::text").execute()
+        .compose(rows -> {
+          String lsn = rows.iterator().next().getString(0);
+          return source.preparedQuery("SELECT pg_logical_emit_message(false, $1, $2)").execute(Tuple.of(HEARTBEAT_PREFIX, job))
+              .compose(v -> pollConfirmed(vertx, source, job, lsn, deadline));
+        });
+  }
+
+  private static Future<Void> pollConfirmed(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long deadline) {
+    return source.preparedQuery("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1 "
+            + "AND database = current_database()")
+        .execute(Tuple.of(name(job), lsn))
+        .compose(rows -> {
+          if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " is gone"));
+          if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) return Future.succeededFuture();
+          if (System.nanoTime() > deadline) {
+            return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " has not been read up to " + lsn
+                + " yet (is its reader running?)"));
+          }
+          io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+          vertx.setTimer(100, t -> pollConfirmed(vertx, source, job, lsn, deadline).onComplete(p));
+          return p.future();
+        });
+  }
+
   /** True when the job's slot or publication is on the source. */
   public static Future<Boolean> present(SqlClient source, String job) {
     return source.preparedQuery("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()) "

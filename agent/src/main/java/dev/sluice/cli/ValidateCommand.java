@@ -32,12 +32,17 @@ public final class ValidateCommand implements Callable<Integer> {
     if (cfg == null) return ExitCode.BAD_CONFIG;
     Vertx vertx = Vertx.vertx();
     try {
-      List<JobShape> shapes = Validation.check(vertx, cfg);
+      java.util.Map<String, dev.sluice.capture.CaptureChoice> captures = new java.util.HashMap<>();
+      List<JobShape> shapes = Validation.check(vertx, cfg, captures);
       PrintWriter out = spec.commandLine().getOut();
       out.println("config " + config.file() + " is valid");
       out.println("source " + cfg.source().redacted() + ", target " + cfg.target().redacted()
           + (cfg.sameDatabase() ? " (same database)" : ""));
-      for (JobShape s : shapes) print(out, cfg, s);
+      for (JobShape s : shapes) {
+        print(out, cfg, s);
+        var c = captures.get(s.job().name());
+        out.println("  capture: " + (c == null ? "off (capture.enabled is false)" : c.describe()));
+      }
       out.flush();
       return ExitCode.OK;
     } catch (ConfigException e) {

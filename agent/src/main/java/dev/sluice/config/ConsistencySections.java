@@ -19,11 +19,33 @@ final class ConsistencySections {
 
   static JobConfig.Capture capture(ConfigNode n) {
     boolean enabled = n.bool("enabled", true);
+    // The default is auto, unless the installation sets another in SLUICE_CAPTURE_MODE.
+    String env = Env.get(JobConfig.Capture.MODE_ENV);
+    JobConfig.CaptureMode dflt = env == null || env.isBlank() ? JobConfig.CaptureMode.AUTO : captureModes().get(env.trim());
+    if (dflt == null) {
+      n.problem("mode", "the environment's " + JobConfig.Capture.MODE_ENV + " must be one of " + captureModes().keySet() + " (got \""
+          + env + "\")");
+      dflt = JobConfig.CaptureMode.AUTO;
+    }
+    JobConfig.CaptureMode mode = n.choice("mode", dflt, captureModes());
     int batch = n.integer("batchRows", (long) JobConfig.Capture.DEFAULT_BATCH_ROWS, 1, 100_000).intValue();
     long poll = n.integer("pollMs", JobConfig.Capture.DEFAULT_POLL_MS, 10, 600_000);
     long inSync = n.integer("inSyncRows", JobConfig.Capture.DEFAULT_IN_SYNC_ROWS, 0, 100_000_000);
+    long throttle = n.integer("slotThrottleMb", JobConfig.SlotLimits.DEFAULT_THROTTLE_MB, 1, 10_000_000);
+    long pause = n.integer("slotPauseMb", Math.max(throttle, JobConfig.SlotLimits.DEFAULT_PAUSE_MB), 1, 10_000_000);
+    long drop = n.integer("slotDropMb", Math.max(pause, JobConfig.SlotLimits.DEFAULT_DROP_MB), 1, 10_000_000);
+    if (throttle > pause) n.problem("slotPauseMb", "must be at least slotThrottleMb (" + throttle + ")");
+    if (pause > drop) n.problem("slotDropMb", "must be at least slotPauseMb (" + pause + ")");
     n.rejectUnknown();
-    return new JobConfig.Capture(enabled, batch, Duration.ofMillis(poll), inSync);
+    return new JobConfig.Capture(enabled, mode, batch, Duration.ofMillis(poll), inSync, new JobConfig.SlotLimits(throttle, pause, drop));
+  }
+
+  private static java.util.Map<String, JobConfig.CaptureMode> captureModes() {
+    java.util.Map<String, JobConfig.CaptureMode> m = new java.util.LinkedHashMap<>();
+    m.put("auto", JobConfig.CaptureMode.AUTO);
+    m.put("trigger", JobConfig.CaptureMode.TRIGGER);
+    m.put("logical", JobConfig.CaptureMode.LOGICAL);
+    return m;
   }
 
   static JobConfig.Verify verify(ConfigNode n) {

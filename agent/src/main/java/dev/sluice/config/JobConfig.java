@@ -48,14 +48,38 @@ public record JobConfig(
   }
 
   /**
-   * Change capture on the source: a trigger records changed keys while the copy runs; the applier
+   * Change capture on the source: a trigger or the WAL reader records changed keys while the copy runs; the applier
    * re-reads and applies them in batches of {@code batchRows}, woken by NOTIFY or every
    * {@code pollInterval}; the job is in sync while the backlog stays at or below {@code inSyncRows}.
    */
-  public record Capture(boolean enabled, int batchRows, Duration pollInterval, long inSyncRows) {
+  public record Capture(boolean enabled, CaptureMode mode, int batchRows, Duration pollInterval, long inSyncRows, SlotLimits slot) {
     public static final int DEFAULT_BATCH_ROWS = 2_000;
     public static final long DEFAULT_POLL_MS = 1_000;
     public static final long DEFAULT_IN_SYNC_ROWS = 100;
+    /** The environment variable that sets the default of {@code capture.mode} (else {@code auto}). */
+    public static final String MODE_ENV = "SLUICE_CAPTURE_MODE";
+  }
+
+  /**
+   * Where changed keys come from: capture triggers on the source table ({@code TRIGGER}), the
+   * source's write-ahead log through a logical replication slot ({@code LOGICAL}), or the log when
+   * the source allows it and the triggers otherwise ({@code AUTO}).
+   */
+  public enum CaptureMode {
+    AUTO,
+    TRIGGER,
+    LOGICAL
+  }
+
+  /**
+   * How much WAL a job's replication slot may hold back on the source, in MB: past {@code throttleMb}
+   * the copy slows, past {@code pauseMb} the job waits, at {@code dropMb} the slot is dropped and
+   * what it covered is verified again.
+   */
+  public record SlotLimits(long throttleMb, long pauseMb, long dropMb) {
+    public static final long DEFAULT_THROTTLE_MB = 1_024;
+    public static final long DEFAULT_PAUSE_MB = 4_096;
+    public static final long DEFAULT_DROP_MB = 16_384;
   }
 
   /**

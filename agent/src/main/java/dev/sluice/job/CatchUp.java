@@ -59,8 +59,12 @@ public final class CatchUp {
   private boolean busy;
   private volatile boolean verified;
 
-  public CatchUp(Vertx vertx, JobShape shape, Pool source, Pool target, Ledger ledger, ChangeApplier applier,
-      FinalVerification verification, DriftMonitor drift) {
+  private final CaptureSetup capture;
+
+  /** {@code sourceOptions}: the source's connection options (resolved off the event loop), for the WAL reader's own JDBC sessions. */
+  public CatchUp(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<io.vertx.pgclient.PgConnectOptions>> sourceOptions,
+      Pool target, Ledger ledger,
+      ChangeApplier applier, FinalVerification verification, DriftMonitor drift) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
@@ -72,6 +76,8 @@ public final class CatchUp {
     this.verification = verification;
     this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
     this.drift = drift;
+    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, ledger);
+    verification.changelogBarrier(capture::caughtUp);
     drift.onRewrite(changes -> rewritten(changes).onFailure(e -> log.warn("job {}: cannot record the rewrite: {}", job,
         ErrorClassifier.describe(e))));
   }
@@ -94,6 +100,11 @@ public final class CatchUp {
     return !enabled() || applier.backlog().leader() || state == JobState.COMPLETED;
   }
 
+  /** The WAL reader this agent runs for the job, or null (trigger mode, or another agent reads the slot). */
+  public dev.sluice.capture.LogicalCapture walCapture() {
+    return capture.capture();
+  }
+
   public ChangeApplier applier() {
     return applier;
   }
@@ -110,8 +121,8 @@ public final class CatchUp {
   public Future<Void> prepare() {
     return resumeAfterSchemaDrift().compose(x -> targetHasRows(target)).compose(had -> {
       if (!enabled()) return facts.targetFacts(job, shape.targetKey(), had);
-      return ChangeCapture.install(source, shape)
-          .compose(v -> facts.captureInstalled(job, shape.targetKey(), had, dev.sluice.capture.CaptureSql.changelog(job)))
+      return capture.install()
+          .compose(mode -> facts.captureInstalled(job, shape.targetKey(), had, dev.sluice.capture.CaptureSql.changelog(job)))
           .compose(v -> applier.start())
           .onSuccess(v -> started = true);
     }).compose(v -> shape.job().drift().enabled() ? drift.start() : Future.succeededFuture());
@@ -176,35 +187,47 @@ public final class CatchUp {
       }
       ChangeApplier.Backlog b = applier.backlog();
       if (!b.leader() || f.paused()) return Future.succeededFuture(); // another agent drives, or the job is paused
-      SyncGauge.Move move = gauge.next(st, b.rows());
-      if (move == SyncGauge.Move.IN_SYNC) {
-        log.info("job {}: in sync (backlog {} rows, oldest change {} ms)", job, b.rows(), b.oldestAgeMs());
-        return ledger.setJobState(job, JobState.IN_SYNC, "backlog " + b.rows() + " rows");
-      }
-      if (move == SyncGauge.Move.CATCHING_UP) {
-        return ledger.setJobState(job, JobState.CATCHING_UP, "backlog grew to " + b.rows() + " rows");
-      }
-      if (st != JobState.IN_SYNC) return Future.succeededFuture();
-      if (!verified && shape.job().verify().finalPass()) {
-        return verification.run().compose(report -> {
-          verified = true;
-          if (report.unrepaired() > 0 || report.checksFailed() > 0) {
-            String why = "final verification: " + report.unrepaired() + " mismatched rows not repaired, " + report.checksFailed()
-                + " custom checks differ (see the verify report)";
-            return ledger.setJobState(job, JobState.FAILED, why).onSuccess(v -> finish(JobState.FAILED));
-          }
-          return Future.succeededFuture();
-        });
-      }
-      verified = true;
-      if (!(untilDone || f.completeRequested())) return Future.succeededFuture();
-      return verification.rewrittenSincePass().compose(changes -> {
-        if (!changes.isEmpty()) return rewritten(changes); // the pass runs again before completing
-        return applier.drain().compose(v -> ledger.setJobState(job, JobState.COMPLETED, null)).onSuccess(v -> {
-          log.info("job {}: completed (in sync and verified)", job);
-          finish(JobState.COMPLETED);
-        });
+      return capture.takeReverify().compose(again -> {
+        if (again) verified = false; // changes were lost to capture: the final pass runs (again) before completing
+        return drive(f, st, b);
       });
+    });
+  }
+
+  private Future<Void> drive(ConsistencyLedger.JobFacts f, JobState st, ChangeApplier.Backlog b) {
+    SyncGauge.Move move = gauge.next(st, b.rows());
+    if (move == SyncGauge.Move.IN_SYNC) {
+      log.info("job {}: in sync (backlog {} rows, oldest change {} ms)", job, b.rows(), b.oldestAgeMs());
+      return ledger.setJobState(job, JobState.IN_SYNC, "backlog " + b.rows() + " rows");
+    }
+    if (move == SyncGauge.Move.CATCHING_UP) {
+      return ledger.setJobState(job, JobState.CATCHING_UP, "backlog grew to " + b.rows() + " rows");
+    }
+    if (st != JobState.IN_SYNC) return Future.succeededFuture();
+    if (!verified && shape.job().verify().finalPass()) {
+      return verification.run().compose(report -> {
+        verified = true;
+        if (report.unrepaired() > 0 || report.checksFailed() > 0) {
+          String why = "final verification: " + report.unrepaired() + " mismatched rows not repaired, " + report.checksFailed()
+              + " custom checks differ (see the verify report)";
+          return ledger.setJobState(job, JobState.FAILED, why).onSuccess(v -> finish(JobState.FAILED));
+        }
+        return Future.succeededFuture();
+      });
+    }
+    verified = true;
+    if (!(untilDone || f.completeRequested())) return Future.succeededFuture();
+    return verification.rewrittenSincePass().compose(changes -> {
+      if (!changes.isEmpty()) return rewritten(changes); // the pass runs again before completing
+      // Logical capture: the slot is read up to now first, so every change committed before the
+      // completion has its changelog entry when the backlog is drained the last time.
+      return capture.caughtUp().compose(c -> applier.drain())
+          .compose(v -> ledger.setJobState(job, JobState.COMPLETED, null))
+          .compose(v -> capture.completed()) // logical: an unread slot would hold WAL on the source
+          .onSuccess(v -> {
+            log.info("job {}: completed (in sync and verified)", job);
+            finish(JobState.COMPLETED);
+          });
     });
   }
 
@@ -242,7 +265,7 @@ public final class CatchUp {
     if (timer >= 0) vertx.cancelTimer(timer);
     timer = -1;
     applierStopped = true;
-    applier.stop().onComplete(x -> {
+    capture.stop().compose(v -> applier.stop()).onComplete(x -> {
       if (outcome != null) outcome.tryComplete(st);
     });
   }
@@ -251,6 +274,7 @@ public final class CatchUp {
     stopped = true;
     drift.stop();
     if (timer >= 0) vertx.cancelTimer(timer);
-    return started ? applier.stop() : Future.succeededFuture();
+    Future<Void> reader = capture.stop();
+    return started ? reader.compose(v -> applier.stop()) : reader;
   }
 }

@@ -232,6 +232,22 @@ public final class JobMeters implements JobEvents {
         .description("Age of the oldest change not yet applied").tags(tags).strongReference(true).register(registry);
   }
 
+  /** What the WAL reader of a job shows on the agent that reads its slot (NaN elsewhere). */
+  public record WalFigures(double keysPerSecond, double lagSeconds, double retainedBytes) {
+    public static final WalFigures NONE = new WalFigures(Double.NaN, Double.NaN, Double.NaN);
+  }
+
+  /** Exports logical capture's figures: keys read from the WAL per second, its lag, the WAL its slot retains. */
+  public void walCapture(Supplier<WalFigures> figures) {
+    Gauge.builder("sluice.capture.wal.keys.per.second", figures, f -> f.get().keysPerSecond())
+        .description("Keys read from the WAL and recorded per second (on the agent that reads the job's slot)").tags(tags)
+        .strongReference(true).register(registry);
+    Gauge.builder("sluice.capture.wal.lag.seconds", figures, f -> f.get().lagSeconds())
+        .description("How far the WAL reader is behind the source's commits").tags(tags).strongReference(true).register(registry);
+    Gauge.builder("sluice.capture.slot.retained.bytes", figures, f -> f.get().retainedBytes())
+        .description("WAL retained on the source by the job's replication slot").tags(tags).strongReference(true).register(registry);
+  }
+
   /** Captured changes not yet applied ({@code rows} negative: not measured yet), or null without capture. */
   public Backlog backlog() {
     ChangeApplier.Backlog b = backlogReported ? live().backlog() : null;

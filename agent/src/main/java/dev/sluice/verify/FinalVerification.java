@@ -67,6 +67,7 @@ public final class FinalVerification {
   private final RewriteWatch watch;
   private final boolean captured;
   private volatile RewriteWatch.Files passFiles;
+  private volatile java.util.function.Supplier<Future<Void>> changelogBarrier = Future::succeededFuture;
 
   public FinalVerification(JobShape shape, Pool source, Pool target, ConsistencyLedger ledger, ChangeApplier applier, Pacer pacer,
       Function<String, Future<Void>> pauseForDrift) {
@@ -173,9 +174,17 @@ public final class FinalVerification {
     });
   }
 
+  /**
+   * What must complete before the changelog is read for keys in flight: nothing with the trigger
+   * (a change has its entry when it commits); with logical capture, the slot read up to now.
+   */
+  public void changelogBarrier(java.util.function.Supplier<Future<Void>> barrier) {
+    this.changelogBarrier = barrier;
+  }
+
   private Future<Set<List<String>>> pending(Segment s) {
     var p = capture.pendingInRange(s.range());
-    return source.preparedQuery(p.sql()).execute(Tuple.tuple(p.params())).map(rows -> {
+    return changelogBarrier.get().compose(b -> source.preparedQuery(p.sql()).execute(Tuple.tuple(p.params()))).map(rows -> {
       Set<List<String>> out = new HashSet<>();
       for (Row r : rows) out.add(Arrays.asList(r.getArrayOfStrings(0)));
       return out;

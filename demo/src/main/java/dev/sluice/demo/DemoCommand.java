@@ -71,7 +71,9 @@ public final class DemoCommand implements Callable<Integer> {
             .put("segment", new JsonObject().put("rows", 20000))
             .put("batch", new JsonObject().put("rows", 2000))
             .put("pace", new JsonObject().put("rowsPerSecond", rate))
-            .put("concurrency", new JsonObject().put("max", 4))));
+            .put("concurrency", new JsonObject().put("max", 4))
+            // The embedded server runs with wal_level=logical: changes come from its WAL, off the writers' path.
+            .put("capture", new JsonObject().put("mode", "logical"))));
     // Written to a file the agent watches, so editing it shows hot reload (rates, concurrency, new jobs).
     java.nio.file.Path file = java.nio.file.Files.createTempFile("sluice-demo-", ".json",
         java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));

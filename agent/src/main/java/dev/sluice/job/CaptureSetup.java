@@ -1,0 +1,186 @@
+package dev.sluice.job;
+
+import dev.sluice.capture.CaptureChoice;
+import dev.sluice.capture.ChangeCapture;
+import dev.sluice.capture.LogicalCapability;
+import dev.sluice.capture.LogicalCapture;
+import dev.sluice.capture.LogicalSlot;
+import dev.sluice.capture.SlotKeeper;
+import dev.sluice.capture.SlotRisk;
+import dev.sluice.capture.WalReader;
+import dev.sluice.config.JobConfig;
+import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.CaptureLeases;
+import dev.sluice.ledger.CaptureLedger;
+import dev.sluice.ledger.Ledger;
+import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Installs a job's change capture in the mode it gets ({@link CaptureChoice}: the mode recorded in
+ * the ledger, else the config's, {@code auto} deciding by what the source allows) and, in logical
+ * mode, keeps its slot read ({@link SlotKeeper}: one agent at a time). Everything is in place before
+ * this agent's first claim: the changelog, and in logical mode the publication and the slot, whose
+ * consistent point precedes every segment's snapshot.
+ */
+final class CaptureSetup {
+  private static final Logger log = LoggerFactory.getLogger(CaptureSetup.class);
+  private static final long MB = 1L << 20;
+  /** How long the completion and the final pass wait for the slot to be read up to a point. */
+  static final Duration CAUGHT_UP_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Vertx vertx;
+  private final JobShape shape;
+  private final String job;
+  private final Pool source;
+  private final java.util.function.Supplier<Future<PgConnectOptions>> optionsSource;
+  private PgConnectOptions sourceOptions;
+  private final CaptureLedger ledger;
+  private final CaptureLeases leases;
+  private final Ledger jobs;
+  private volatile CaptureChoice.Mode mode;
+  private volatile SlotKeeper keeper;
+
+  CaptureSetup(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<PgConnectOptions>> sourceOptions, Ledger ledger) {
+    this.vertx = vertx;
+    this.shape = shape;
+    this.job = shape.job().name();
+    this.source = source;
+    this.optionsSource = sourceOptions;
+    this.ledger = new CaptureLedger(ledger.pool(), ledger.agentId());
+    this.leases = new CaptureLeases(ledger.pool(), ledger.agentId());
+    this.jobs = ledger;
+  }
+
+  /** Decides the mode (recording it once for the job), installs capture in it, starts reading the slot in logical mode. */
+  Future<CaptureChoice.Mode> install() {
+    JobConfig.Capture cfg = shape.job().capture();
+    String table = shape.job().source().table().sql();
+    Future<PgConnectOptions> options = sourceOptions != null || optionsSource == null ? Future.succeededFuture(sourceOptions)
+        : optionsSource.get().onSuccess(o -> sourceOptions = o);
+    return options.compose(o -> ledger.mode(job)).compose(recorded -> {
+      // A job keeps its recorded mode (the reader retries if the source stops allowing it); only a
+      // job not started yet asks the source what it allows.
+      boolean ask = recorded == null && cfg.mode() != JobConfig.CaptureMode.TRIGGER;
+      Future<LogicalCapability.Verdict> verdict = !ask ? Future.succeededFuture(null)
+          : sourceOptions == null ? Future.succeededFuture(noOptions())
+          : LogicalCapability.checkWithConnection(vertx, source, sourceOptions, job, table, shape.sourceKey());
+      return verdict.map(v -> CaptureChoice.resolve(cfg.mode(), recorded, v));
+    }).compose(choice -> {
+      if (choice.refused()) return Future.failedFuture(new IllegalStateException(choice.refusal()));
+      return ledger.recordMode(job, choice.mode().db(), choice.reason()).map(m -> {
+        CaptureChoice.Mode kept = CaptureChoice.Mode.of(m);
+        log.info("job {}: change capture: {}", job, kept == choice.mode() ? choice.describe() : m + " (recorded by another agent)");
+        return kept;
+      });
+    }).compose(m -> {
+      mode = m;
+      if (m == CaptureChoice.Mode.TRIGGER) return ChangeCapture.install(source, shape, true).map(m);
+      return ChangeCapture.install(source, shape, false)
+          .compose(v -> LogicalSlot.ensure(source, job, table))
+          .map(created -> {
+            if (created) log.info("job {}: created publication and replication slot {}", job, LogicalSlot.name(job));
+            startKeeper();
+            return m;
+          });
+    });
+  }
+
+  private static LogicalCapability.Verdict noOptions() {
+    return new LogicalCapability.Verdict(java.util.List.of(new LogicalCapability.Problem("no replication connection settings",
+        "the agent was started without the source's connection options")), false);
+  }
+
+  private void startKeeper() {
+    if (keeper != null) return;
+    JobConfig.SlotLimits l = shape.job().capture().slot();
+    LogicalCapture.Settings settings = new LogicalCapture.Settings(WalReader.Settings.DEFAULTS,
+        new SlotRisk.Limits(l.throttleMb() * MB, l.pauseMb() * MB, l.dropMb() * MB), Duration.ofSeconds(1));
+    var t = shape.job().source().table();
+    keeper = new SlotKeeper(vertx, job, leases, SlotKeeper.reader(vertx, job, t.schema(), t.name(), t.sql(), shape.sourceKey(), source,
+        sourceOptions, settings, events()));
+    keeper.start();
+  }
+
+  private LogicalCapture.Events events() {
+    return new LogicalCapture.Events() {
+      @Override
+      public void slotReplaced(String reason) {
+        request("capture.slot_replaced", reason + "; a new slot reads from now on, and every segment is verified again against a "
+            + "fresh read of the source before the job completes");
+      }
+
+      @Override
+      public void truncated() {
+        request("capture.truncated", "the source table was truncated: no key names the rows it removed; every segment is verified "
+            + "again against a fresh read of the source before the job completes");
+      }
+
+      @Override
+      public Future<Boolean> stillCapturing() {
+        return jobs.job(job).map(row -> row != null && row.state().writing() && row.state() != dev.sluice.ledger.JobState.COMPLETED);
+      }
+
+      @Override
+      public void unusable(String reason) {
+        log.error("job {}: the WAL stream cannot capture the table: {} (retrying)", job, reason);
+      }
+    };
+  }
+
+  private void request(String kind, String message) {
+    log.warn("job {}: {}", job, message);
+    ledger.requestReverify(job, kind, message)
+        .onFailure(e -> log.error("job {}: cannot record {}: {}", job, kind, ErrorClassifier.describe(e)));
+  }
+
+  /** The mode installed (null before {@link #install}). */
+  CaptureChoice.Mode mode() {
+    return mode;
+  }
+
+  /** This agent's slot reader, or null (trigger mode, or another agent reads the slot). */
+  LogicalCapture capture() {
+    SlotKeeper k = keeper;
+    return k == null ? null : k.capture();
+  }
+
+  /** Completes when every change committed before the call has its changelog entry. */
+  Future<Void> caughtUp() {
+    if (mode != CaptureChoice.Mode.LOGICAL) return Future.succeededFuture();
+    return LogicalSlot.caughtUp(vertx, source, job, CAUGHT_UP_TIMEOUT);
+  }
+
+  /** True (once) when changes were lost to capture since the last call: the final pass must run again. */
+  Future<Boolean> takeReverify() {
+    return ledger.takeReverify(job);
+  }
+
+  /**
+   * The job completed: in logical mode this agent stops reading and drops the slot and publication
+   * (nobody reads them any more, and an unread slot keeps WAL on the source); the changelog stays
+   * until {@code sluice cleanup}, as with the trigger.
+   */
+  Future<Void> completed() {
+    if (mode != CaptureChoice.Mode.LOGICAL) return Future.succeededFuture();
+    return stop().compose(v -> LogicalSlot.drop(source, job))
+        .onSuccess(v -> log.info("job {}: dropped publication and replication slot {} (completed)", job, LogicalSlot.name(job)))
+        .recover(e -> {
+          log.warn("job {}: cannot drop replication slot {} ({}); `sluice cleanup` drops it", job, LogicalSlot.name(job),
+              ErrorClassifier.describe(e));
+          return Future.succeededFuture();
+        });
+  }
+
+  Future<Void> stop() {
+    SlotKeeper k = keeper;
+    keeper = null;
+    return k == null ? Future.succeededFuture() : k.stop();
+  }
+}
