@@ -22,12 +22,12 @@ final class CopyErrors {
       String detail = m.getDetail();
       if (m.getWhere() != null && m.getWhere().startsWith("COPY ")) detail = detail == null ? m.getWhere() : detail + "; " + m.getWhere();
       PgException pg = new PgException(m.getMessage(), m.getSeverity(), m.getSQLState(), detail);
-      pg.initCause(e);
+      pg.addSuppressed(e); // PgException's cause is fixed at construction: the driver's error rides along for the log
       return pg;
     }
     if (e instanceof SQLException s && s.getSQLState() != null) {
       PgException pg = new PgException(s.getMessage(), "ERROR", s.getSQLState(), null);
-      pg.initCause(e);
+      pg.addSuppressed(e);
       return pg;
     }
     return e;

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyOut;
@@ -56,8 +57,9 @@ final class CopyPipe {
   private volatile boolean stopped;
   /** Set with the first failure: the target must not commit. */
   private volatile boolean abandoned;
-  private volatile Connection source;
-  private volatile Connection target;
+  /** Each session while its thread streams; whoever clears it first owns its end (returned to the pool, or aborted). */
+  private final AtomicReference<Connection> source = new AtomicReference<>();
+  private final AtomicReference<Connection> target = new AtomicReference<>();
   // Event-loop state: what was admitted to the target, and the first failure.
   private Future<Void> tail = Future.succeededFuture();
   private long rows;
@@ -96,10 +98,11 @@ final class CopyPipe {
 
   private long readSource() throws Exception {
     Connection c = setup.source().take();
-    source = c;
+    source.set(c);
     boolean clean = false;
     long total = 0;
     try (Statement st = c.createStatement()) {
+      if (stopped) return 0;
       st.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       st.execute(setup.sql().lockSource());
       CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(setup.sql().sourceCopy(seg.range()));
@@ -139,11 +142,7 @@ final class CopyPipe {
       ctx.runOnContext(v -> fail(new SegmentCopier.SourceFailure(CopyErrors.translate(e))));
       throw e;
     } finally {
-      if (clean) {
-        setup.source().give(c);
-      } else {
-        CopySessions.quietly(c);
-      }
+      release(source, c, clean, setup.source());
     }
   }
 
@@ -204,8 +203,7 @@ final class CopyPipe {
     failure = e;
     abandoned = true;
     stop(null);
-    Connection t = target;
-    if (t != null) CopySessions.abort(t, Runnable::run);
+    abort(target);
   }
 
   /** Ends the stream: the target gets {@code last} (END commits what it has), the source is let go. */
@@ -214,15 +212,28 @@ final class CopyPipe {
     stopped = true;
     if (last != null) toTarget.add(last);
     window.close();
-    Connection s = source;
-    if (s != null) CopySessions.abort(s, Runnable::run);
+    abort(source);
+  }
+
+  private static void abort(AtomicReference<Connection> session) {
+    Connection c = session.getAndSet(null);
+    if (c != null) CopySessions.abort(c, Runnable::run);
+  }
+
+  /** A session back to the pool after clean work, unless it was aborted meanwhile; else closed. */
+  private static void release(AtomicReference<Connection> session, Connection c, boolean clean, CopySessions pool) {
+    if (session.compareAndSet(c, null) && clean) {
+      pool.give(c);
+    } else {
+      CopySessions.quietly(c);
+    }
   }
 
   // ---- target thread
 
   private long writeTarget() throws Exception {
     Connection c = setup.target().take();
-    target = c;
+    target.set(c);
     boolean clean = false;
     try (Statement st = c.createStatement()) {
       st.execute("BEGIN");
@@ -254,11 +265,7 @@ final class CopyPipe {
       if (!abandoned) ctx.runOnContext(v -> fail(CopyErrors.translate(e)));
       throw e;
     } finally {
-      if (clean) {
-        setup.target().give(c);
-      } else {
-        CopySessions.quietly(c);
-      }
+      release(target, c, clean, setup.target());
     }
   }
 
