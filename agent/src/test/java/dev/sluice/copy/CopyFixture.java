@@ -61,7 +61,7 @@ final class CopyFixture implements AutoCloseable {
     pg.exec(tgt, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) VALUES ('"
         + name() + "', 'copying', 'x', 'x', '{}', '{}')");
     engine = new CopyEngine(vertx, shape, config.source(), config.target(), AGENT,
-        new CopyEngine.Settings(bufferBytes, 2, Duration.ofSeconds(60), Duration.ofSeconds(60)));
+        new CopyEngine.Settings(bufferBytes, 4, Duration.ofSeconds(60), Duration.ofSeconds(60)));
   }
 
   String name() {
