@@ -237,6 +237,10 @@ final class CopyPipe {
     boolean clean = false;
     try (Statement st = c.createStatement()) {
       st.execute("BEGIN");
+      // The commit need not wait for its WAL to reach disk: the ledger lives in this database, and its
+      // own (synchronous) commit that records the segment copied comes later in the same WAL, so it
+      // flushes this one first. A crash before that loses a commit the ledger never counted.
+      st.execute("SET LOCAL synchronous_commit = off");
       fence(c, false);
       if (purge) st.executeUpdate(setup.sql().purge(seg.range()));
       CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(setup.sql().targetCopy());
