@@ -42,9 +42,6 @@ public final class CopyEngine implements AutoCloseable {
    */
   public record Settings(int bufferBytes, int maxPipes, Duration statementTimeout, Duration idleTimeout) {}
 
-  /** Rows and the sum of their hashes, as the COPY path counts them. */
-  public record Sum(long rows, long hash) {}
-
   private final Vertx vertx;
   private final Setup setup;
   private final WorkerExecutor workers;
@@ -98,16 +95,16 @@ public final class CopyEngine implements AutoCloseable {
   }
 
   /** The target range's stored rows, read back with COPY and hashed as the copy hashed the source's. */
-  public Future<Sum> targetSum(KeyRange r) {
+  public Future<CopyPath.Sum> targetSum(KeyRange r) {
     return sum(setup.target(), setup.sql().targetFingerprint(r));
   }
 
   /** The source range's rows as they are now (a fresh fingerprint, for a segment that changed since its copy). */
-  public Future<Sum> sourceSum(KeyRange r) {
+  public Future<CopyPath.Sum> sourceSum(KeyRange r) {
     return sum(setup.source(), setup.sql().sourceFingerprint(r));
   }
 
-  private Future<Sum> sum(CopySessions sessions, String copy) {
+  private Future<CopyPath.Sum> sum(CopySessions sessions, String copy) {
     return onContext(ctx -> slot(ctx).compose(v -> workers.executeBlocking(() -> {
       Connection c = sessions.take();
       boolean clean = false;
@@ -121,7 +118,7 @@ public final class CopyEngine implements AutoCloseable {
           hash += CopyText.rowHash(row, 0, row.length);
         }
         clean = true;
-        return new Sum(rows, hash);
+        return new CopyPath.Sum(rows, hash);
       } catch (Exception e) {
         if (CopyErrors.translate(e) instanceof RuntimeException r) throw r;
         throw e;

@@ -84,8 +84,8 @@ class CopyEngineTest {
       assertEquals(3000, Tables.assertSameRows(pg, src, q, tgt, q));
       assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM hostile WHERE g IS DISTINCT FROM k || '/' || n"));
       // The proof: the target's stored rows read back hash exactly as the source's streamed rows did.
-      assertEquals(new CopyEngine.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(seg.range())));
-      assertEquals(new CopyEngine.Sum(r.rows(), r.hash()), f.await(f.engine.sourceSum(seg.range())));
+      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(seg.range())));
+      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.sourceSum(seg.range())));
 
       // A row changed on the target: the read-back says so.
       pg.exec(tgt, "UPDATE hostile SET e = coalesce(e, 'was null') || ' changed' WHERE n = 77");
@@ -110,7 +110,7 @@ class CopyEngineTest {
       assertEquals(expected, r.rows());
       assertEquals(expected, pg.scalar(tgt, "SELECT count(*) FROM hostile"));
       assertEquals(expected, pg.scalar(tgt, "SELECT count(*) FROM hostile WHERE " + in));
-      assertEquals(new CopyEngine.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(range)));
+      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(range)));
     }
   }
 }

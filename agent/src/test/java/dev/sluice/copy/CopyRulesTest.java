@@ -50,7 +50,7 @@ class CopyRulesTest {
       assertEquals(cut - 101, r.rows(), "every row from the lower bound up to the cut, no more");
       assertEquals(r.rows(), f.pg.scalar(f.tgt, "SELECT count(*) FROM items"));
       assertEquals(cut - 1, f.pg.scalar(f.tgt, "SELECT max(id) FROM items"));
-      assertEquals(new CopyEngine.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(new KeyRange(List.of("101"), r.cutAt()))));
+      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(new KeyRange(List.of("101"), r.cutAt()))));
     }
   }
 
