@@ -36,6 +36,6 @@ public final class CopyPaths {
     }
     CopyEngine engine = new CopyEngine(vertx, shape, at.source(), at.target(), agentId,
         new CopyEngine.Settings(BUFFER_BYTES, Math.max(1, maxPipes), at.limits().statementTimeout(), at.limits().idleInTransactionTimeout()));
-    return new CopyProtocolPath(engine, control, choice);
+    return new CopyProtocolPath(engine, control, choice, at.sourcePool(), sql);
   }
 }

@@ -1,11 +1,9 @@
 package dev.sluice.copy;
 
 import dev.sluice.config.DatabaseConfig;
-import io.vertx.pgclient.PgConnectOptions;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
+import dev.sluice.config.SessionLimits;
+import dev.sluice.db.ConnectionSettings;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -13,7 +11,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.postgresql.core.BaseConnection;
@@ -33,8 +30,7 @@ public final class CopySessions implements AutoCloseable {
   /** Output-deciding settings, the same on both sides (and what {@code Databases} sets for the other pools). */
   public static final Map<String, String> SETTINGS = settings();
 
-  private final String url;
-  private final Properties props;
+  private final ConnectionSettings connect;
   private final String init;
   private final String name;
   private final Deque<Connection> idle = new ArrayDeque<>();
@@ -54,31 +50,19 @@ public final class CopySessions implements AutoCloseable {
   }
 
   /**
-   * Sessions to {@code db} named {@code applicationName}. {@code statementTimeout} caps one COPY
-   * statement (a whole segment's stream on one side), {@code idleTimeout} an idle transaction; zero
-   * for none.
+   * Sessions to {@code db} named {@code applicationName}, opened as every Sluice session is
+   * ({@link ConnectionSettings}: the same server, user, password and TLS as the pools).
+   * {@code statementTimeout} caps one COPY statement (a whole segment's stream on one side),
+   * {@code idleTimeout} an idle transaction; zero for none.
    */
   public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout) {
-    PgConnectOptions o = db.options();
-    this.url = "jdbc:postgresql://" + bracket(o.getHost()) + ":" + o.getPort() + "/"
-        + URLEncoder.encode(o.getDatabase(), StandardCharsets.UTF_8);
+    this.connect = ConnectionSettings.of(db, applicationName, new SessionLimits(statementTimeout, idleTimeout));
     this.name = applicationName + " " + db.redacted();
-    props = new Properties();
-    props.setProperty("user", o.getUser());
-    if (o.getPassword() != null) props.setProperty("password", o.getPassword());
-    props.setProperty("ApplicationName", applicationName);
-    props.setProperty("sslmode", o.getSslMode() == null ? "disable" : o.getSslMode().value);
-    props.setProperty("tcpKeepAlive", "true");
-    props.setProperty("connectTimeout", "30");
     Map<String, String> s = new LinkedHashMap<>(SETTINGS);
     s.put("statement_timeout", String.valueOf(statementTimeout.toMillis()));
     s.put("idle_in_transaction_session_timeout", String.valueOf(idleTimeout.toMillis()));
     this.init = s.entrySet().stream().map(e -> "SET " + e.getKey() + " = " + CopySql.literal(e.getValue()))
         .collect(Collectors.joining("; "));
-  }
-
-  private static String bracket(String host) {
-    return host.contains(":") ? "[" + host + "]" : host;
   }
 
   /** An idle session, or a new one. Blocks: worker threads only. */
@@ -88,7 +72,7 @@ public final class CopySessions implements AutoCloseable {
       Connection c = idle.pollFirst();
       if (c != null) return c;
     }
-    Connection c = DriverManager.getConnection(url, props);
+    Connection c = connect.openJdbc();
     try (Statement st = c.createStatement()) {
       st.execute(init);
     } catch (SQLException e) {

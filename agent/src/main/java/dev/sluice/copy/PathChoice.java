@@ -2,8 +2,6 @@ package dev.sluice.copy;
 
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.JobConfig;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.SslMode;
 
 /**
  * Which path a job's rows take, and why, in a sentence {@code validate} and the start-up log print.
@@ -14,9 +12,8 @@ import io.vertx.pgclient.SslMode;
  *   <li>{@code COPY}: across databases (or {@code mode: client}): COPY out of the source's snapshot,
  *       COPY into the target, the bytes streamed through the agent undecoded.
  *   <li>{@code ROWS}: batches of rows as arrays through {@code unnest} inserts, where the COPY path
- *       cannot serve: {@code mode: rows}, or a connection the JDBC driver that speaks COPY cannot
- *       open as the configured one is opened (a Unix socket; certificate verification, whose files
- *       are configured for the other driver).
+ *       cannot serve: {@code mode: rows}, or a side reached through a Unix socket, which the JDBC
+ *       driver that speaks COPY cannot open.
  * </ul>
  */
 public record PathChoice(Kind kind, String why) {
@@ -47,20 +44,16 @@ public record PathChoice(Kind kind, String why) {
       return new PathChoice(Kind.SERVER_SIDE, "source and target are one database (mode \"auto\")");
     }
     if (mode == JobConfig.CopyMode.ROWS) return new PathChoice(Kind.ROWS, "mode is \"rows\"");
-    String no = copyCannotServe("source", source.options());
-    if (no == null) no = copyCannotServe("target", target.options());
+    String no = copyCannotServe("source", source);
+    if (no == null) no = copyCannotServe("target", target);
     if (no != null) return new PathChoice(Kind.ROWS, no);
     return new PathChoice(Kind.COPY, mode == JobConfig.CopyMode.CLIENT ? "mode is \"client\""
         : "source and target are different databases (mode \"auto\")");
   }
 
   /** Why the COPY path's JDBC sessions cannot reach {@code side} as configured, or null. */
-  static String copyCannotServe(String side, PgConnectOptions o) {
-    if (o.isUsingDomainSocket()) return "the " + side + " is reached through a Unix socket, which the JDBC driver behind COPY cannot open";
-    SslMode ssl = o.getSslMode();
-    if (ssl == SslMode.VERIFY_CA || ssl == SslMode.VERIFY_FULL) {
-      return "the " + side + "'s sslmode " + ssl.value + " verifies certificates configured for the other driver only";
-    }
+  static String copyCannotServe(String side, DatabaseConfig db) {
+    if (db.host().startsWith("/")) return "the " + side + " is reached through a Unix socket, which the JDBC driver behind COPY cannot open";
     return null;
   }
 }
