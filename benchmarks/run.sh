@@ -40,7 +40,8 @@ BENCH_LATENCY_LIMIT_MS=${BENCH_LATENCY_LIMIT_MS:-50}
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 SLUICE_JAR="$ROOT/agent/target/sluice.jar"
 WORK=${BENCH_WORK:-/tmp/sluice-bench}
-CSV="$BENCH_DIR/results.csv"
+# BENCH_CSV: another file name for this run's figures (e.g. results-copy-stock.csv: its own section of RESULTS.md).
+CSV="$BENCH_DIR/${BENCH_CSV:-results.csv}"
 arm() { [[ ",$ARMS," == *",$1,"* ]]; }
 
 . "$BENCH_DIR/lib/common.sh"
@@ -104,5 +105,5 @@ if arm 6; then arm6; fi
 emit machine loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ';')" ""
 emit run finished_utc "$(date -u +%FT%TZ)" ""
 if [ "$WITH_10M" = 1 ]; then grep -E '^(section|run|machine),|^arm4,sluice_10000000' "$CSV" > "$BENCH_DIR/results-10m.csv"; fi
-python3 "$BENCH_DIR/lib/report.py" "$CSV" "$BENCH_DIR/RESULTS.md"
+python3 "$BENCH_DIR/lib/report.py" "$BENCH_DIR/results.csv" "$BENCH_DIR/RESULTS.md"
 log "wrote $BENCH_DIR/RESULTS.md and $CSV"

@@ -1,9 +1,11 @@
 # Arms 1, 2 and 4: throughput and memory, each arm's contenders interleaved in one run (the
 # machine is shared, so only side-by-side figures are comparable). Sourced by run.sh.
 
-# A plain copy job, like the other contenders: no change capture, no final verification pass
-# (each segment is still verified: count and hash on both sides).
+# A copy job: no change capture, no final verification pass (each segment is still verified: its
+# target range read back and compared with what the copy read). The baseline jar runs this one.
 COPY_JOB='"capture": { "enabled": false }, "verify": { "finalPass": false },'
+# Copy only, like the COPY pipe and pgcopydb: no per-segment read-back either.
+COPY_ONLY_JOB='"capture": { "enabled": false }, "verify": { "finalPass": false, "perSegment": false },'
 
 # CPU seconds of one arm-1 run: the client (agent, psql pair, pgcopydb) and PostgreSQL's backends.
 emit_cpu() {
@@ -25,6 +27,17 @@ cross_sluice() {
   A1_SLUICE+=" $RUN_SECS"
   emit arm1 "sluice_secs_rep$1" "$RUN_SECS" s
   emit_cpu sluice "$1" "$RUN_CPU" "$RUN_PG_CPU"
+}
+
+cross_sluice_only() {
+  reset_cross_target
+  sluice_config "$WORK/cross-only.json" src dst bench bench only "$COPY_ONLY_JOB"
+  sluice_run "$WORK/cross-only.json" "$WORK/cross-only-$1.log"
+  check_rows dst bench "$ROWS"
+  A1_ONLY+=" $RUN_SECS"
+  A1_HWM+=" $RUN_HWM_KB"
+  emit arm1 "sluice_only_secs_rep$1" "$RUN_SECS" s
+  emit_cpu sluice_only "$1" "$RUN_CPU" "$RUN_PG_CPU"
 }
 
 # Sluice with every default: change capture (triggers on the source) until in sync, and the final
@@ -52,6 +65,26 @@ cross_pipe() {
   A1_PIPE+=" $TIMED_SECS"
   emit arm1 "copy_pipe_secs_rep$1" "$TIMED_SECS" s
   emit_cpu copy_pipe "$1" "$TIMED_CPU" "$TIMED_PG_CPU"
+}
+
+# Count and hash of a whole table in SQL, on both sides at once: what a pipe needs to be checked.
+checksum_both() {
+  local sql="SELECT count(*), sum(hashtextextended(t::text, 0)) FROM bench t"
+  q1 src "$sql" > "$WORK/sum-src" & local a=$!
+  q1 dst "$sql" > "$WORK/sum-dst" & local b=$!
+  wait $a && wait $b
+  cmp -s "$WORK/sum-src" "$WORK/sum-dst" || { echo "checksums differ"; return 1; }
+}
+
+pipe_and_checksum() { copy_pipe && checksum_both; }
+
+cross_pipe_checksum() {
+  reset_cross_target
+  LAST_LOG="$WORK/cross-pipe-sum-$1.log" timed pipe_and_checksum
+  check_rows dst bench "$ROWS"
+  A1_PIPESUM+=" $TIMED_SECS"
+  emit arm1 "pipe_checksum_secs_rep$1" "$TIMED_SECS" s
+  emit_cpu pipe_checksum "$1" "$TIMED_CPU" "$TIMED_PG_CPU"
 }
 
 run_pgcopydb() {
@@ -84,21 +117,32 @@ cross_baseline() {
 
 arm1() {
   log "arm 1: cross-database copy of $ROWS rows, $REPS interleaved repetitions"
-  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE="" A1_FULL=""
+  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE="" A1_FULL="" A1_ONLY="" A1_PIPESUM=""
+  local order=(cross_sluice_only cross_pipe cross_sluice cross_pgcopydb cross_pipe_checksum cross_sluice_full cross_baseline)
+  local n=${#order[@]} i
   for r in $(seq 1 "$REPS"); do
     # Rotate the order so no contender always runs first (or last) in the machine's noise.
-    case $(( r % 3 )) in
-      1) cross_sluice "$r"; cross_pipe "$r"; cross_sluice_full "$r"; cross_pgcopydb "$r"; cross_baseline "$r" ;;
-      2) cross_baseline "$r"; cross_pipe "$r"; cross_pgcopydb "$r"; cross_sluice_full "$r"; cross_sluice "$r" ;;
-      0) cross_pgcopydb "$r"; cross_sluice_full "$r"; cross_baseline "$r"; cross_sluice "$r"; cross_pipe "$r" ;;
-    esac
-    log "arm 1 rep $r: sluice ${A1_SLUICE##* }s, pipe ${A1_PIPE##* }s, pgcopydb ${A1_PGCOPYDB##* }s"
+    for i in $(seq 0 $((n - 1))); do "${order[$(( (i + (r - 1) * 3) % n ))]}" "$r"; done
+    log "arm 1 rep $r: sluice copy only ${A1_ONLY##* }s, pipe ${A1_PIPE##* }s, pgcopydb ${A1_PGCOPYDB##* }s, sluice verified ${A1_SLUICE##* }s, pipe + checksum ${A1_PIPESUM##* }s"
   done
-  local s p g
+  local s p g o ps
   s=$(echo "$A1_SLUICE" | median); p=$(echo "$A1_PIPE" | median); g=$(echo "$A1_PGCOPYDB" | median)
+  o=$(echo "$A1_ONLY" | median); ps=$(echo "$A1_PIPESUM" | median)
   emit arm1 sluice_secs_median "$s" s
+  emit arm1 sluice_only_secs_median "$o" s
   emit arm1 copy_pipe_secs_median "$p" s
+  emit arm1 pipe_checksum_secs_median "$ps" s
   emit arm1 pgcopydb_secs_median "$g" s
+  emit arm1 ratio_sluice_only_vs_copy_pipe "$(ratio "$o" "$p")" x
+  emit arm1 ratio_sluice_only_vs_pgcopydb "$(ratio "$o" "$g")" x
+  emit arm1 ratio_sluice_vs_pipe_checksum "$(ratio "$s" "$ps")" x
+  # PostgreSQL CPU seconds per million rows, median of the repetitions: copy only vs the pipe.
+  local pgo pgp
+  pgo=$(for i in $(seq 1 "$REPS"); do grep "^arm1,sluice_only_pg_cpu_rep$i," "$CSV" | cut -d, -f3; done | tr '\n' ' ' | median)
+  pgp=$(for i in $(seq 1 "$REPS"); do grep "^arm1,copy_pipe_pg_cpu_rep$i," "$CSV" | cut -d, -f3; done | tr '\n' ' ' | median)
+  emit arm1 sluice_only_pg_cpu_per_mrow "$(awk -v c="$pgo" -v n="$ROWS" 'BEGIN {printf "%.2f", c * 1e6 / n}')" s
+  emit arm1 copy_pipe_pg_cpu_per_mrow "$(awk -v c="$pgp" -v n="$ROWS" 'BEGIN {printf "%.2f", c * 1e6 / n}')" s
+  emit arm1 ratio_pg_cpu_sluice_only_vs_copy_pipe "$(ratio "$pgo" "$pgp")" x
   if [ -n "$A1_BASELINE" ]; then
     emit arm1 baseline_jar_secs_median "$(echo "$A1_BASELINE" | median)" s
     emit arm1 ratio_sluice_vs_baseline_jar "$(ratio "$s" "$(echo "$A1_BASELINE" | median)")" x
@@ -123,7 +167,7 @@ same_sluice() {
   reset_same_target
   sluice_config "$WORK/same.json" src src bench bench_copy same "$COPY_JOB"
   sluice_run "$WORK/same.json" "$WORK/same-sluice-$1.log"
-  grep -q "server-side copy" "$WORK/same-sluice-$1.log" || die "arm 2: Sluice did not pick server-side mode"
+  grep -q "server-side" "$WORK/same-sluice-$1.log" || die "arm 2: Sluice did not pick server-side mode"
   check_rows src bench_copy "$ROWS"
   A2_SLUICE+=" $RUN_SECS"
   emit arm2 "sluice_server_side_secs_rep$1" "$RUN_SECS" s

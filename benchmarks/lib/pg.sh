@@ -1,9 +1,16 @@
 # PostgreSQL for the benchmarks: a dedicated Debian cluster (PostgreSQL 15, "sluicebench", its own
 # port) so the settings are ours and nobody else's server is restarted. Sourced by run.sh.
 
+# BENCH_PG_STOCK=1: a cluster of its own left at Debian's defaults ("sluicestock", port 55472): only
+# the loopback address, the port and trust on loopback are set, as a new user's server would be.
 BENCH_PG_VERSION=${BENCH_PG_VERSION:-15}
-BENCH_PG_CLUSTER=${BENCH_PG_CLUSTER:-sluicebench}
-BENCH_PG_PORT=${BENCH_PG_PORT:-55432}
+if [ "${BENCH_PG_STOCK:-0}" = 1 ]; then
+  BENCH_PG_CLUSTER=${BENCH_PG_CLUSTER:-sluicestock}
+  BENCH_PG_PORT=${BENCH_PG_PORT:-55472}
+else
+  BENCH_PG_CLUSTER=${BENCH_PG_CLUSTER:-sluicebench}
+  BENCH_PG_PORT=${BENCH_PG_PORT:-55432}
+fi
 PGHOST=127.0.0.1
 PGPORT=$BENCH_PG_PORT
 PGUSER=postgres
@@ -38,6 +45,9 @@ local all all trust
 host all all 127.0.0.1/32 trust
 host all all ::1/128 trust
 HBA
+  if [ "${BENCH_PG_STOCK:-0}" = 1 ]; then
+    printf "listen_addresses = '127.0.0.1'\nport = %s\n" "$BENCH_PG_PORT" > "$conf/conf.d/sluicebench.conf"
+  else
   # Sized for a small shared machine: data fits in RAM, no checkpoint storms mid-run.
   cat > "$conf/conf.d/sluicebench.conf" <<CONF
 listen_addresses = '127.0.0.1'
@@ -60,6 +70,7 @@ max_parallel_workers_per_gather = 2
 log_min_duration_statement = -1
 track_io_timing = on
 CONF
+  fi
   if pg_lsclusters -h | awk -v v="$BENCH_PG_VERSION" -v c="$BENCH_PG_CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
     pg_ctlcluster "$BENCH_PG_VERSION" "$BENCH_PG_CLUSTER" restart
   else

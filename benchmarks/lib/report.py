@@ -17,6 +17,99 @@ def load(path):
     return figs, settings
 
 
+def arm1(figs, w):
+    """Arm 1's table, ratios and goals from one run's figures (contenders absent from the run are left out)."""
+    def v(section, name, default="n/a"):
+        return figs.get((section, name), (default, ""))[0]
+
+    def f(section, name):
+        try:
+            return float(v(section, name))
+        except ValueError:
+            return None
+
+    def goal(ok):
+        return "n/a (not run)" if ok is None else ("**met**" if ok else "**missed**")
+
+    rows = int(v("run", "rows", "0"))
+    w("Every contender copies `src.bench` into the same target state: an empty `dst.bench` with its primary key. "
+      "Sluice runs as `sluice run --until-done` (JVM start, planning and ledger included): **copy only** "
+      "(`capture.enabled: false`, `verify.finalPass: false`, `verify.perSegment: false`: what the pipe and pgcopydb do), "
+      "**copy job** (the same with per-segment verification: each segment's target range read back and compared with what "
+      "the copy read), and with **every default** (change capture until in sync, then a final verification pass over the "
+      "whole table). The COPY pipe is `psql \\copy bench to stdout | psql \\copy bench from stdin`; **pipe + checksum** is "
+      "that pipe followed by `SELECT count(*), sum(hashtextextended(t::text, 0)) FROM bench t` on both sides at once, "
+      "compared; pgcopydb is `pgcopydb copy table-data` limited to the table (it has no per-table parallelism at this "
+      "version, and no compare command).\n")
+    w("| contender | seconds (median) | each repetition | rows/s | client CPU s (each) | PostgreSQL CPU s (each) |\n|---|---|---|---|---|---|")
+    contenders = [("Sluice (copy only)", "sluice_only_secs"), ("Sluice (copy job, per-segment verification)", "sluice_secs"),
+                  ("Sluice (every default)", "sluice_full_secs"), ("COPY pipe", "copy_pipe_secs"),
+                  ("COPY pipe + checksum", "pipe_checksum_secs"), ("pgcopydb", "pgcopydb_secs"),
+                  ("Sluice, baseline jar (copy job)", "baseline_jar_secs")]
+    for label, key in contenders:
+        if ("arm1", f"{key}_median") not in figs and ("arm1", f"{key}_rep1") not in figs:
+            continue
+        reps = [v("arm1", f"{key}_rep{i}") for i in range(1, 20) if ("arm1", f"{key}_rep{i}") in figs]
+        med = f("arm1", f"{key}_median")
+        rate = f"{rows / med:,.0f}" if med else "n/a"
+        base = key[:-len("_secs")]
+        cpu = [v("arm1", f"{base}_client_cpu_rep{i}") for i in range(1, 20) if ("arm1", f"{base}_client_cpu_rep{i}") in figs]
+        pgc = [v("arm1", f"{base}_pg_cpu_rep{i}") for i in range(1, 20) if ("arm1", f"{base}_pg_cpu_rep{i}") in figs]
+        w(f"| {label} | {v('arm1', key + '_median')} | {', '.join(reps)} | {rate} | {', '.join(cpu)} | {', '.join(pgc)} |")
+    w("\nCPU: the client's user + system seconds (the agent's JVM included), and what PostgreSQL's backends "
+      "used meanwhile (counted when their connections close; background writers not counted). With two shared cores, "
+      "CPU seconds are what bounds the wall time.\n")
+    if ("arm1", "ratio_sluice_only_vs_copy_pipe") in figs:
+        r1, r2 = f("arm1", "ratio_sluice_only_vs_copy_pipe"), f("arm1", "ratio_sluice_only_vs_pgcopydb")
+        r3, r4 = f("arm1", "ratio_sluice_vs_pipe_checksum"), f("arm1", "ratio_pg_cpu_sluice_only_vs_copy_pipe")
+        r5 = f("arm1", "ratio_sluice_full_vs_copy_pipe")
+        w(f"- Sluice copy only / COPY pipe: **{v('arm1', 'ratio_sluice_only_vs_copy_pipe')}x** (goal <= 1.0): {goal(None if r1 is None else r1 <= 1.0)}")
+        w(f"- Sluice copy only / pgcopydb: **{v('arm1', 'ratio_sluice_only_vs_pgcopydb')}x** (goal <= 1.0): {goal(None if r2 is None else r2 <= 1.0)}")
+        w(f"- Sluice copy job (per-segment verification) / COPY pipe + checksum: **{v('arm1', 'ratio_sluice_vs_pipe_checksum')}x** "
+          f"(goal <= 1.0): {goal(None if r3 is None else r3 <= 1.0)}")
+        w(f"- PostgreSQL CPU-s per million rows, copy only: Sluice {v('arm1', 'sluice_only_pg_cpu_per_mrow')}, pipe "
+          f"{v('arm1', 'copy_pipe_pg_cpu_per_mrow')}: **{v('arm1', 'ratio_pg_cpu_sluice_only_vs_copy_pipe')}x** (goal <= 1.3): "
+          f"{goal(None if r4 is None else r4 <= 1.3)}")
+        w(f"- Sluice with every default / COPY pipe: **{v('arm1', 'ratio_sluice_full_vs_copy_pipe')}x** (goal <= 1.5): "
+          f"{goal(None if r5 is None else r5 <= 1.5)}")
+    else:
+        r1, r2 = f("arm1", "ratio_sluice_vs_copy_pipe"), f("arm1", "ratio_sluice_vs_pgcopydb")
+        w(f"- Sluice / COPY pipe: **{v('arm1', 'ratio_sluice_vs_copy_pipe')}x** (goal <= 1.0): {goal(None if r1 is None else r1 <= 1.0)}")
+        w(f"- Sluice / pgcopydb: **{v('arm1', 'ratio_sluice_vs_pgcopydb')}x** (goal < 1.0): {goal(None if r2 is None else r2 < 1.0)}")
+        w(f"- Sluice with every default / COPY pipe: **{v('arm1', 'ratio_sluice_full_vs_copy_pipe')}x** (no goal)")
+    if ("arm1", "ratio_sluice_vs_baseline_jar") in figs:
+        w(f"- Sluice copy job / the baseline jar's (`BENCH_BASELINE_JAR`, {v('run', 'baseline_jar')}): **{v('arm1', 'ratio_sluice_vs_baseline_jar')}x**")
+    hwm = f("arm4", f"sluice_{rows}_hwm_kb")
+    if hwm is not None:
+        w(f"- Peak RSS of the agent (largest of the Sluice runs above, VmHWM): **{hwm / 1024:.0f} MiB** (goal <= 192 MiB): {goal(hwm <= 192 * 1024)}")
+    if ("arm4", "sluice_10000000_hwm_kb") in figs:
+        m10 = f("arm4", "sluice_10000000_hwm_kb")
+        w(f"- Peak RSS at 10M rows (every default, {v('arm4', 'sluice_10000000_secs')} s): **{m10 / 1024:.0f} MiB** (goal <= 192 MiB): {goal(m10 <= 192 * 1024)}")
+
+
+def side_runs(base, w):
+    """The arm-1 runs of issue 13 (the COPY path), one a cluster, when their CSVs exist next to results.csv."""
+    import os
+    for fname, title in (("results-copy-tuned.csv", "the tuned benchmark cluster"), ("results-copy-stock.csv", "a stock PostgreSQL 15")):
+        path = os.path.join(os.path.dirname(base), fname)
+        if not os.path.exists(path):
+            continue
+        figs, settings = load(path)
+        g = lambda n: figs.get(("run", n), ("?", ""))[0]
+        m = lambda n: figs.get(("machine", n), ("?", ""))[0].replace(";", " ")
+        w(f"\n## The COPY path: arm 1 on {title}\n")
+        w(f"Produced by `{g('command').replace(';', ',').strip()}` (`benchmarks/{fname}`), started {g('started_utc')}, finished "
+          f"{g('finished_utc')}, Sluice commit {g('commit')}, {g('repetitions')} interleaved repetitions (order rotated), "
+          f"{int(g('rows')):,} rows; load average {m('loadavg_start')} at the start, {m('loadavg_end')} at the end "
+          "(the machine is shared with other helpers' builds and tests: absolute figures are noisy, ratios of medians of "
+          "contenders run side by side are what to read). PostgreSQL settings not at their defaults: "
+          + ", ".join(f"`{n}={val.replace(';', ',')}`" for n, val, u in settings if n not in ("cluster_name", "external_pid_file",
+              "data_directory", "hba_file", "ident_file", "unix_socket_directories", "log_line_prefix", "log_timezone",
+              "lc_messages", "lc_monetary", "lc_numeric", "lc_time", "default_text_search_config", "DateStyle", "TimeZone",
+              "dynamic_shared_memory_type")) + ".\n")
+        arm1(figs, w)
+
+
 def main():
     figs, settings = load(sys.argv[1])
     # The 10M memory run is slow and run once (`--with-10m`); later runs show its figures, labelled.
@@ -60,6 +153,7 @@ def main():
 
     w("Where the time goes, with the profiles behind the changes made and what still bounds each missed goal: "
       "[PROFILE.md](PROFILE.md) (hand-made measurements, kept out of this file).\n")
+    side_runs(sys.argv[1], w)
     w("## Machine and PostgreSQL\n")
     w("| fact | value |\n|---|---|")
     for n, val, u in sec("machine"):
@@ -75,35 +169,7 @@ def main():
         w(f"| {n} | {val.replace(';', ',')}{(' ' + u) if u else ''} |")
 
     w("\n## Arm 1: cross-database copy, unpaced\n")
-    w("Every contender copies `src.bench` into the same target state: an empty `dst.bench` with its primary key. "
-      "Sluice runs as `sluice run --until-done` (JVM start, planning, ledger and per-segment verification included) "
-      "twice per repetition: as a copy job (`capture.enabled: false`, `verify.finalPass: false`: what the other contenders do) "
-      "and with every default (change capture until in sync, then a final verification pass over the whole table); "
-      "the goals are judged on the copy job. The COPY pipe is `psql \\copy bench to stdout | psql \\copy bench from stdin`; "
-      "pgcopydb is `pgcopydb copy table-data` limited to the table (it has no per-table parallelism at this version).\n")
-    s, p, g = f("arm1", "sluice_secs_median"), f("arm1", "copy_pipe_secs_median"), f("arm1", "pgcopydb_secs_median")
-    w("| contender | seconds (median) | each repetition | rows/s | client CPU s (each) | PostgreSQL CPU s (each) |\n|---|---|---|---|---|---|")
-    contenders = [("Sluice (copy job)", "sluice_secs"), ("Sluice (every default)", "sluice_full_secs"),
-                  ("COPY pipe", "copy_pipe_secs"), ("pgcopydb", "pgcopydb_secs")]
-    if ("arm1", "baseline_jar_secs_median") in figs:
-        contenders.append(("Sluice, baseline jar", "baseline_jar_secs"))
-    for label, key in contenders:
-        reps = [v("arm1", f"{key}_rep{i}") for i in range(1, 20) if ("arm1", f"{key}_rep{i}") in figs]
-        med = f("arm1", f"{key}_median")
-        rate = f"{rows / med:,.0f}" if med else "n/a"
-        base = key[:-len("_secs")]
-        cpu = [v("arm1", f"{base}_client_cpu_rep{i}") for i in range(1, 20) if ("arm1", f"{base}_client_cpu_rep{i}") in figs]
-        pgc = [v("arm1", f"{base}_pg_cpu_rep{i}") for i in range(1, 20) if ("arm1", f"{base}_pg_cpu_rep{i}") in figs]
-        w(f"| {label} | {v('arm1', key + '_median')} | {', '.join(reps)} | {rate} | {', '.join(cpu)} | {', '.join(pgc)} |")
-    w("\nCPU: the client's user + system seconds (the agent's JVM included), and what PostgreSQL's backends "
-      "used meanwhile (counted when their connections close; background writers not counted). With two shared cores, "
-      "CPU seconds are what bounds the wall time.\n")
-    r1, r2 = f("arm1", "ratio_sluice_vs_copy_pipe"), f("arm1", "ratio_sluice_vs_pgcopydb")
-    w(f"\n- Sluice / COPY pipe: **{v('arm1', 'ratio_sluice_vs_copy_pipe')}x** (goal <= 1.0): {goal(None if r1 is None else r1 <= 1.0)}")
-    w(f"- Sluice / pgcopydb: **{v('arm1', 'ratio_sluice_vs_pgcopydb')}x** (goal < 1.0): {goal(None if r2 is None else r2 < 1.0)}")
-    w(f"- Sluice with every default / COPY pipe: **{v('arm1', 'ratio_sluice_full_vs_copy_pipe')}x** (no goal; capture and the final pass are work the others do not do)")
-    if ("arm1", "ratio_sluice_vs_baseline_jar") in figs:
-        w(f"- Sluice / the baseline jar (`BENCH_BASELINE_JAR`, {v('run', 'baseline_jar')}): **{v('arm1', 'ratio_sluice_vs_baseline_jar')}x**")
+    arm1(figs, w)
 
     w("\n## Arm 2: same-database copy\n")
     w("Sluice's server-side mode (`INSERT .. SELECT` per segment, fenced, with the source hash from the same scan, "

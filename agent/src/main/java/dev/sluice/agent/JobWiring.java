@@ -3,6 +3,7 @@ package dev.sluice.agent;
 import dev.sluice.cache.JobReads;
 import dev.sluice.capture.ChangeApplier;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.copy.CopyPaths;
 import dev.sluice.db.Databases;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.job.CatchUp;
@@ -85,8 +86,9 @@ final class JobWiring {
   /** One job's migrator with everything attached; {@code index} is the job's place in the config. */
   Migrator add(JobShape shape, int index) {
     SluiceConfig cfg = config.get();
-    Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]", pools.source(), pools.target(), ledger, cfg.agent(),
-        cfg.sameDatabase(), guards, clock, nanos);
+    Migrator m = new Migrator(vertx, shape, "jobs[" + index + "]",
+        new CopyPaths.Endpoints(pools.source(), pools.target(), cfg.source(), cfg.target(), cfg.sessions()), ledger, cfg.agent(),
+        guards, clock, nanos);
     CatchUp catchUp = catchUp(shape, m);
     m.attach(catchUp);
     JobMeters jm = new JobMeters(metrics.registry(), shape.job().name(), m.stats(), m::live);
@@ -116,7 +118,7 @@ final class JobWiring {
     ChangeApplier applier = new ChangeApplier(vertx, shape, pools.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
         facts, pools.target(), m.pacer());
     FinalVerification verification = new FinalVerification(shape, pools.source(), pools.target(), facts, applier, m.pacer(),
-        why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why));
+        why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why), m.copyPath());
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
     return new CatchUp(vertx, shape, pools.source(), () -> Databases.settings(cfg.source(), "sluice-wal").pgConnectOptions(vertx),

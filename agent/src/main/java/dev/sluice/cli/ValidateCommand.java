@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import dev.sluice.agent.Validation;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.JobConfig;
+import dev.sluice.copy.PathChoice;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.inspect.JobShape;
@@ -64,15 +65,28 @@ public final class ValidateCommand implements Callable<Integer> {
     for (JobShape.Column c : s.columns()) {
       out.printf("  column %s <- %s :: %s%s%n", c.name(), c.expression(), c.type(), c.key() ? " (key)" : "");
     }
-    boolean server = j.mode() == JobConfig.CopyMode.SERVER || (j.mode() == JobConfig.CopyMode.AUTO && cfg.sameDatabase());
+    PathChoice path = PathChoice.of(j.mode(), cfg.sameDatabase(), cfg.source(), cfg.target());
+    boolean server = path.kind() == PathChoice.Kind.SERVER_SIDE;
     out.printf("  plan: ~%d rows in ~%d segments of %d rows, batches of %d, %d at a time, %s copy%n", rows, segments,
         j.segmentRows(), j.batchRows(), j.concurrencyMax(), server ? "server-side" : "client");
+    out.printf("  path: %s%n", path.describe());
+    out.printf("  verification: %s%n", verification(j, path));
     if (j.pace().rowsPerSecond() != null) {
       double secs = rows / j.pace().rowsPerSecond();
       out.printf("  estimated time at %.0f rows/s: %s%n", j.pace().rowsPerSecond(), duration(secs));
     } else {
       out.println("  unpaced: the rate is bounded only by the databases");
     }
+  }
+
+  /** What proves the job's rows, as this path does it. */
+  static String verification(JobConfig j, PathChoice path) {
+    String each = !j.verify().perSegment()
+        ? "per segment off: a segment counts on the target's own count of rows stored, nothing is read back"
+        : path.kind() == PathChoice.Kind.COPY
+        ? "each segment read back from the target with COPY, its count and XXH3 hash sum compared with the copy's"
+        : "each segment's count and row hash computed in SQL on the target, compared with the copy's";
+    return each + (j.verify().finalPass() ? "; a final pass once in sync" : "; no final pass");
   }
 
   static String duration(double secs) {

@@ -268,6 +268,7 @@ public final class ConfigLoader {
     m.put("auto", JobConfig.CopyMode.AUTO);
     m.put("client", JobConfig.CopyMode.CLIENT);
     m.put("server", JobConfig.CopyMode.SERVER);
+    m.put("rows", JobConfig.CopyMode.ROWS);
     return m;
   }
 

@@ -50,6 +50,7 @@ final class ConsistencySections {
 
   static JobConfig.Verify verify(ConfigNode n) {
     boolean finalPass = n.bool("finalPass", true);
+    boolean perSegment = n.bool("perSegment", true);
     double rate = n.number("sampleRate", JobConfig.Verify.DEFAULT_SAMPLE_RATE, 0, 1);
     List<JobConfig.Check> checks = new ArrayList<>();
     Set<String> names = new HashSet<>();
@@ -64,7 +65,7 @@ final class ConsistencySections {
       if (name != null && source != null) checks.add(new JobConfig.Check(name, source.trim(), target == null ? source.trim() : target.trim()));
     }
     n.rejectUnknown();
-    return new JobConfig.Verify(finalPass, rate, List.copyOf(checks));
+    return new JobConfig.Verify(finalPass, perSegment, rate, List.copyOf(checks));
   }
 
   static JobConfig.Drift drift(ConfigNode n) {

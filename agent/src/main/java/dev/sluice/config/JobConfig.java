@@ -83,10 +83,12 @@ public record JobConfig(
   }
 
   /**
-   * Verification beyond the per-segment checksum: the final pass once in sync, a share of rows
-   * compared column by column, and SQL assertions evaluated on both sides per segment.
+   * Verification: each segment's target rows read back and compared with what the copy read
+   * ({@code perSegment}; off, a segment counts on the target's own count of rows stored), the final
+   * pass once in sync, a share of rows compared column by column, and SQL assertions evaluated on
+   * both sides per segment.
    */
-  public record Verify(boolean finalPass, double sampleRate, List<Check> checks) {
+  public record Verify(boolean finalPass, boolean perSegment, double sampleRate, List<Check> checks) {
     public static final double DEFAULT_SAMPLE_RATE = 0.0;
   }
 
@@ -170,10 +172,14 @@ public record JobConfig(
     }
   }
 
-  /** How rows travel: through the agent, server-side inside one database, or chosen by Sluice. */
+  /**
+   * How rows travel: through the agent (COPY where it can serve), server-side inside one database,
+   * as row batches through the agent (never COPY), or chosen by Sluice.
+   */
   public enum CopyMode {
     AUTO,
     CLIENT,
-    SERVER
+    SERVER,
+    ROWS
   }
 }

@@ -103,20 +103,9 @@ public final class SegmentCopier {
   }
 
   private Future<Result> recount(Segment seg, Result res) {
-    if (res.cutAt() != null || !ShortCopy.suspect(seg.rowsPlanned(), res.rows())) return Future.succeededFuture(res);
-    SegmentSql.Statement st = sql.sourceCount(seg.range());
-    return source.preparedQuery(st.sql()).execute(Tuple.tuple(st.params())).recover(SourceFailure::wrap).compose(rows -> {
-      long fresh = rows.iterator().next().getLong(0);
-      if (!ShortCopy.failed(seg.rowsPlanned(), res.rows(), fresh)) {
-        log.info("job {} segment {}: copied {} of {} planned rows; a fresh count finds {}: the range thinned out", seg.job(), seg.seq(),
-            res.rows(), seg.rowsPlanned(), fresh);
-        return Future.succeededFuture(res);
-      }
-      ShortCopy e = new ShortCopy(seg.rowsPlanned(), res.rows(), fresh);
-      log.warn("job {} segment {}: {}; the attempt counts as failed and the range is copied again", seg.job(), seg.seq(), e.getMessage());
-      return Future.failedFuture(e);
-    });
+    return ShortCopy.recount(source, sql, seg, res);
   }
+
 
   private Future<Result> copy(Segment seg, boolean purgeFirst, boolean plain) {
     return target.getConnection().compose(conn -> {

@@ -1,6 +1,12 @@
 package dev.sluice.copy;
 
+import dev.sluice.ledger.Segment;
 import dev.sluice.resilience.RetryableFailure;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A copy of a whole segment (not cut) that read fewer than half of a plan of at least
@@ -13,6 +19,7 @@ import dev.sluice.resilience.RetryableFailure;
  * the segment is copied again from a clean range, and parked when the retries run out.
  */
 public final class ShortCopy extends RetryableFailure {
+  private static final Logger log = LoggerFactory.getLogger(ShortCopy.class);
   static final long MIN_PLANNED = 100;
 
   ShortCopy(long planned, long copied, long fresh) {
@@ -28,5 +35,22 @@ public final class ShortCopy extends RetryableFailure {
   /** Whether a suspect copy failed, given a fresh count of its range. */
   static boolean failed(long planned, long copied, long fresh) {
     return fresh >= planned / 2 && fresh >= 2 * copied;
+  }
+
+  /** The copy's result, or a {@link ShortCopy} failure when a fresh count of a suspect copy's range finds it short (either path). */
+  static Future<SegmentCopier.Result> recount(Pool source, SegmentSql sql, Segment seg, SegmentCopier.Result res) {
+    if (res.cutAt() != null || !suspect(seg.rowsPlanned(), res.rows())) return Future.succeededFuture(res);
+    SegmentSql.Statement st = sql.sourceCount(seg.range());
+    return source.preparedQuery(st.sql()).execute(Tuple.tuple(st.params())).recover(SegmentCopier.SourceFailure::wrap).compose(rows -> {
+      long fresh = rows.iterator().next().getLong(0);
+      if (!failed(seg.rowsPlanned(), res.rows(), fresh)) {
+        log.info("job {} segment {}: copied {} of {} planned rows; a fresh count finds {}: the range thinned out", seg.job(), seg.seq(),
+            res.rows(), seg.rowsPlanned(), fresh);
+        return Future.succeededFuture(res);
+      }
+      ShortCopy e = new ShortCopy(seg.rowsPlanned(), res.rows(), fresh);
+      log.warn("job {} segment {}: {}; the attempt counts as failed and the range is copied again", seg.job(), seg.seq(), e.getMessage());
+      return Future.failedFuture(e);
+    });
   }
 }

@@ -105,8 +105,8 @@ final class JobLifecycle {
     return finished.future();
   }
 
-  /** Resumes or records the plan, then starts the workers. */
-  Future<Void> start(boolean serverSide) {
+  /** Resumes or records the plan, then starts the workers; {@code path} says how the rows travel (for the log). */
+  Future<Void> start(String path) {
     ConsistencyLedger facts = new ConsistencyLedger(ledger.pool(), ledger.agentId());
     return ledger.job(name)
         // A job that was rolled back is planned afresh under the same name.
@@ -118,7 +118,7 @@ final class JobLifecycle {
           state = row.state();
           gate.start();
           log.info("job {}: {} ({} segments, {} rows planned){}", name, row.state().db(), row.segmentsPlanned(), row.rowsPlanned(),
-              serverSide ? ", server-side copy" : "");
+              ", " + path);
           if (!state.writing()) return Future.succeededFuture();
           // Capture goes in before this agent's first claim, so no segment is ever copied without it.
           return catchUp == null ? Future.succeededFuture() : catchUp.prepare();

@@ -2,7 +2,9 @@ package dev.sluice.job;
 
 import dev.sluice.config.AgentConfig;
 import dev.sluice.config.JobConfig;
-import dev.sluice.copy.SegmentCopier;
+import dev.sluice.copy.CopyPath;
+import dev.sluice.copy.CopyPaths;
+import dev.sluice.copy.PathChoice;
 import dev.sluice.copy.SegmentSql;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.JobState;
@@ -44,7 +46,7 @@ public final class Migrator {
   private volatile Schedule schedule;
   private volatile SegmentRun.Retries retries;
   private final Ledger ledger;
-  private final SegmentCopier copier;
+  private final CopyPath copier;
   private final AdaptivePace pace;
   private final JobGate gate;
   private final Guards guards;
@@ -61,9 +63,13 @@ public final class Migrator {
   /**
    * {@code guards} null: no health sensors or circuit breakers (the gate still honours pause and
    * schedule). {@code clock} and {@code nanos}: wall and monotonic time for the gate and the figures.
+   * {@code at}: the pools and endpoints the job's rows move between (its path is chosen from them,
+   * {@link PathChoice}).
    */
-  public Migrator(Vertx vertx, JobShape shape, String path, Pool source, Pool target, Ledger ledger, AgentConfig agent,
-      boolean sameDatabase, Guards guards, Clock clock, LongSupplier nanos) {
+  public Migrator(Vertx vertx, JobShape shape, String path, CopyPaths.Endpoints at, Ledger ledger, AgentConfig agent,
+      Guards guards, Clock clock, LongSupplier nanos) {
+    Pool source = at.sourcePool();
+    Pool target = at.targetPool();
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job();
@@ -78,8 +84,8 @@ public final class Migrator {
     this.gate = new JobGate(vertx, job.name(), ledger, () -> this.schedule, guards, pace, this::pauseSentence, clock);
     this.gate.shareWith(budget::fleetHealth);
     this.lifecycle = new JobLifecycle(vertx, shape, path, source, ledger, sql, gate, () -> this.job);
-    boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
-    this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), serverSide,
+    this.copier = CopyPaths.open(vertx, shape, PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target()),
+        at, ledger.agentId(), job.concurrencyMax(),
         new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping));
     this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(), work);
     this.lifecycle.workers(workers);
@@ -227,7 +233,7 @@ public final class Migrator {
 
   /** Resumes or records the plan, then starts the workers. */
   public Future<Void> start() {
-    return lifecycle.start(copier.serverSide());
+    return lifecycle.start(copier.choice().describe());
   }
 
   /** Completes when the job has nothing left to do on any agent (or this agent stops). */
@@ -237,7 +243,13 @@ public final class Migrator {
 
   /** Asks workers to stop after their current batch; in-flight segments are released by the agent. */
   public Future<Void> stop() {
-    return lifecycle.stop();
+    // The COPY path's sessions and threads go once no segment can use them.
+    return lifecycle.stop().onComplete(x -> copier.close());
+  }
+
+  /** The path this job's segments take (the final pass reads the target back as it does). */
+  public CopyPath copyPath() {
+    return copier;
   }
 
   /** Told when this agent aborts the job by its error budget (the agent may then roll it back). */

@@ -1,5 +1,6 @@
 package dev.sluice.job;
 
+import dev.sluice.copy.CopyPath;
 import dev.sluice.copy.SegmentCopier;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.Ledger;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
 final class SegmentRun {
   private static final Logger log = LoggerFactory.getLogger(SegmentRun.class);
 
-  /** A segment's run needs the job's copier, verifier, pools and ledger, and these few things of its job. */
+  /** A segment's run needs the job's copy path, verifier (for bisecting), pools and ledger, and these few things of its job. */
   interface Job {
     /** Completes when the job's gate is open (a retry waits for it). */
     Future<Void> whenOpen();
@@ -63,7 +64,7 @@ final class SegmentRun {
   record Retries(int maxAttempts, Backoff backoff) {}
 
   /** What a run works with: the job's collaborators, and the job itself through {@link Job}. */
-  record Context(Vertx vertx, Ledger ledger, SegmentCopier copier, Verifier verifier, Pool source, Pool target, JobShape shape,
+  record Context(Vertx vertx, Ledger ledger, CopyPath path, Verifier verifier, Pool source, Pool target, JobShape shape,
       Guards guards, Job job) {}
 
   private final Context ctx;
@@ -83,12 +84,23 @@ final class SegmentRun {
   }
 
   private Future<Void> copyAndVerify(boolean purge) {
-    return ctx.copier().copy(seg, purge)
+    return ctx.path().copy(seg, purge)
         .compose(res -> res.cutAt() == null ? Future.succeededFuture(res) : cut(res))
-        .compose(res -> ctx.ledger().markCopied(seg, res.rows(), res.rows(), res.hash()).map(res))
+        .compose(res -> ctx.shape().job().verify().perSegment() ? verify(res) : counted(res));
+  }
+
+  /** Per-segment verification off: the segment counts on the rows the target reported stored. */
+  private Future<Void> counted(SegmentCopier.Result res) {
+    Segment done = seg;
+    return ctx.ledger().markCounted(done, res.rows(), res.hash()).onSuccess(v -> job.verified(done));
+  }
+
+  /** Reads the target range back as the path hashed the source's; a mismatch re-copies once, then parks. */
+  private Future<Void> verify(SegmentCopier.Result copiedRes) {
+    return ctx.ledger().markCopied(seg, copiedRes.rows(), copiedRes.rows(), copiedRes.hash()).map(copiedRes)
         .compose(res -> {
           copied = true;
-          return ctx.verifier().target(ctx.target(), seg.range()).compose(fp -> {
+          return ctx.path().target(seg.range()).compose(fp -> {
             if (fp.rows() == res.rows() && fp.hash() == res.hash()) {
               Segment done = seg;
               return ctx.ledger().markVerified(done, fp.rows(), fp.hash()).onSuccess(v -> job.verified(done));
@@ -148,7 +160,7 @@ final class SegmentRun {
       return parked.compose(v -> job.pauseForDrift(DriftPauser.COPY, "data drift: segment " + seg.seq() + " holds a value the target type cannot hold ("
           + what + (errorKey(e) == null ? "" : "; " + errorKey(e)) + "); fix the data or the column mapping, then resume and retry"));
     }
-    if (ctx.copier().serverSide() && isStatementTimeout(e) && seg.rowsPlanned() >= 2 * MIN_SPLIT_ROWS) {
+    if (ctx.path().serverSide() && isStatementTimeout(e) && seg.rowsPlanned() >= 2 * MIN_SPLIT_ROWS) {
       boolean open = breakerOpen;
       return halve(what).compose(split -> split ? attempt(n, true) : retry(e, n, open, what),
           err -> ErrorClassifier.classify(err) == ErrorClass.FENCED ? Future.succeededFuture() : retry(e, n, open, what));

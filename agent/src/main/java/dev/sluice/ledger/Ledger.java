@@ -231,6 +231,18 @@ public final class Ledger {
         "state = 'copied'", targetRows, targetHash);
   }
 
+  /**
+   * copying -> verified without reading the target back ({@code verify.perSegment: false}): the
+   * count is the rows the target's own write reported stored; no target hash. The lease ends with it.
+   */
+  public Future<Void> markCounted(Segment s, long rows, long sourceHash) {
+    return fenced(s, "UPDATE sluice.segments SET state = 'verified', rows_copied = $5, source_rows = $5, source_hash = $6, "
+            + "target_rows = $5, target_hash = NULL, copied_at = now(), verified_at = now(), owner = NULL, lease_expires_at = NULL, "
+            + "last_error = NULL, updated_at = now()",
+        "'segment.verified', 'segment ' || seq || ' counted: ' || target_rows || ' rows stored (not read back: verify.perSegment is off)'",
+        "state IN ('copying', 'copied')", rows, sourceHash);
+  }
+
   /** copied -> copying again, for a re-copy after a verification mismatch. */
   public Future<Void> markRecopy(Segment s, String why) {
     return fenced(s, "UPDATE sluice.segments SET state = 'copying', last_error = $5, updated_at = now()",

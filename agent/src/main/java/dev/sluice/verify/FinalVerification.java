@@ -4,6 +4,8 @@ import dev.sluice.capture.CaptureSql;
 import dev.sluice.capture.ChangeApplier;
 import dev.sluice.capture.KeySync;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.copy.CopyPath;
+import dev.sluice.copy.PathChoice;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
@@ -66,11 +68,23 @@ public final class FinalVerification {
   private final Function<String, Future<Void>> pauseForDrift;
   private final RewriteWatch watch;
   private final boolean captured;
+  private final CopyPath path;
   private volatile RewriteWatch.Files passFiles;
   private volatile java.util.function.Supplier<Future<Void>> changelogBarrier = Future::succeededFuture;
 
   public FinalVerification(JobShape shape, Pool source, Pool target, ConsistencyLedger ledger, ChangeApplier applier, Pacer pacer,
       Function<String, Future<Void>> pauseForDrift) {
+    this(shape, source, target, ledger, applier, pacer, pauseForDrift, null);
+  }
+
+  /**
+   * {@code path}: the job's copy path, whose read-back ({@link CopyPath#target}) hashes a range as the
+   * fingerprints its segments were verified with (a plain copy's pass compares with those); null: the
+   * SQL row hash.
+   */
+  public FinalVerification(JobShape shape, Pool source, Pool target, ConsistencyLedger ledger, ChangeApplier applier, Pacer pacer,
+      Function<String, Future<Void>> pauseForDrift, CopyPath path) {
+    this.path = path;
     this.shape = shape;
     this.job = shape.job().name();
     this.source = source;
@@ -157,12 +171,11 @@ public final class FinalVerification {
 
   /** A plain copy's segment: the target range must still have the fingerprint it was verified with. */
   private Future<Void> recorded(Segment s, ConsistencyLedger.CopyFacts f, Tally tally) {
-    return verifier.target(target, s.range()).compose(tfp -> {
+    Verifier.Fingerprint verified = f == null || f.sourceHash() == null ? null : new Verifier.Fingerprint(f.sourceRows(), f.sourceHash());
+    return recordedTarget(s, verified).compose(tfp -> {
       tally.segments++;
       tally.rows += tfp.rows();
-      if (f == null || f.sourceHash() == null || new Verifier.Fingerprint(f.sourceRows(), f.sourceHash()).equals(tfp)) {
-        return Future.succeededFuture();
-      }
+      if (verified == null || verified.equals(tfp)) return Future.succeededFuture();
       // Rows cannot be told apart without the source; the difference in count (at least one) stands for them.
       int rows = (int) Math.min(Integer.MAX_VALUE, Math.max(1, Math.abs(f.sourceRows() - tfp.rows())));
       tally.mismatches += rows;
@@ -180,6 +193,17 @@ public final class FinalVerification {
    */
   public void changelogBarrier(java.util.function.Supplier<Future<Void>> barrier) {
     this.changelogBarrier = barrier;
+  }
+
+  /**
+   * The target range hashed as its segment was verified: the COPY path's read-back (XXH3 of the COPY
+   * text) first, then, when that differs, the SQL row hash (a segment verified by a row path before a
+   * restart changed the job's path).
+   */
+  private Future<Verifier.Fingerprint> recordedTarget(Segment s, Verifier.Fingerprint verified) {
+    if (path == null || path.choice().kind() != PathChoice.Kind.COPY) return verifier.target(target, s.range());
+    return path.target(s.range()).map(sum -> new Verifier.Fingerprint(sum.rows(), sum.hash()))
+        .compose(fp -> fp.equals(verified) ? Future.succeededFuture(fp) : verifier.target(target, s.range()));
   }
 
   private Future<Set<List<String>>> pending(Segment s) {

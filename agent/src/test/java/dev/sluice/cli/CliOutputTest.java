@@ -67,6 +67,35 @@ class CliOutputTest {
     assertTrue(f.out().contains("unpaced: the rate is bounded only by the databases"), f.out());
   }
 
+  /** Validate says which path each job's rows take, and why, and how each segment is proved. */
+  @Test
+  void validateSaysWhichPathEachJobTakesAndWhy() throws IOException {
+    String src = pg.createDatabase("pathsrc");
+    String tgt = pg.createDatabase("pathtgt");
+    pg.exec(src, "CREATE TABLE a (id bigint PRIMARY KEY, v text)", "CREATE TABLE b (id bigint PRIMARY KEY, v text)");
+    Path file = config(src, tgt, """
+        {"name": "a", "source": {"table": "public.a", "key": ["id"]}, "target": {"table": "public.a", "create": true}},
+        {"name": "b", "source": {"table": "public.b", "key": ["id"]}, "target": {"table": "public.b", "create": true},
+         "mode": "rows", "verify": {"perSegment": false, "finalPass": false}}""");
+    Cli r = Cli.run("validate", "--config", file.toString());
+    assertEquals(0, r.exit(), r.toString());
+    String out = r.out();
+    String a = out.substring(out.indexOf("job a:"), out.indexOf("job b:"));
+    String b = out.substring(out.indexOf("job b:"));
+    assertTrue(a.contains("path: COPY protocol: source and target are different databases (mode \"auto\")"), out);
+    assertTrue(a.contains("verification: each segment read back from the target with COPY"), out);
+    assertTrue(a.contains("; a final pass once in sync"), out);
+    assertTrue(b.contains("path: row batches (unnest inserts): mode is \"rows\""), out);
+    assertTrue(b.contains("verification: per segment off: a segment counts on the target's own count of rows stored"), out);
+    assertTrue(b.contains("; no final pass"), out);
+
+    Path same = config(src, src, """
+        {"name": "a", "source": {"table": "public.a", "key": ["id"]}, "target": {"table": "public.a_copy", "create": true}}""");
+    Cli s = Cli.run("validate", "--config", same.toString());
+    assertEquals(0, s.exit(), s.toString());
+    assertTrue(s.out().contains("path: server-side INSERT .. SELECT: source and target are one database (mode \"auto\")"), s.out());
+  }
+
   @Test
   void statusShowsSegmentsByStateAndRowsFromTheLedger() throws IOException {
     String src = pg.createDatabase("stsrc");

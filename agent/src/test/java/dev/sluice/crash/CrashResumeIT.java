@@ -108,10 +108,16 @@ class CrashResumeIT {
     killWhen(first, "run1", () -> count(tgt, copying) > 0);
     assertTrue(count(tgt, verified) < SEGMENTS, "run1 must die before finishing");
 
-    // Kill 2: in the middle, with some segments verified and others in flight.
+    // Kill 2: in the middle, with some segments verified and another streaming into the target with COPY.
+    String streaming = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sluice-copy-target' AND state = 'active' "
+        + "AND query LIKE 'COPY %FROM STDIN'";
     Process second = start(config, "run2");
-    killWhen(second, "run2", () -> count(tgt, verified) >= 4);
+    killWhen(second, "run2", () -> count(tgt, verified) >= 4 && count(tgt, streaming) > 0);
     long verifiedBefore = count(tgt, verified);
+    // No segment counts as verified with rows missing: each verified range holds exactly the rows it was verified with.
+    assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments s WHERE s.state = 'verified' AND s.target_rows <> "
+        + "(SELECT count(*) FROM orders o WHERE (s.lower_bound IS NULL OR o.id >= s.lower_bound[1]::bigint) "
+        + "AND (s.upper_bound IS NULL OR o.id < s.upper_bound[1]::bigint))"));
     assertTrue(verifiedBefore < SEGMENTS, "run2 must die before finishing");
     String verifiedAtKill = "SELECT row(seq, attempts, verified_at)::text FROM sluice.segments WHERE seq = ANY('{"
         + String.join(",", pg.strings(tgt, "SELECT seq FROM sluice.segments WHERE state = 'verified'")) + "}'::int[]) ORDER BY seq";

@@ -78,11 +78,24 @@ class SameDatabaseMigrationTest {
     assertTrue(LedgerChecks.assertAllVerified(pg, db, "items", 4_000) >= 4, "more segments than the 2 planned");
   }
 
-  /** The contrast that shows the check above can fail: forced client mode streams batches through the agent. */
+  /** The contrast that shows the check above can fail: forced client mode streams each segment through the agent with COPY. */
   @Test
-  void clientModeInTheSameDatabaseStreamsBatches() {
+  void clientModeInTheSameDatabaseCopiesWithCopy() {
     String db = seed(20_000);
     migrate(db, "client");
+    assertEquals(20_000, Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
+        db, "SELECT row(id, name, amount, at)::text FROM items_copy ORDER BY id"));
+    LedgerChecks.assertAllVerified(pg, db, "items", 20_000);
+    List<String> statements = pg.strings(db, "SELECT q FROM copy_log");
+    assertEquals(1, statements.size(), "one COPY for the one segment: " + statements);
+    assertTrue(statements.get(0).startsWith("COPY \"public\".\"items_copy\"") && statements.get(0).contains("FROM STDIN"), statements.get(0));
+  }
+
+  /** Mode rows streams batches of rows through the agent (unnest inserts), never COPY. */
+  @Test
+  void rowsModeInTheSameDatabaseStreamsBatches() {
+    String db = seed(20_000);
+    migrate(db, "rows");
     assertEquals(20_000, Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
         db, "SELECT row(id, name, amount, at)::text FROM items_copy ORDER BY id"));
     LedgerChecks.assertAllVerified(pg, db, "items", 20_000);

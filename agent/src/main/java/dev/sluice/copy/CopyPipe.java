@@ -1,0 +1,287 @@
+package dev.sluice.copy;
+
+import dev.sluice.ledger.LeaseLostException;
+import dev.sluice.ledger.Segment;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyOut;
+
+/**
+ * One segment through COPY, from the source's snapshot into the target, the bytes never decoded.
+ *
+ * <pre>
+ * source thread                      event loop (the segment's context)           target thread
+ * BEGIN RR READ ONLY; LOCK; COPY TO  -> chunk -> gate + pacer admit its rows, cut? -> COPY FROM
+ * hash and count each row            (in order)                                      fence first, again at COMMIT
+ * </pre>
+ *
+ * Two blocking loops on the engine's worker pool, one per database session, bridged by the
+ * segment's Vert.x context, which admits each chunk in stream order: the job's gate and token
+ * bucket admit its rows (counted from the stream), the cut rule may end the segment before it, and
+ * cancellation is seen there. Bytes read and not yet written are bounded by a {@link ByteWindow}:
+ * while a chunk waits for admission or for a slow target, the source thread waits, and so,
+ * through TCP, does the source server. Any failure, a cut or a cancellation closes the window and
+ * aborts the sessions still streaming: the source's snapshot ends, and the target's transaction,
+ * not committed, rolls back.
+ */
+final class CopyPipe {
+  /** Rows of the stream as one byte run, with their count and the sum of their hashes. */
+  record Chunk(byte[] data, int length, int rows, long hash) {}
+
+  private record Queued(Chunk chunk, long at) {}
+
+  private static final Object END = new Object();
+
+  private final CopyEngine.Setup setup;
+  private final Context ctx;
+  private final Segment seg;
+  private final boolean purge;
+  private final SegmentCopier.Control control;
+  private final ByteWindow window;
+  private final int chunkBytes;
+  private final BlockingQueue<Object> toTarget = new LinkedBlockingQueue<>();
+  private final long began = System.nanoTime();
+  private volatile int quantum;
+  private volatile boolean stopped;
+  /** Set with the first failure: the target must not commit. */
+  private volatile boolean abandoned;
+  /** Each session while its thread streams; whoever clears it first owns its end (returned to the pool, or aborted). */
+  private final AtomicReference<Connection> source = new AtomicReference<>();
+  private final AtomicReference<Connection> target = new AtomicReference<>();
+  // Event-loop state: what was admitted to the target, and the first failure.
+  private Future<Void> tail = Future.succeededFuture();
+  private long rows;
+  private long hash;
+  private List<String> cutAt;
+  private String cutReason;
+  private Throwable failure;
+
+  CopyPipe(CopyEngine.Setup setup, Context ctx, Segment seg, boolean purge, SegmentCopier.Control control) {
+    this.setup = setup;
+    this.ctx = ctx;
+    this.seg = seg;
+    this.purge = purge;
+    this.control = control;
+    this.window = new ByteWindow(setup.bufferBytes());
+    this.chunkBytes = Math.max(1, setup.bufferBytes() / 4);
+    this.quantum = Math.max(1, control.batchRows());
+  }
+
+  /** Runs the copy; completes (on the context) once both sessions are done with. */
+  Future<SegmentCopier.Result> run() {
+    Future<Long> read = setup.workers().executeBlocking(this::readSource, false);
+    Future<Long> written = setup.workers().executeBlocking(this::writeTarget, false);
+    return Future.join(read, written).transform(x -> {
+      if (failure != null) return Future.failedFuture(failure);
+      if (written.failed()) return Future.failedFuture(CopyErrors.translate(written.cause()));
+      if (read.failed()) return Future.failedFuture(new SegmentCopier.SourceFailure(CopyErrors.translate(read.cause())));
+      if (written.result() != rows) {
+        return Future.failedFuture(new IllegalStateException("the target took " + written.result() + " rows of the " + rows + " admitted"));
+      }
+      return Future.succeededFuture(new SegmentCopier.Result(rows, hash, cutAt, cutReason));
+    });
+  }
+
+  // ---- source thread
+
+  private long readSource() throws Exception {
+    Connection c = setup.source().take();
+    source.set(c);
+    boolean clean = false;
+    long total = 0;
+    try (Statement st = c.createStatement()) {
+      if (stopped) return 0;
+      st.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      st.execute(setup.sql().lockSource());
+      CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(setup.sql().sourceCopy(seg.range()));
+      byte[] buf = new byte[chunkBytes];
+      int len = 0;
+      int n = 0;
+      long h = 0;
+      byte[] row;
+      while ((row = out.readFromCopy()) != null) {
+        if (stopped) return total;
+        if (row.length == 0 || row[row.length - 1] != CopyText.NEWLINE) {
+          throw new IllegalStateException("a COPY message from the source is not one whole row");
+        }
+        if (n > 0 && (len + row.length > buf.length || n >= quantum)) {
+          if (!emit(new Chunk(buf, len, n, h))) return total;
+          buf = new byte[Math.max(chunkBytes, row.length)];
+          len = 0;
+          n = 0;
+          h = 0;
+        } else if (row.length > buf.length) {
+          buf = new byte[row.length];
+        }
+        System.arraycopy(row, 0, buf, len, row.length);
+        len += row.length;
+        n++;
+        h += CopyText.rowHash(row, 0, row.length);
+        total++;
+      }
+      if (n > 0 && !emit(new Chunk(buf, len, n, h))) return total;
+      st.execute("COMMIT");
+      clean = true;
+      // Only after the snapshot ended cleanly: the target commits nothing the source did not finish.
+      ctx.runOnContext(v -> sourceEnded());
+      return total;
+    } catch (Exception e) {
+      if (stopped) return total; // aborted on purpose: a cut, a cancellation or the target's failure
+      ctx.runOnContext(v -> fail(new SegmentCopier.SourceFailure(CopyErrors.translate(e))));
+      throw e;
+    } finally {
+      release(source, c, clean, setup.source());
+    }
+  }
+
+  /** Hands a chunk to the event loop once the window has room; false when the stream is over. */
+  private boolean emit(Chunk chunk) throws InterruptedException {
+    if (!window.acquire(chunk.length())) return false;
+    ctx.runOnContext(v -> tail = tail.compose(x -> admit(chunk)));
+    return true;
+  }
+
+  // ---- event loop
+
+  private Future<Void> admit(Chunk chunk) {
+    if (stopped) return dropped(chunk);
+    if (control.cancelled()) {
+      fail(new SegmentCopier.Cancelled());
+      return dropped(chunk);
+    }
+    return control.admit(chunk.rows()).compose(v -> {
+      if (stopped) return dropped(chunk);
+      // Decided after the pacer's wait, right before writing: a gate that closed meanwhile stops
+      // the stream here, and the snapshot is let go rather than held while the job waits.
+      String cut = rows > 0 ? control.cutReason(System.nanoTime() - began) : null;
+      if (cut != null) {
+        cutAt = CopyText.fields(chunk.data(), 0, setup.sql().keyFields());
+        cutReason = cut;
+        stop(END);
+        return dropped(chunk);
+      }
+      return (rows > 0 ? Future.<Void>succeededFuture() : control.whenOpen()).compose(x -> {
+        if (stopped) return dropped(chunk);
+        rows += chunk.rows();
+        hash += chunk.hash();
+        toTarget.add(new Queued(chunk, System.nanoTime()));
+        quantum = Math.max(1, control.batchRows());
+        return Future.succeededFuture();
+      });
+    }).recover(e -> {
+      fail(e);
+      return dropped(chunk);
+    });
+  }
+
+  private Future<Void> dropped(Chunk chunk) {
+    window.release(chunk.length());
+    return Future.succeededFuture();
+  }
+
+  private void sourceEnded() {
+    tail = tail.andThen(x -> {
+      if (!stopped) toTarget.add(END);
+    });
+  }
+
+  /** The first failure wins; the target gets nothing more and rolls back, the source stops. */
+  private void fail(Throwable e) {
+    if (failure != null) return;
+    failure = e;
+    abandoned = true;
+    stop(null);
+    abort(target);
+  }
+
+  /** Ends the stream: the target gets {@code last} (END commits what it has), the source is let go. */
+  private void stop(Object last) {
+    if (stopped) return;
+    stopped = true;
+    if (last != null) toTarget.add(last);
+    window.close();
+    abort(source);
+  }
+
+  private static void abort(AtomicReference<Connection> session) {
+    Connection c = session.getAndSet(null);
+    if (c != null) CopySessions.abort(c, Runnable::run);
+  }
+
+  /** A session back to the pool after clean work, unless it was aborted meanwhile; else closed. */
+  private static void release(AtomicReference<Connection> session, Connection c, boolean clean, CopySessions pool) {
+    if (session.compareAndSet(c, null) && clean) {
+      pool.give(c);
+    } else {
+      CopySessions.quietly(c);
+    }
+  }
+
+  // ---- target thread
+
+  private long writeTarget() throws Exception {
+    Connection c = setup.target().take();
+    target.set(c);
+    boolean clean = false;
+    try (Statement st = c.createStatement()) {
+      st.execute("BEGIN");
+      // The commit need not wait for its WAL to reach disk: the ledger lives in this database, and its
+      // own (synchronous) commit that records the segment copied comes later in the same WAL, so it
+      // flushes this one first. A crash before that loses a commit the ledger never counted.
+      st.execute("SET LOCAL synchronous_commit = off");
+      fence(c, false);
+      if (purge) st.executeUpdate(setup.sql().purge(seg.range()));
+      CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(setup.sql().targetCopy());
+      long written = 0;
+      while (true) {
+        Object next = toTarget.poll(200, TimeUnit.MILLISECONDS);
+        if (next == null) {
+          if (abandoned) throw new IllegalStateException("stream abandoned");
+          continue;
+        }
+        if (next == END) break;
+        Chunk chunk = ((Queued) next).chunk();
+        in.writeToCopy(chunk.data(), 0, chunk.length());
+        window.release(chunk.length());
+        written += chunk.rows();
+        long nanos = System.nanoTime() - ((Queued) next).at();
+        ctx.runOnContext(v -> control.written(chunk.rows(), nanos));
+      }
+      long stored = in.endCopy();
+      if (stored != written) throw new IllegalStateException("COPY stored " + stored + " rows of the " + written + " sent");
+      fence(c, true);
+      st.execute("COMMIT");
+      clean = true;
+      return written;
+    } catch (Exception e) {
+      if (!abandoned) ctx.runOnContext(v -> fail(CopyErrors.translate(e)));
+      throw e;
+    } finally {
+      release(target, c, clean, setup.target());
+    }
+  }
+
+  private void fence(Connection c, boolean atCommit) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(CopySql.fence(atCommit))) {
+      ps.setString(1, seg.job());
+      ps.setInt(2, seg.seq());
+      ps.setString(3, setup.agentId());
+      ps.setLong(4, seg.epoch());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) throw new LeaseLostException(seg.job(), seg.seq(), seg.epoch());
+      }
+    }
+  }
+}

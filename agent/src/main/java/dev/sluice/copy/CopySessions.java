@@ -1,0 +1,132 @@
+package dev.sluice.copy;
+
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.SessionLimits;
+import dev.sluice.db.ConnectionSettings;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.stream.Collectors;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.TransactionState;
+
+/**
+ * The COPY path's JDBC sessions to one database (PostgreSQL's driver: vertx-pg-client has no
+ * COPY), kept open between segments. Used only from the COPY worker threads, never from an event
+ * loop; how many are open at once is bounded by the engine's slots, not here.
+ *
+ * <p>Every session pins the settings that decide how a value prints ({@link #SETTINGS}): source and
+ * target must print equal rows as equal bytes, since the bytes are what is hashed on both sides,
+ * and the target must parse what the source printed. Sessions are named {@code sluice-..}, so the
+ * health sensors do not count them as the database's users.
+ */
+public final class CopySessions implements AutoCloseable {
+  /** Output-deciding settings, the same on both sides (and what {@code Databases} sets for the other pools). */
+  public static final Map<String, String> SETTINGS = settings();
+
+  private final ConnectionSettings connect;
+  private final String init;
+  private final String name;
+  private final Deque<Connection> idle = new ArrayDeque<>();
+  private boolean closed;
+
+  private static Map<String, String> settings() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("DateStyle", "ISO, YMD");
+    m.put("TimeZone", "UTC");
+    m.put("IntervalStyle", "postgres");
+    m.put("extra_float_digits", "1"); // shortest exact floats (PostgreSQL 12+): they round-trip
+    m.put("bytea_output", "hex");
+    m.put("lc_monetary", "C");
+    m.put("xmloption", "content");
+    m.put("standard_conforming_strings", "on"); // CopySql's literals
+    return Map.copyOf(m);
+  }
+
+  /**
+   * Sessions to {@code db} named {@code applicationName}, opened as every Sluice session is
+   * ({@link ConnectionSettings}: the same server, user, password and TLS as the pools).
+   * {@code statementTimeout} caps one COPY statement (a whole segment's stream on one side),
+   * {@code idleTimeout} an idle transaction; zero for none.
+   */
+  public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout) {
+    this.connect = ConnectionSettings.of(db, applicationName, new SessionLimits(statementTimeout, idleTimeout));
+    this.name = applicationName + " " + db.redacted();
+    Map<String, String> s = new LinkedHashMap<>(SETTINGS);
+    s.put("statement_timeout", String.valueOf(statementTimeout.toMillis()));
+    s.put("idle_in_transaction_session_timeout", String.valueOf(idleTimeout.toMillis()));
+    this.init = s.entrySet().stream().map(e -> "SET " + e.getKey() + " = " + CopySql.literal(e.getValue()))
+        .collect(Collectors.joining("; "));
+  }
+
+  /** An idle session, or a new one. Blocks: worker threads only. */
+  public Connection take() throws SQLException {
+    synchronized (this) {
+      if (closed) throw new SQLException("COPY sessions to " + name + " are closed", "08003");
+      Connection c = idle.pollFirst();
+      if (c != null) return c;
+    }
+    Connection c = connect.openJdbc();
+    try (Statement st = c.createStatement()) {
+      st.execute(init);
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  /** Returns a session that finished its work cleanly (no transaction open); any other is closed. */
+  public void give(Connection c) {
+    boolean keep;
+    try {
+      keep = !c.isClosed() && c.unwrap(BaseConnection.class).getTransactionState() == TransactionState.IDLE;
+    } catch (SQLException e) {
+      keep = false;
+    }
+    synchronized (this) {
+      if (keep && !closed) {
+        idle.addFirst(c);
+        return;
+      }
+    }
+    quietly(c);
+  }
+
+  /**
+   * Drops a session at once from any thread: its socket is closed, so a thread blocked reading or
+   * writing it fails, and the server rolls back whatever transaction it had open.
+   */
+  public static void abort(Connection c, Executor executor) {
+    try {
+      c.abort(executor);
+    } catch (SQLException | RuntimeException e) {
+      quietly(c);
+    }
+  }
+
+  static void quietly(Connection c) {
+    try {
+      c.close();
+    } catch (SQLException | RuntimeException ignored) {
+      // already gone
+    }
+  }
+
+  @Override
+  public void close() {
+    Deque<Connection> all;
+    synchronized (this) {
+      closed = true;
+      all = new ArrayDeque<>(idle);
+      idle.clear();
+    }
+    all.forEach(CopySessions::quietly);
+  }
+}
