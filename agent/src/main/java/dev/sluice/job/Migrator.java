@@ -163,7 +163,8 @@ public final class Migrator {
     RateShare b = budget.current();
     return new LiveFigures(ledger.agentId(), stats.rows(), stats.rowsPerSecond(), stats.inFlight().get(), stats.retries(),
         pace.pacer().rate(), b.rowsPerSecond(), pace.baseRate(), pace.factor(), pace.factorReason(), pace.concurrency(),
-        pace.batchRows(), lifecycle.paused(), waitingReason(), copier.serverSide(), catchUp == null ? null : catchUp.backlog());
+        pace.batchRows(), lifecycle.paused(), waitingReason(), gate.code(), stats.writeSeconds(), copier.serverSide(),
+        catchUp == null ? null : catchUp.backlog());
   }
 
   public JobState state() {

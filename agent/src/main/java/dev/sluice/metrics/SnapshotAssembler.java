@@ -1,5 +1,6 @@
 package dev.sluice.metrics;
 
+import dev.sluice.traffic.FinishWatch;
 import dev.sluice.ledger.LiveReads;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
@@ -121,10 +122,10 @@ final class SnapshotAssembler {
     return sum;
   }
 
-  static JobFigures figures(JsonObject summary, Eta.Range eta) {
+  static JobFigures figures(JsonObject summary, Eta.Range eta, FinishWatch.Finish finish) {
     Map<String, Integer> byState = new LinkedHashMap<>();
     summary.getJsonObject("segments", new JsonObject()).forEach(e -> byState.put(e.getKey(), ((Number) e.getValue()).intValue()));
-    return new JobFigures(byState, summary.getLong("rowsPlanned", 0L), summary.getLong("rowsCopied", 0L), eta);
+    return new JobFigures(byState, summary.getLong("rowsPlanned", 0L), summary.getLong("rowsCopied", 0L), eta, finish);
   }
 
   private static Double num(double d) {
