@@ -56,7 +56,9 @@ export function when(iso) {
 export function finish(f) {
   if (!f) return { main: '–', range: '', note: '' };
   if (!f.at) return { main: '–', range: f.said || '', note: f.said || '' };
-  const range = f.latest ? `${when(f.earliest)} – ${when(f.latest)}` : `from ${when(f.earliest)}`;
+  const sameDay = f.latest && new Date(f.earliest).toDateString() === new Date(f.latest).toDateString();
+  const hm = iso => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  const range = !f.latest ? `from ${when(f.earliest)}` : sameDay ? `${hm(f.earliest)} – ${hm(f.latest)}` : `${when(f.earliest)} – ${when(f.latest)}`;
   const note = (f.windowClosed ? `window closed: no earlier than ${when(f.noEarlierThan)}. ` : '') + (f.trend ? f.trend : '');
   return { main: when(f.at), range, note: note.trim() };
 }
