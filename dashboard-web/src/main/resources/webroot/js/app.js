@@ -23,7 +23,8 @@ const charts = new Charts($('chart-rate'), $('chart-latency'));
 const week = new WeekStrip($('week'), $('advice'));
 const report = new ReportCard($('report'));
 const heatmap = new Heatmap($('heatmap'), $('tip'), seq => command('retry', { segment: seq }, `retry segment ${seq}`));
-$('legend').innerHTML = LEGEND.map(([k, n]) => `<span><i class="s-${k}"></i>${n}</span>`).join('');
+$('legend').innerHTML = LEGEND.map(([k, n]) => `<span><i class="s-${k}"></i>${n}</span>`).join('')
+  + '<span class="hot-key"><b class="hot-mark"></b>hot: copied last</span>';
 
 const socket = new AgentSocket(onMessage, (st, text) => {
   $('conn').dataset.state = st;

@@ -236,6 +236,7 @@ public final class Agent {
     stopped = true;
     if (heartbeat != null) heartbeat.stop();
     if (jobs != null) jobs.stopReads();
+    if (jobs != null) jobs.stopRanking();
     if (watcher != null) watcher.stop();
     // One last tick, so a job that ended just now still gets its milestone and its final report.
     Future<Void> lastTick = liveView == null ? Future.succeededFuture() : liveView.stopAfterLastTick();

@@ -311,6 +311,7 @@ public final class ChangeApplier {
     List<Long> done = new ArrayList<>();
     Set<List<String>> keys = new LinkedHashSet<>();
     Map<Integer, Long> perSegment = new LinkedHashMap<>();
+    Map<Integer, Long> seen = new LinkedHashMap<>();
     long held = 0;
     for (PlacedChangelog.Entry e : entries) {
       int seq = e.seq();
@@ -321,6 +322,7 @@ public final class ChangeApplier {
         continue;
       }
       done.add(e.id());
+      seen.merge(seq, 1L, Long::sum);
       if (st == SegmentState.PENDING) continue;
       keys.add(e.key());
       perSegment.merge(seq, 1L, Long::sum);
@@ -336,7 +338,7 @@ public final class ChangeApplier {
         .compose(v -> source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))))
         .compose(v -> {
           applied += list.size();
-          return ledger.noteApplied(job, perSegment).otherwiseEmpty();
+          return ledger.noteApplied(job, perSegment).otherwiseEmpty().compose(x -> ledger.noteSeen(job, seen).otherwiseEmpty());
         });
   }
 

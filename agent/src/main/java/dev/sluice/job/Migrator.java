@@ -81,7 +81,8 @@ public final class Migrator {
     boolean serverSide = job.mode() == JobConfig.CopyMode.SERVER || (job.mode() == JobConfig.CopyMode.AUTO && sameDatabase);
     this.copier = new SegmentCopier(source, target, sql, ledger.agentId(), serverSide,
         new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping));
-    this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(), work);
+    this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(),
+        () -> this.job.order() == JobConfig.Order.COLD_FIRST, work);
     this.lifecycle.workers(workers);
     this.segments = new SegmentRun.Context(vertx, ledger, copier, new Verifier(sql), source, target, shape, guards, work);
   }

@@ -29,7 +29,7 @@ final class SnapshotAssembler {
     j.put("jobRowsPerSecond", Math.round(jobRate(name, m, agents)));
     j.put("eta", new JsonObject().put("seconds", num(eta.seconds())).put("low", num(eta.low())).put("high", num(eta.high())));
     j.put("heatmap", heat == null ? new JsonObject().put("firstSeq", 0).put("cells", "")
-        : new JsonObject().put("firstSeq", heat.firstSeq()).put("cells", heat.cells()).put("seqs", heat.seqs()));
+        : new JsonObject().put("firstSeq", heat.firstSeq()).put("cells", heat.cells()).put("seqs", heat.seqs()).put("hot", heat.hot()));
     JsonArray f = failed == null ? new JsonArray() : failed;
     j.put("failed", f);
     long failedMismatch = f.stream().filter(o -> ((JsonObject) o).getString("error", "").startsWith("verification mismatch")).count();
