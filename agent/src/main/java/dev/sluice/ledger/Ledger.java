@@ -183,17 +183,8 @@ public final class Ledger {
   // ---- segments ----
 
   /**
-   * Claims the next pending segment (or one whose lease expired) for this agent, or null. The
-   * redundant {@code state IN (..)} lets the planner use the partial index of unfinished segments,
-   * so a claim late in a job of 20,000 segments does not step over the 19,000 verified ones.
-   */
-  public Future<Segment> claim(String job, Duration lease) {
-    return claim(job, lease, false);
-  }
-
-  /**
-   * The same; {@code coldFirst}: the coldest segment first ({@code heat}, set by the job's heat
-   * ranking; none yet counts as cold), key order among equals.
+   * Claims the next pending segment (or one whose lease expired), or null: plan order, or the coldest ({@code heat}) first. The
+   * redundant {@code state IN (..)} uses the partial index of unfinished segments (a late claim skips the verified ones).
    */
   public Future<Segment> claim(String job, Duration lease, boolean coldFirst) {
     return db.preparedQuery("WITH c AS (SELECT job, seq FROM sluice.segments WHERE job = $1 AND "
