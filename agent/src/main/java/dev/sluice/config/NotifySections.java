@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Reads {@code notify}: {@code webhooks[]} ({@code url}, {@code events}, {@code tokenEnv} or
- * {@code tokenFile}) and {@code heldMinutes}. A token written into the config itself is refused
+ * Reads {@code notify}: {@code webhooks[]} ({@code url}, {@code events}, {@code tokenFrom}: {@code env:VAR}
+ * or {@code file:/path}) and {@code heldMinutes}. A token written into the config itself is refused
  * (configs are shared and committed; the token is read from the environment or a file instead).
  * URLs are shown in problems as scheme, host and port only: a Slack webhook's path is its secret.
  */
@@ -36,15 +36,18 @@ final class NotifySections {
       if (!NotifyConfig.EVENTS.contains(e)) w.problem("events[" + i + "]", "unknown event \"" + e + "\" (one of " + String.join(", ", NotifyConfig.EVENTS) + ")");
       else events.add(e);
     }
-    String env = w.string("tokenEnv", null, false);
-    String file = w.string("tokenFile", null, false);
+    String from = w.string("tokenFrom", null, false);
+    String env = null;
+    String file = null;
     if (w.has("token")) {
       w.string("token", null, false); // read (so not "unknown"), never kept nor shown
-      w.problem("token", "a token is never written in the config: name it with tokenEnv (an environment variable) or tokenFile");
+      w.problem("token", "a token is never written in the config: name where it is with tokenFrom (\"env:VAR\" or \"file:/path\")");
     }
-    if (env != null && file != null) w.problem("tokenEnv", "give tokenEnv or tokenFile, not both");
-    if (env != null && !env.matches("[A-Za-z_][A-Za-z0-9_]*")) w.problem("tokenEnv", "must be an environment variable's name");
-    if (file != null && file.isBlank()) w.problem("tokenFile", "must be a file's path");
+    if (from != null) {
+      if (from.startsWith("env:") && from.substring(4).matches("[A-Za-z_][A-Za-z0-9_]*")) env = from.substring(4);
+      else if (from.startsWith("file:") && !from.substring(5).isBlank()) file = from.substring(5);
+      else w.problem("tokenFrom", "must be \"env:VAR\" (an environment variable's name) or \"file:/path\"");
+    }
     w.rejectUnknown();
     if (url == null) return null;
     if (!validUrl(url)) {

@@ -74,7 +74,7 @@ class PlanningWiringTest {
     DayOfWeek day = Instant.now().atZone(ZoneOffset.UTC).getDayOfWeek().plus(2);
     String config = """
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0},
-         "notify": {"heldMinutes": 1, "webhooks": [{"url": "http://127.0.0.1:%d%s", "tokenFile": "%s",
+         "notify": {"heldMinutes": 1, "webhooks": [{"url": "http://127.0.0.1:%d%s", "tokenFrom": "file:%s",
                     "events": ["started", "progress", "completed"]}]},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true}, "segment": {"rows": 1000}, "batch": {"rows": 500},
