@@ -63,7 +63,7 @@ PY
   check_rows dst bench_cold "$(q1 src 'SELECT count(*) FROM bench_cold')"
   emit arm7 "${order}_writes_rep$rep" "${writes:-0}" transactions
   emit arm7 "${order}_keys_reapplied_rep$rep" "$applied" keys
-  emit arm7 "${order}_reapplied_per_1000_writes_rep$rep" "$(awk -v a="$applied" -v w="${writes:-0}" 'BEGIN {printf "%.1f", w > 0 ? 1000 * a / w : 0}')" ""
+  emit arm7 "${order}_reapplied_per_1000_writes_rep$rep" "$(awk -v a="$applied" -v w="${writes:-0}" 'BEGIN {printf "%.1f", (w > 0 ? 1000 * a / w : 0)}')" ""
   log "arm 7 $order rep $rep: $applied keys re-applied for ${writes:-?} writes"
 }
 

@@ -201,9 +201,8 @@ public final class ChangeApplier {
   }
 
   /**
-   * Counts the backlog (up to {@value #BACKLOG_CAP} entries). A count reads every waiting entry, so
-   * a large backlog is counted every {@value #LARGE_BACKLOG_EVERY} seconds only: the applier needs
-   * the source's time more than the dashboard needs the exact figure each second.
+   * Counts the backlog (up to {@value #BACKLOG_CAP} entries); a large one every {@value #LARGE_BACKLOG_EVERY}
+   * seconds only (a count reads every entry: the applier needs the source's time more than the dashboard does).
    */
   private Future<Void> measureBacklog() {
     if (backlogRows > LARGE_BACKLOG && ++skipped % LARGE_BACKLOG_EVERY != 0) return Future.succeededFuture();
@@ -322,7 +321,7 @@ public final class ChangeApplier {
         continue;
       }
       done.add(e.id());
-      seen.merge(seq, 1L, Long::sum);
+      seen.merge(seq, 1L, Long::sum); // pending too: the cold-first order's evidence (job.HeatRanker)
       if (st == SegmentState.PENDING) continue;
       keys.add(e.key());
       perSegment.merge(seq, 1L, Long::sum);
@@ -374,10 +373,7 @@ public final class ChangeApplier {
     return p.future();
   }
 
-  /**
-   * Starts again after {@link #stop} (a failed job's segments were re-queued while this agent runs);
-   * the changes captured meanwhile wait in the changelog and are applied from there.
-   */
+  /** Starts again after {@link #stop} (a failed job's segments re-queued); changes captured meanwhile wait in the changelog. */
   public Future<Void> restart() {
     if (!stopping) return Future.succeededFuture();
     stopping = false;

@@ -21,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cold-first order of a job ({@code order: "cold-first"}): every {@value #EVERY_MS} ms it ranks
+ * The cold-first order of a job ({@code order: "cold-first"}): every {@value #EVERY_MS} ms (a second
+ * more per 1,000 segments, so a big plan costs the ledger little) it ranks
  * the segments by the captured changes seen in their ranges ({@link ColdFirst}; before there are
  * enough, by the recency of their keys where the first key column is a number or a time) and
  * stores each one's heat, which claims follow (coldest first) and the heatmap marks. A very hot
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class HeatRanker {
   private static final Logger log = LoggerFactory.getLogger(HeatRanker.class);
-  static final long EVERY_MS = 5_000;
+  static final long EVERY_MS = 1_000;
   private static final Set<String> ORDERED_TYPES = Set.of("smallint", "integer", "bigint", "numeric", "date",
       "timestamp without time zone", "timestamp with time zone");
 
@@ -43,6 +44,7 @@ public final class HeatRanker {
   private final Planner planner;
   private long timer = -1;
   private boolean busy;
+  private int skip;
   private String lastBasis;
 
   public HeatRanker(Vertx vertx, JobShape shape, Supplier<JobConfig> config, Pool ledger, SegmentReplan replan, Pool source) {
@@ -64,7 +66,7 @@ public final class HeatRanker {
   }
 
   private void round() {
-    if (busy || config.get().order() != JobConfig.Order.COLD_FIRST) return;
+    if (busy || config.get().order() != JobConfig.Order.COLD_FIRST || skip-- > 0) return;
     busy = true;
     rank().onComplete(ar -> {
       busy = false;
@@ -76,6 +78,7 @@ public final class HeatRanker {
   Future<Void> rank() {
     String job = shape.job().name();
     return SegmentHeat.evidence(ledger, job).compose(segments -> {
+      skip = segments.size() / 1000;
       if (segments.stream().noneMatch(s -> s.state().equals("pending"))) return Future.succeededFuture();
       boolean ordered = !shape.keyTypes().isEmpty() && ORDERED_TYPES.contains(shape.keyTypes().get(0).replaceAll("\\(.*\\)", ""));
       List<SegmentHeat.Evidence> byKey = SegmentChain.keyOrder(segments, SegmentHeat.Evidence::range);

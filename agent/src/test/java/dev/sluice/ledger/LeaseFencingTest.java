@@ -170,9 +170,9 @@ class LeaseFencingTest {
     Ledger g = new Ledger(pool, "agent-g");
     await(g.roster().register("host", 7, "test", LEASE, Duration.ofSeconds(1)));
     List<Roster.JobFigures> figures = List.of(new Roster.JobFigures("f", 0, 0, null));
-    Segment first = await(g.claim("f", LEASE));
-    Segment second = await(g.claim("f", LEASE));
-    Segment third = await(g.claim("f", LEASE));
+    Segment first = await(g.claim("f", LEASE, false));
+    Segment second = await(g.claim("f", LEASE, false));
+    Segment third = await(g.claim("f", LEASE, false));
 
     await(g.markCopied(first, 10, 10, 42));
     await(g.markVerified(first, 10, 42)); // the worker has not dropped the lease yet
@@ -196,7 +196,7 @@ class LeaseFencingTest {
     expire(third.seq(), "f");
     Ledger h = new Ledger(pool, "agent-h");
     await(h.roster().register("host", 8, "test", LEASE, Duration.ofSeconds(1)));
-    Segment taken = await(h.claim("f", LEASE));
+    Segment taken = await(h.claim("f", LEASE, false));
     assertEquals(third.seq(), taken.seq());
     assertEquals(List.of(new HeldLeases.Lease("f", third.seq(), third.epoch())), await(g.roster().heartbeat(LEASE, figures)).lost(),
         "taken over: lost");
