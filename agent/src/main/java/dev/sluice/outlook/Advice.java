@@ -35,7 +35,7 @@ public final class Advice {
 
   /** The profile's name for a source: {@code host:port/database}, never its credentials. */
   public static String sourceName(DatabaseConfig db) {
-    return db.options().getHost() + ":" + db.options().getPort() + "/" + db.options().getDatabase();
+    return db.host() + ":" + db.port() + "/" + db.database();
   }
 
   /**

@@ -106,7 +106,7 @@ public final class TrafficSampler {
 
   private Future<PgConnection> connection() {
     if (conn != null) return Future.succeededFuture(conn);
-    return PgConnection.connect(vertx, Databases.sessionOptions(source, "sluice-sensor")).map(c -> conn = c);
+    return Databases.connect(vertx, source, "sluice-sensor").map(c -> conn = c);
   }
 
   /** Hands what accumulated to the ledger; on failure it is kept and merged into the next flush. */
