@@ -3,11 +3,12 @@
 # the dataset, builds the jar if needed, runs every arm, and writes benchmarks/RESULTS.md and
 # benchmarks/results.csv. Every figure in RESULTS.md comes from this command.
 #
-#   benchmarks/run.sh [ROWS] [--with-10m] [--arms 1,2,3,4,5,6]
+#   benchmarks/run.sh [ROWS] [--with-10m] [--arms 1,2,3,4,5,6,7]
 #
 # ROWS: rows in the benchmark table (default 1000000). --with-10m: also measure the agent's peak
 # RSS migrating 10,000,000 rows (arm 4; slow, run it once). Knobs (environment): BENCH_REPS (3),
-# BENCH_PHASE_SECONDS (45), BENCH_PGBENCH_RATE (200), BENCH_READ_ROWS (100000), BENCH_READ_SECONDS (15),
+# BENCH_PHASE_SECONDS (45), BENCH_PGBENCH_RATE (200), BENCH_READ_ROWS (100000), BENCH_READ_SECONDS (15), BENCH_COLD_ROWS (200000), BENCH_COLD_COPY_SECONDS (40),
+# BENCH_COLD_WRITE_RATE (400),
 # BENCH_JAVA_OPTS (-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1), BENCH_JFR=1
 # (record the arm-1 Sluice runs with Flight Recorder into the work dir).
 set -euo pipefail
@@ -18,13 +19,13 @@ ARGS="$*"
 GIVEN_ENV=$(for v in $(compgen -v BENCH_ | grep -vx BENCH_DIR); do printf '%s=%q ' "$v" "${!v}"; done)
 ROWS=1000000
 WITH_10M=0
-ARMS=1,2,3,4,5,6
+ARMS=1,2,3,4,5,6,7
 while [ $# -gt 0 ]; do
   case $1 in
     --with-10m) WITH_10M=1 ;;
     --arms) ARMS=$2; shift ;;
     [0-9]*) ROWS=$1 ;;
-    *) echo "usage: $0 [ROWS] [--with-10m] [--arms 1,2,3,4,5,6]" >&2; exit 2 ;;
+    *) echo "usage: $0 [ROWS] [--with-10m] [--arms 1,2,3,4,5,6,7]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -51,6 +52,7 @@ arm() { [[ ",$ARMS," == *",$1,"* ]]; }
 . "$BENCH_DIR/lib/impact.sh"
 . "$BENCH_DIR/lib/micro.sh"
 . "$BENCH_DIR/lib/reads.sh"
+. "$BENCH_DIR/lib/coldfirst.sh"
 
 rm -rf "$WORK" && mkdir -p "$WORK"
 chmod 777 "$WORK"
@@ -101,6 +103,7 @@ if arm 4; then
 fi
 if arm 5; then arm5; fi
 if arm 6; then arm6; fi
+if arm 7; then arm7; fi
 
 emit machine loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ';')" ""
 emit run finished_utc "$(date -u +%FT%TZ)" ""

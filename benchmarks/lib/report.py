@@ -275,6 +275,25 @@ def main():
               f"**{v('arm6', 'ratio_uncached_vs_baseline_jar_rps')}x**, p99 **{v('arm6', 'ratio_uncached_vs_baseline_jar_p99')}x**")
         w("\nAgent CPU: the agent process's user + system time during the measured run over its requests "
           "(PostgreSQL's share on the uncached side is not in it). wrk, the agent and PostgreSQL share the machine's cores.\n")
+    w("\n## Arm 7: hot segments last (cold-first vs key order under a skewed writer)\n")
+    if ("arm7", "key_keys_reapplied_median") not in figs:
+        w("Not run in this run (`--arms` without 7; `benchmarks/run.sh 200000 --arms 7` runs it alone).\n")
+    else:
+        w(f"A table of {int(v('arm7', 'rows', '0')):,} rows copied at {v('arm7', 'copy_rate')} rows/s with change capture on while "
+          f"pgbench updates it at {v('arm7', 'write_rate')} transactions/s, 90% of them in a hot range of 5% of the keys "
+          "(starting at 10% of the key space, so key order copies it early), the rest anywhere. The same config but "
+          "`order` runs each side, interleaved; the foreground control is off on both (the writer is the users; slowing "
+          "for them is arm 3's subject). Figure: captured keys re-applied to the target (the ledger's `changes_applied`) "
+          "until the job is in sync, per 1,000 writes the writer made meanwhile. Fewer is better: a change to a segment "
+          "not copied yet costs nothing (the copy reads it), one to a copied segment is read and written again.\n")
+        w("| order | keys re-applied per 1,000 writes (median) | keys re-applied (median) | each repetition: re-applied / writes / s to in sync |")
+        w("|---|---|---|---|")
+        for side in ("key", "cold-first"):
+            reps = [i for i in range(1, 20) if ("arm7", f"{side}_keys_reapplied_rep{i}") in figs]
+            each = "; ".join(f"{v('arm7', f'{side}_keys_reapplied_rep{i}')} / {v('arm7', f'{side}_writes_rep{i}')} / "
+                             f"{v('arm7', f'{side}_secs_to_in_sync_rep{i}')}" for i in reps)
+            w(f"| {side} | {v('arm7', side + '_reapplied_per_1000_writes_median')} | {v('arm7', side + '_keys_reapplied_median')} | {each} |")
+        w(f"\n- re-applied per 1,000 writes, cold-first / key: **{v('arm7', 'ratio_cold_first_vs_key')}x**\n")
     open(sys.argv[2], "w").write("\n".join(out) + "\n")
 
 

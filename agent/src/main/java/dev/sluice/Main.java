@@ -1,7 +1,9 @@
 package dev.sluice;
 
 import dev.sluice.build.BuildInfo;
+import dev.sluice.cli.AdviseCommand;
 import dev.sluice.cli.CleanupCommand;
+import dev.sluice.cli.ReportCommand;
 import dev.sluice.cli.CompleteCommand;
 import dev.sluice.cli.DemoStub;
 import dev.sluice.cli.ExitCode;
@@ -20,7 +22,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
     subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoStub.class, RollbackCommand.class,
-        CleanupCommand.class, CompleteCommand.class})
+        CleanupCommand.class, CompleteCommand.class, AdviseCommand.class, ReportCommand.class})
 public final class Main implements Runnable {
   public static final int OK = ExitCode.OK;
   public static final int FAILED_SEGMENTS = ExitCode.FAILED_SEGMENTS;
@@ -32,7 +34,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status, retry, complete, rollback, cleanup or demo");
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status, advise, report, retry, complete, rollback, cleanup or demo");
   }
 
   public static void main(String[] args) {

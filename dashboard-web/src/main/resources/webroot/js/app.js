@@ -4,7 +4,9 @@
 import { AgentSocket } from './socket.js';
 import { Charts } from './charts.js';
 import { Heatmap, LEGEND } from './heatmap.js';
-import { esc, num, full, duration, eta, clock, pct } from './format.js';
+import { esc, num, full, duration, eta, clock, pct, finish } from './format.js';
+import { WeekStrip } from './week.js';
+import { ReportCard } from './report.js';
 
 const $ = id => document.getElementById(id);
 const state = {
@@ -18,8 +20,11 @@ const state = {
 };
 
 const charts = new Charts($('chart-rate'), $('chart-latency'));
+const week = new WeekStrip($('week'), $('advice'));
+const report = new ReportCard($('report'));
 const heatmap = new Heatmap($('heatmap'), $('tip'), seq => command('retry', { segment: seq }, `retry segment ${seq}`));
-$('legend').innerHTML = LEGEND.map(([k, n]) => `<span><i class="s-${k}"></i>${n}</span>`).join('');
+$('legend').innerHTML = LEGEND.map(([k, n]) => `<span><i class="s-${k}"></i>${n}</span>`).join('')
+  + '<span class="hot-key"><b class="hot-mark"></b>hot: copied last</span>';
 
 const socket = new AgentSocket(onMessage, (st, text) => {
   $('conn').dataset.state = st;
@@ -196,6 +201,7 @@ function renderOverview(jobs) {
     const verified = segs.verified || 0;
     const rows = j.rowsDone || 0;
     const e = eta(j.eta, j);
+    const f = finish(j.finish);
     const agents = (j.agents || []).filter(a => a.alive !== false);
     return `<article class="jobcard${j.name === state.selected ? ' selected' : ''}" data-job="${esc(j.name)}">
       <div class="row"><span class="name">${esc(j.name)}</span><span>${stateBadges(j)}</span></div>
@@ -205,6 +211,7 @@ function renderOverview(jobs) {
         <span>${verified}/${total} verified</span></div>
       <div class="figs"><span><b>${num(j.jobRowsPerSecond ?? (j.live && j.live.rowsPerSecond))}</b> rows/s</span>
         <span>ETA <b>${esc(e.main)}</b> <span class="muted">${esc(e.range)}</span></span>
+        <span class="finish" title="${esc(j.finish ? j.finish.said : '')}">finish <b>${esc(f.main)}</b></span>
         <span class="muted">${agents.length} agent${agents.length === 1 ? '' : 's'}: ${esc(agents.map(a => a.host || a.id).join(', ') || '–')}</span></div>
       ${j.paused ? `<div class="pause-reason small">${esc(pauseSentence(j))}</div>` : ''}
     </article>`;
@@ -238,6 +245,8 @@ function renderJob(j, s) {
     tile('Progress', pct(j.rowsDone, j.rowsPlanned).toFixed(1) + '%', `${num(j.rowsDone)} / ${num(j.rowsPlanned)} rows`),
     tile('Rows/s (job)', num(j.jobRowsPerSecond), `this agent ${num(live.rowsPerSecond)}`),
     tile('ETA', esc(e.main), esc(e.range)),
+    `<div class="tile wide" id="finish-tile" title="${esc(j.finish ? j.finish.said : '')}"><div class="k">Finish</div>`
+      + `<div class="v" id="finish-at">${esc(finish(j.finish).main)}</div><div class="s" id="finish-range">${esc(finish(j.finish).range || '&nbsp;')}</div></div>`,
     tile('Rate limit', limit == null ? (j.live ? 'unpaced' : '–') : num(limit),
       live.rateLimit != null && live.rateBudget != null && live.rateLimit !== live.rateBudget ? `this agent's share ${num(live.rateLimit)}` : 'rows/s in force'),
     tile('Concurrency', live.concurrencyLimit ?? '–', `${live.inFlight ?? 0} segment(s) in flight`),
@@ -246,6 +255,9 @@ function renderJob(j, s) {
     tile('Segments', `${segs.verified || 0}/${j.segmentsPlanned || 0}`, `${segs.failed || 0} failed · ${(segs.copying || 0) + (segs.copied || 0)} in flight`),
     tile('Retries', num(live.retries), 'transient errors retried'),
   ].join('');
+  renderFinish(j.finish);
+  week.show(j.name);
+  report.show(j.name, j.state);
   $('seg-summary').textContent = Object.entries(segs).map(([k, v]) => `${v} ${k}`).join(' · ');
   heatmap.render(j.name, j.heatmap || { firstSeq: 0, cells: '' });
   renderCharts(j, s);
@@ -254,6 +266,13 @@ function renderJob(j, s) {
   renderBacklog(live);
   renderFailed(j.failed || []);
   renderAgents(j.agents || []);
+}
+
+function renderFinish(f) {
+  const note = $('finish-note');
+  if (!f) { note.textContent = ''; return; }
+  note.className = 'finish-note' + (f.windowClosed ? ' closed' : '');
+  note.textContent = [f.said, f.trend].filter(Boolean).join(' · ');
 }
 
 function renderCharts(j, s) {

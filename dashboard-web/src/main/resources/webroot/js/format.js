@@ -44,3 +44,21 @@ export function clock(at) {
 export function pct(a, b) {
   return b > 0 ? Math.min(100, (100 * a) / b) : 0;
 }
+
+/** A calendar time people read: "Tue 8 Dec 03:10" (local to the browser). */
+export function when(iso) {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  return d.toLocaleString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+/** The finish date: main text, its range, and the sentence (window closed, trend) for a tooltip or a line. */
+export function finish(f) {
+  if (!f) return { main: '–', range: '', note: '' };
+  if (!f.at) return { main: '–', range: f.said || '', note: f.said || '' };
+  const sameDay = f.latest && new Date(f.earliest).toDateString() === new Date(f.latest).toDateString();
+  const hm = iso => new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  const range = !f.latest ? `from ${when(f.earliest)}` : sameDay ? `${hm(f.earliest)} – ${hm(f.latest)}` : `${when(f.earliest)} – ${when(f.latest)}`;
+  const note = (f.windowClosed ? `window closed: no earlier than ${when(f.noEarlierThan)}. ` : '') + (f.trend ? f.trend : '');
+  return { main: when(f.at), range, note: note.trim() };
+}

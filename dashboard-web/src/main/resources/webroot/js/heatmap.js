@@ -34,6 +34,7 @@ export class Heatmap {
     // Few segments get big cells; thousands still fit on one screen.
     const size = cells.length <= 60 ? 30 : cells.length <= 300 ? 20 : cells.length <= 2000 ? 13 : 8;
     this.el.style.setProperty('--cell', size + 'px');
+    const hot = new Set(heat.hot || []);
     const kids = this.el.children;
     while (kids.length > cells.length) this.el.lastChild.remove();
     for (let i = 0; i < cells.length; i++) {
@@ -49,6 +50,9 @@ export class Heatmap {
         this.cache.delete(seqOf(heat, i));
       }
       c.dataset.seq = seqOf(heat, i);
+      // A data attribute, not a class: the class is the state.
+      if (hot.has(seqOf(heat, i))) c.dataset.hot = '1';
+      else delete c.dataset.hot;
     }
   }
 
@@ -82,6 +86,8 @@ export class Heatmap {
     this.tip.innerHTML = `<b>segment ${s.seq}</b> · ${esc(s.state)}<br>`
       + `range <b>${esc(range)}</b><br>`
       + `rows ${full(s.rowsCopied)} copied of ${full(s.rowsPlanned)} planned · attempts ${s.attempts}`
+      + (s.changesSeen ? `<br>${full(s.changesSeen)} captured changes seen${s.heat != null ? ` · heat ${s.heat}` : ''}` : '')
+      + (s.hot ? '<br><b class="hot-word">hot</b>: the users write here; copied last (cold-first order)' : '')
       + (s.owner ? `<br>owner ${esc(s.owner)}` : '')
       + (s.error ? `<br><span class="err">${esc(s.error)}</span>` : '')
       + (s.errorKey ? `<br><span class="muted">${esc(s.errorKey)}</span>` : '');

@@ -62,6 +62,7 @@ public final class Agent {
   private JobWiring jobs;
   private Heartbeat heartbeat;
   private LiveView liveView;
+  private OutlookWiring outlook;
   private ControlServer http;
   private volatile boolean stopped;
 
@@ -178,6 +179,8 @@ public final class Agent {
         })
         .compose(v -> {
           liveView = new LiveView(vertx, pools.ledger(), jobs::meters, this::agentStatus, clock, nanos);
+          outlook = new OutlookWiring(vertx, () -> config, pools.ledger(), pools.source(), guards.health(), clock, nanos);
+          outlook.start(liveView);
           return liveView.start();
         })
         .compose(v -> {
@@ -194,7 +197,7 @@ public final class Agent {
   /** What the HTTP server shows and drives: never the agent itself. */
   public ControlServer.Parts controlParts() {
     OperatorCommands commands = OperatorCommands.onAgent(vertx, ledger, jobs.migrators()::get, jobs::rollback);
-    return new ControlServer.Parts(ledger, jobs::migrators, jobs::reads, liveView, metrics::scrape, this::configStatus, commands);
+    return new ControlServer.Parts(ledger, jobs::migrators, jobs::reads, liveView, metrics::scrape, this::configStatus, commands, outlook);
   }
 
   /** The health sensors and each database's circuit breaker; a sensor's connection errors feed its database's breaker. */
@@ -235,11 +238,14 @@ public final class Agent {
     stopped = true;
     if (heartbeat != null) heartbeat.stop();
     if (jobs != null) jobs.stopReads();
-    if (liveView != null) liveView.stop();
+    if (jobs != null) jobs.stopRanking();
     if (watcher != null) watcher.stop();
+    // One last tick, so a job that ended just now still gets its milestone and its final report.
+    Future<Void> lastTick = liveView == null ? Future.succeededFuture() : liveView.stopAfterLastTick();
     List<Future<Void>> stops = migrators().values().stream().map(Migrator::stop).toList();
-    Future<Void> drained = Future.join(stops).mapEmpty();
+    Future<Void> drained = Future.join(Future.join(stops), lastTick).mapEmpty();
     return drained.transform(x -> vertx.timer(1).mapEmpty())
+        .transform(x -> outlook == null ? Future.succeededFuture() : outlook.stop())
         .transform(x -> ledger == null ? Future.succeededFuture() : ledger.roster().releaseAll("agent stopping").otherwiseEmpty())
         .transform(x -> http == null ? Future.succeededFuture() : http.stop().otherwiseEmpty())
         .transform(x -> stopGuards())

@@ -9,6 +9,8 @@ import dev.sluice.inspect.JobShape;
 import dev.sluice.job.CatchUp;
 import dev.sluice.job.DriftPauser;
 import dev.sluice.job.Guards;
+import dev.sluice.job.HeatRanker;
+import dev.sluice.ledger.SegmentReplan;
 import dev.sluice.job.Migrator;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.Ledger;
@@ -56,6 +58,7 @@ final class JobWiring {
   private final Map<String, Migrator> migrators = new ConcurrentHashMap<>();
   private final Map<String, JobMeters> meters = new ConcurrentHashMap<>();
   private final Map<String, JobReads> reads = new ConcurrentHashMap<>();
+  private final Map<String, HeatRanker> rankers = new ConcurrentHashMap<>();
   private Pool readSource;
   private Pool readTarget;
 
@@ -93,6 +96,8 @@ final class JobWiring {
     m.attach(catchUp);
     JobMeters jm = new JobMeters(metrics.registry(), shape.job().name(), m.stats(), m::live);
     m.observe(jm);
+    rankers.put(shape.job().name(), new HeatRanker(vertx, shape, m::config, pools.ledger(),
+        new SegmentReplan(pools.ledger(), cfg.agent().id()), pools.source()).start());
     if (catchUp.enabled()) {
       jm.reportBacklog();
       jm.walCapture(() -> {
@@ -172,6 +177,11 @@ final class JobWiring {
   /** Stops the read paths (the migrators are stopped by the agent). */
   void stopReads() {
     reads.values().forEach(JobReads::stop);
+  }
+
+  /** Stops ranking the jobs' segments by heat (cold-first order). */
+  void stopRanking() {
+    rankers.values().forEach(HeatRanker::stop);
   }
 
   /** The read pools, for closing (null entries when no job started). */

@@ -46,7 +46,7 @@ final class Reload implements ConfigWatcher.Applier {
   public Future<Void> apply(SluiceConfig next, ConfigDiff.Result diff) {
     SluiceConfig config = current.get();
     SluiceConfig merged = new SluiceConfig(config.source(), config.target(), config.http(), config.agent(), next.jobs(),
-        next.health(), config.breaker(), config.sessions());
+        next.health(), config.breaker(), config.sessions(), config.notifications());
     boolean healthChanged = health != null && !next.health().equals(config.health());
     if (healthChanged && !HealthMonitor.ids(next.health()).equals(HealthMonitor.ids(config.health()))) {
       return Future.failedFuture(new ConfigException("health", "sensors " + HealthMonitor.ids(config.health()) + " -> "
@@ -55,7 +55,7 @@ final class Reload implements ConfigWatcher.Applier {
     List<JobConfig> added = next.jobs().stream().filter(j -> diff.addedJobs().contains(j.name())).toList();
     Future<List<JobShape>> shapes = added.isEmpty() ? Future.succeededFuture(List.of())
         : vertx.executeBlocking(() -> Validation.check(vertx, new SluiceConfig(config.source(), config.target(), config.http(),
-            config.agent(), added, config.health(), config.breaker(), config.sessions())), false);
+            config.agent(), added, config.health(), config.breaker(), config.sessions(), config.notifications())), false);
     return shapes.compose(newShapes -> {
       if (healthChanged) health.reconfigure(next.health());
       for (JobConfig j : next.jobs()) {

@@ -201,9 +201,8 @@ public final class ChangeApplier {
   }
 
   /**
-   * Counts the backlog (up to {@value #BACKLOG_CAP} entries). A count reads every waiting entry, so
-   * a large backlog is counted every {@value #LARGE_BACKLOG_EVERY} seconds only: the applier needs
-   * the source's time more than the dashboard needs the exact figure each second.
+   * Counts the backlog (up to {@value #BACKLOG_CAP} entries); a large one every {@value #LARGE_BACKLOG_EVERY}
+   * seconds only (a count reads every entry: the applier needs the source's time more than the dashboard does).
    */
   private Future<Void> measureBacklog() {
     if (backlogRows > LARGE_BACKLOG && ++skipped % LARGE_BACKLOG_EVERY != 0) return Future.succeededFuture();
@@ -311,6 +310,7 @@ public final class ChangeApplier {
     List<Long> done = new ArrayList<>();
     Set<List<String>> keys = new LinkedHashSet<>();
     Map<Integer, Long> perSegment = new LinkedHashMap<>();
+    Map<Integer, Long> seen = new LinkedHashMap<>();
     long held = 0;
     for (PlacedChangelog.Entry e : entries) {
       int seq = e.seq();
@@ -321,6 +321,7 @@ public final class ChangeApplier {
         continue;
       }
       done.add(e.id());
+      seen.merge(seq, 1L, Long::sum); // pending too: the cold-first order's evidence (job.HeatRanker)
       if (st == SegmentState.PENDING) continue;
       keys.add(e.key());
       perSegment.merge(seq, 1L, Long::sum);
@@ -336,7 +337,7 @@ public final class ChangeApplier {
         .compose(v -> source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))))
         .compose(v -> {
           applied += list.size();
-          return ledger.noteApplied(job, perSegment).otherwiseEmpty();
+          return ledger.noteApplied(job, perSegment).otherwiseEmpty().compose(x -> ledger.noteSeen(job, seen).otherwiseEmpty());
         });
   }
 
@@ -372,10 +373,7 @@ public final class ChangeApplier {
     return p.future();
   }
 
-  /**
-   * Starts again after {@link #stop} (a failed job's segments were re-queued while this agent runs);
-   * the changes captured meanwhile wait in the changelog and are applied from there.
-   */
+  /** Starts again after {@link #stop} (a failed job's segments re-queued); changes captured meanwhile wait in the changelog. */
   public Future<Void> restart() {
     if (!stopping) return Future.succeededFuture();
     stopping = false;

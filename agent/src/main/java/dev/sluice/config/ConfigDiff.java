@@ -21,7 +21,7 @@ import java.util.Set;
  *       and hashed for the old definition;
  *   <li>{@code health} (sensor thresholds, intervals, queries, grace, resume delay): live; adding or
  *       removing a sensor is refused when the agent applies it;
- *   <li>{@code breaker}, {@code sessions}, and a job's {@code capture}, {@code verify} and
+ *   <li>{@code breaker}, {@code sessions}, {@code notify}, and a job's {@code capture}, {@code verify} and
  *       {@code drift}: accepted but deferred: the running agent keeps what it started with, and the
  *       reload says the new values apply at the next restart;
  *   <li>{@code source}, {@code target}, {@code http}, {@code agent}, a job's {@code mode} and
@@ -34,7 +34,7 @@ public final class ConfigDiff {
   private static final Set<String> IDENTITY = Set.of("source.table", "source.key", "source.where", "target.table", "columns");
   private static final Set<String> RESTART_JOB = Set.of("mode", "target.create", "name");
   /** Agent-wide sections a reload accepts but that take effect only when the agent next starts. */
-  private static final Set<String> DEFERRED = Set.of("breaker", "sessions");
+  private static final Set<String> DEFERRED = Set.of("breaker", "sessions", "notify");
   /** A running job's sections set up once at its start (applier, verifier, drift monitor): the same. */
   private static final Set<String> DEFERRED_JOB = Set.of("capture", "verify", "drift");
 

@@ -86,6 +86,7 @@ public final class ConfigLoader {
     HealthConfig health = PacingConfigLoader.health(root.object("health", false), sameServer);
     BreakerConfig breaker = PacingConfigLoader.breaker(root.object("breaker", false));
     SessionLimits sessions = PacingConfigLoader.sessions(root.object("sessions", false));
+    NotifyConfig notify = NotifySections.notify(root.object("notify", false));
     List<JobConfig> jobs = new ArrayList<>();
     List<ConfigNode> jobNodes = root.objects("jobs", true);
     if (jobNodes.isEmpty() && root.has("jobs")) root.problem("jobs", "must list at least one job");
@@ -104,7 +105,7 @@ public final class ConfigLoader {
       jobs.add(job);
     }
     root.rejectUnknown();
-    return new SluiceConfig(source, target, http, agent, List.copyOf(jobs), health, breaker, sessions);
+    return new SluiceConfig(source, target, http, agent, List.copyOf(jobs), health, breaker, sessions, notify);
   }
 
   /** Hides the password of a URL for messages. */
@@ -227,6 +228,7 @@ public final class ConfigLoader {
     ScheduleConfig schedule = PacingConfigLoader.schedule(n.object("schedule", false));
     JobConfig.Abort abort = PacingConfigLoader.abort(n.object("abort", false));
     JobConfig.CopyMode mode = n.choice("mode", JobConfig.CopyMode.AUTO, modes());
+    JobConfig.Order order = n.choice("order", null, orders());
     ConfigNode retry = n.object("retry", false);
     int attempts = retry.integer("maxAttempts", (long) JobConfig.Retry.DEFAULT_MAX_ATTEMPTS, 1, 1000).intValue();
     long baseMs = retry.integer("baseDelayMs", JobConfig.Retry.DEFAULT_BASE_DELAY_MS, 1, 3_600_000);
@@ -258,9 +260,17 @@ public final class ConfigLoader {
         new JobConfig.Retry(attempts, Duration.ofMillis(baseMs), Duration.ofMillis(maxMs)),
         capture, verify, drift, rollback,
         cache, reads,
+        order == null ? JobConfig.Order.defaultFor(capture) : order,
 
         new JobConfig.Pacing(Math.min(min, max), Math.min(batchMin, batchMax), batchMax, Duration.ofMillis(batchTargetMs),
             Duration.ofSeconds(segmentMaxSeconds), schedule, abort));
+  }
+
+  private static Map<String, JobConfig.Order> orders() {
+    Map<String, JobConfig.Order> m = new LinkedHashMap<>();
+    m.put("cold-first", JobConfig.Order.COLD_FIRST);
+    m.put("key", JobConfig.Order.KEY);
+    return m;
   }
 
   private static Map<String, JobConfig.CopyMode> modes() {

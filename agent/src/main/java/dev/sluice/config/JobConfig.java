@@ -23,6 +23,7 @@ public record JobConfig(
     Rollback rollback,
     Cache cache,
     Reads reads,
+    Order order,
     Pacing pacing) {
   public static final long DEFAULT_SEGMENT_ROWS = 50_000;
   public static final int DEFAULT_BATCH_ROWS = 5_000;
@@ -169,6 +170,25 @@ public record JobConfig(
 
     public boolean limited() {
       return maxFailedSegments != null || maxFailedRatio != null;
+    }
+  }
+
+  /**
+   * The order segments are claimed in: {@code cold-first} (the segments drawing the fewest captured
+   * changes first, the hot ones last, very hot ones split finer; see plan.ColdFirst) or {@code key}
+   * (key order). The default is cold-first when change capture is on (it saves re-applying the hot
+   * keys' changes), key order otherwise (nothing to rank by but the keys' recency).
+   */
+  public enum Order {
+    COLD_FIRST,
+    KEY;
+
+    public static Order defaultFor(Capture capture) {
+      return capture != null && capture.enabled() ? COLD_FIRST : KEY;
+    }
+
+    public String configName() {
+      return this == COLD_FIRST ? "cold-first" : "key";
     }
   }
 

@@ -16,7 +16,8 @@ public record SluiceConfig(
     List<JobConfig> jobs,
     HealthConfig health,
     BreakerConfig breaker,
-    SessionLimits sessions) {
+    SessionLimits sessions,
+    NotifyConfig notifications) {
 
   public Optional<JobConfig> job(String name) {
     return jobs.stream().filter(j -> j.name().equals(name)).findFirst();

@@ -45,6 +45,8 @@ public final class HealthMonitor {
   private volatile Throttler.Decision decision;
   private volatile java.util.function.BiConsumer<String, Throwable> listener = (db, e) -> {};
   private final List<Runnable> decisionListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.concurrent.atomic.AtomicLong sourceStatements = new java.util.concurrent.atomic.AtomicLong();
+  private volatile ForegroundListener foregroundListener = (kind, value) -> {};
   private long decideTimer = -1;
   private boolean foregroundSeen;
   private long foregroundLogged = Long.MIN_VALUE;
@@ -118,6 +120,20 @@ public final class HealthMonitor {
     this.listener = listener;
   }
 
+  /** Hears the foreground sensor's and probe's readings (the learned week records them). */
+  public interface ForegroundListener {
+    void reading(SensorSpec.Kind kind, double value);
+  }
+
+  public void listenForeground(ForegroundListener l) {
+    this.foregroundListener = l;
+  }
+
+  /** Statements the sensors ran on the source database so far (the learned week does not count them as the users'). */
+  public long sourceStatements() {
+    return sourceStatements.get();
+  }
+
   /** Told when a decision changes between throttled and not (so a job's gate need not wait for its next tick). */
   public void onDecisionChange(Runnable r) {
     decisionListeners.add(r);
@@ -157,6 +173,9 @@ public final class HealthMonitor {
   }
 
   private synchronized void feed(SensorSpec spec, double value, long now) {
+    if (spec.kind() == SensorSpec.Kind.FOREGROUND || spec.kind() == SensorSpec.Kind.FOREGROUND_PROBE) {
+      foregroundListener.reading(spec.kind(), value);
+    }
     if (foreground == null) return;
     if (spec.kind() == SensorSpec.Kind.FOREGROUND_PROBE) foreground.onProbe(value, now);
     if (spec.kind() == SensorSpec.Kind.FOREGROUND) foreground.onSessions((int) value, now);
@@ -252,6 +271,7 @@ public final class HealthMonitor {
       }
       // The probe times the query alone: a (re)connection is not the database's latency.
       return connection().compose(c -> {
+        if (!spec.database().equals("target")) sourceStatements.incrementAndGet();
         long t0 = clock.getAsLong();
         return c.query(SensorQueries.sql(spec)).execute().map(rows -> {
           if (spec.kind() == SensorSpec.Kind.PROBE || spec.kind() == SensorSpec.Kind.FOREGROUND_PROBE) return (clock.getAsLong() - t0) / 1e6;

@@ -42,7 +42,20 @@ public final class ControlServer {
    * paths, the live view, the metrics' exposition, the config's status, and the operator commands.
    */
   public record Parts(Ledger ledger, Supplier<Map<String, Migrator>> jobs, Supplier<Map<String, JobReads>> reads, LiveView liveView,
-      Supplier<String> metrics, Supplier<JsonObject> configStatus, OperatorCommands commands) {}
+      Supplier<String> metrics, Supplier<JsonObject> configStatus, OperatorCommands commands, Planning planning) {}
+
+  /** What the planning parts answer: the advice, a job's final report, its finish date, the webhooks' counts (URLs redacted). */
+  public interface Planning {
+    Future<JsonObject> advice();
+
+    /** The stored report, else one built now; null when the ledger does not know the job. */
+    Future<JsonObject> report(String job);
+
+    /** The job's latest finish date, or null. */
+    JsonObject finish(String job);
+
+    JsonArray webhooks();
+  }
 
   private final Vertx vertx;
   private final SluiceConfig config;
@@ -83,6 +96,9 @@ public final class ControlServer {
     router.get("/api/jobs").handler(this::jobs);
     router.get("/api/agents").handler(this::agents);
     router.get("/api/jobs/:job/events").handler(this::events);
+    router.get("/api/jobs/:job/report").handler(this::report);
+    router.get("/api/advice").handler(this::advice);
+    router.get("/api/notifications").handler(ctx -> json(ctx, 200, new JsonObject().put("webhooks", parts.planning().webhooks())));
     new ReadApi(parts.reads(), parts.ledger(), config.http().readToken(), config.http().token()).mount(router);
     new ControlApi(parts.commands(), auth).mount(router);
     router.route("/webjars/*").handler(StaticHandler.create("META-INF/resources/webjars").setMaxAgeSeconds(86_400));
@@ -149,10 +165,33 @@ public final class ControlServer {
               .put("serverSide", f.serverSide()));
           if (f.backlog() != null) j.put("capture", f.backlog().json());
         }
+        JsonObject finish = parts.planning().finish(j.getString("name"));
+        if (finish != null) {
+          j.put("finishAt", finish.getString("at"));
+          j.put("finish", finish);
+        }
         out.add(j);
       }
       json(ctx, 200, new JsonObject().put("jobs", out));
     }).onFailure(e -> json(ctx, 503, new JsonObject().put("error", "ledger unreachable: " + ErrorClassifier.describe(e))));
+  }
+
+  /** The job's final report (JSON; {@code sluice report} prints it as Markdown); before the job ends, one built now. */
+  private void report(RoutingContext ctx) {
+    String job = ctx.pathParam("job");
+    parts.planning().report(job)
+        .onSuccess(r -> {
+          if (r == null) json(ctx, 404, new JsonObject().put("error", "no job " + job + " in the ledger"));
+          else json(ctx, 200, r);
+        })
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "ledger unreachable: " + ErrorClassifier.describe(e))));
+  }
+
+  /** Proposed windows and rate for each job, with the reasoning and the learned week (the dashboard's week strip). */
+  private void advice(RoutingContext ctx) {
+    parts.planning().advice()
+        .onSuccess(a -> json(ctx, 200, a))
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("error", "cannot read the traffic profile: " + ErrorClassifier.describe(e))));
   }
 
   private void events(RoutingContext ctx) {

@@ -92,6 +92,20 @@ public final class JobGate {
     return reason;
   }
 
+  /**
+   * Why the gate is closed, as a short code: {@code paused} (operator), {@code breaker}, {@code window}
+   * (outside the schedule) or {@code health}; null while open.
+   */
+  public synchronized String code() {
+    if (kind == null) return null;
+    return switch (kind) {
+      case OPERATOR -> "paused";
+      case BREAKER -> "breaker";
+      case SCHEDULE -> "window";
+      case HEALTH -> "health";
+    };
+  }
+
   /** Completes once the gate is open (or the job stops). */
   public synchronized Future<Void> whenOpen() {
     if (reason == null || stopped) return Future.succeededFuture();

@@ -14,6 +14,7 @@ public final class JobStats {
   private final AtomicLong rows = new AtomicLong();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicLong retries = new AtomicLong();
+  private final AtomicLong writeNanos = new AtomicLong();
   private final Deque<long[]> samples = new ArrayDeque<>();
   private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
   private static final int MAX_LATENCIES = 10_000;
@@ -34,6 +35,7 @@ public final class JobStats {
   /** A batch (or a server-side segment copy) of {@code rows} rows was written in {@code nanos}. */
   public void batchWritten(long rows, long nanos) {
     rowsWritten(rows);
+    writeNanos.addAndGet(Math.max(0, nanos));
     if (latencies.size() < MAX_LATENCIES) latencies.add(nanos);
   }
 
@@ -60,6 +62,11 @@ public final class JobStats {
       double span = (now - first[0]) / 1e9;
       return span <= 0.5 ? 0 : (last[1] - first[1]) / span;
     }
+  }
+
+  /** Time spent writing batches so far, in seconds (the learned week's cost per row). */
+  public double writeSeconds() {
+    return writeNanos.get() / 1e9;
   }
 
   public AtomicInteger inFlight() {

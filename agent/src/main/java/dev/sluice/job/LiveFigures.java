@@ -8,7 +8,9 @@ import dev.sluice.capture.ChangeApplier;
  * {@code concurrencyLimit} and {@code batchRows} are the adaptive values in force (not the configured
  * maxima); {@code rateLimit} is this agent's pacer, {@code rateBudget} the job's budget for all its
  * agents, {@code baseRate} this agent's share of it before the health factor. {@code backlog} is null
- * without change capture. {@code waitingReason} is null while the job runs.
+ * without change capture. {@code waitingReason} is null while the job runs; {@code waitCode} says what
+ * holds it ({@code paused}, {@code breaker}, {@code window}, {@code health}). {@code writeSeconds}: time
+ * spent writing batches so far.
  */
 public record LiveFigures(
     String agentId,
@@ -25,5 +27,7 @@ public record LiveFigures(
     int batchRows,
     boolean paused,
     String waitingReason,
+    String waitCode,
+    double writeSeconds,
     boolean serverSide,
     ChangeApplier.Backlog backlog) {}

@@ -87,7 +87,8 @@ public final class Migrator {
     this.copier = CopyPaths.open(vertx, shape, PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target()),
         at, ledger.agentId(), job.concurrencyMax(),
         new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping));
-    this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(), work);
+    this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(),
+        () -> this.job.order() == JobConfig.Order.COLD_FIRST, work);
     this.lifecycle.workers(workers);
     this.segments = new SegmentRun.Context(vertx, ledger, copier, new Verifier(sql), source, target, shape, guards, work);
   }
@@ -171,7 +172,8 @@ public final class Migrator {
     RateShare b = budget.current();
     return new LiveFigures(ledger.agentId(), stats.rows(), stats.rowsPerSecond(), stats.inFlight().get(), stats.retries(),
         pace.pacer().rate(), b.rowsPerSecond(), pace.baseRate(), pace.factor(), pace.factorReason(), pace.concurrency(),
-        pace.batchRows(), lifecycle.paused(), waitingReason(), copier.serverSide(), catchUp == null ? null : catchUp.backlog());
+        pace.batchRows(), lifecycle.paused(), waitingReason(), gate.code(), stats.writeSeconds(), copier.serverSide(),
+        catchUp == null ? null : catchUp.backlog());
   }
 
   public JobState state() {

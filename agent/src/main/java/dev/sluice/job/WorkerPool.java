@@ -53,10 +53,12 @@ final class WorkerPool {
   private final AtomicInteger holding = new AtomicInteger();
   /** Workers waiting because nothing was left to claim; woken when a segment of ours finishes. */
   private final Queue<Runnable> idleWorkers = new ConcurrentLinkedQueue<>();
+  private final java.util.function.BooleanSupplier coldFirst;
 
   /** {@code size}: the configured number of workers ({@code concurrency.max}), which a reload may change. */
   WorkerPool(Vertx vertx, String name, Ledger ledger, Duration lease, JobGate gate, AdaptivePace pace, Guards guards, JobStats stats,
-      IntSupplier size, Job job) {
+      IntSupplier size, java.util.function.BooleanSupplier coldFirst, Job job) {
+    this.coldFirst = coldFirst;
     this.vertx = vertx;
     this.name = name;
     this.ledger = ledger;
@@ -113,7 +115,7 @@ final class WorkerPool {
       return;
     }
     holding.incrementAndGet();
-    ledger.claim(name, lease).onComplete(ar -> {
+    ledger.claim(name, lease, coldFirst.getAsBoolean()).onComplete(ar -> {
       if (ar.failed() || ar.result() == null) holding.decrementAndGet();
       if (ar.failed()) {
         if (guards != null) guards.target().failure(ar.cause());

@@ -121,6 +121,19 @@ public final class ConsistencyLedger {
         .execute(Tuple.of(job, seqs, counts, total)).mapEmpty();
   }
 
+  /**
+   * Captured changes seen in each segment's range (applied, or dropped because the segment was still
+   * pending): the evidence the cold-first order ranks segments by.
+   */
+  public Future<Void> noteSeen(String job, Map<Integer, Long> perSegment) {
+    if (perSegment.isEmpty()) return Future.succeededFuture();
+    Integer[] seqs = perSegment.keySet().toArray(new Integer[0]);
+    Long[] counts = perSegment.values().toArray(new Long[0]);
+    return db.preparedQuery("UPDATE sluice.segments g SET changes_seen = g.changes_seen + x.n "
+            + "FROM unnest($2::int[], $3::bigint[]) AS x(seq, n) WHERE g.job = $1 AND g.seq = x.seq")
+        .execute(Tuple.of(job, seqs, counts)).mapEmpty();
+  }
+
   /** The final verification's report: stored on the job and appended as its audit event. */
   public Future<Void> verifyReport(String job, JsonObject report, String message) {
     return db.preparedQuery("WITH u AS (UPDATE sluice.jobs SET verify_report = $2, updated_at = now() WHERE name = $1 RETURNING name) "

@@ -183,21 +183,20 @@ public final class Ledger {
   // ---- segments ----
 
   /**
-   * Claims the next pending segment (or one whose lease expired) for this agent, or null. The
-   * redundant {@code state IN (..)} lets the planner use the partial index of unfinished segments,
-   * so a claim late in a job of 20,000 segments does not step over the 19,000 verified ones.
+   * Claims the next pending segment (or one whose lease expired), or null: plan order, or the coldest ({@code heat}) first. The
+   * redundant {@code state IN (..)} uses the partial index of unfinished segments (a late claim skips the verified ones).
    */
-  public Future<Segment> claim(String job, Duration lease) {
+  public Future<Segment> claim(String job, Duration lease, boolean coldFirst) {
     return db.preparedQuery("WITH c AS (SELECT job, seq FROM sluice.segments WHERE job = $1 AND "
             + "state IN ('pending', 'copying', 'copied') AND (state = 'pending' OR lease_expires_at < now()) "
-            + "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED), "
+            + "ORDER BY CASE WHEN $4 THEN coalesce(heat, 0) ELSE 0 END, seq LIMIT 1 FOR UPDATE SKIP LOCKED), "
             + "u AS (UPDATE sluice.segments s SET state = 'copying', owner = $2, lease_epoch = s.lease_epoch + 1, "
             + "lease_expires_at = now() + make_interval(secs => $3), attempts = s.attempts + 1, started_at = now(), "
             + "updated_at = now() FROM c WHERE s.job = c.job AND s.seq = c.seq RETURNING s.*), "
             + "e AS (INSERT INTO sluice.events (job, segment, agent, kind, message, details) SELECT job, seq, $2, 'segment.copying', "
             + "'segment ' || seq || ' copying (attempt ' || attempts || ')', jsonb_build_object('epoch', lease_epoch) FROM u) "
             + "SELECT job, seq, lower_bound, upper_bound, state, rows_planned, rows_copied, attempts, last_error, owner, lease_epoch FROM u")
-        .execute(Tuple.of(job, agentId, (double) lease.toMillis() / 1000.0))
+        .execute(Tuple.of(job, agentId, (double) lease.toMillis() / 1000.0, coldFirst))
         .map(rows -> {
           if (rows.size() == 0) return null;
           writes.increment();

@@ -21,17 +21,23 @@ public final class LiveReads {
    * rolling back, R rolled back. Cell i is segment {@code firstSeq + i} unless {@code seqs} (then null
    * while seqs are contiguous) lists them: a re-plan replaces segments by new numbers and leaves holes.
    */
-  public record Heatmap(int firstSeq, String cells, JsonArray seqs) {}
+  /** {@code hot}: the segments the cold-first order marks hot (heat of {@value #HOT} or more), copied last. */
+  public record Heatmap(int firstSeq, String cells, JsonArray seqs, JsonArray hot) {}
+
+  /** The heat at and above which a segment is hot (plan.ColdFirst.HOT; the ledger's {@code heat} keeps it so). */
+  static final double HOT = 4.0;
 
   public static Future<Map<String, Heatmap>> heatmaps(SqlClient db) {
     return db.query("SELECT job, min(seq), string_agg(CASE state WHEN 'pending' THEN 'p' WHEN 'copying' THEN 'c' "
             + "WHEN 'copied' THEN 'C' WHEN 'verified' THEN 'v' WHEN 'failed' THEN 'f' WHEN 'rolling_back' THEN 'r' WHEN 'rolled_back' THEN 'R' ELSE '?' END, '' ORDER BY seq), "
-            + "CASE WHEN max(seq) - min(seq) + 1 = count(*) THEN NULL ELSE string_agg(seq::text, ',' ORDER BY seq) END "
+            + "CASE WHEN max(seq) - min(seq) + 1 = count(*) THEN NULL ELSE string_agg(seq::text, ',' ORDER BY seq) END, "
+            + "string_agg(seq::text, ',' ORDER BY seq) FILTER (WHERE heat >= " + HOT + ") "
             + "FROM sluice.segments GROUP BY job")
         .execute()
         .map(rows -> {
           Map<String, Heatmap> out = new LinkedHashMap<>();
-          for (Row r : rows) out.put(r.getString(0), new Heatmap(r.getInteger(1), r.getString(2), seqs(r.getString(3))));
+          for (Row r : rows) out.put(r.getString(0), new Heatmap(r.getInteger(1), r.getString(2), seqs(r.getString(3)),
+              r.getString(4) == null ? new JsonArray() : seqs(r.getString(4))));
           return out;
         });
   }
@@ -63,8 +69,8 @@ public final class LiveReads {
   /** One segment in full, for the heatmap's hover; null when there is no such segment. */
   public static Future<JsonObject> segment(SqlClient db, String job, int seq) {
     return db.preparedQuery("SELECT seq, state, lower_bound::text, upper_bound::text, rows_planned, rows_copied, attempts, "
-            + "last_error, error_key, owner, source_rows, target_rows, started_at::text, copied_at::text, verified_at::text "
-            + "FROM sluice.segments WHERE job = $1 AND seq = $2")
+            + "last_error, error_key, owner, source_rows, target_rows, started_at::text, copied_at::text, verified_at::text, "
+            + "heat, changes_seen FROM sluice.segments WHERE job = $1 AND seq = $2")
         .execute(Tuple.of(job, seq))
         .map(rows -> {
           if (rows.size() == 0) return null;
@@ -74,7 +80,10 @@ public final class LiveReads {
               .put("rowsPlanned", r.getLong(4)).put("rowsCopied", r.getLong(5)).put("attempts", r.getInteger(6))
               .put("error", r.getString(7)).put("errorKey", r.getString(8)).put("owner", r.getString(9))
               .put("sourceRows", r.getLong(10)).put("targetRows", r.getLong(11))
-              .put("startedAt", r.getString(12)).put("copiedAt", r.getString(13)).put("verifiedAt", r.getString(14));
+              .put("startedAt", r.getString(12)).put("copiedAt", r.getString(13)).put("verifiedAt", r.getString(14))
+              .put("heat", r.getValue(15) == null ? null : Math.round(((Number) r.getValue(15)).doubleValue() * 100) / 100.0)
+              .put("hot", r.getValue(15) != null && ((Number) r.getValue(15)).doubleValue() >= HOT)
+              .put("changesSeen", r.getLong(16));
         });
   }
 

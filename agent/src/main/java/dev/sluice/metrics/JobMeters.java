@@ -114,6 +114,16 @@ public final class JobMeters implements JobEvents {
         .description("Optimistic end of the ETA range").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.eta.high.seconds", this, m -> m.figures.eta().high())
         .description("Pessimistic end of the ETA range").tags(tags).strongReference(true).register(registry);
+    Gauge.builder("sluice.job.finish.timestamp.seconds", this, m -> m.figures.finishSeconds("at"))
+        .description("When the job should finish copying (Unix time), given its windows and the rate it achieves at each hour of the "
+            + "week; NaN when unknown").tags(tags).strongReference(true).register(registry);
+    Gauge.builder("sluice.job.finish.earliest.timestamp.seconds", this, m -> m.figures.finishSeconds("earliest"))
+        .description("Earliest end of the finish date's range (each hour's fastest rate)").tags(tags).strongReference(true).register(registry);
+    Gauge.builder("sluice.job.finish.latest.timestamp.seconds", this, m -> m.figures.finishSeconds("latest"))
+        .description("Latest end of the finish date's range (each hour's slowest rate)").tags(tags).strongReference(true).register(registry);
+    Gauge.builder("sluice.job.window.closed", this, m -> m.figures.finish() != null && m.figures.finish().noEarlierThan() != null ? 1 : 0)
+        .description("1 while the job's schedule window is closed (it finishes no earlier than the next opening)").tags(tags)
+        .strongReference(true).register(registry);
     // Every reason the agent itself gives exists from the start (at 0), so a query or an alert on one
     // finds a series rather than nothing; a feature's own code gets its series on first use.
     for (String code : THROTTLE_REASONS) throttleCell(code);

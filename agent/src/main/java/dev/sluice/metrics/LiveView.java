@@ -1,6 +1,8 @@
 package dev.sluice.metrics;
 
 import dev.sluice.ledger.LiveReads;
+import dev.sluice.traffic.FinishForecast;
+import dev.sluice.traffic.FinishWatch;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
 import dev.sluice.resilience.ErrorClassifier;
@@ -52,6 +54,8 @@ public final class LiveView {
   private boolean busy;
   private long fastTimer = -1;
   private volatile String latest;
+  private volatile Outlook outlook = Outlook.NONE;
+  private final Map<String, JsonObject> finishes = new ConcurrentHashMap<>();
   private volatile boolean stopped;
 
   /** {@code jobs}: the meters of the jobs running on this agent, by name (their live figures come with them). */
@@ -63,6 +67,38 @@ public final class LiveView {
     this.db = db;
     this.jobs = jobs;
     this.agentStatus = agentStatus;
+  }
+
+  /**
+   * What the agent adds to each tick (a port: the agent's planning parts implement it): each job's
+   * finish date, worked out from the ledger's figures and the last minute's rate; and the tick's
+   * figures and new audit events, which the milestones and final reports follow.
+   */
+  public interface Outlook {
+    Outlook NONE = new Outlook() {
+      @Override
+      public FinishWatch.Finish finish(JsonObject summary, JobMeters local, FinishForecast.Rates recent) {
+        return null;
+      }
+
+      @Override
+      public void ticked(JsonArray summary, JsonArray newEvents, Map<String, JobMeters> local) {}
+    };
+
+    /** The job's finish date this second ({@code local}: its meters on this agent, or null; {@code recent}: null while unknown). */
+    FinishWatch.Finish finish(JsonObject summary, JobMeters local, FinishForecast.Rates recent);
+
+    void ticked(JsonArray summary, JsonArray newEvents, Map<String, JobMeters> local);
+  }
+
+  /** Sets the planning parts that hear each tick. Call before start. */
+  public void outlook(Outlook o) {
+    this.outlook = o;
+  }
+
+  /** A job's latest finish date as {@code /api/jobs} shows it, or null before one was worked out. */
+  public JsonObject finish(String job) {
+    return finishes.get(job);
   }
 
   /** Starts ticking: the events backlog and mismatch counts are read first, then a tick every second. */
@@ -133,8 +169,8 @@ public final class LiveView {
     }
   }
 
-  private void tick(boolean regular) {
-    if (busy || stopped) return;
+  private Future<Void> tick(boolean regular) {
+    if (busy || stopped) return Future.succeededFuture();
     busy = true;
     if (regular) lastFullTick = clock.millis();
     Future<JsonArray> summary = Ledger.summary(db);
@@ -142,7 +178,7 @@ public final class LiveView {
     Future<Map<String, JsonArray>> failed = LiveReads.failed(db, 50);
     Future<JsonArray> agents = Roster.agents(db);
     Future<JsonArray> events = LiveReads.events(db, null, Math.max(lastEventId, 0), 500);
-    Future.all(summary, heat, failed, agents, events)
+    return Future.all(summary, heat, failed, agents, events)
         .onSuccess(all -> publish(regular, summary.result(), heat.result(), failed.result(), agents.result(), events.result()))
         .onFailure(e -> {
           String why = "ledger unreachable: " + ErrorClassifier.describe(e);
@@ -150,7 +186,30 @@ public final class LiveView {
           broadcast(new JsonObject().put("type", "snapshot").put("at", clock.millis()).put("ledgerError", why)
               .put("agent", agentStatus.get()).encode());
         })
-        .onComplete(x -> busy = false);
+        .onComplete(x -> busy = false)
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
+  }
+
+  /**
+   * Stops after one last tick, so what happened just before (a job completing as the agent stops)
+   * still reaches the {@link Outlook}: its milestone, its final report.
+   */
+  public Future<Void> stopAfterLastTick() {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    vertx.runOnContext(v -> lastTick(done, 40));
+    return done.future().onComplete(x -> stop());
+  }
+
+  private void lastTick(io.vertx.core.Promise<Void> done, int tries) {
+    if (stopped) {
+      done.complete();
+    } else if (busy && tries > 0) {
+      vertx.setTimer(50, t -> lastTick(done, tries - 1));
+    } else {
+      busy = false;
+      tick(false).onComplete(x -> done.complete());
+    }
   }
 
   private void publish(boolean regular, JsonArray summary, Map<String, LiveReads.Heatmap> heat, Map<String, JsonArray> failed,
@@ -178,12 +237,35 @@ public final class LiveView {
       // Latencies are taken once a second, so each chart point covers one second of batches.
       long[] latencies = m == null || !regular ? null : m.stats().drainLatencies();
       JsonObject job = assembler.job(s, m, eta, heat.get(name), failed.get(name), agents, mismatches.getOrDefault(name, 0L), latencies);
-      if (m != null) m.figures(SnapshotAssembler.figures(s, eta));
+      FinishWatch.Finish finish = finish(s, m, eta, remaining);
+      if (finish != null) {
+        JsonObject f = finish.json();
+        finishes.put(name, f);
+        job.put("finish", f);
+      }
+      if (m != null) m.figures(SnapshotAssembler.figures(s, eta, finish));
       if (regular) record(name, job);
       jobs.add(job);
     }
+    try {
+      outlook.ticked(summary, newEvents, local);
+    } catch (RuntimeException e) {
+      log.warn("live view: the planning parts failed on a tick: {}", e.toString());
+    }
     broadcast(new JsonObject().put("type", "snapshot").put("at", clock.millis()).put("agent", agentStatus.get())
         .put("jobs", jobs).put("agents", agents).put("events", newEvents).encode());
+  }
+
+  /** The last minute's rates (mean, slowest, fastest second) as the ETA saw them; null while unknown. */
+  private FinishWatch.Finish finish(JsonObject summary, JobMeters m, Eta.Range eta, long remaining) {
+    FinishForecast.Rates recent = !eta.known() || remaining <= 0 || eta.seconds() <= 0 ? null
+        : new FinishForecast.Rates(remaining / eta.seconds(), remaining / eta.high(), remaining / eta.low());
+    try {
+      return outlook.finish(summary, m, recent);
+    } catch (RuntimeException e) {
+      log.warn("live view: no finish date for job {}: {}", summary.getString("name"), e.toString());
+      return null;
+    }
   }
 
   private void record(String job, JsonObject j) {

@@ -1,5 +1,6 @@
 package dev.sluice.metrics;
 
+import dev.sluice.traffic.FinishWatch;
 import dev.sluice.ledger.LiveReads;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
@@ -28,7 +29,7 @@ final class SnapshotAssembler {
     j.put("jobRowsPerSecond", Math.round(jobRate(name, m, agents)));
     j.put("eta", new JsonObject().put("seconds", num(eta.seconds())).put("low", num(eta.low())).put("high", num(eta.high())));
     j.put("heatmap", heat == null ? new JsonObject().put("firstSeq", 0).put("cells", "")
-        : new JsonObject().put("firstSeq", heat.firstSeq()).put("cells", heat.cells()).put("seqs", heat.seqs()));
+        : new JsonObject().put("firstSeq", heat.firstSeq()).put("cells", heat.cells()).put("seqs", heat.seqs()).put("hot", heat.hot()));
     JsonArray f = failed == null ? new JsonArray() : failed;
     j.put("failed", f);
     long failedMismatch = f.stream().filter(o -> ((JsonObject) o).getString("error", "").startsWith("verification mismatch")).count();
@@ -121,10 +122,10 @@ final class SnapshotAssembler {
     return sum;
   }
 
-  static JobFigures figures(JsonObject summary, Eta.Range eta) {
+  static JobFigures figures(JsonObject summary, Eta.Range eta, FinishWatch.Finish finish) {
     Map<String, Integer> byState = new LinkedHashMap<>();
     summary.getJsonObject("segments", new JsonObject()).forEach(e -> byState.put(e.getKey(), ((Number) e.getValue()).intValue()));
-    return new JobFigures(byState, summary.getLong("rowsPlanned", 0L), summary.getLong("rowsCopied", 0L), eta);
+    return new JobFigures(byState, summary.getLong("rowsPlanned", 0L), summary.getLong("rowsCopied", 0L), eta, finish);
   }
 
   private static Double num(double d) {

@@ -184,4 +184,25 @@ public final class WebhookNotifier {
     if (timer >= 0) vertx.cancelTimer(timer);
     return client.close();
   }
+
+  /**
+   * Stops once every post waiting is delivered (or given up), or after {@code graceMs}: an agent
+   * stopping right after a job completes still says so, and a dead receiver cannot hold its exit.
+   */
+  public Future<Void> stop(long graceMs) {
+    long until = nanos.getAsLong() + graceMs * 1_000_000L;
+    io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+    awaitDrained(until, drained);
+    return drained.future().compose(v -> stop());
+  }
+
+  private void awaitDrained(long until, io.vertx.core.Promise<Void> drained) {
+    boolean empty = outboxes.stream().allMatch(o -> o.deliveries.waiting() == 0);
+    if (empty || nanos.getAsLong() >= until) {
+      if (!empty) log.warn("webhooks: stopping with posts still waiting: {}", status().encode());
+      drained.complete();
+      return;
+    }
+    vertx.setTimer(50, t -> awaitDrained(until, drained));
+  }
 }

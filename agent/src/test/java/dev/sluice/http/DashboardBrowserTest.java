@@ -68,7 +68,9 @@ class DashboardBrowserTest {
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 1000}, "batch": {"rows": 250}, "pace": {"rowsPerSecond": 2500},
-                   "concurrency": {"max": 2}}]}""".formatted(pg.url(src), pg.url(tgt), TOKEN));
+                   "concurrency": {"max": 2}, "schedule": {"timeZone": "UTC", "windows": [%s]}}]}""".formatted(pg.url(src), pg.url(tgt),
+        TOKEN, PlanningView.openWindow()));
+    PlanningView.learnedWeek(pg, tgt, "127.0.0.1:" + pg.port() + "/" + src);
     WebDriver driver = null;
     try {
       driver = browser();
@@ -87,6 +89,7 @@ class DashboardBrowserTest {
       wait.until(d -> text(d, "#tip").contains("verified") && text(d, "#tip").contains("attempts 1")
           && text(d, "#tip").contains("range") && text(d, "#tip").contains("rows 1,000 copied"));
 
+      PlanningView.assertShown(driver, wait);
       assertTrue(driver.findElement(By.id("control-note")).getText().contains("Read-only"), "says it is read-only");
       assertFalse(driver.findElement(By.id("btn-pause")).isEnabled(), "no controls without the token");
 

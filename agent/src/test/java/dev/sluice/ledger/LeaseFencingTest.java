@@ -87,8 +87,8 @@ class LeaseFencingTest {
 
   @Test
   void leasesAreExclusiveFencedAndNeverRevived() throws Exception {
-    Segment sa = await(a.claim("j", LEASE));
-    Segment sb = await(b.claim("j", LEASE));
+    Segment sa = await(a.claim("j", LEASE, false));
+    Segment sb = await(b.claim("j", LEASE, false));
     assertEquals(0, sa.seq());
     assertEquals(1, sb.seq(), "SKIP LOCKED and the state change keep claims apart");
     assertEquals(3, beat(c).jobs().get("j").sharing(), "c shares the budget with a and b, which hold leases");
@@ -102,7 +102,7 @@ class LeaseFencingTest {
     assertEquals(2, beat(c).jobs().get("j").sharing(), "a holds no live lease any more: only b shares with c");
 
     // Taken over: epoch advances; the old owner's heartbeat and writes leave the new lease alone.
-    Segment taken = await(c.claim("j", LEASE));
+    Segment taken = await(c.claim("j", LEASE, false));
     assertEquals(0, taken.seq());
     assertEquals(sa.epoch() + 1, taken.epoch());
     a.leases().hold(sa); // as if a's worker still believed it held the segment
@@ -127,11 +127,11 @@ class LeaseFencingTest {
       assertEquals(1, pg.scalar(db, "SELECT count(*) FROM sluice.segments WHERE job = 'j' AND seq = 1 "
           + "AND lease_expires_at > now() + interval '20 seconds'"), "the heartbeat renewed the full lease term");
       expire(1);
-      Segment next = await(a.claim("j", LEASE));
+      Segment next = await(a.claim("j", LEASE, false));
       assertEquals(2, next.seq(), "the expired segment under an in-flight write is skipped, not taken over");
       w.commit();
     }
-    Segment later = await(a.claim("j", LEASE));
+    Segment later = await(a.claim("j", LEASE, false));
     assertEquals(1, later.seq());
     assertEquals(sb.epoch() + 1, later.epoch());
 
@@ -170,9 +170,9 @@ class LeaseFencingTest {
     Ledger g = new Ledger(pool, "agent-g");
     await(g.roster().register("host", 7, "test", LEASE, Duration.ofSeconds(1)));
     List<Roster.JobFigures> figures = List.of(new Roster.JobFigures("f", 0, 0, null));
-    Segment first = await(g.claim("f", LEASE));
-    Segment second = await(g.claim("f", LEASE));
-    Segment third = await(g.claim("f", LEASE));
+    Segment first = await(g.claim("f", LEASE, false));
+    Segment second = await(g.claim("f", LEASE, false));
+    Segment third = await(g.claim("f", LEASE, false));
 
     await(g.markCopied(first, 10, 10, 42));
     await(g.markVerified(first, 10, 42)); // the worker has not dropped the lease yet
@@ -196,7 +196,7 @@ class LeaseFencingTest {
     expire(third.seq(), "f");
     Ledger h = new Ledger(pool, "agent-h");
     await(h.roster().register("host", 8, "test", LEASE, Duration.ofSeconds(1)));
-    Segment taken = await(h.claim("f", LEASE));
+    Segment taken = await(h.claim("f", LEASE, false));
     assertEquals(third.seq(), taken.seq());
     assertEquals(List.of(new HeldLeases.Lease("f", third.seq(), third.epoch())), await(g.roster().heartbeat(LEASE, figures)).lost(),
         "taken over: lost");
@@ -209,7 +209,7 @@ class LeaseFencingTest {
         "INSERT INTO sluice.segments (job, seq, rows_planned) SELECT 'r', g, 10 FROM generate_series(0, 1) g");
     Ledger d = new Ledger(pool, "agent-d");
     await(d.roster().register("host", 4, "test", LEASE, Duration.ofSeconds(1)));
-    Segment s = await(d.claim("r", LEASE));
+    Segment s = await(d.claim("r", LEASE, false));
     try (Connection w = pg.connect(db); Statement st = w.createStatement()) {
       w.setAutoCommit(false);
       st.executeQuery("SELECT 1 FROM sluice.segments WHERE job = 'r' AND seq = " + s.seq() + " AND owner = 'agent-d' "
