@@ -67,14 +67,14 @@ class CopyFencingTest {
         if (n < 5000 || !once.compareAndSet(false, true)) return;
         // As if this agent froze past its lease term: the lease is expired, and another agent tries to claim the segment.
         f.pg.exec(f.tgt, "UPDATE sluice.segments SET lease_expires_at = now() - interval '1 second' WHERE job = 'items'");
-        takeover.set(f.await(other.claim("items", CopyFixture.LEASE)));
+        takeover.set(f.await(other.claim("items", CopyFixture.LEASE, false)));
       };
       Throwable e = failure(f, seg, control);
       assertNull(takeover.get(), "the COPY's fence holds off a takeover while it writes");
       assertEquals(ErrorClass.FENCED, ErrorClassifier.classify(e), ErrorClassifier.describe(e));
       assertEquals(0, f.pg.scalar(f.tgt, "SELECT count(*) FROM items"), "nothing committed");
       // Once the COPY rolled back, the expired segment is free to take over.
-      Segment taken = f.await(other.claim("items", CopyFixture.LEASE));
+      Segment taken = f.await(other.claim("items", CopyFixture.LEASE, false));
       assertEquals(seg.seq(), taken.seq());
       assertEquals(seg.epoch() + 1, taken.epoch());
     }

@@ -74,7 +74,7 @@ final class CopyFixture implements AutoCloseable {
     await(targetPool.preparedQuery("INSERT INTO sluice.segments (job, seq, lower_bound, upper_bound, rows_planned) VALUES ($1, $2, $3, $4, 0)")
         .execute(Tuple.of(name(), seq, range.lower() == null ? null : range.lower().toArray(new String[0]),
             range.upper() == null ? null : range.upper().toArray(new String[0]))));
-    Segment s = await(ledger.claim(name(), LEASE));
+    Segment s = await(ledger.claim(name(), LEASE, false));
     if (s == null || s.seq() != seq) throw new IllegalStateException("claimed " + s + " instead of segment " + seq);
     return s;
   }
