@@ -46,7 +46,7 @@ public final class JobMeters implements JobEvents {
   }
 
   /** The reasons of {@code sluice_throttled} the agent gives (see {@link GateMeters}), plus {@code none}. */
-  static final List<String> THROTTLE_REASONS = List.of("none", "paused", "health", "lock", "gate");
+  static final List<String> THROTTLE_REASONS = List.of("none", "paused", "drift", "health", "lock", "gate");
 
   /** The label naming the job on every Sluice series. */
   public static final String JOB_LABEL = "sluice_job";
