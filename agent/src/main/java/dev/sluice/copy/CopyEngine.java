@@ -51,8 +51,8 @@ public final class CopyEngine implements AutoCloseable {
   public CopyEngine(Vertx vertx, JobShape shape, DatabaseConfig source, DatabaseConfig target, String agentId, Settings s) {
     this.vertx = vertx;
     this.free = s.maxPipes();
-    this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name() + "-" + System.identityHashCode(this),
-        2 * s.maxPipes(), 1, TimeUnit.HOURS);
+    // Named for the job alone: the pool_name of its vertx_pool_* metrics is the same at every start.
+    this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name(), 2 * s.maxPipes(), 1, TimeUnit.HOURS);
     this.setup = new Setup(new CopySql(shape),
         new CopySessions(source, "sluice-copy-source", s.statementTimeout(), s.idleTimeout()),
         new CopySessions(target, "sluice-copy-target", s.statementTimeout(), s.idleTimeout()),
