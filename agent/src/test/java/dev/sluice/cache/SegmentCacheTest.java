@@ -56,11 +56,11 @@ class SegmentCacheTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     SegmentCache c = new SegmentCache("orders", config(100, 1024 * 1024));
     c.bind(registry);
-    assertEquals(0.0, registry.get("sluice.cache.weight.bytes").tag("job", "orders").gauge().value());
+    assertEquals(0.0, registry.get("sluice.cache.weight.bytes").tag("sluice_job", "orders").gauge().value());
     c.putIfUnchanged("1", "{}", c.capture());
-    assertEquals((double) c.weightedSize(), registry.get("sluice.cache.weight.bytes").tag("job", "orders").gauge().value());
+    assertEquals((double) c.weightedSize(), registry.get("sluice.cache.weight.bytes").tag("sluice_job", "orders").gauge().value());
     assertTrue(c.weightedSize() > 0);
-    assertEquals(1024.0 * 1024, registry.get("sluice.cache.max.weight.bytes").tag("job", "orders").gauge().value());
+    assertEquals(1024.0 * 1024, registry.get("sluice.cache.max.weight.bytes").tag("sluice_job", "orders").gauge().value());
   }
 
   @Test
