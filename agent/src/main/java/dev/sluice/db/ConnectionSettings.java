@@ -131,6 +131,9 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     String password = Passwords.resolve(db, user());
     if (password != null) p.setProperty("password", password);
     p.setProperty("ApplicationName", session.get("application_name"));
+    // In the startup packet, not a SET after it: until then the session ran its first statements unnamed, and
+    // the foreground sensor (which leaves out sessions named sluice-*) took each new COPY session for a user.
+    p.setProperty("assumeMinServerVersion", "10");
     p.setProperty("sslmode", db.tls().mode().text());
     if (db.tls().mode() != SslMode.DISABLE) {
       p.setProperty("sslfactory", JdbcTls.class.getName());
