@@ -108,6 +108,7 @@ def side_runs(base, w):
               "lc_messages", "lc_monetary", "lc_numeric", "lc_time", "default_text_search_config", "DateStyle", "TimeZone",
               "dynamic_shared_memory_type")) + ".\n")
         arm1(figs, w)
+        w("")
 
 
 def main():
