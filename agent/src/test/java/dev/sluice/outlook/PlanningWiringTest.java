@@ -116,8 +116,11 @@ class PlanningWiringTest {
       assertTrue(lf.getString("said").contains("no earlier than the next opening"), lf.encode());
 
       String metrics = Http.get(base + "/metrics").body();
-      assertTrue(metrics.contains("sluice_job_finish_timestamp_seconds{job=\"items\"}"), "finish gauge");
-      assertTrue(metrics.contains("sluice_job_window_closed{job=\"later\"} 1.0"), "window closed gauge");
+      // The job's label is job or, once metrics moved to base units, sluice_job: either way the series is there.
+      assertTrue(java.util.regex.Pattern.compile("(?m)^sluice_job_finish_timestamp_seconds\\{(sluice_)?job=\"items\"} [0-9.E]+$")
+          .matcher(metrics).find(), "finish gauge with a time");
+      assertTrue(java.util.regex.Pattern.compile("(?m)^sluice_job_window_closed\\{(sluice_)?job=\"later\"} 1\\.0$").matcher(metrics).find(),
+          "window closed gauge");
 
       // The advice: less than a day of data, said; a week strip of 168 hours with the later job's window open in one.
       JsonObject advice = new JsonObject(Http.get(base + "/api/advice").body());
