@@ -12,7 +12,7 @@ import java.util.List;
 
 /** A blocking HTTP client of the read API, for tests. */
 final class ReadClient {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
   private final String readToken;
 

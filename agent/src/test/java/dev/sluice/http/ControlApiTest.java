@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 class ControlApiTest {
   private static final String TOKEN = "control-test-token-0123456789";
   private final TestPg pg = TestPg.get();
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private static final String ROWS = "SELECT row(id, qty)::text FROM items ORDER BY id";
 
   private String[] databases() {

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 class HttpSecurityTest {
   private static final String PASSWORD = "Sup3rSecretPw-4711";
   private static final String TOKEN = "security-token-0123456789";
-  private static final HttpClient CLIENT = HttpClient.newHttpClient();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final TestPg pg = TestPg.get();
 
   @Test
