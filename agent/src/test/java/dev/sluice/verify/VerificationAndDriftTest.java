@@ -129,9 +129,10 @@ class VerificationAndDriftTest {
 
   /** The value of {@code sluice_throttled} for the job and a reason label, NaN when not exported. */
   private static double throttled(String base, String reason) {
-    String series = "sluice_throttled{job=\"items\",reason=\"" + reason + "\"} ";
-    return Http.get(base + "/metrics").body().lines().filter(l -> l.startsWith(series))
-        .mapToDouble(l -> Double.parseDouble(l.substring(series.length()).trim())).findFirst().orElse(Double.NaN);
+    // The series of this job and reason, whatever order the exposition writes the labels in.
+    return Http.get(base + "/metrics").body().lines()
+        .filter(l -> l.startsWith("sluice_throttled{") && l.contains("sluice_job=\"items\"") && l.contains("reason=\"" + reason + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf('}') + 1).trim())).findFirst().orElse(Double.NaN);
   }
 
   static void waitFor(BooleanSupplier cond, int seconds) throws InterruptedException {
