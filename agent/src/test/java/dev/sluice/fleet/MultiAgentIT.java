@@ -143,7 +143,10 @@ class MultiAgentIT {
 
   @Test
   void threeAgentsShareTheBudgetAndAFrozenAgentIsFenced() throws Exception {
-    int budget = 12_000;
+    // A budget three agents and the database can keep up with on a loaded 2-core machine: the test is
+    // about sharing it (each agent a third, the sum within 10%), not about how fast the machine is.
+    // (12,000 rows/s fell to 8-11k with the COPY path's agents starved of CPU at a load average of 9.)
+    int budget = 8_000;
     String tgt = pg.createDatabase("fleet_stop");
     Path cfg = config(tgt, budget);
     startThree(cfg);
