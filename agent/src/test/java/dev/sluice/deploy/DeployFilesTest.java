@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -151,6 +153,15 @@ class DeployFilesTest {
     assertEquals("sluice-http", at(service, "spec", "ports", "0", "targetPort"));
     assertEquals((Object) at(monitor, "spec", "endpoints", "0", "port"), at(service, "spec", "ports", "0", "name"));
     assertEquals("/metrics", at(monitor, "spec", "endpoints", "0", "path"));
+    // Prometheus Operator names the scrape job after the Service's label named by jobLabel, else after
+    // the Service: SluiceAgentDown (up{job="..."}) must select the job the kit produces, or it never fires.
+    String jobLabel = at(monitor, "spec", "jobLabel");
+    String serviceName = at(service, "metadata", "name");
+    String scrapeJob = jobLabel != null && labels.containsKey(jobLabel) ? labels.get(jobLabel).toString() : serviceName;
+    Matcher up = Pattern.compile("up\\{job=\"([^\"]+)\"}")
+        .matcher(Files.readString(DEPLOY.resolve("prometheus/sluice-alerts.yml")));
+    assertTrue(up.find(), "SluiceAgentDown selects up{job=...}");
+    assertEquals(up.group(1), scrapeJob, "the job label of the Kubernetes kit's scrapes is the one the alert rules select");
     Map<String, Object> kustomization = yaml("kustomization.yaml");
     for (Object r : (List<Object>) kustomization.get("resources")) {
       assertTrue(Files.exists(DEPLOY.resolve("kubernetes").resolve(r.toString())), "kustomization lists " + r);
