@@ -137,7 +137,9 @@ public final class ConfigDiff {
   private static String show(String path, JsonNode v) {
     if (v == null || v instanceof MissingNode || v.isNull()) return "(unset)";
     if (Secrets.secretField(path)) return "***";
-    if (v.isTextual() && v.asText().contains("://")) return Secrets.url(v.asText());
+    String key = path.substring(path.lastIndexOf('.') + 1);
+    if (v.isTextual() && v.asText().contains("://")) return Secrets.text(key, v.asText());
+    if (v.isContainerNode()) v = Secrets.redact(v); // a section (notify: its webhooks' URLs) shown whole
     String s = v.isTextual() ? "\"" + v.asText() + "\"" : v.toString();
     return s.length() > 200 ? s.substring(0, 200) + "..." : s;
   }

@@ -1,5 +1,6 @@
 package dev.sluice.notify;
 
+import dev.sluice.config.Secrets;
 import dev.sluice.resilience.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,7 +10,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -162,12 +162,7 @@ public final class WebhookNotifier {
 
   /** {@code https://hooks.slack.com/...}: scheme, host and port only. */
   public static String redact(String url) {
-    try {
-      URI u = URI.create(url);
-      return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort()) + "/...";
-    } catch (RuntimeException e) {
-      return "(an invalid URL)";
-    }
+    return Secrets.httpUrl(url);
   }
 
   /** Each webhook's counts, for the API (URLs redacted). */

@@ -75,4 +75,26 @@ class ConfigDiffTest {
     assertFalse(s.contains("secret") || s.contains("0123456789abcdef") || s.contains("pw1"), s);
     assertTrue(s.contains("postgresql://u:***@h/a") && s.contains("\"token\":\"***\"") && s.contains("password=***"), s);
   }
+
+  @Test
+  void webhookUrlsAreCutDownToTheirOriginInStoredContentAndInChanges() throws Exception {
+    String hook = "https://hooks.slack.com/services/T000/B000/Xsecretpath?x=1";
+    String withHook = BASE.replace("\"http\":", "\"$schema\": \"https://example.com/sluice.schema.json\", "
+        + "\"notify\": {\"webhooks\": [{\"url\": \"" + hook + "\"}]}, \"http\":");
+    String s = Secrets.redact(JSON.readTree(withHook)).toString();
+    assertFalse(s.contains("Xsecretpath") || s.contains("services"), s);
+    assertTrue(s.contains("\"url\":\"https://hooks.slack.com/...\""), s);
+    assertTrue(s.contains("https://example.com/sluice.schema.json"), "$schema is a public address, kept: " + s);
+    assertEquals("http://127.0.0.1:9000/...", Secrets.text("url", "http://u:pw@127.0.0.1:9000/a/b"));
+    assertEquals("(an invalid URL)", Secrets.text("url", "https://exa mple/secret"));
+
+    // The whole notify section shown in a change (added, then its URL edited): never the path.
+    ConfigDiff.Result added = diff(withHook);
+    ConfigDiff.Result edited = ConfigDiff.between(JSON.readTree(withHook), JSON.readTree(withHook.replace("Xsecretpath", "Ysecretpath")));
+    for (ConfigDiff.Result r : java.util.List.of(added, edited)) {
+      String all = r.toString() + ConfigDiff.describe(r.deferred()) + r.refused();
+      assertFalse(all.contains("secretpath") || all.contains("services"), all);
+      assertTrue(all.contains("https://hooks.slack.com/..."), all);
+    }
+  }
 }

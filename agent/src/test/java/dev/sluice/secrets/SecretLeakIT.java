@@ -41,6 +41,9 @@ class SecretLeakIT {
   private static final String URL_PASSWORD = "Pl4nted@url/pw:88";
   private static final String TOKEN = "Pl4nted-control-token-0123456789";
   private static final String READ_TOKEN = "Pl4nted-read-token-9876543210";
+  /** A webhook URL's path is its secret (Slack's are): written literally in the config. Port 9: nothing listens. */
+  private static final String HOOK_PATH = "Pl4nted-hook-path-B0123/XyZ";
+  private static final String HOOK_PATH_EDITED = "Pl4nted-hook-edit-B4567/AbC";
 
   @TempDir
   Path dir;
@@ -49,11 +52,16 @@ class SecretLeakIT {
   private final Map<String, String> channels = new LinkedHashMap<>();
 
   private String config(String src, String tgt, String sourceExtra) {
+    return config(src, tgt, sourceExtra, HOOK_PATH);
+  }
+
+  private String config(String src, String tgt, String sourceExtra, String hookPath) {
     String ca = pg.certs.ca().toString();
     return "{\"$schema\": \"./sluice.schema.json\","
         + " \"source\": {\"url\": \"postgresql://sluice_leak@127.0.0.1:" + pg.port() + "/" + src + "?sslmode=require\"" + sourceExtra + "},"
         + " \"target\": {\"url\": \"postgresql://localhost:" + pg.port() + "/" + tgt + "\", \"user\": \"sluice_cert\", \"sslMode\": \"verify-full\","
         + "   \"sslRootCert\": \"" + ca + "\", \"sslCert\": \"" + pg.certs.clientCert() + "\", \"sslKey\": \"" + pg.certs.clientKey() + "\"},"
+        + " \"notify\": {\"webhooks\": [{\"url\": \"http://127.0.0.1:9/services/" + hookPath + "?token=x\"}]},"
         + " \"http\": {\"port\": 0, \"token\": \"" + TOKEN + "\", \"readToken\": \"" + READ_TOKEN + "\"},"
         + " \"jobs\": [{\"name\": \"leak\", \"source\": {\"table\": \"items\", \"key\": [\"id\"]}, \"target\": {\"table\": \"items\", \"create\": true},"
         + "   \"segment\": {\"rows\": 500}, \"batch\": {\"rows\": 250}}]}";
@@ -74,7 +82,7 @@ class SecretLeakIT {
     Files.writeString(file, good);
 
     // The CLI before the agent: validate (passes), and validate with a wrong password in the URL (fails).
-    cli("validate", "validate", "--config", file.toString());
+    assertEquals(0, cli("validate", "validate", "--config", file.toString()), "validate passes over TLS (require, verify-full)");
     Path wrong = dir.resolve("wrong.json");
     Files.writeString(wrong, good.replace("postgresql://sluice_leak@", "postgresql://sluice_leak:" + INLINE_PASSWORD + "@")
         .replace(", \"passwordFile\": \"" + secret + "\"", ""));
@@ -92,9 +100,9 @@ class SecretLeakIT {
       // Hot reloads that must be refused: a URL that does not parse (a raw @ and / in its password)...
       Files.writeString(file, good.replace("postgresql://sluice_leak@", "postgresql://sluice_leak:" + URL_PASSWORD + "@"));
       Eventually.until(Duration.ofSeconds(30), "the bad URL rejected", () -> agent.log().contains("rejected") || agent.log().contains("refused"));
-      // ...and a source given a different (inline) password, which needs a restart.
+      // ...and a source given a different (inline) password, which needs a restart, with another webhook URL.
       String before = agent.log();
-      Files.writeString(file, config(src, tgt, ", \"password\": \"" + INLINE_PASSWORD + "\""));
+      Files.writeString(file, config(src, tgt, ", \"password\": \"" + INLINE_PASSWORD + "\"", HOOK_PATH_EDITED));
       Eventually.until(Duration.ofSeconds(30), "the source change refused", () -> agent.log().length() > before.length());
       Eventually.pause(2500);
 
@@ -138,7 +146,8 @@ class SecretLeakIT {
     String key = Files.readString(pg.certs.clientKey());
     String keyBody = key.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
     List<String> leaks = new ArrayList<>();
-    for (String s : List.of(DB_PASSWORD, INLINE_PASSWORD, URL_PASSWORD, TOKEN, READ_TOKEN, keyBody)) {
+    assertTrue(channels.get("GET /api/config").contains("http://127.0.0.1:9/..."), "the webhook is shown by its origin: " + channels.get("GET /api/config"));
+    for (String s : List.of(DB_PASSWORD, INLINE_PASSWORD, URL_PASSWORD, TOKEN, READ_TOKEN, keyBody, HOOK_PATH, HOOK_PATH_EDITED, "/services/")) {
       for (String form : List.of(s, URLEncoder.encode(s, StandardCharsets.UTF_8), new JsonArray().add(s).encode().replaceAll("^\\[\"|\"]$", ""))) {
         channels.forEach((channel, text) -> {
           if (text.contains(form)) leaks.add(channel + " holds \"" + form + "\": ..." + around(text, form) + "...");
