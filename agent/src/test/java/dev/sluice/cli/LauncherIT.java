@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,8 +88,23 @@ class LauncherIT {
 
     Outcome again = sluice("--version");
     assertEquals(0, again.rc(), again.out());
-    assertTrue(again.out().contains("sluice "), again.out());
+    assertVersionOfThisBuild(again.out());
     assertEquals(made, archives(), "the archive is kept, not recorded again");
+  }
+
+  /**
+   * "sluice 0.1.0 (commit 1a2b3c4d5e6f)": the version Maven built (failsafe passes it in) and the commit
+   * of this checkout, which the jar was built from (never "unknown").
+   */
+  private static void assertVersionOfThisBuild(String out) throws Exception {
+    String version = System.getProperty("sluice.version");
+    assertTrue(version != null && !version.isBlank() && !version.startsWith("${"), "failsafe passes -Dsluice.version: " + version);
+    Matcher m = Pattern.compile("(?m)^sluice " + Pattern.quote(version) + " \\(commit ([0-9a-f]{12})(-dirty)?\\)$").matcher(out);
+    assertTrue(m.find(), "sluice " + version + " (commit <12 hex>[-dirty]) in: " + out);
+    Process git = new ProcessBuilder("git", "rev-parse", "HEAD").directory(Path.of("..").toFile()).redirectErrorStream(true).start();
+    String head = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertEquals(0, git.waitFor(), "git rev-parse HEAD: " + head);
+    assertTrue(head.startsWith(m.group(1)), "the commit of this checkout (" + head + "): " + out);
   }
 
   @Test
