@@ -41,6 +41,8 @@ public final class HealthMonitor {
   private final ForegroundPace foreground;
   private final LockWatch locks;
   private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+  /** When each sensor last read successfully (its start, before a first success): a failed read is a fresh reading too. */
+  private final Map<String, Long> lastSuccess = new ConcurrentHashMap<>();
   private final List<Loop> loops = new ArrayList<>();
   private volatile Throttler.Decision decision;
   private volatile java.util.function.BiConsumer<String, Throwable> listener = (db, e) -> {};
@@ -70,7 +72,9 @@ public final class HealthMonitor {
   }
 
   private void startLoops() {
+    long now = clock.getAsLong();
     for (SensorSpec s : config.sensors()) {
+      lastSuccess.putIfAbsent(s.id(), now);
       Loop loop = new Loop(s);
       loops.add(loop);
       loop.timer = vertx.setPeriodic(1, s.interval().toMillis(), t -> loop.poll());
@@ -210,6 +214,8 @@ public final class HealthMonitor {
       if (r != null) {
         j.put("value", r.ok() ? r.value() : null).put("error", r.error()).put("ageMs", (now - r.atNanos()) / 1_000_000);
       }
+      Long ok = lastSuccess.get(s.id());
+      if (ok != null) j.put("successAgeMs", (now - ok) / 1_000_000);
       out.add(j);
     }
     return out;
@@ -253,6 +259,7 @@ public final class HealthMonitor {
         if (!spec.database().equals("host")) listener.accept(spec.database(), ar.cause());
         if (ar.succeeded()) {
           readings.put(spec.id(), Reading.of(ar.result(), now));
+          lastSuccess.put(spec.id(), now);
           feed(spec, ar.result(), now);
         } else {
           readings.put(spec.id(), Reading.failed(ErrorClassifier.describe(ar.cause()), now));

@@ -48,11 +48,12 @@ public final class GateMeters {
     Object v = j.getValue("value");
     double value = v instanceof Number n ? n.doubleValue() : Double.NaN;
     Long ageMs = j.getLong("ageMs");
+    Long successAgeMs = j.getLong("successAgeMs");
     // The threshold in force comes with the reading: a config reload may have changed it.
     double max = j.getValue("threshold") instanceof Number t ? t.doubleValue() : spec.max();
     boolean healthy = j.getString("error") == null && !Double.isNaN(value) && value <= max;
     // The foreground sensor has no threshold (it feeds the foreground control): exported as NaN.
     return new JobMeters.SensorReading(value, Double.isInfinite(max) ? null : max, spec.kind().unit,
-        ageMs == null ? Double.NaN : ageMs / 1000.0, healthy);
+        ageMs == null ? Double.NaN : ageMs / 1000.0, successAgeMs == null ? Double.NaN : successAgeMs / 1000.0, healthy);
   }
 }

@@ -35,7 +35,8 @@ import java.util.function.Supplier;
  */
 public final class JobMeters implements JobEvents {
   /** One health sensor's latest reading, as the throttler stored it. */
-  public record SensorReading(double value, Double threshold, String unit, double ageSeconds, boolean healthy) {}
+  /** {@code successAgeSeconds}: since the last successful read (since the sensor started, before one). */
+  public record SensorReading(double value, Double threshold, String unit, double ageSeconds, double successAgeSeconds, boolean healthy) {}
 
   /** Captured changes not yet applied to the target ({@code rows} negative: not measured yet). */
   public record Backlog(long rows, double oldestAgeSeconds) {}
@@ -210,7 +211,9 @@ public final class JobMeters implements JobEvents {
   /**
    * Registers a health sensor: its reading goes to the gauge of its kind, in base units
    * ({@code sluice_sensor_probe_seconds{database="source"}}, see {@link SensorMetric}); its age and health
-   * to {@code sluice_sensor_age_seconds} and {@code sluice_sensor_healthy}, labelled with the sensor's id.
+   * to {@code sluice_sensor_age_seconds} and {@code sluice_sensor_healthy}, and the age of its last successful
+   * reading to {@code sluice_sensor_last_success_age_seconds} (a failed read is a fresh reading, not a
+   * success), labelled with the sensor's id.
    * The dashboard gets the reading as the sensor reports it (with its unit).
    */
   public void sensor(String name, SensorMetric metric, String database, Supplier<SensorReading> reading) {
@@ -223,6 +226,9 @@ public final class JobMeters implements JobEvents {
         .tags(kind).strongReference(true).register(registry);
     Tags t = tags.and("sensor", name);
     Gauge.builder("sluice.sensor.age.seconds", reading, r -> r.get().ageSeconds()).description("Age of the sensor's latest reading")
+        .tags(t).strongReference(true).register(registry);
+    Gauge.builder("sluice.sensor.last.success.age.seconds", reading, r -> r.get().successAgeSeconds())
+        .description("Age of the sensor's latest successful reading (since the sensor started, before one)")
         .tags(t).strongReference(true).register(registry);
     Gauge.builder("sluice.sensor.healthy", reading, r -> r.get().healthy() ? 1 : 0).description("1 while the sensor is healthy")
         .tags(t).strongReference(true).register(registry);
