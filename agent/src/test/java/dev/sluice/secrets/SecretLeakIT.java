@@ -41,7 +41,10 @@ class SecretLeakIT {
   private static final String URL_PASSWORD = "Pl4nted@url/pw:88";
   private static final String TOKEN = "Pl4nted-control-token-0123456789";
   private static final String READ_TOKEN = "Pl4nted-read-token-9876543210";
-  /** A webhook URL's path is its secret (Slack's are): written literally in the config. Port 9: nothing listens. */
+  /**
+   * A webhook URL's path is its secret (Slack's are): written literally in the config. Port 9 of localhost:
+   * nothing listens (a name, not an address: AgentProcess takes the first http://address:port/ logged).
+   */
   private static final String HOOK_PATH = "Pl4nted-hook-path-B0123/XyZ";
   private static final String HOOK_PATH_EDITED = "Pl4nted-hook-edit-B4567/AbC";
 
@@ -61,7 +64,7 @@ class SecretLeakIT {
         + " \"source\": {\"url\": \"postgresql://sluice_leak@127.0.0.1:" + pg.port() + "/" + src + "?sslmode=require\"" + sourceExtra + "},"
         + " \"target\": {\"url\": \"postgresql://localhost:" + pg.port() + "/" + tgt + "\", \"user\": \"sluice_cert\", \"sslMode\": \"verify-full\","
         + "   \"sslRootCert\": \"" + ca + "\", \"sslCert\": \"" + pg.certs.clientCert() + "\", \"sslKey\": \"" + pg.certs.clientKey() + "\"},"
-        + " \"notify\": {\"webhooks\": [{\"url\": \"http://127.0.0.1:9/services/" + hookPath + "?token=x\"}]},"
+        + " \"notify\": {\"webhooks\": [{\"url\": \"http://localhost:9/services/" + hookPath + "?token=x\"}]},"
         + " \"http\": {\"port\": 0, \"token\": \"" + TOKEN + "\", \"readToken\": \"" + READ_TOKEN + "\"},"
         + " \"jobs\": [{\"name\": \"leak\", \"source\": {\"table\": \"items\", \"key\": [\"id\"]}, \"target\": {\"table\": \"items\", \"create\": true},"
         + "   \"segment\": {\"rows\": 500}, \"batch\": {\"rows\": 250}}]}";
@@ -146,7 +149,7 @@ class SecretLeakIT {
     String key = Files.readString(pg.certs.clientKey());
     String keyBody = key.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
     List<String> leaks = new ArrayList<>();
-    assertTrue(channels.get("GET /api/config").contains("http://127.0.0.1:9/..."), "the webhook is shown by its origin: " + channels.get("GET /api/config"));
+    assertTrue(channels.get("GET /api/config").contains("http://localhost:9/..."), "the webhook is shown by its origin: " + channels.get("GET /api/config"));
     for (String s : List.of(DB_PASSWORD, INLINE_PASSWORD, URL_PASSWORD, TOKEN, READ_TOKEN, keyBody, HOOK_PATH, HOOK_PATH_EDITED, "/services/")) {
       for (String form : List.of(s, URLEncoder.encode(s, StandardCharsets.UTF_8), new JsonArray().add(s).encode().replaceAll("^\\[\"|\"]$", ""))) {
         channels.forEach((channel, text) -> {
