@@ -26,14 +26,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * Every metric the docs, the Grafana dashboard, the alert rules and their unit tests name exists in a
  * live scrape of an agent running every feature (all sensor kinds, change capture, the read API and its
  * cache, a watched config), with every label they select on (and, where they compare a label with a
- * literal value, a series with that value). Also: no Sluice series carries a {@code job} label (Prometheus
- * would rename it {@code exported_job}), pool names are fixed (the same at every start), and the build and
- * the databases' breakers are exported.
+ * literal value, a series with that value). The labels they group by ({@code by}, {@code without},
+ * {@code on}, {@code ignoring}, {@code group_left/right}), list ({@code label_values(m, L)}), show in a
+ * legend ({@code {{L}}}) or in an alert's text ({@code $labels.L}) must be on the metrics of that
+ * expression too, except the labels Prometheus adds from the scrape target ({@link #TARGET_LABELS}); and
+ * {@code job}, the scrape job's, on a Sluice series is reported: Sluice's job is {@code sluice_job}
+ * ({@code max by (job)} grouped every Sluice job together). Also: no Sluice series carries a {@code job}
+ * label (Prometheus would rename it {@code exported_job}), pool names are fixed (the same at every start),
+ * and the build and the databases' breakers are exported.
  */
 class MetricNamesTest {
   private static final Path ROOT = Path.of(System.getProperty("user.dir")).resolve("..").normalize();
@@ -44,6 +51,17 @@ class MetricNamesTest {
   private static final Pattern MATCHER = Pattern.compile("(\\w+)\\s*(=~|!~|!=|=)\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
   /** Words of the prefixes above that are not metrics: the job label, and a trigger's name in production.md. */
   private static final Set<String> NOT_METRICS = Set.of("sluice_job", "sluice_capture_orders_ins");
+  /** Added by Prometheus to every scraped series from its target (never in the exposition). */
+  static final Set<String> TARGET_LABELS = Set.of("instance", "job");
+  private static final Pattern GROUPING = Pattern.compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)");
+  private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\(\\s*([\\w:]+)\\s*,\\s*(\\w+)\\s*\\)");
+  /** PromQL's aggregations, functions and keywords: what is left of an expression without a metric. */
+  private static final Pattern OPERATORS = Pattern.compile("\\b(sum|min|max|avg|count|stddev|stdvar|quantile|topk|bottomk|group|rate|irate|"
+      + "increase|delta|deriv|abs|absent|clamp_min|clamp_max|histogram_quantile|and|or|unless|bool|offset)\\b");
+  private static final Pattern LEGEND_LABEL = Pattern.compile("\\{\\{\\s*(\\w+)\\s*}}");
+  private static final Pattern ALERT_LABEL = Pattern.compile("\\$labels\\.(\\w+)");
+  /** PromQL in the docs: an inline code span or a promql block that groups or lists label values. */
+  private static final Pattern DOC_PROMQL = Pattern.compile("```promql\\n(.*?)```|`([^`\\n]+)`", Pattern.DOTALL);
   private static final Set<String> POOLS = Set.of("sluice-source", "sluice-target", "sluice-ledger", "sluice-reads-source",
       "sluice-reads-target");
   /** Vert.x's own worker pools, and the COPY workers of the job (named for it). */
@@ -62,8 +80,8 @@ class MetricNamesTest {
     }
     mentions.addAll(fromProse(ROOT.resolve("README.md")));
     mentions.addAll(fromDashboard(ROOT.resolve("deploy/grafana/sluice-dashboard.json")));
-    mentions.addAll(fromRules(ROOT.resolve("deploy/prometheus/sluice-alerts.yml"), "expr:"));
-    mentions.addAll(fromRules(ROOT.resolve("deploy/prometheus/sluice-alerts.test.yml"), "series:"));
+    mentions.addAll(fromRules(ROOT.resolve("deploy/prometheus/sluice-alerts.yml")));
+    mentions.addAll(fromRuleTests(ROOT.resolve("deploy/prometheus/sluice-alerts.test.yml")));
     assertTrue(mentions.stream().filter(m -> m.where().contains("grafana")).count() >= 20, "the dashboard's queries were read");
     assertTrue(mentions.stream().filter(m -> m.where().contains("sluice-alerts.yml")).count() >= 9, "the rules were read");
 
@@ -125,6 +143,27 @@ class MetricNamesTest {
     }
   }
 
+  @Test
+  void labelsGroupedByListedOrShownMustBeOnTheExpressionsMetrics() {
+    String text = "# TYPE sluice_segments gauge\nsluice_segments{sluice_job=\"a\",state=\"failed\"} 1\n";
+    Map<String, Double> series = Exposition.parse(text);
+    java.util.function.BiFunction<String, Set<String>, List<String>> check = (expr, shown) -> missingFrom(text, series, fromPromQl(expr, "t", shown));
+    assertEquals(List.of(), check.apply("max by (sluice_job, state) (sluice_segments{state=\"failed\"})", Set.of("sluice_job")));
+    assertEquals(List.of(), check.apply("min by (instance) (sluice_segments) and on (sluice_job) sluice_segments", Set.of("instance")));
+    assertEquals(List.of(), check.apply("max by (sluice_job) (...)", Set.of()), "prose: about Sluice's series");
+    assertEquals(List.of(), check.apply("max by (job) (up)", Set.of()), "the scrape job's label on Prometheus's own series");
+    assertEquals(List.of(), check.apply("label_values(sluice_segments, state)", Set.of()));
+    for (String wrong : List.of("max by (job) (sluice_segments)", "max by (job) (...)", "sum without (job) (sluice_segments)")) {
+      List<String> missing = check.apply(wrong, Set.of());
+      assertEquals(1, missing.size(), wrong + ": " + missing);
+      assertTrue(missing.get(0).contains("by job: that is Prometheus's scrape job"), missing.get(0));
+    }
+    assertEquals(List.of("sluice_segments has no label database (t)"), check.apply("sluice_segments", Set.of("database")), "{{database}}, $labels.database");
+    assertEquals(List.of("sluice_segments has no label reason (t)"), check.apply("max by (reason) (sluice_segments)", Set.of()));
+    assertEquals(List.of("sluice_segments has no label database (t)"), check.apply("label_values(sluice_segments, database)", Set.of()));
+    assertEquals(List.of("sluice_segments has no label x (t)"), check.apply("a / ignoring (x) group_left sluice_segments", Set.of()));
+  }
+
   /** What the scrape lacks: a name (or prefix), a label, or a series with a label's literal value. */
   private static List<String> missingFrom(String text, Map<String, Double> series, List<Mention> mentions) {
     Map<String, List<Map<String, String>>> byName = new LinkedHashMap<>();
@@ -155,7 +194,13 @@ class MetricNamesTest {
         continue;
       }
       m.labels().forEach((label, literal) -> {
-        if (label.equals("instance")) return; // added by Prometheus
+        if (TARGET_LABELS.contains(label)) {
+          if (label.equals("job") && m.name().startsWith("sluice_")) {
+            missing.add(m.name() + (m.prefix() ? "*" : "") + " by job: that is Prometheus's scrape job (the same for every Sluice job); "
+                + "Sluice's job label is sluice_job (" + m.where() + ")");
+          }
+          return;
+        }
         String value = label.equals("sluice_job") ? null : literal; // the user's job names (the rules' tests use their own)
         if (found.stream().noneMatch(l -> l.containsKey(label))) {
           missing.add(m.name() + " has no label " + label + " (" + m.where() + ")");
@@ -194,58 +239,92 @@ class MetricNamesTest {
       String name = prefix && m.group(2).startsWith("_") ? m.group(1) + "_" : m.group(1);
       out.add(new Mention(name, prefix, labels, ROOT.relativize(file).toString()));
     }
+    Matcher code = DOC_PROMQL.matcher(Files.readString(file));
+    while (code.find()) {
+      String promql = code.group(1) != null ? code.group(1) : code.group(2);
+      if (GROUPING.matcher(promql).find() || LABEL_VALUES.matcher(promql).find()) {
+        out.addAll(fromPromQl(promql, ROOT.relativize(file) + " `" + promql.strip() + "`", Set.of()));
+      }
+    }
     return out;
   }
 
   private static List<Mention> fromDashboard(Path file) throws Exception {
     List<Mention> out = new ArrayList<>();
-    walk(JSON.readTree(Files.readString(file)), (key, text) -> {
-      if (key.equals("expr") || key.equals("query") || key.equals("definition")) out.addAll(fromPromQl(text, ROOT.relativize(file) + " " + key));
-    });
+    targets(JSON.readTree(Files.readString(file)), ROOT.relativize(file).toString(), out);
     return out;
   }
 
-  private static void walk(JsonNode node, java.util.function.BiConsumer<String, String> visit) {
+  /** Every query (a panel's, with the labels its legend shows; a variable's) in a dashboard's JSON. */
+  private static void targets(JsonNode node, String where, List<Mention> out) {
     if (node.isObject()) {
+      Set<String> legend = found(LEGEND_LABEL, node.path("legendFormat").asText(""));
       node.fields().forEachRemaining(e -> {
-        if (e.getValue().isTextual()) visit.accept(e.getKey(), e.getValue().asText());
-        else walk(e.getValue(), visit);
+        String key = e.getKey();
+        if (!e.getValue().isTextual()) targets(e.getValue(), where, out);
+        else if (key.equals("expr")) out.addAll(fromPromQl(e.getValue().asText(), where + " expr", legend));
+        else if (key.equals("query") || key.equals("definition")) out.addAll(fromPromQl(e.getValue().asText(), where + " " + key, Set.of()));
       });
     } else if (node.isArray()) {
-      node.forEach(n -> walk(n, visit));
+      node.forEach(n -> targets(n, where, out));
     }
   }
 
-  /** The rules' expressions (single or multi-line) or the unit tests' input series. */
-  private static List<Mention> fromRules(Path file, String field) throws Exception {
+  private static Set<String> found(Pattern p, String text) {
+    Set<String> out = new TreeSet<>();
+    Matcher m = p.matcher(text);
+    while (m.find()) out.add(m.group(m.groupCount()));
+    return out;
+  }
+
+  /** Each alert's expression, with the labels its annotations and labels show ({@code $labels.L}). */
+  @SuppressWarnings("unchecked")
+  private static List<Mention> fromRules(Path file) throws Exception {
     List<Mention> out = new ArrayList<>();
-    List<String> lines = Files.readAllLines(file);
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i).strip().replaceFirst("^- ", "");
-      if (!line.startsWith(field)) continue;
-      StringBuilder expr = new StringBuilder(line.substring(field.length()).strip());
-      if (expr.toString().equals("|")) {
-        expr.setLength(0);
-        int indent = lines.get(i + 1).length() - lines.get(i + 1).stripLeading().length();
-        while (i + 1 < lines.size() && lines.get(i + 1).length() - lines.get(i + 1).stripLeading().length() >= indent
-            && !lines.get(i + 1).isBlank()) {
-          expr.append(lines.get(++i).strip()).append('\n');
+    Map<String, Object> doc = new Yaml(new LoaderOptions()).load(Files.readString(file));
+    for (Map<String, Object> group : (List<Map<String, Object>>) doc.get("groups")) {
+      for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
+        Set<String> shown = new TreeSet<>();
+        for (String part : List.of("annotations", "labels")) {
+          ((Map<String, Object>) rule.getOrDefault(part, Map.of())).values().forEach(v -> shown.addAll(found(ALERT_LABEL, v.toString())));
         }
+        String name = String.valueOf(rule.getOrDefault("alert", rule.get("record")));
+        out.addAll(fromPromQl(rule.get("expr").toString(), ROOT.relativize(file) + " " + name, shown));
       }
-      String text = expr.toString().replaceAll("^'(.*)'$", "$1");
-      out.addAll(fromPromQl(text, ROOT.relativize(file) + ":" + (i + 1)));
+    }
+    return out;
+  }
+
+  /** The unit tests' input series. */
+  @SuppressWarnings("unchecked")
+  private static List<Mention> fromRuleTests(Path file) throws Exception {
+    List<Mention> out = new ArrayList<>();
+    Map<String, Object> doc = new Yaml(new LoaderOptions()).load(Files.readString(file));
+    for (Map<String, Object> test : (List<Map<String, Object>>) doc.get("tests")) {
+      for (Map<String, Object> series : (List<Map<String, Object>>) test.get("input_series")) {
+        out.addAll(fromPromQl(series.get("series").toString(), ROOT.relativize(file) + " " + test.get("name"), Set.of()));
+      }
     }
     return out;
   }
 
   /**
-   * Metric names in PromQL and the label matchers of their selectors; grouping clauses ({@code by (..)},
-   * {@code on (..)}) and string literals are not names.
+   * Metric names in PromQL and the label matchers of their selectors; each metric of the expression also
+   * needs the labels it groups by, the {@code shown} ones (a legend's, an alert's text), and the label its
+   * {@code label_values(metric, label)} lists. Grouping clauses and string literals are not names. An
+   * expression without a metric (prose: {@code max by (sluice_job) (...)}) is about Sluice's series.
    */
-  static List<Mention> fromPromQl(String expr, String where) {
-    String e = expr.replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " ");
-    // label_values(metric, label): the second argument is a label.
-    e = e.replaceAll("label_values\\(\\s*([\\w:]+)\\s*,\\s*\\w+\\s*\\)", "$1");
+  static List<Mention> fromPromQl(String expr, String where, Set<String> shown) {
+    Set<String> grouped = new TreeSet<>(shown);
+    Matcher g = GROUPING.matcher(expr);
+    while (g.find()) {
+      for (String l : g.group(2).split(",")) if (!l.isBlank()) grouped.add(l.strip());
+    }
+    Map<String, String> listed = new LinkedHashMap<>();
+    Matcher lv = LABEL_VALUES.matcher(expr);
+    while (lv.find()) listed.put(lv.group(1), lv.group(2));
+    String e = GROUPING.matcher(expr).replaceAll(" ");
+    e = LABEL_VALUES.matcher(e).replaceAll("$1");
     List<Mention> out = new ArrayList<>();
     Matcher m = PROMQL_NAME.matcher(e);
     while (m.find()) {
@@ -255,7 +334,14 @@ class MetricNamesTest {
         Matcher lm = MATCHER.matcher(m.group(2));
         while (lm.find()) labels.put(lm.group(1), lm.group(2).equals("=") && !lm.group(3).contains("$") ? lm.group(3) : null);
       }
+      grouped.forEach(l -> labels.putIfAbsent(l, null));
+      if (listed.containsKey(m.group(1))) labels.putIfAbsent(listed.get(m.group(1)), null);
       out.add(new Mention(m.group(1), false, labels, where));
+    }
+    if (out.isEmpty() && !grouped.isEmpty() && !OPERATORS.matcher(e.replaceAll("\"[^\"]*\"|\\[[^\\]]*\\]", " ")).replaceAll(" ").matches("(?s).*[a-zA-Z_:].*")) {
+      Map<String, String> labels = new LinkedHashMap<>();
+      grouped.forEach(l -> labels.put(l, null));
+      out.add(new Mention("sluice_", true, labels, where));
     }
     return out;
   }
