@@ -13,8 +13,8 @@ import java.util.Map;
  * Keeps secrets out of everything Sluice shows or stores about its config: values of fields whose
  * name says token, password or secret become {@code "***"}, passwords inside connection URLs are cut
  * out, and an http(s) URL (a webhook's: a Slack webhook's path is its secret) is cut down to scheme,
- * host and port. Used for the config versions kept in the ledger, {@code GET /api/config}, and reload
- * messages (log lines and the ledger's events).
+ * host and port. Used for the config versions kept in the ledger and for reload messages (log lines,
+ * the ledger's events, the last reload's outcome in {@code GET /api/config}).
  */
 public final class Secrets {
   private Secrets() {}
