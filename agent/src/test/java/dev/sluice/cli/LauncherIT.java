@@ -93,12 +93,18 @@ class LauncherIT {
   }
 
   /**
-   * "sluice 0.1.0 (commit 1a2b3c4d5e6f)": the version Maven built (failsafe passes it in) and the commit
-   * of this checkout, which the jar was built from (never "unknown").
+   * "sluice 0.1.0 (commit 1a2b3c4d5e6f)": the version Maven built (failsafe passes it in; else the
+   * project's pom's) and the commit of this checkout, which the jar was built from (never "unknown").
    */
   private static void assertVersionOfThisBuild(String out) throws Exception {
     String version = System.getProperty("sluice.version");
-    assertTrue(version != null && !version.isBlank() && !version.startsWith("${"), "failsafe passes -Dsluice.version: " + version);
+    if (version == null || version.isBlank()) {
+      Matcher pom = Pattern.compile("<artifactId>sluice-parent</artifactId>\\s*<version>([^<]+)</version>")
+          .matcher(Files.readString(Path.of("..", "pom.xml")));
+      assertTrue(pom.find(), "the project's version in pom.xml");
+      version = pom.group(1);
+    }
+    assertFalse(version.startsWith("${") || version.equals("unknown"), version);
     Matcher m = Pattern.compile("(?m)^sluice " + Pattern.quote(version) + " \\(commit ([0-9a-f]{12})(-dirty)?\\)$").matcher(out);
     assertTrue(m.find(), "sluice " + version + " (commit <12 hex>[-dirty]) in: " + out);
     Process git = new ProcessBuilder("git", "rev-parse", "HEAD").directory(Path.of("..").toFile()).redirectErrorStream(true).start();
