@@ -9,6 +9,7 @@ import dev.sluice.report.ReportBuilder;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
 import java.util.Set;
 
 /**
@@ -42,6 +43,21 @@ public final class FinalReports {
       return build(db, cfg, job).compose(r -> r == null ? Future.succeededFuture(false)
           : Reports.save(db, agent, job, outcome, r.put("final", true)).map(true));
     });
+  }
+
+  /**
+   * Stores the report of a job that {@code outcome} ({@code aborted}, {@code rolled_back}) ended, for
+   * the latest audit event saying so ({@code job.<outcome>}), unless an agent already did: the CLI
+   * calls it after its own abort or rollback, so the report is final whether or not an agent runs
+   * (a running agent's {@link JobOutlook} stores it for the same event; the claim keeps it to one).
+   * Completes with whether this call stored it; false as well when the ledger has no such event.
+   */
+  public static Future<Boolean> storeForLatest(SqlClient db, SluiceConfig cfg, String agent, String job, String outcome) {
+    return db.preparedQuery("SELECT max(id) FROM sluice.events WHERE job = $1 AND kind = $2").execute(Tuple.of(job, "job." + outcome))
+        .compose(rows -> {
+          Long id = rows.iterator().next().getLong(0);
+          return id == null ? Future.succeededFuture(false) : storeOnce(db, cfg, agent, job, outcome, id);
+        });
   }
 
   /** The stored report of a job, else one built now ({@code final: false}); null when the ledger does not know the job. */
