@@ -11,7 +11,12 @@ import dev.sluice.testing.Agents;
 import dev.sluice.testing.Eventually;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -29,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the running agent (REST abort), stored once when the CLI rolls back while an agent runs (both may
  * try; the {@code report/<event>} claim keeps one), and stored by the CLI itself when no agent runs
  * ({@code sluice abort}, {@code sluice rollback}): {@code sluice report} then shows it final, no
- * longer provisional. Each job is held by a closed time window, so only the commands change it.
+ * longer provisional; a report that cannot be stored leaves no claim, so the next try stores it. Each job is held by a closed time window, so only the commands change it.
  */
 class EndingReportsTest {
   private static final String TOKEN = "ending-reports-token-0123456789";
@@ -136,6 +141,43 @@ class EndingReportsTest {
     Cli rb2 = Cli.run("rollback", "--config", cfg.toString(), "--job", "items");
     assertEquals(0, rb2.exit(), rb2.toString()); // already rolled back: said, and the report stays the one stored
     assertEquals(2, pg.scalar(tgt, "SELECT count(*) FROM sluice.reports WHERE job = 'items'"), "one report per ending");
+  }
+
+  @Test
+  void aReportThatCannotBeStoredLeavesNoClaimAndIsStoredOnTheNextTry() throws Exception {
+    String src = source("erfailsrc");
+    String tgt = pg.createDatabase("erfailtgt");
+    Path cfg = config(src, tgt, "fail-agent");
+    Agent agent = Agents.start(Files.readString(cfg));
+    try {
+      Eventually.until(Duration.ofSeconds(30), "the job planned",
+          () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items'") > 0);
+    } finally {
+      Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
+    pg.exec(tgt, "CREATE FUNCTION reports_down() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RAISE EXCEPTION 'reports are down'; END$$",
+        "CREATE TRIGGER fail BEFORE INSERT ON sluice.reports FOR EACH ROW EXECUTE FUNCTION reports_down()");
+    Cli abort = Cli.run("abort", "--config", cfg.toString(), "--job", "items");
+    assertEquals(0, abort.exit(), "the abort stands: " + abort);
+    assertTrue(abort.err().contains("could not be stored"), abort.err());
+    assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.notifications WHERE job = 'items' AND key LIKE 'report/%'"),
+        "no claim left by the failed store");
+    assertFalse(report(cfg).getBoolean("final"), "nothing stored yet: provisional");
+
+    pg.exec(tgt, "DROP TRIGGER fail ON sluice.reports");
+    Vertx vertx = Vertx.vertx();
+    Pool db = PgBuilder.pool().with(new PoolOptions().setMaxSize(2)).connectingTo(new PgConnectOptions()
+        .setHost(pg.host()).setPort(pg.port()).setDatabase(tgt).setUser("postgres")).using(vertx).build();
+    try {
+      assertTrue(Await.result(FinalReports.storeForLatest(db, null, "retry", "items", "aborted")), "stored on the next try");
+      assertFalse(Await.result(FinalReports.storeForLatest(db, null, "retry", "items", "aborted")), "once");
+    } finally {
+      db.close();
+      Await.result(vertx.close());
+    }
+    JsonObject r = report(cfg);
+    assertEquals("aborted", r.getString("outcome"));
+    assertTrue(r.getBoolean("final"), r.encodePrettily());
   }
 
   private static JsonObject report(Path cfg) {
