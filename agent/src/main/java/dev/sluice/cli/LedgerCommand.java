@@ -15,7 +15,7 @@ import java.io.PrintWriter;
 import java.util.Map;
 
 /**
- * An operator command from the CLI ({@code retry}, {@code rollback}, {@code complete}): the same path
+ * An operator command from the CLI ({@code retry}, {@code abort}, {@code rollback}, {@code complete}): the same path
  * and rules as a REST call or a dashboard command ({@link OperatorCommands}), acting on the ledger
  * (running agents take it up within a second or two). The outcome becomes a line and an exit code:
  * done 0, refused or invalid 2 ({@link ExitCode#BAD_CONFIG}), failed 3. An abort or a rollback
