@@ -282,7 +282,7 @@ def main():
     else:
         w(f"A table of {int(v('arm7', 'rows', '0')):,} rows copied at {v('arm7', 'copy_rate')} rows/s with change capture on while "
           f"pgbench updates it at {v('arm7', 'write_rate')} transactions/s, 90% of them in a hot range of 5% of the keys "
-          "(starting at 10% of the key space, so key order copies it early), the rest anywhere. The same config but "
+          f"(starting at {v('arm7', 'hot_at_percent', '10')}% of the key space, so key order copies it early), the rest anywhere. The same config but "
           "`order` runs each side, interleaved; the foreground control is off on both (the writer is the users; slowing "
           "for them is arm 3's subject). Figure: captured keys re-applied to the target (the ledger's `changes_applied`) "
           "until the job is in sync, per 1,000 writes the writer made meanwhile. Fewer is better: a change to a segment "

@@ -55,6 +55,7 @@ public final class Agent {
   private final boolean ownsVertx;
   private final Metrics metrics;
   private final Clock clock = Clock.systemUTC();
+  private Clock outlookClock = clock;
   private final LongSupplier nanos = System::nanoTime;
   private JobWiring.Pools pools;
   private Ledger ledger;
@@ -93,6 +94,16 @@ public final class Agent {
 
   public LiveView liveView() {
     return liveView;
+  }
+
+  /**
+   * The wall clock of the outlook only (finish dates and their trend, the learned week, milestones,
+   * advice); the rest of the agent keeps the system clock. Call before start. Tests use it to let
+   * the minutes a finish trend needs pass.
+   */
+  public Agent outlookClock(Clock c) {
+    this.outlookClock = c;
+    return this;
   }
 
   /** Watches {@code file} (the one this agent's config was loaded from) and hot-reloads it. Call before start. */
@@ -179,7 +190,7 @@ public final class Agent {
         })
         .compose(v -> {
           liveView = new LiveView(vertx, pools.ledger(), jobs::meters, this::agentStatus, clock, nanos);
-          outlook = new OutlookWiring(vertx, () -> config, pools.ledger(), pools.source(), guards.health(), clock, nanos);
+          outlook = new OutlookWiring(vertx, () -> config, pools.ledger(), pools.source(), guards.health(), outlookClock, nanos);
           outlook.start(liveView);
           return liveView.start();
         })

@@ -20,6 +20,11 @@ public record JobFigures(Map<String, Integer> segmentsByState, long rowsPlanned,
     return t == null ? Double.NaN : t.toEpochMilli() / 1000.0;
   }
 
+  /** How far the finish date moved (seconds later, negative: earlier) since an hour ago; NaN until there is a trend. */
+  public double finishTrendSeconds() {
+    return finish == null ? Double.NaN : finish.trendSeconds();
+  }
+
   public int segments(String state) {
     return segmentsByState.getOrDefault(state, 0);
   }

@@ -122,6 +122,9 @@ public final class JobMeters implements JobEvents {
         .description("Earliest end of the finish date's range (each hour's fastest rate)").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.job.finish.latest.timestamp.seconds", this, m -> m.figures.finishSeconds("latest"))
         .description("Latest end of the finish date's range (each hour's slowest rate)").tags(tags).strongReference(true).register(registry);
+    Gauge.builder("sluice.job.finish.trend.seconds", this, m -> m.figures.finishTrendSeconds())
+        .description("How far the finish date moved since the estimate an hour ago (or, in the first hour, the oldest at least 5 min "
+            + "old): seconds later, negative when earlier; NaN until there is a trend").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.job.window.closed", this, m -> m.figures.finish() != null && m.figures.finish().noEarlierThan() != null ? 1 : 0)
         .description("1 while the job's schedule window is closed (it finishes no earlier than the next opening)").tags(tags)
         .strongReference(true).register(registry);

@@ -8,7 +8,9 @@ import dev.sluice.pace.Schedule;
 import dev.sluice.report.ReportBuilder;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
 import java.util.Set;
 
 /**
@@ -34,14 +36,32 @@ public final class FinalReports {
 
   /**
    * Stores the report of a job that just ended ({@code eventId}: the audit event saying so), unless
-   * another agent (or this one, earlier) already did for that event. Completes with whether this call stored it.
+   * another agent (or this one, earlier) already did for that event. The claim, the report and its
+   * event are one transaction: a store that fails leaves no claim, so the next try stores it (a
+   * second claimant waits for the first to commit, then finds the claim). Completes with whether
+   * this call stored it.
    */
-  public static Future<Boolean> storeOnce(SqlClient db, SluiceConfig cfg, String agent, String job, String outcome, long eventId) {
-    return Reports.claimMilestone(db, agent, job, "report/" + eventId, "report").compose(first -> {
+  public static Future<Boolean> storeOnce(Pool db, SluiceConfig cfg, String agent, String job, String outcome, long eventId) {
+    return db.withTransaction(tx -> Reports.claimMilestone(tx, agent, job, "report/" + eventId, "report").compose(first -> {
       if (!first) return Future.succeededFuture(false);
-      return build(db, cfg, job).compose(r -> r == null ? Future.succeededFuture(false)
-          : Reports.save(db, agent, job, outcome, r.put("final", true)).map(true));
-    });
+      return build(tx, cfg, job).compose(r -> r == null ? Future.succeededFuture(false)
+          : Reports.save(tx, agent, job, outcome, r.put("final", true)).map(true));
+    }));
+  }
+
+  /**
+   * Stores the report of a job that {@code outcome} ({@code aborted}, {@code rolled_back}) ended, for
+   * the latest audit event saying so ({@code job.<outcome>}), unless an agent already did: the CLI
+   * calls it after its own abort or rollback, so the report is final whether or not an agent runs
+   * (a running agent's {@link JobOutlook} stores it for the same event; the claim keeps it to one).
+   * Completes with whether this call stored it; false as well when the ledger has no such event.
+   */
+  public static Future<Boolean> storeForLatest(Pool db, SluiceConfig cfg, String agent, String job, String outcome) {
+    return db.preparedQuery("SELECT max(id) FROM sluice.events WHERE job = $1 AND kind = $2").execute(Tuple.of(job, "job." + outcome))
+        .compose(rows -> {
+          Long id = rows.iterator().next().getLong(0);
+          return id == null ? Future.succeededFuture(false) : storeOnce(db, cfg, agent, job, outcome, id);
+        });
   }
 
   /** The stored report of a job, else one built now ({@code final: false}); null when the ledger does not know the job. */

@@ -18,18 +18,20 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FinishWatch {
   /**
    * A job's finish: {@code at} null when unknown ({@code said} says why); {@code noEarlierThan}: the
-   * window is closed now and opens then. {@code trend} null until there is one.
+   * window is closed now and opens then. {@code trend} null until there is one; {@code trendSeconds}
+   * its move in seconds (later positive, earlier negative; NaN until there is one).
    */
-  public record Finish(Instant at, Instant earliest, Instant latest, Instant noEarlierThan, String said, String trend, String basis) {
+  public record Finish(Instant at, Instant earliest, Instant latest, Instant noEarlierThan, String said, String trend, double trendSeconds,
+      String basis) {
     public static Finish none(String said) {
-      return new Finish(null, null, null, null, said, null, null);
+      return new Finish(null, null, null, null, said, null, Double.NaN, null);
     }
 
     /** The finish as {@code /api/jobs} and the dashboard show it (ISO 8601 instants, UTC). */
     public JsonObject json() {
       return new JsonObject().put("at", iso(at)).put("earliest", iso(earliest)).put("latest", iso(latest))
           .put("windowClosed", noEarlierThan != null).put("noEarlierThan", iso(noEarlierThan)).put("said", said).put("trend", trend)
-          .put("basis", basis);
+          .put("trendSeconds", Double.isNaN(trendSeconds) ? null : trendSeconds).put("basis", basis);
     }
 
     private static String iso(Instant i) {
@@ -82,8 +84,9 @@ public final class FinishWatch {
         open && j.recent() != null && j.recent().mid() > 0 ? j.recent() : null);
     FinishTrend.Trend t = trends.computeIfAbsent(j.job(), k -> new FinishTrend()).update(now, e.finish());
     String trend = t == null ? null : t.sentence();
+    double moved = t == null ? Double.NaN : t.secondsLater();
     if (!e.known()) {
-      return new Finish(null, null, null, e.windowOpensAt(), "finish unknown: " + e.note(), trend, rates.basis());
+      return new Finish(null, null, null, e.windowOpensAt(), "finish unknown: " + e.note(), trend, moved, rates.basis());
     }
     String zone = j.schedule().zone().getId();
     StringBuilder said = new StringBuilder("finishes around ").append(FinishForecast.local(e.finish(), j.schedule().zone()));
@@ -99,7 +102,7 @@ public final class FinishWatch {
       said.append("; its window is closed now: no earlier than the next opening, ")
           .append(FinishForecast.local(e.windowOpensAt(), j.schedule().zone()));
     }
-    return new Finish(e.finish(), e.earliest(), e.latest(), e.windowOpensAt(), said.toString(), trend, rates.basis());
+    return new Finish(e.finish(), e.earliest(), e.latest(), e.windowOpensAt(), said.toString(), trend, moved, rates.basis());
   }
 
   /** Forgets jobs no longer in the ledger. */

@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
-import dev.sluice.testing.Agents;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.testing.MovableClock;
 import dev.sluice.testing.TestPg;
 import java.awt.image.BufferedImage;
 import java.io.File;
@@ -64,14 +65,17 @@ class DashboardBrowserTest {
     String tgt = pg.createDatabase("btgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
         "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 60000) g");
-    Agent agent = Agents.start("""
+    MovableClock clock = new MovableClock();
+    Agent agent = new Agent(ConfigLoader.parse("""
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 1000}, "batch": {"rows": 250}, "pace": {"rowsPerSecond": 2500},
                    "concurrency": {"max": 2}, "schedule": {"timeZone": "UTC", "windows": [%s]}}]}""".formatted(pg.url(src), pg.url(tgt),
-        TOKEN, PlanningView.openWindow()));
+        TOKEN, PlanningView.openWindow()))).outlookClock(clock);
+    Await.result(agent.start(), 2, TimeUnit.MINUTES);
     PlanningView.learnedWeek(pg, tgt, "127.0.0.1:" + pg.port() + "/" + src);
+    PlanningView.tenMinutesPass(agent, clock);
     WebDriver driver = null;
     try {
       driver = browser();

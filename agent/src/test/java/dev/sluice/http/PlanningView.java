@@ -4,16 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.agent.Agent;
+import dev.sluice.testing.Eventually;
+import dev.sluice.testing.Http;
+import dev.sluice.testing.MovableClock;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
@@ -33,6 +42,38 @@ final class PlanningView {
     return "{\"start\": \"%02d:00\", \"end\": \"%02d:00\"}".formatted((h + 23) % 24, end == 0 ? 24 : end);
   }
 
+  /**
+   * Ten minutes pass for the agent's outlook once it has a finish date: the job's rows left still
+   * take about as long, so its finish date is 10 minutes later than the one made "10 minutes ago":
+   * the trend in {@code /api/jobs} (words and seconds) and {@code sluice_job_finish_trend_seconds}.
+   */
+  static void tenMinutesPass(Agent agent, MovableClock clock) throws Exception {
+    String base = "http://127.0.0.1:" + agent.httpPort();
+    Eventually.until(Duration.ofSeconds(30), "a finish date", () -> finish(base) != null && finish(base).getString("at") != null);
+    assertTrue(Double.isNaN(trendGauge(base)), "no trend on /metrics before 5 minutes");
+    clock.advance(Duration.ofMinutes(10));
+    JsonObject f = Eventually.value(Duration.ofSeconds(30), "a trend", () -> {
+      JsonObject x = finish(base);
+      return x != null && x.getString("trend") != null ? x : null;
+    });
+    assertTrue(f.getString("trend").contains("later than 10 min ago"), f.encodePrettily());
+    double moved = f.getDouble("trendSeconds");
+    assertTrue(moved > 420 && moved < 780, "about 10 minutes later: " + f.encodePrettily());
+    double gauge = trendGauge(base);
+    assertTrue(gauge > 420 && gauge < 780, "sluice_job_finish_trend_seconds " + gauge);
+  }
+
+  private static JsonObject finish(String base) {
+    JsonArray jobs = new JsonObject(Http.get(base + "/api/jobs").body()).getJsonArray("jobs");
+    return jobs.isEmpty() ? null : jobs.getJsonObject(0).getJsonObject("finish");
+  }
+
+  private static double trendGauge(String base) {
+    Matcher m = Pattern.compile("(?m)^sluice_job_finish_trend_seconds\\{[^}]*} (\\S+)$").matcher(Http.get(base + "/metrics").body());
+    assertTrue(m.find(), "sluice_job_finish_trend_seconds on /metrics");
+    return Double.parseDouble(m.group(1));
+  }
+
   /** A week of the source's traffic as agents would have recorded it: busy 08:00-20:00 UTC (200 tx/s), quiet otherwise (10 tx/s). */
   static void learnedWeek(TestPg pg, String ledgerDb, String source) {
     pg.exec(ledgerDb, ("INSERT INTO sluice.traffic_hours (source, hour, seconds, xacts, xact_seconds, busy_sum, busy_n, busy_max, probe_sum, "
@@ -43,7 +84,7 @@ final class PlanningView {
   }
 
   /**
-   * The finish date in its tile with the sentence under the tiles, the report (provisional while the
+   * The finish date in its tile with the sentence under the tiles and its trend, the report (provisional while the
    * job runs), and the learned week: 168 hour cells, the busy hours orange and the quiet ones dark
    * (pixels of a screenshot, target/dashboard-week.png), a teal band on exactly the 28 hours the
    * configured window leaves open and on no other, and the advice proposing the quiet hours.
@@ -52,6 +93,7 @@ final class PlanningView {
   static void assertShown(WebDriver driver, WebDriverWait wait) throws Exception {
     wait.until(d -> text(d, "#finish-at").matches(".*\\d\\d:\\d\\d.*"));
     wait.until(d -> text(d, "#finish-note").startsWith("finishes around"));
+    wait.until(d -> text(d, "#finish-note").contains("later than 10 min ago")); // the trend (tenMinutesPass)
     assertTrue(text(driver, "#finish-note").contains("inside its windows"), text(driver, "#finish-note"));
     wait.until(d -> text(d, "#report-kind").contains("provisional"));
     wait.until(d -> d.findElements(By.cssSelector("#week .wk-cell")).size() == 168);

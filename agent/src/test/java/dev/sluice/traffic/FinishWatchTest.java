@@ -29,10 +29,14 @@ class FinishWatchTest {
     assertNull(f.noEarlierThan());
     assertTrue(f.said().startsWith("finishes around 2026-12-07 13:00 UTC"), f.said());
     assertNull(f.trend(), "no trend before 5 minutes");
+    assertTrue(Double.isNaN(f.trendSeconds()), "no trend in seconds before 5 minutes");
+    assertNull(f.json().getValue("trendSeconds"));
     // Ten minutes later the job has slowed: the same rows left, so the finish moved 10 min later.
     FinishWatch.Finish g = w.update(new FinishWatch.JobNow("j", "copying", false, 360_000, Schedule.ALWAYS, 100.0, null),
         MON_NOON.plus(Duration.ofMinutes(10)));
     assertEquals("10 min later than 10 min ago", g.trend());
+    assertEquals(600.0, g.trendSeconds(), 1e-9, "the same move in seconds (sluice_job_finish_trend_seconds)");
+    assertEquals(600.0, g.json().getDouble("trendSeconds"), 1e-9);
     assertEquals(g, w.latest("j"));
   }
 
