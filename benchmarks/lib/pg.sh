@@ -71,6 +71,9 @@ log_min_duration_statement = -1
 track_io_timing = on
 CONF
   fi
+  # BENCH_PG_LOGICAL=1 (arms 8 and 9): logical decoding, for capture.mode logical. The slots and WAL
+  # senders it needs are within PostgreSQL 15's defaults (10 each).
+  [ "${BENCH_PG_LOGICAL:-0}" = 1 ] && echo "wal_level = logical" >> "$conf/conf.d/sluicebench.conf"
   if pg_lsclusters -h | awk -v v="$BENCH_PG_VERSION" -v c="$BENCH_PG_CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
     pg_ctlcluster "$BENCH_PG_VERSION" "$BENCH_PG_CLUSTER" restart
   else
