@@ -173,24 +173,29 @@ def wal_run(base, w):
         w(f"An agent (foreground control off, no pace, `capture.batchRows` at its default) migrates `bench`; once the job is in sync "
           f"and its final pass is done, one statement updates {int(v('run', 'wal_burst', '0')):,} keys "
           "(`UPDATE bench SET qty = qty + 1 WHERE id <= N`): the capture is then as far behind as it gets. The ledger is polled every "
-          "0.2 s: **catch-up** is from the statement's commit until `sluice.jobs.changes_applied` has grown by N; the **applier's "
-          "keys/s** is N over the time from the first applied key to the last (the drain itself); end-to-end keys/s is N over the "
-          "catch-up. In logical mode the WAL reader's progress is the changelog's newest entry id (N entries written: reader s), "
-          "and `/metrics` is read once a second (`sluice_capture_wal_keys_per_second`, `sluice_capture_wal_lag_seconds`: their "
-          "maxima). The statement's own time shows the trigger's cost to the writer. After the drain the target is checked equal "
-          "(row count and `sum(qty)`).\n")
-        w("| cluster | capture | burst statement s | catch-up s | applier keys/s | end-to-end keys/s | reader s | reader keys/s | /metrics keys/s max | /metrics lag s max | agent CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|")
+          "0.2 s or so (`sluice.jobs.changes_applied`, the applier's own count); in logical mode also the changelog's newest entry "
+          "id (the WAL reader's progress) and, about every 1.5 s, `/metrics` (`sluice_capture_wal_keys_per_second`, "
+          "`sluice_capture_wal_lag_seconds`). The statement's own time shows the trigger's cost to that writer. After the drain "
+          "the target is checked equal to the source (row count and `sum(qty)`).\n")
+        w("| cluster | capture | burst statement s | catch-up s | end-to-end keys/s | applier keys/s | reader s | reader keys/s | /metrics keys/s max | /metrics lag s max | agent CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|")
         for cl in clusters:
             for m in ("trigger", "logical"):
                 k = f"{cl}_{m}"
                 if ("arm9", k + "_burst_keys") not in figs:
                     continue
                 lm = m == "logical"
+                rs, n = f("arm9", k + "_reader_secs"), f("arm9", k + "_burst_keys")
+                rk = f"{n / rs:.0f}" if lm and rs and n else ""
                 w(f"| {cl} | {m} | {v('arm9', k + '_burst_statement_secs')} | {v('arm9', k + '_catch_up_secs')} | "
-                  f"{v('arm9', k + '_applier_keys_per_sec')} | {v('arm9', k + '_end_to_end_keys_per_sec')} | "
-                  f"{v('arm9', k + '_reader_secs') if lm else ''} | {v('arm9', k + '_reader_keys_per_sec') if lm else ''} | "
+                  f"{v('arm9', k + '_end_to_end_keys_per_sec')} | {v('arm9', k + '_applier_keys_per_sec')} | "
+                  f"{v('arm9', k + '_reader_secs') if lm else ''} | {rk} | "
                   f"{v('arm9', k + '_metrics_wal_keys_per_sec_max') if lm else ''} | {v('arm9', k + '_metrics_wal_lag_secs_max') if lm else ''} | "
                   f"{v('arm9', k + '_agent_cpu_secs')} |")
+        w("\n**catch-up**: from the burst's commit until the applier has applied all N keys; **end-to-end keys/s**: N / catch-up. "
+          "**applier keys/s**: N over the applier's own drain, from the moment it can start (trigger: the commit, every entry is "
+          "in the changelog then; logical: the reader's first entry) to the last key applied. **reader s**: from the commit until "
+          "the WAL reader has recorded all N entries in the changelog; **reader keys/s**: N / reader s. /metrics maxima are the "
+          "agent's per-second gauges sampled about every 1.5 s (a cross-check, they can miss a short peak).")
         w("")
         for cl in clusters:
             for m in ("trigger", "logical"):

@@ -23,6 +23,11 @@ BENCH_WAL_RATE=${BENCH_WAL_RATE:-200}
 BENCH_WAL_CLIENTS=${BENCH_WAL_CLIENTS:-4}
 BENCH_WAL_BURST=${BENCH_WAL_BURST:-200000}
 BENCH_WAL_HTTP_PORT=${BENCH_WAL_HTTP_PORT:-18491}
+# BENCH_WAL_BATCH_ROWS: arm 9's capture.batchRows (the agent's default when unset).
+# BENCH_WAL_PROFILE=1: profile arm 9's drains (PROFILE.md): pg_stat_statements loaded in the clusters
+# (the statements' server time during each drain, into the scratch directory), the agent under Flight
+# Recorder, and `perf record -a` (whole machine) from the burst until the drain ends.
+BENCH_WAL_PROFILE=${BENCH_WAL_PROFILE:-0}
 
 # Points the pg helpers at cluster $1 (tuned | stock), configured with wal_level=logical, and loads
 # the dataset into its src database.
@@ -34,6 +39,8 @@ wal_cluster() {
   fi
   BENCH_PG_LOGICAL=1 PGPORT=$BENCH_PG_PORT PG_DATA=/var/lib/postgresql/$BENCH_PG_VERSION/$BENCH_PG_CLUSTER
   export PGPORT
+  BENCH_PG_EXTRA_CONF=""
+  [ "$BENCH_WAL_PROFILE" = 1 ] && BENCH_PG_EXTRA_CONF="shared_preload_libraries = 'pg_stat_statements'"
   pg_setup
   [ "$(q1 postgres 'SHOW wal_level')" = logical ] || die "cluster $BENCH_PG_CLUSTER: wal_level is not logical"
   q1 postgres "SELECT 'pg_setting_$1,' || name || ',' || replace(current_setting(name), ',', ';') || ','
@@ -59,11 +66,12 @@ wal_reset() {
   { echo "DROP SCHEMA IF EXISTS sluice CASCADE;"; create_empty bench; } | q dst
 }
 
-# Config $1 for job $2 in capture mode $3; $4 a JSON object of top-level fields merged in.
+# Config $1 for job $2 in capture mode $3; $4 a JSON object of top-level fields merged in; $5 more
+# fields of the job's capture object.
 wal_config() {
   local extra=${4:-}
   [ -n "$extra" ] || extra='{}'
-  sluice_config "$1" src dst bench bench "$2" "\"capture\": {\"mode\": \"$3\"},"
+  sluice_config "$1" src dst bench bench "$2" "\"capture\": {\"mode\": \"$3\"${5:+, $5}},"
   python3 - "$1" "$extra" <<'PY'
 import json, sys
 p = sys.argv[1]; c = json.load(open(p)); c.update(json.loads(sys.argv[2])); json.dump(c, open(p, "w"), indent=2)
@@ -95,15 +103,16 @@ wal_writers_phase() {
   q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
   if [ "$mode" != none ]; then
     wal_config "$WORK/wal-writers.json" "$job" "$mode"
-    SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" "$ROOT/bin/sluice" run --config "$WORK/wal-writers.json" >"$logf" 2>&1 &
+    SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" "$ROOT/bin/sluice" run --config "$WORK/wal-writers.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
     pid=$!
-    for i in $(seq 600); do
-      grep -q ': copying (' "$logf" 2>/dev/null && break
+    WAL_AGENT=$pid
+    # The agent logs "copying (" and then sets the capture up ("change capture: <mode>"): both first.
+    for i in $(seq 900); do
+      grep -q ': copying (' "$logf" 2>/dev/null && grep -q ': change capture: ' "$logf" 2>/dev/null && break
       kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "arm 8: the agent exited before copying (log: $logf)"; }
       sleep 0.1
     done
-    [ "$(q1 dst "SELECT capture_mode FROM sluice.jobs WHERE name = '$job'")" = "$mode" ] \
-      || die "arm 8: the job did not get capture mode $mode (log: $logf)"
+    grep -q ": change capture: $mode" "$logf" || { tail -20 "$logf" >&2; die "arm 8: the job did not get capture mode $mode (log: $logf)"; }
   fi
   t0=$(now_ns)
   pgbench -n -c "$BENCH_WAL_CLIENTS" -j 2 -R "$BENCH_WAL_RATE" -T "$PHASE_SECS" --latency-limit="$BENCH_LATENCY_LIMIT_MS" \
@@ -125,6 +134,7 @@ wal_writers_phase() {
     moved=$(q1 dst "SELECT count(*) FROM bench")
   fi
   python3 "$BENCH_DIR/lib/latency.py" "${cl}_$mode" "$BENCH_LATENCY_LIMIT_MS" "$lp".* | sed 's/^arm3,/arm8,/' >> "$CSV"
+  [ "$mode" = none ] && return 0
   emit arm8 "${cl}_${mode}_rows_moved" "$moved" rows
   if [ -n "$tc" ]; then
     emit arm8 "${cl}_${mode}_copy_secs" "$(secs_between "$t0" "$tc")" s
@@ -149,8 +159,8 @@ arm8() {
 
 # A gauge's value from /metrics ('' when absent or NaN).
 wal_metric() {
-  curl -s --max-time 2 "http://127.0.0.1:$BENCH_WAL_HTTP_PORT/metrics" 2>/dev/null \
-    | awk -v m="$1" '$1 ~ "^"m"({|$)" && $2 != "NaN" {print $2; exit}'
+  { curl -s --max-time 2 "http://127.0.0.1:$BENCH_WAL_HTTP_PORT/metrics" 2>/dev/null || true; } \
+    | awk -v m="$1" '($1 == m || index($1, m "{") == 1) && $2 != "NaN" {v = $2} END {print v}'
 }
 
 # Arm 9 on cluster $1, capture mode $2.
@@ -159,9 +169,13 @@ wal_apply_run() {
   local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST
   wal_reset "$job"
   wal_config "$WORK/wal-apply.json" "$job" "$mode" \
-    "{\"http\": {\"enabled\": true, \"host\": \"127.0.0.1\", \"port\": $BENCH_WAL_HTTP_PORT}, \"health\": {\"foreground\": {\"enabled\": false}}}"
-  SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" "$ROOT/bin/sluice" run --config "$WORK/wal-apply.json" >"$logf" 2>&1 &
+    "{\"http\": {\"enabled\": true, \"host\": \"127.0.0.1\", \"port\": $BENCH_WAL_HTTP_PORT}, \"health\": {\"foreground\": {\"enabled\": false}}}" \
+    "${BENCH_WAL_BATCH_ROWS:+\"batchRows\": $BENCH_WAL_BATCH_ROWS}"
+  local jopts=$BENCH_JAVA_OPTS perfpid=""
+  [ "$BENCH_WAL_PROFILE" = 1 ] && jopts+=" -XX:StartFlightRecording=filename=$WORK/wal-apply-$cl-$mode.jfr,settings=profile"
+  SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$jopts" "$ROOT/bin/sluice" run --config "$WORK/wal-apply.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   pid=$!
+  WAL_AGENT=$pid
   for i in $(seq 1200); do
     grep -q 'final verification: ' "$logf" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "arm 9: the agent exited (log: $logf)"; }
@@ -172,6 +186,11 @@ wal_apply_run() {
   [ "$(q1 dst "SELECT capture_mode FROM sluice.jobs WHERE name = '$job'")" = "$mode" ] || die "arm 9: not in capture mode $mode"
   base=$(q1 dst "SELECT changes_applied FROM sluice.jobs WHERE name = '$job'")
   maxid0=$(q1 src "SELECT coalesce(max(id), 0) FROM sluice.changes_$job")
+  if [ "$BENCH_WAL_PROFILE" = 1 ]; then
+    for db in src dst; do q "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" >/dev/null; done
+    perf record -a -g -F 199 -o "$WORK/perf-$cl-$mode.data" >/dev/null 2>&1 &
+    perfpid=$!
+  fi
   t0=$(now_ns)
   q src -c "UPDATE bench SET qty = qty + 1 WHERE id <= $n"
   t1=$(now_ns)
@@ -180,7 +199,6 @@ wal_apply_run() {
     maxid=$(( $(q1 src "SELECT coalesce(max(id), 0) FROM sluice.changes_$job") - maxid0 ))
     [ -z "$rfirst" ] && [ "$maxid" -gt 0 ] && rfirst=$(now_ns)
     [ -z "$rdone" ] && [ "$maxid" -ge "$n" ] && rdone=$(now_ns)
-    [ -z "$tfirst" ] && [ "$applied" -gt 0 ] && tfirst=$(now_ns)
     [ "$applied" -ge "$n" ] && { tdone=$(now_ns); break; }
     if [ $((tick++ % 5)) -eq 0 ]; then
       kps=$(wal_metric sluice_capture_wal_keys_per_second)
@@ -191,12 +209,25 @@ wal_apply_run() {
     kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "arm 9: the agent exited during the drain (log: $logf)"; }
     sleep 0.2
   done
+  if [ -n "$perfpid" ]; then
+    kill -INT "$perfpid" 2>/dev/null || true
+    wait "$perfpid" 2>/dev/null || true
+    perf report -i "$WORK/perf-$cl-$mode.data" --no-children --sort comm --stdio 2>/dev/null | grep -v '^#' | head -30 > "$WORK/perf-$cl-$mode-comm.txt" || true
+    for db in src dst; do
+      q1 "$db" "SELECT calls, round(total_exec_time::numeric, 1) AS ms, rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+                FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                ORDER BY total_exec_time DESC LIMIT 15" > "$WORK/pgss-$cl-$mode-$db.txt"
+    done
+  fi
   emit arm9 "${cl}_${mode}_burst_keys" "$n" keys
   emit arm9 "${cl}_${mode}_burst_statement_secs" "$(secs_between "$t0" "$t1")" s
   if [ -z "$tdone" ]; then
     emit arm9 "${cl}_${mode}_catch_up_secs" "unfinished ($applied applied in 480 s)" ""
   else
     emit arm9 "${cl}_${mode}_catch_up_secs" "$(secs_between "$t1" "$tdone")" s
+    # The applier can start once entries exist: at the commit in trigger mode, at the reader's first
+    # entry in logical mode (then it runs alongside the reader, so it is at most the reader's rate).
+    [ "$mode" = logical ] && [ -n "$rfirst" ] && tfirst=$rfirst || tfirst=$t1
     emit arm9 "${cl}_${mode}_applier_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$tfirst" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
     emit arm9 "${cl}_${mode}_end_to_end_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$t1" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
   fi
@@ -224,10 +255,14 @@ arm9() {
 # Arms 8 and 9 on each cluster of BENCH_WAL_CLUSTERS, one after the other; each cluster is stopped after.
 wal_arms() {
   local cl
+  # An agent of a failed arm must not outlive the run (it would hold the lock run.sh runs under).
+  WAL_AGENT=""
+  trap 'rc=$?; [ $rc = 0 ] || log "exited $rc"; if [ -n "$WAL_AGENT" ]; then pkill -TERM -P "$WAL_AGENT" 2>/dev/null; kill -TERM "$WAL_AGENT" 2>/dev/null; fi' EXIT
   wal_scripts
   emit run wal_clusters "${BENCH_WAL_CLUSTERS//,/;}" ""
   emit run wal_pgbench "-c $BENCH_WAL_CLIENTS -j 2 -R $BENCH_WAL_RATE -T $PHASE_SECS --latency-limit=$BENCH_LATENCY_LIMIT_MS -f update@4 -f insert@1" ""
   emit run wal_burst "$BENCH_WAL_BURST" keys
+  emit run wal_batch_rows "${BENCH_WAL_BATCH_ROWS:-default}" ""
   for cl in ${BENCH_WAL_CLUSTERS//,/ }; do
     wal_cluster "$cl"
     if arm 8; then arm8 "$cl"; fi
