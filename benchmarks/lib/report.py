@@ -172,7 +172,7 @@ def wal_run(base, w):
           "commits with an fsync (`synchronous_commit = on`), so the p99 of 200 tx/s is set by the disk's worst flushes, which "
           "other processes share. A logical phase below the no-migration one is that noise, not a gain; read the p50 and the late "
           "counts with the p99, and [PROFILE.md](PROFILE.md#change-capture-from-the-wal-issue-15-what-the-writers-and-the-applier-pay) "
-          "for repeated measurements.")
+          "for what this run does and does not show.")
     if any(("arm9", f"{cl}_trigger_burst_keys") in figs for cl in clusters):
         w(f"\n### Arm 9: the applier, unpaced, after a burst\n")
         w(f"An agent (foreground control off, no pace, `capture.batchRows` at its default) migrates `bench`; once the job is in sync "
@@ -201,7 +201,9 @@ def wal_run(base, w):
           "**applier keys/s**: N over the applier's own drain, from the moment it can start (trigger: the commit, every entry is "
           "in the changelog then; logical: the reader's first entry) to the last key applied. **reader s**: from the commit until "
           "the WAL reader has recorded all N entries in the changelog; **reader keys/s**: N / reader s. /metrics maxima are the "
-          "agent's per-second gauges sampled about every 1.5 s (a cross-check, they can miss a short peak).")
+          "agent's per-second gauges sampled about every 1.5 s (a cross-check, they can miss a short peak). The polls start a "
+          "`psql` per figure: about a tenth of the machine's CPU during a drain (perf, PROFILE.md), so these rates are a "
+          "little understated. What bounds the applier: PROFILE.md.")
         w("")
         for cl in clusters:
             for m in ("trigger", "logical"):

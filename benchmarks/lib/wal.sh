@@ -171,9 +171,11 @@ wal_apply_run() {
   wal_config "$WORK/wal-apply.json" "$job" "$mode" \
     "{\"http\": {\"enabled\": true, \"host\": \"127.0.0.1\", \"port\": $BENCH_WAL_HTTP_PORT}, \"health\": {\"foreground\": {\"enabled\": false}}}" \
     "${BENCH_WAL_BATCH_ROWS:+\"batchRows\": $BENCH_WAL_BATCH_ROWS}"
-  local jopts=$BENCH_JAVA_OPTS perfpid=""
-  [ "$BENCH_WAL_PROFILE" = 1 ] && jopts+=" -XX:StartFlightRecording=filename=$WORK/wal-apply-$cl-$mode.jfr,settings=profile"
-  SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$jopts" "$ROOT/bin/sluice" run --config "$WORK/wal-apply.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+  local jopts=$BENCH_JAVA_OPTS perfpid="" cds=on
+  # Flight Recorder with bin/sluice's class-data archive crashed JDK 17.0.15 at start (SIGSEGV in
+  # KlassFactory::check_shared_class_file_load_hook): the profiled agent runs without the archive.
+  [ "$BENCH_WAL_PROFILE" = 1 ] && jopts+=" -XX:StartFlightRecording=filename=$WORK/wal-apply-$cl-$mode.jfr,settings=profile" && cds=off
+  SLUICE_CDS=$cds SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$jopts" "$ROOT/bin/sluice" run --config "$WORK/wal-apply.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   pid=$!
   WAL_AGENT=$pid
   for i in $(seq 1200); do
