@@ -5,8 +5,12 @@ import os
 
 
 def wal_run(base, w, load):
-    """load: report.load. Arms 8 and 9 (issue 15: change capture from the WAL), both clusters, when results-wal.csv exists next to results.csv."""
-    path = os.path.join(os.path.dirname(base), "results-wal.csv")
+    """load: report.load. Arms 8 and 9 (issue 15: change capture from the WAL), both clusters, from results.csv when it
+    has them, else from results-wal.csv next to it when that exists."""
+    # A run of every arm keeps them in results.csv; a run of only 8 and 9 in results-wal.csv.
+    with open(base) as fh:
+        in_base = any(line.startswith(("arm8,", "arm9,")) for line in fh)
+    path = base if in_base else os.path.join(os.path.dirname(base), "results-wal.csv")
     if not os.path.exists(path):
         return
     figs, _ = load(path)
@@ -26,7 +30,7 @@ def wal_run(base, w, load):
     clusters = v("run", "wal_clusters", "").split(";")
     names = {"tuned": "tuned (`sluicewal`)", "stock": "stock (`sluicestock`)"}
     w("\n## Change capture from the WAL: arms 8 and 9, tuned and stock cluster\n")
-    w(f"Produced by `{v('run', 'command').replace(';', ',').strip()}` (`benchmarks/results-wal.csv`), started "
+    w(f"Produced by `{v('run', 'command').replace(';', ',').strip()}` (`benchmarks/{os.path.basename(path)}`), started "
       f"{v('run', 'started_utc')}, finished {v('run', 'finished_utc')}, Sluice commit {v('run', 'commit')}, "
       f"{int(v('run', 'rows', '0')):,} rows in `bench`; load average {v('machine', 'loadavg_start').replace(';', ' ')} at the start, "
       f"{v('machine', 'loadavg_end').replace(';', ' ')} at the end. Both clusters are PostgreSQL "
