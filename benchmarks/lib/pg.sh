@@ -71,10 +71,17 @@ log_min_duration_statement = -1
 track_io_timing = on
 CONF
   fi
+  # BENCH_PG_LOGICAL=1 (arms 8 and 9): logical decoding, for capture.mode logical. The slots and WAL
+  # senders it needs are within PostgreSQL 15's defaults (10 each).
+  [ "${BENCH_PG_LOGICAL:-0}" = 1 ] && echo "wal_level = logical" >> "$conf/conf.d/sluicebench.conf"
+  # BENCH_PG_EXTRA_CONF: more lines (BENCH_WAL_PROFILE: pg_stat_statements).
+  [ -n "${BENCH_PG_EXTRA_CONF:-}" ] && echo "$BENCH_PG_EXTRA_CONF" >> "$conf/conf.d/sluicebench.conf"
+  # The server must not inherit the caller's open files (3-9): under `flock LOCK benchmarks/run.sh`
+  # it would hold the lock for as long as it runs.
   if pg_lsclusters -h | awk -v v="$BENCH_PG_VERSION" -v c="$BENCH_PG_CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
-    pg_ctlcluster "$BENCH_PG_VERSION" "$BENCH_PG_CLUSTER" restart
+    pg_ctlcluster "$BENCH_PG_VERSION" "$BENCH_PG_CLUSTER" restart 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
   else
-    pg_ctlcluster "$BENCH_PG_VERSION" "$BENCH_PG_CLUSTER" start
+    pg_ctlcluster "$BENCH_PG_VERSION" "$BENCH_PG_CLUSTER" start 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
   fi
   for _ in $(seq 1 30); do pg_isready -q && return 0; sleep 1; done
   die "PostgreSQL $BENCH_PG_VERSION/$BENCH_PG_CLUSTER did not come up"

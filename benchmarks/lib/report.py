@@ -4,6 +4,8 @@ usage: report.py results.csv RESULTS.md
 import csv
 import sys
 
+from report_wal import wal_run
+
 
 def load(path):
     figs, settings = {}, []
@@ -155,6 +157,7 @@ def main():
     w("Where the time goes, with the profiles behind the changes made and what still bounds each missed goal: "
       "[PROFILE.md](PROFILE.md) (hand-made measurements, kept out of this file).\n")
     side_runs(sys.argv[1], w)
+    wal_run(sys.argv[1], w, load)
     w("## Machine and PostgreSQL\n")
     w("| fact | value |\n|---|---|")
     for n, val, u in sec("machine"):
