@@ -52,7 +52,7 @@ class LogicalCaptureTest {
     WalReader.Settings fast = new WalReader.Settings(1_000, Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30),
         Duration.ofMillis(200));
     LogicalCapture capture = new LogicalCapture(vertx, "items", "public", "items", "public.items", List.of("id"), pool, options,
-        new LogicalCapture.Settings(fast, new SlotRisk.Limits(1024 * MB, 1024 * MB, 1024 * MB), Duration.ofMillis(200)), events);
+        new LogicalCapture.Settings(fast, new SlotRisk.Limits(1024 * MB, 1024 * MB, 1024 * MB), Duration.ofMillis(200)), events, java.time.Clock.systemUTC(), System::nanoTime);
     LogicalCapture second = null;
     try {
       Await.result(LogicalSlot.ensure(pool, "items", "public.items"));
@@ -75,7 +75,7 @@ class LogicalCaptureTest {
       pg.exec(db, "INSERT INTO noise (pad) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 50000) g");
       long limit = held + 8 * MB;
       second = new LogicalCapture(vertx, "items", "public", "items", "public.items", List.of("id"), pool, options,
-          new LogicalCapture.Settings(fast, new SlotRisk.Limits(limit / 2, limit / 2, limit), Duration.ofMillis(200)), events);
+          new LogicalCapture.Settings(fast, new SlotRisk.Limits(limit / 2, limit / 2, limit), Duration.ofMillis(200)), events, java.time.Clock.systemUTC(), System::nanoTime);
       second.start();
       Eventually.until(Duration.ofSeconds(60), "the slot replaced", () -> !replaced.isEmpty());
       assertTrue(replaced.get(0).contains("slot sluice_items retains") && replaced.get(0).contains("at or over its limit"),

@@ -112,7 +112,7 @@ class CopyRulesTest {
     try (CopyFixture f = fixture("paced", "", 12000)) {
       Segment seg = f.claim(KeyRange.ALL);
       CopyFixture.Control control = f.new Control();
-      control.pacer = new Pacer(f.vertx, 2500.0, 2500);
+      control.pacer = new Pacer(f.vertx, 2500.0, 2500, System::nanoTime);
       var copy = f.engine.copy(seg, false, control);
       // As PacingTest measures the job: rows written over a window once the stream runs (the burst spent).
       long deadline = System.nanoTime() + 20_000_000_000L;
