@@ -79,7 +79,8 @@ public final class LogicalCapture {
 
   /**
    * {@code namespace} and {@code table}: the source table as the server names it (pgoutput's
-   * relation names); {@code tableSql}: the same, quoted; {@code key}: the job's key columns.
+   * relation names); {@code tableSql}: the same, quoted; {@code key}: the job's key columns;
+   * {@code clock} times the reader's lag, {@code nanos} the keys/s and the reader's idle and status timers.
    */
   public LogicalCapture(Vertx vertx, String job, String namespace, String table, String tableSql, List<String> key, Pool source,
       PgConnectOptions options, Settings settings, Events events, Clock clock, LongSupplier nanos) {
