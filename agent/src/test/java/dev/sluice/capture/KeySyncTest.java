@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * fence (nothing is written once the job no longer writes).
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class KeySyncTest {
   private final TestPg pg = TestPg.get();
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * key; a slot that retains more WAL than its limit is dropped and created afresh, and the job is told.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 180, timeUnit = TimeUnit.SECONDS)
+@Timeout(value = 300, timeUnit = TimeUnit.SECONDS)
 class LogicalCaptureTest {
   private static final long MB = 1048576;
   private final TestPg pg = TestPg.get();

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A report's input read from a real ledger: only the events it counts, and the config versions of the job's time. */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class ReportLedgerTest {
   private final TestPg pg = TestPg.get();
 

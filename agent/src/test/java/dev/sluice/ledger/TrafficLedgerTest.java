@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The learned week, milestones and reports in a real ledger. */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class TrafficLedgerTest {
   private static final TestPg pg = TestPg.get();
   private static Pool pool;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Which DDL gives a table new files, as the drift monitor and the final pass see it. */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class RewriteWatchTest {
   private final TestPg pg = TestPg.get();
 
