@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * case asks the server itself ({@code pg_stat_ssl}) whether the session is encrypted and as whom.
  */
 @ExtendWith(VertxExtension.class)
-@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class TlsConnectionTest {
   private static TlsPg pg;
 
