@@ -102,7 +102,10 @@ class WebhookNotifierTest {
         tokenFile.toString())), "agent-1", k -> null, System::nanoTime).start();
     n.publish(event(NotifyEvent.PROGRESS, "not wanted"));
     n.publish(event(NotifyEvent.COMPLETED, "job orders completed"));
-    until(Duration.ofSeconds(20), "the post after two 503s", () -> received.size() == 1).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+    // The receiver has the post before the notifier has its answer: wait for both (the notifier's client
+    // may share this test's event loop, so it cannot count the answer while the condition is read).
+    until(Duration.ofSeconds(20), "the post after two 503s, and its answer", () -> received.size() == 1
+        && n.status().getJsonObject(0).getLong("sent") >= 1).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
       assertEquals("Bearer " + TOKEN, received.peek()[1]);
       assertEquals("completed", new JsonObject(received.peek()[2]).getString("event"));
       assertEquals(1L, n.status().getJsonObject(0).getLong("sent"));
