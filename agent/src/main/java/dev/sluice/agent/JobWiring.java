@@ -127,7 +127,7 @@ final class JobWiring {
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
     return new CatchUp(vertx, shape, pools.source(), () -> Databases.settings(cfg.source(), "sluice-wal").pgConnectOptions(vertx),
-        pools.target(), ledger, applier, verification, drift);
+        pools.target(), ledger, applier, verification, drift, clock, nanos);
   }
 
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */
@@ -139,7 +139,7 @@ final class JobWiring {
     }
     // Only an agent that hears every change Sluice makes to the target may serve from its cache.
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> catchUp.hearsChanges(m.state()), m::waitingReason,
-        metrics.registry());
+        metrics.registry(), nanos);
     m.addSegmentListener(seg -> r.segmentVerified());
     if (r.cache() != null) jm.cache(r.cache().caffeine());
     if (catchUp.enabled()) {
@@ -161,7 +161,7 @@ final class JobWiring {
   Future<Rollback.Outcome> rollback(String job, String reason, Double rowsPerSecond, boolean force) {
     SluiceConfig cfg = config.get();
     Double rate = rowsPerSecond != null ? rowsPerSecond : cfg.job(job).map(j -> j.rollback().rowsPerSecond()).orElse(null);
-    return new Rollback(vertx, pools.source(), pools.target(), cfg.agent().id()).run(job, reason, rate, force);
+    return new Rollback(vertx, pools.source(), pools.target(), cfg.agent().id(), nanos).run(job, reason, rate, force);
   }
 
   /** With {@code rollback.onAbort}, a job aborted by its error budget is rolled back. */

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +54,7 @@ public final class CacheWarmer {
   private boolean fullNoted;
 
   public CacheWarmer(Vertx vertx, String job, JobConfig.Cache config, RowLookup lookup, SegmentCache cache, ReadStats stats,
-      Supplier<String> hold) {
+      Supplier<String> hold, LongSupplier nanos) {
     this.vertx = vertx;
     this.job = job;
     this.config = config;
@@ -61,7 +62,7 @@ public final class CacheWarmer {
     this.cache = cache;
     this.stats = stats;
     this.hold = hold;
-    this.pacer = new Pacer(vertx, config.warmRowsPerSecond(), config.warmBatchRows());
+    this.pacer = new Pacer(vertx, config.warmRowsPerSecond(), config.warmBatchRows(), nanos);
   }
 
   /** Lets warming drop a segment that left verified while it was queued or being warmed. */

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Pool;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -29,10 +30,10 @@ public final class JobReads {
    *     cache (it applies them, or nothing applies any); the cache is bypassed otherwise
    * @param warmHold why warming must wait now (job paused, throttled), or null when it may run
    * @param registry where meters go; null when metrics are off
+   * @param nanos the nano clock that paces warming
    */
   public JobReads(Vertx vertx, JobShape shape, Pool readSource, Pool readTarget, Ledger ledger, BooleanSupplier hearsChanges,
-      Supplier<String> warmHold,
-      MeterRegistry registry) {
+      Supplier<String> warmHold, MeterRegistry registry, LongSupplier nanos) {
     JobConfig job = shape.job();
     KeyCodec codec = new KeyCodec(shape.keyTypes());
     RowLookup lookup = new RowLookup(shape, codec, readSource, readTarget);
@@ -42,7 +43,7 @@ public final class JobReads {
     this.sync = new RolloutSync(vertx, ledger, job.name(), rollout);
     // Built even when disabled, so that a reload can turn it on.
     this.cache = new SegmentCache(job.name(), job.cache(), hearsChanges);
-    this.warmer = new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold);
+    this.warmer = new CacheWarmer(vertx, job.name(), job.cache(), lookup, cache, stats, warmHold, nanos);
     this.watch = new SegmentWatch(vertx, ledger.pool(), job.name(), cache, warmer);
     warmer.watching(watch::verified);
     ShadowCheck shadow = new ShadowCheck(vertx, job.name(), lookup, cache, rollout, stats, ledger);

@@ -91,7 +91,6 @@ public final class ChangeApplier {
   private volatile long oldestAgeMs;
   private volatile long applied;
   private volatile long deferred;
-  private volatile long lastCycleNanos;
   private Promise<Void> idle = Promise.promise();
 
   public ChangeApplier(Vertx vertx, JobShape shape, Pool source, Supplier<Future<PgConnection>> listen, ConsistencyLedger ledger,
@@ -254,7 +253,6 @@ public final class ChangeApplier {
     again = false;
     Future<Boolean> cycle = paused.getAsBoolean() || holds > 0 ? Future.succeededFuture(false) : cycle();
     cycle.onComplete(ar -> {
-      lastCycleNanos = System.nanoTime();
       boolean more = ar.succeeded() && ar.result();
       if (ar.failed()) {
         if (ar.cause() instanceof KeySync.JobFenced) {

@@ -8,9 +8,11 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,8 @@ public final class LogicalCapture {
   }
 
   private final Vertx vertx;
+  private final Clock clock;
+  private final LongSupplier nanos;
   private final String job;
   private final String tableSql;
   private final String namespace;
@@ -75,11 +79,14 @@ public final class LogicalCapture {
 
   /**
    * {@code namespace} and {@code table}: the source table as the server names it (pgoutput's
-   * relation names); {@code tableSql}: the same, quoted; {@code key}: the job's key columns.
+   * relation names); {@code tableSql}: the same, quoted; {@code key}: the job's key columns;
+   * {@code clock} times the reader's lag, {@code nanos} the keys/s and the reader's idle and status timers.
    */
   public LogicalCapture(Vertx vertx, String job, String namespace, String table, String tableSql, List<String> key, Pool source,
-      PgConnectOptions options, Settings settings, Events events) {
+      PgConnectOptions options, Settings settings, Events events, Clock clock, LongSupplier nanos) {
     this.vertx = vertx;
+    this.clock = clock;
+    this.nanos = nanos;
     this.job = job;
     this.namespace = namespace;
     this.table = table;
@@ -96,7 +103,7 @@ public final class LogicalCapture {
     ctx = vertx.getOrCreateContext();
     ctx.runOnContext(v -> {
       running = true;
-      lastRateNanos = System.nanoTime();
+      lastRateNanos = nanos.getAsLong();
       startReader();
       statusTimer = vertx.setPeriodic(settings.statusInterval().toMillis(), t -> watch());
     });
@@ -114,7 +121,7 @@ public final class LogicalCapture {
       public void failed(Throwable error) {
         ctx.runOnContext(v -> readerFailed(error));
       }
-    }, System::nanoTime);
+    }, nanos);
     reader = r;
     r.start();
   }
@@ -148,7 +155,7 @@ public final class LogicalCapture {
   /** Once a second: the slot's state, the decision on its retained WAL, and the keys/s. */
   private void watch() {
     WalReader r = reader;
-    long now = System.nanoTime();
+    long now = nanos.getAsLong();
     long rec = recorded();
     keysPerSecond = (rec - lastRecorded) / Math.max(1e-9, (now - lastRateNanos) / 1e9);
     lastRecorded = rec;
@@ -245,7 +252,7 @@ public final class LogicalCapture {
   /** How far the reader is behind the source, in ms (0 when caught up or not reading). */
   public long lagMillis() {
     WalReader r = reader;
-    return r == null ? 0 : r.lagMillis(System.currentTimeMillis());
+    return r == null ? 0 : r.lagMillis(clock.millis());
   }
 
   /** True while a reader holds the slot's stream open. */

@@ -121,29 +121,31 @@ public final class LogicalSlot {
    * it, so then every such change has its changelog entry. Fails after {@code timeout}, or when the
    * slot is gone.
    */
-  public static Future<Void> caughtUp(io.vertx.core.Vertx vertx, SqlClient source, String job, java.time.Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  public static Future<Void> caughtUp(io.vertx.core.Vertx vertx, SqlClient source, String job, java.time.Duration timeout,
+      java.util.function.LongSupplier nanos) {
+    long deadline = nanos.getAsLong() + timeout.toNanos();
     return source.query("SELECT pg_current_wal_insert_lsn()::text").execute()
         .compose(rows -> {
           String lsn = rows.iterator().next().getString(0);
           return source.preparedQuery("SELECT pg_logical_emit_message(false, $1, $2)").execute(Tuple.of(HEARTBEAT_PREFIX, job))
-              .compose(v -> pollConfirmed(vertx, source, job, lsn, deadline));
+              .compose(v -> pollConfirmed(vertx, source, job, lsn, deadline, nanos));
         });
   }
 
-  private static Future<Void> pollConfirmed(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long deadline) {
+  private static Future<Void> pollConfirmed(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long deadline,
+      java.util.function.LongSupplier nanos) {
     return source.preparedQuery("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1 "
             + "AND database = current_database()")
         .execute(Tuple.of(name(job), lsn))
         .compose(rows -> {
           if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " is gone"));
           if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) return Future.succeededFuture();
-          if (System.nanoTime() > deadline) {
+          if (nanos.getAsLong() > deadline) {
             return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " has not been read up to " + lsn
                 + " yet (is its reader running?)"));
           }
           io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
-          vertx.setTimer(100, t -> pollConfirmed(vertx, source, job, lsn, deadline).onComplete(p));
+          vertx.setTimer(100, t -> pollConfirmed(vertx, source, job, lsn, deadline, nanos).onComplete(p));
           return p.future();
         });
   }

@@ -6,8 +6,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +44,8 @@ public final class SlotKeeper {
 
   /** The usual reader of a job's table on {@code source}. */
   public static Supplier<LogicalCapture> reader(Vertx vertx, String job, String schema, String table, String tableSql, List<String> key,
-      Pool source, PgConnectOptions options, LogicalCapture.Settings settings, LogicalCapture.Events events) {
-    return () -> new LogicalCapture(vertx, job, schema, table, tableSql, key, source, options, settings, events);
+      Pool source, PgConnectOptions options, LogicalCapture.Settings settings, LogicalCapture.Events events, Clock clock, LongSupplier nanos) {
+    return () -> new LogicalCapture(vertx, job, schema, table, tableSql, key, source, options, settings, events, clock, nanos);
   }
 
   public void start() {

@@ -53,7 +53,7 @@ final class LedgerCommand {
   static int run(SluiceConfig cfg, String session, String job, String action, JsonObject args, PrintWriter out, PrintWriter err) {
     try (TargetSession s = new TargetSession(cfg, session)) {
       CommandOutcome o = s.runIfLedger(x -> OperatorCommands.onLedger(x.vertx, new Ledger(x.target, cfg.agent().id()),
-              name -> cfg.job(name).orElse(null), (name, reason, rate, force) -> new Rollback(x.vertx, x.source, x.target, actor())
+              name -> cfg.job(name).orElse(null), (name, reason, rate, force) -> new Rollback(x.vertx, x.source, x.target, actor(), System::nanoTime)
                   .run(name, reason, rate != null ? rate : cfg.job(name).map(JobConfig::rollback).map(JobConfig.Rollback::rowsPerSecond)
                       .orElse(null), force))
           .run(job, action, args, actor(), null)

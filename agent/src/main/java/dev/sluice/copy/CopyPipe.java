@@ -52,7 +52,7 @@ final class CopyPipe {
   private final ByteWindow window;
   private final int chunkBytes;
   private final BlockingQueue<Object> toTarget = new LinkedBlockingQueue<>();
-  private final long began = System.nanoTime();
+  private final long began;
   private volatile int quantum;
   private volatile boolean stopped;
   /** Set with the first failure: the target must not commit. */
@@ -74,6 +74,7 @@ final class CopyPipe {
     this.seg = seg;
     this.purge = purge;
     this.control = control;
+    this.began = control.nanoTime();
     this.window = new ByteWindow(setup.bufferBytes());
     this.chunkBytes = Math.max(1, setup.bufferBytes() / 4);
     this.quantum = Math.max(1, control.batchRows());
@@ -165,7 +166,7 @@ final class CopyPipe {
       if (stopped) return dropped(chunk);
       // Decided after the pacer's wait, right before writing: a gate that closed meanwhile stops
       // the stream here, and the snapshot is let go rather than held while the job waits.
-      String cut = rows > 0 ? control.cutReason(System.nanoTime() - began) : null;
+      String cut = rows > 0 ? control.cutReason(control.nanoTime() - began) : null;
       if (cut != null) {
         cutAt = CopyText.fields(chunk.data(), 0, setup.sql().keyFields());
         cutReason = cut;
@@ -176,7 +177,7 @@ final class CopyPipe {
         if (stopped) return dropped(chunk);
         rows += chunk.rows();
         hash += chunk.hash();
-        toTarget.add(new Queued(chunk, System.nanoTime()));
+        toTarget.add(new Queued(chunk, control.nanoTime()));
         quantum = Math.max(1, control.batchRows());
         return Future.succeededFuture();
       });
@@ -256,7 +257,7 @@ final class CopyPipe {
         in.writeToCopy(chunk.data(), 0, chunk.length());
         window.release(chunk.length());
         written += chunk.rows();
-        long nanos = System.nanoTime() - ((Queued) next).at();
+        long nanos = control.nanoTime() - ((Queued) next).at();
         ctx.runOnContext(v -> control.written(chunk.rows(), nanos));
       }
       long stored = in.endCopy();

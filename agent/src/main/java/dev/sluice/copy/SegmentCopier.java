@@ -55,6 +55,9 @@ public final class SegmentCopier {
 
     /** The agent is stopping. */
     boolean cancelled();
+
+    /** The job's monotonic clock, in ns: it times each batch and a segment's age (any thread may ask). */
+    long nanoTime();
   }
 
   public SegmentCopier(Pool source, Pool target, SegmentSql sql, String agentId, boolean serverSide, Control control) {
@@ -129,21 +132,21 @@ public final class SegmentCopier {
     long[] t0 = {0};
     return control.admit(Math.max(1, seg.rowsPlanned()))
         .compose(v -> {
-          t0[0] = System.nanoTime();
+          t0[0] = control.nanoTime();
           return conn.preparedQuery(st.sql()).execute(t);
         })
         .compose(rows -> {
           Row r = rows.iterator().next();
           return Writer.checked(r, seg).map(x -> {
             long n = r.getLong(1);
-            control.written(n, System.nanoTime() - t0[0]);
+            control.written(n, control.nanoTime() - t0[0]);
             return new Result(n, Batch.wrap(r.getString(2)));
           });
         });
   }
 
   private Future<Result> copyThrough(SqlConnection conn, Segment seg, boolean plain) {
-    long t0 = System.nanoTime();
+    long t0 = control.nanoTime();
     return reader.open(seg.range()).recover(SourceFailure::wrap).compose(stream -> {
       int n = control.batchRows();
       return pump(stream, conn, seg, plain, stream.next(n), 0, 0, t0).eventually(stream::close);
@@ -162,16 +165,16 @@ public final class SegmentCopier {
           .compose(v -> {
             // Decided after the pacer's wait, right before writing: a gate that closed meanwhile
             // stops the writes at once, and the snapshot is let go rather than held while waiting.
-            String cut = rows > 0 ? control.cutReason(System.nanoTime() - t0) : null;
+            String cut = rows > 0 ? control.cutReason(control.nanoTime() - t0) : null;
             if (cut != null) return Future.succeededFuture(new Result(rows, hash, batch.firstKey(), cut));
             Future<Void> open = rows > 0 ? Future.succeededFuture() : control.whenOpen();
             return open.compose(x -> {
-              began[0] = System.nanoTime();
+              began[0] = control.nanoTime();
               return writer.write(conn, seg, batch, plain);
             })
                 .recover(e -> Future.failedFuture(new BatchFailure(batch, e)))
                 .compose(written -> {
-                  control.written(batch.size(), System.nanoTime() - began[0]);
+                  control.written(batch.size(), control.nanoTime() - began[0]);
                   return pump(stream, conn, seg, plain, next, rows + batch.size(), hash + batch.hashSum(), t0);
                 });
           });

@@ -36,6 +36,8 @@ final class CaptureSetup {
   static final Duration CAUGHT_UP_TIMEOUT = Duration.ofSeconds(60);
 
   private final Vertx vertx;
+  private final java.time.Clock clock;
+  private final java.util.function.LongSupplier nanos;
   private final JobShape shape;
   private final String job;
   private final Pool source;
@@ -47,7 +49,10 @@ final class CaptureSetup {
   private volatile CaptureChoice.Mode mode;
   private volatile SlotKeeper keeper;
 
-  CaptureSetup(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<PgConnectOptions>> sourceOptions, Ledger ledger) {
+  CaptureSetup(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<PgConnectOptions>> sourceOptions, Ledger ledger,
+      java.time.Clock clock, java.util.function.LongSupplier nanos) {
+    this.clock = clock;
+    this.nanos = nanos;
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
@@ -104,7 +109,7 @@ final class CaptureSetup {
         new SlotRisk.Limits(l.throttleMb() * MB, l.pauseMb() * MB, l.dropMb() * MB), Duration.ofSeconds(1));
     var t = shape.job().source().table();
     keeper = new SlotKeeper(vertx, job, leases, SlotKeeper.reader(vertx, job, t.schema(), t.name(), t.sql(), shape.sourceKey(), source,
-        sourceOptions, settings, events()));
+        sourceOptions, settings, events(), clock, nanos));
     keeper.start();
   }
 
@@ -154,7 +159,7 @@ final class CaptureSetup {
   /** Completes when every change committed before the call has its changelog entry. */
   Future<Void> caughtUp() {
     if (mode != CaptureChoice.Mode.LOGICAL) return Future.succeededFuture();
-    return LogicalSlot.caughtUp(vertx, source, job, CAUGHT_UP_TIMEOUT);
+    return LogicalSlot.caughtUp(vertx, source, job, CAUGHT_UP_TIMEOUT, nanos);
   }
 
   /** True (once) when changes were lost to capture since the last call: the final pass must run again. */

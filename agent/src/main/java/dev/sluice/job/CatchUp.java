@@ -64,7 +64,8 @@ public final class CatchUp {
   /** {@code sourceOptions}: the source's connection options (resolved off the event loop), for the WAL reader's own JDBC sessions. */
   public CatchUp(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<io.vertx.pgclient.PgConnectOptions>> sourceOptions,
       Pool target, Ledger ledger,
-      ChangeApplier applier, FinalVerification verification, DriftMonitor drift) {
+      ChangeApplier applier, FinalVerification verification, DriftMonitor drift, java.time.Clock clock,
+      java.util.function.LongSupplier nanos) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
@@ -76,7 +77,7 @@ public final class CatchUp {
     this.verification = verification;
     this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
     this.drift = drift;
-    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, ledger);
+    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, ledger, clock, nanos);
     verification.changelogBarrier(capture::caughtUp);
     drift.onRewrite(changes -> rewritten(changes).onFailure(e -> log.warn("job {}: cannot record the rewrite: {}", job,
         ErrorClassifier.describe(e))));

@@ -19,9 +19,11 @@ final class CopyControl implements SegmentCopier.Control {
   private final Guards guards;
   private final java.util.function.Supplier<Duration> maxTime;
   private final BooleanSupplier stopping;
+  private final java.util.function.LongSupplier nanos;
 
   CopyControl(JobGate gate, AdaptivePace pace, SegmentCopier.BatchListener onBatch, Guards guards,
-      java.util.function.Supplier<Duration> maxTime, BooleanSupplier stopping) {
+      java.util.function.Supplier<Duration> maxTime, BooleanSupplier stopping, java.util.function.LongSupplier nanos) {
+    this.nanos = nanos;
     this.gate = gate;
     this.pace = pace;
     this.onBatch = onBatch;
@@ -67,5 +69,10 @@ final class CopyControl implements SegmentCopier.Control {
   @Override
   public boolean cancelled() {
     return stopping.getAsBoolean();
+  }
+
+  @Override
+  public long nanoTime() {
+    return nanos.getAsLong();
   }
 }

@@ -86,7 +86,8 @@ public final class Migrator {
     this.lifecycle = new JobLifecycle(vertx, shape, path, source, ledger, sql, gate, () -> this.job);
     this.copier = CopyPaths.open(vertx, shape, PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target()),
         at, ledger.agentId(), job.concurrencyMax(),
-        new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping));
+        new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping,
+            nanos));
     this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(),
         () -> this.job.order() == JobConfig.Order.COLD_FIRST, work);
     this.lifecycle.workers(workers);

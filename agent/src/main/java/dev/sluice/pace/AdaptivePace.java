@@ -33,17 +33,13 @@ public final class AdaptivePace {
   private long meterRows;
   private boolean meterFull = true;
 
-  public AdaptivePace(Vertx vertx, JobConfig job) {
-    this(vertx, job, System::nanoTime);
-  }
-
   public AdaptivePace(Vertx vertx, JobConfig job, LongSupplier clock) {
     this.job = job;
     this.clock = clock;
     JobConfig.Pacing p = job.pacing();
     this.baseRate = job.pace().rowsPerSecond();
     this.burstRows = job.pace().burstRows();
-    this.pacer = new Pacer(vertx, baseRate, burstRows);
+    this.pacer = new Pacer(vertx, baseRate, burstRows, clock);
     this.limit = new ConcurrencyLimit(p.concurrencyMin(), job.concurrencyMax());
     this.sizer = new BatchSizer(p.batchMinRows(), p.batchMaxRows(), job.batchRows(), p.batchTarget());
     sizer.rate(baseRate);

@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +34,15 @@ public final class Rollback {
   public static final int DELETE_BATCH_ROWS = 5_000;
 
   private final Vertx vertx;
+  private final LongSupplier nanos;
   private final Pool source;
   private final Pool target;
   private final ConsistencyLedger ledger;
 
   /** {@code target} also holds the ledger. */
-  public Rollback(Vertx vertx, Pool source, Pool target, String actor) {
+  public Rollback(Vertx vertx, Pool source, Pool target, String actor, LongSupplier nanos) {
     this.vertx = vertx;
+    this.nanos = nanos;
     this.source = source;
     this.target = target;
     this.ledger = new ConsistencyLedger(target, actor);
@@ -61,7 +64,7 @@ public final class Rollback {
    * unpaced).
    */
   public Future<Outcome> run(String job, String reason, Double rowsPerSecond, boolean force) {
-    Pacer pacer = new Pacer(vertx, rowsPerSecond, Math.max(DELETE_BATCH_ROWS, rowsPerSecond == null ? 0 : rowsPerSecond.longValue()));
+    Pacer pacer = new Pacer(vertx, rowsPerSecond, Math.max(DELETE_BATCH_ROWS, rowsPerSecond == null ? 0 : rowsPerSecond.longValue()), nanos);
     return ledger.facts(job).compose(f -> {
       if (f == null) return Future.failedFuture(new Refused("no job " + job + " in the ledger: nothing to roll back"));
       if (f.state() == JobState.ROLLED_BACK) {

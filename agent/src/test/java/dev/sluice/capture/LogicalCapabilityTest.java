@@ -5,17 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
+import dev.sluice.testing.Async;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** What stands in the way of logical capture, each with its fix: from settings, and from a real server's catalogs. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class LogicalCapabilityTest {
   private final TestPg pg = TestPg.get();
 
@@ -46,7 +54,7 @@ class LogicalCapabilityTest {
   }
 
   @Test
-  void theRealServersCatalogs() {
+  void theRealServersCatalogs(Vertx vertx, VertxTestContext ctx) {
     Assumptions.assumeTrue("logical".equals(pg.string("postgres", "SHOW wal_level")), "the test server has wal_level=logical");
     String db = pg.createDatabase("cap");
     String role = "capper_" + db;
@@ -56,38 +64,49 @@ class LogicalCapabilityTest {
         "CREATE TABLE by_index (code text NOT NULL, v int)", "CREATE UNIQUE INDEX by_index_code ON by_index (code)",
         "ALTER TABLE by_index REPLICA IDENTITY USING INDEX by_index_code",
         "CREATE ROLE " + role + " LOGIN", "GRANT SELECT ON byid TO " + role);
-    Vertx vertx = Vertx.vertx();
     Pool su = pool(vertx, pg.url(db));
     Pool plain = pool(vertx, pg.url(db).replace("postgres@", role + "@"));
-    try {
-      assertTrue(check(su, "byid", List.of("id")).possible(), check(su, "byid", List.of("id")).explain());
-      assertTrue(check(su, "full_t", List.of("code")).possible());
-      assertTrue(check(su, "by_index", List.of("code")).possible());
-      String byCode = check(su, "byid", List.of("code")).explain();
-      assertTrue(byCode.contains("the replica identity of public.byid (primary key [id]) does not cover the key [code]"), byCode);
-      String nopk = check(su, "nopk", List.of("code")).explain();
-      assertTrue(nopk.contains("no primary key (REPLICA IDENTITY DEFAULT)"), nopk);
-      assertTrue(nopk.contains("ALTER TABLE public.nopk REPLICA IDENTITY USING INDEX"), nopk);
-
-      String denied = check(plain, "byid", List.of("id")).explain();
-      assertTrue(denied.contains("role " + role + " may not replicate: ALTER ROLE " + role + " REPLICATION"), denied);
-      assertTrue(denied.contains("cannot create publication sluice_byid (it lacks CREATE on the database and ownership of "
-          + "public.byid)"), denied);
-      // A DBA creates the publication: the role no longer needs to own the table.
-      pg.exec(db, "CREATE PUBLICATION sluice_byid FOR TABLE byid", "ALTER ROLE " + role + " REPLICATION");
-      assertTrue(check(plain, "byid", List.of("id")).possible(), check(plain, "byid", List.of("id")).explain());
-      pg.exec(db, "CREATE PUBLICATION sluice_nopk FOR TABLE full_t");
-      assertTrue(check(su, "nopk", List.of("code")).explain().contains("publication sluice_nopk exists but does not publish public.nopk"));
-      assertNull(LogicalCapability.replicationRefusal(PgConnectOptions.fromUri(pg.url(db))));
-    } finally {
-      Await.result(su.close());
-      Await.result(plain.close());
-      Await.result(vertx.close());
-    }
+    Future.all(check(su, "byid", List.of("id")), check(su, "full_t", List.of("code")), check(su, "by_index", List.of("code")),
+            check(su, "byid", List.of("code")), check(su, "nopk", List.of("code")), check(plain, "byid", List.of("id")))
+        .compose(all -> {
+          ctx.verify(() -> {
+            LogicalCapability.Verdict byId = all.resultAt(0);
+            assertTrue(byId.possible(), byId.explain());
+            assertTrue(all.<LogicalCapability.Verdict>resultAt(1).possible());
+            assertTrue(all.<LogicalCapability.Verdict>resultAt(2).possible());
+            String byCode = all.<LogicalCapability.Verdict>resultAt(3).explain();
+            assertTrue(byCode.contains("the replica identity of public.byid (primary key [id]) does not cover the key [code]"), byCode);
+            String nopk = all.<LogicalCapability.Verdict>resultAt(4).explain();
+            assertTrue(nopk.contains("no primary key (REPLICA IDENTITY DEFAULT)"), nopk);
+            assertTrue(nopk.contains("ALTER TABLE public.nopk REPLICA IDENTITY USING INDEX"), nopk);
+            String denied = all.<LogicalCapability.Verdict>resultAt(5).explain();
+            assertTrue(denied.contains("role " + role + " may not replicate: ALTER ROLE " + role + " REPLICATION"), denied);
+            assertTrue(denied.contains("cannot create publication sluice_byid (it lacks CREATE on the database and ownership of "
+                + "public.byid)"), denied);
+          });
+          // A DBA creates the publication: the role no longer needs to own the table.
+          return Async.blocking(vertx, () -> pg.exec(db, "CREATE PUBLICATION sluice_byid FOR TABLE byid", "ALTER ROLE " + role + " REPLICATION"));
+        })
+        .compose(v -> check(plain, "byid", List.of("id")))
+        .compose(granted -> {
+          ctx.verify(() -> assertTrue(granted.possible(), granted.explain()));
+          return Async.blocking(vertx, () -> pg.exec(db, "CREATE PUBLICATION sluice_nopk FOR TABLE full_t"));
+        })
+        .compose(v -> check(su, "nopk", List.of("code")))
+        .compose(nopk -> {
+          ctx.verify(() -> assertTrue(nopk.explain().contains("publication sluice_nopk exists but does not publish public.nopk")));
+          // A replication connection, opened with pgjdbc: on a worker.
+          return Async.blocking(vertx, () -> LogicalCapability.replicationRefusal(PgConnectOptions.fromUri(pg.url(db))));
+        })
+        .eventually(() -> Future.join(su.close(), plain.close()))
+        .onComplete(ctx.succeeding(refusal -> ctx.verify(() -> {
+          assertNull(refusal);
+          ctx.completeNow();
+        })));
   }
 
-  private static LogicalCapability.Verdict check(Pool p, String table, List<String> key) {
-    return Await.result(LogicalCapability.check(p, table, "public." + table, key));
+  private static Future<LogicalCapability.Verdict> check(Pool p, String table, List<String> key) {
+    return LogicalCapability.check(p, table, "public." + table, key);
   }
 
   private static Pool pool(Vertx vertx, String url) {

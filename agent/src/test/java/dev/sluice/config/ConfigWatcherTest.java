@@ -20,9 +20,14 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.core.json.JsonArray;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class ConfigWatcherTest {
+  private static final String ID = "\"agent\": {\"id\": \"watcher-test\"},";
   private final TestPg pg = TestPg.get();
 
   @TempDir
@@ -109,6 +115,63 @@ class ConfigWatcherTest {
         .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
           assertEquals(1L, rows.iterator().next().getLong(0), "the refusal is in the audit trail");
           ctx.completeNow();
+        })));
+  }
+
+  @AfterEach
+  void environment() {
+    Env.override(null);
+  }
+
+  /**
+   * A reload is parsed on a worker: the loader reads the environment while it parses (and may look
+   * the host name up when agent.id is absent, once per process), which must never happen on an
+   * event loop. The environment here notes the thread of every read.
+   */
+  @Test
+  void aReloadIsParsedOffTheEventLoop(Vertx vertx, VertxTestContext ctx) {
+    List<Boolean> onEventLoop = new CopyOnWriteArrayList<>();
+    Env.override(new HashMap<>(System.getenv()) {
+      @Override
+      public String get(Object name) {
+        onEventLoop.add(Context.isOnEventLoopThread());
+        return super.get(name);
+      }
+    });
+    String file = dir.resolve("sluice.json").toString();
+    String withoutId = config(700).replace(ID, "");
+    ConfigWatcher.Versions versions = new ConfigWatcher.Versions() {
+      @Override
+      public Future<Void> started(String hash, JsonObject content) {
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public Future<Long> reloaded(String hash, JsonObject content, JsonArray changes, String summary) {
+        return Future.succeededFuture(1L);
+      }
+
+      @Override
+      public Future<Void> rejected(String hash, String message, JsonArray problems) {
+        return Future.succeededFuture();
+      }
+    };
+    Checkpoint applied = ctx.checkpoint();
+    Checkpoint checked = ctx.checkpoint();
+    ConfigWatcher watcher = new ConfigWatcher(vertx, Path.of(file), versions, (next, diff) -> {
+      applied.flag();
+      return Future.succeededFuture();
+    });
+    vertx.fileSystem().writeFile(file, io.vertx.core.buffer.Buffer.buffer(config(2000).replace(ID, "")))
+        .compose(v -> watcher.start())
+        .compose(v -> vertx.fileSystem().writeFile(file, io.vertx.core.buffer.Buffer.buffer(withoutId)))
+        .compose(v -> until(vertx, () -> watcher.status().containsKey("lastReload")))
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          watcher.stop();
+          assertTrue(watcher.status().getJsonObject("lastReload").getBoolean("ok"), watcher.status().encode());
+          assertFalse(onEventLoop.isEmpty(), "the reload's parse read the environment");
+          assertFalse(onEventLoop.contains(true), "the environment was read on an event loop: " + onEventLoop);
+          checked.flag();
         })));
   }
 }

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 
 /**
  * One job's COPY engine against two real databases, with a ledger in the target whose segments a
@@ -98,7 +99,7 @@ final class CopyFixture implements AutoCloseable {
   /**
    * A job's side of a copy for tests: batches of {@code batchRows}, a pacer if given, a hook run
    * (off the event loop) before each admission with the rows admitted so far, a cut rule on the
-   * rows admitted so far, and a cancellation flag.
+   * rows admitted so far or on the segment's age, a cancellation flag, and the job's clock.
    */
   final class Control implements SegmentCopier.Control {
     final AtomicLong admitted = new AtomicLong();
@@ -107,6 +108,8 @@ final class CopyFixture implements AutoCloseable {
     Pacer pacer;
     Consumer<Long> beforeAdmit = n -> {};
     LongFunction<String> cut = n -> null;
+    LongFunction<String> ageCut = nanos -> null;
+    LongSupplier nanos = System::nanoTime;
     volatile boolean cancel;
 
     @Override
@@ -135,12 +138,18 @@ final class CopyFixture implements AutoCloseable {
 
     @Override
     public String cutReason(long elapsedNanos) {
-      return cut.apply(admitted.get());
+      String why = cut.apply(admitted.get());
+      return why != null ? why : ageCut.apply(elapsedNanos);
     }
 
     @Override
     public boolean cancelled() {
       return cancel;
+    }
+
+    @Override
+    public long nanoTime() {
+      return nanos.getAsLong();
     }
   }
 }

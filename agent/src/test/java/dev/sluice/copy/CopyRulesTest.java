@@ -15,6 +15,7 @@ import dev.sluice.testing.TestPg;
 import dev.sluice.verify.DataDrift;
 import io.vertx.pgclient.PgException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,6 +54,26 @@ class CopyRulesTest {
       assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(new KeyRange(List.of("101"), r.cutAt()))));
     }
   }
+
+  @Test
+  void aSegmentsAgeIsReadOnTheJobsClock() {
+    try (CopyFixture f = fixture("age", "", 10000)) {
+      Segment seg = f.claim(KeyRange.ALL);
+      CopyFixture.Control control = f.new Control();
+      AtomicLong now = new AtomicLong();
+      control.nanos = now::get; // the job's clock stands still while the copy runs...
+      control.beforeAdmit = n -> {
+        if (n >= 3000) now.set(MINUTE); // ...until 3,000 rows are in: then a minute has passed on it
+      };
+      control.ageCut = age -> age >= MINUTE ? "transaction time cap reached" : null;
+      SegmentCopier.Result r = f.copy(seg, false, control);
+      assertEquals("transaction time cap reached", r.cutReason(), "the cap is judged on the job's clock, not the wall's");
+      assertTrue(r.rows() >= 3000 && r.rows() < 10000, "rows " + r.rows());
+      assertEquals(r.rows(), f.pg.scalar(f.tgt, "SELECT count(*) FROM items"));
+    }
+  }
+
+  private static final long MINUTE = 60_000_000_000L;
 
   @Test
   void aReCopyPurgesItsRangeOnlyAndAFirstAttemptThatMeetsARowFallsBackToIt() {
@@ -112,7 +133,7 @@ class CopyRulesTest {
     try (CopyFixture f = fixture("paced", "", 12000)) {
       Segment seg = f.claim(KeyRange.ALL);
       CopyFixture.Control control = f.new Control();
-      control.pacer = new Pacer(f.vertx, 2500.0, 2500);
+      control.pacer = new Pacer(f.vertx, 2500.0, 2500, System::nanoTime);
       var copy = f.engine.copy(seg, false, control);
       // As PacingTest measures the job: rows written over a window once the stream runs (the burst spent).
       long deadline = System.nanoTime() + 20_000_000_000L;

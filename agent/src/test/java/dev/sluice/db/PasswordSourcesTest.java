@@ -2,7 +2,6 @@ package dev.sluice.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.DatabaseConfig;
@@ -10,9 +9,13 @@ import dev.sluice.config.DatabaseConfig.SslMode;
 import dev.sluice.config.DatabaseConfig.Tls;
 import dev.sluice.config.Env;
 import dev.sluice.config.SessionLimits;
-import dev.sluice.testing.Eventually;
+import dev.sluice.testing.Async;
 import dev.sluice.testing.TlsPg;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,30 +24,25 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Where passwords come from, against a server that checks them (role {@code sluice_pw}, scram): a
  * {@code passwordFile} read again at every new connection (a rotated secret is used after the next
  * reconnect, by the same pool, with no restart), and libpq's password file.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 90, timeUnit = TimeUnit.SECONDS)
 class PasswordSourcesTest {
   private static final Tls PLAIN = new Tls(SslMode.DISABLE, null, null, null);
   private static TlsPg pg;
-  private static Vertx vertx;
 
   @BeforeAll
   static void setUp() {
     pg = TlsPg.get();
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    Await.result(vertx.close());
   }
 
   @AfterEach
@@ -53,8 +51,8 @@ class PasswordSourcesTest {
     pg.exec("postgres", "ALTER ROLE sluice_pw PASSWORD 'first-password'");
   }
 
-  private static String whoAmI(Pool pool) {
-    return Await.result(pool.query("SELECT current_user").execute(), 30, TimeUnit.SECONDS).iterator().next().getString(0);
+  private static Future<String> whoAmI(Pool pool) {
+    return pool.query("SELECT current_user").execute().map(rows -> rows.iterator().next().getString(0));
   }
 
   /** Ends the role's sessions, so the pool must open new ones. */
@@ -63,46 +61,42 @@ class PasswordSourcesTest {
   }
 
   @Test
-  void aRotatedPasswordFileIsReadAtTheNextReconnect() throws Exception {
+  void aRotatedPasswordFileIsReadAtTheNextReconnect(Vertx vertx, VertxTestContext ctx) throws Exception {
     Path dir = Files.createTempDirectory("sluice-secret-");
     Path file = dir.resolve("password");
     Files.writeString(file, "first-password\n"); // as `echo` writes it
     DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, file, PLAIN);
     Pool pool = Databases.pool(vertx, db, "sluice-rotation", 1);
-    try {
-      assertEquals("sluice_pw", whoAmI(pool));
-
-      // The password changes on the server, not yet in the file: the next new connection is refused...
-      pg.exec("postgres", "ALTER ROLE sluice_pw PASSWORD 'second-password'");
-      dropSessions();
-      Eventually.until(Duration.ofSeconds(20), "a refused reconnect", () -> {
-        try {
-          whoAmI(pool);
-          return false;
-        } catch (RuntimeException e) {
-          return String.valueOf(e.getMessage()).contains("password authentication failed");
-        }
-      });
-      // ...and once the secret is rotated in the file, the same pool reconnects with it.
-      Files.writeString(file, "second-password");
-      Eventually.until(Duration.ofSeconds(20), "a reconnect with the rotated password", () -> {
-        try {
-          return whoAmI(pool).equals("sluice_pw");
-        } catch (RuntimeException e) {
-          return false;
-        }
-      });
-      // pgjdbc reads the same file.
-      try (Connection c = ConnectionSettings.of(db, "sluice-rotation", SessionLimits.NONE).openJdbc()) {
-        assertTrue(c.isValid(5));
-      }
-    } finally {
-      Await.result(pool.close());
-    }
+    whoAmI(pool)
+        .compose(me -> {
+          ctx.verify(() -> assertEquals("sluice_pw", me));
+          // The password changes on the server, not yet in the file: the next new connection is refused...
+          return Async.blocking(vertx, () -> {
+            pg.exec("postgres", "ALTER ROLE sluice_pw PASSWORD 'second-password'");
+            dropSessions();
+          });
+        })
+        .compose(v -> Async.until(vertx, Duration.ofSeconds(20), "a refused reconnect", () -> whoAmI(pool).map(me -> false)
+            .otherwise(e -> String.valueOf(e.getMessage()).contains("password authentication failed"))))
+        // ...and once the secret is rotated in the file, the same pool reconnects with it.
+        .compose(v -> Async.blocking(vertx, () -> Files.writeString(file, "second-password")))
+        .compose(v -> Async.until(vertx, Duration.ofSeconds(20), "a reconnect with the rotated password",
+            () -> whoAmI(pool).map("sluice_pw"::equals).otherwise(false)))
+        // pgjdbc reads the same file.
+        .compose(v -> Async.blocking(vertx, () -> {
+          try (Connection c = ConnectionSettings.of(db, "sluice-rotation", SessionLimits.NONE).openJdbc()) {
+            return c.isValid(5);
+          }
+        }))
+        .eventually(pool::close)
+        .onComplete(ctx.succeeding(valid -> ctx.verify(() -> {
+          assertTrue(valid);
+          ctx.completeNow();
+        })));
   }
 
   @Test
-  void thePgpassFileIsUsedWhenNoPasswordIsConfigured() throws Exception {
+  void thePgpassFileIsUsedWhenNoPasswordIsConfigured(Vertx vertx, VertxTestContext ctx) throws Exception {
     Path dir = Files.createTempDirectory("sluice-pgpass-");
     Path pgpass = dir.resolve("pgpass");
     Files.writeString(pgpass, String.join("\n",
@@ -115,17 +109,24 @@ class PasswordSourcesTest {
     DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, null, PLAIN);
     assertEquals("first-password", Passwords.resolve(db, "sluice_pw"));
     Pool pool = Databases.pool(vertx, db, "sluice-pgpass", 1);
-    try {
-      assertEquals("sluice_pw", whoAmI(pool));
-    } finally {
-      Await.result(pool.close());
-    }
-    // A password file others can read is ignored, as libpq ignores it.
-    Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-r--r--"));
-    assertNull(Passwords.resolve(db, "sluice_pw"));
-    RuntimeException e = assertThrows(RuntimeException.class,
-        () -> Await.result(Databases.connect(vertx, db, "sluice-pgpass"), 30, TimeUnit.SECONDS));
-    assertTrue(e.getMessage().contains("password"), e.getMessage());
+    whoAmI(pool)
+        .eventually(pool::close)
+        .compose(me -> {
+          ctx.verify(() -> assertEquals("sluice_pw", me));
+          // A password file others can read is ignored, as libpq ignores it.
+          return Async.blocking(vertx, () -> {
+            Files.setPosixFilePermissions(pgpass, PosixFilePermissions.fromString("rw-r--r--"));
+            return Passwords.resolve(db, "sluice_pw");
+          });
+        })
+        .compose(ignored -> {
+          ctx.verify(() -> assertNull(ignored));
+          return Databases.connect(vertx, db, "sluice-pgpass");
+        })
+        .onComplete(ctx.failing(e -> ctx.verify(() -> {
+          assertTrue(e.getMessage().contains("password"), e.getMessage());
+          ctx.completeNow();
+        })));
   }
 
   @Test
@@ -138,10 +139,11 @@ class PasswordSourcesTest {
   }
 
   @Test
-  void anUnreadablePasswordFileSaysWhichFileWithoutItsContent() {
+  void anUnreadablePasswordFileSaysWhichFileWithoutItsContent(Vertx vertx, VertxTestContext ctx) {
     DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, Path.of("/nonexistent/sluice/password"), PLAIN);
-    RuntimeException e = assertThrows(RuntimeException.class,
-        () -> Await.result(Databases.connect(vertx, db, "sluice-pgpass"), 30, TimeUnit.SECONDS));
-    assertTrue(e.getMessage().contains("cannot read passwordFile /nonexistent/sluice/password"), e.getMessage());
+    Databases.connect(vertx, db, "sluice-pgpass").onComplete(ctx.failing(e -> ctx.verify(() -> {
+      assertTrue(e.getMessage().contains("cannot read passwordFile /nonexistent/sluice/password"), e.getMessage());
+      ctx.completeNow();
+    })));
   }
 }

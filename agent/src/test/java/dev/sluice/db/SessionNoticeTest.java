@@ -9,13 +9,19 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.ledger.LedgerSchema;
-import dev.sluice.testing.Eventually;
+import dev.sluice.testing.Async;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -23,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * in {@code retry} and {@code complete}) are not warnings: Sluice's sessions do not ask for them, so
  * the driver never logs them as WARN lines. A WARNING still reaches the log.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
 class SessionNoticeTest {
   private final TestPg pg = TestPg.get();
 
@@ -33,30 +41,34 @@ class SessionNoticeTest {
   }
 
   @Test
-  void noticesAreNotLoggedAsWarnings() {
+  void noticesAreNotLoggedAsWarnings(Vertx vertx, VertxTestContext ctx) {
     String name = pg.createDatabase("notice");
     DatabaseConfig db = pg.database(name);
-    Vertx vertx = Vertx.vertx();
     Pool pool = Databases.pool(vertx, db, "sluice-ledger", 1);
     ListAppender<ILoggingEvent> logs = new ListAppender<>();
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     logs.start();
     root.addAppender(logs);
-    try {
-      Await.result(LedgerSchema.ensure(pool));
-      Await.result(LedgerSchema.ensure(pool)); // the schema and its tables exist: each IF NOT EXISTS is a NOTICE
-      // Through a connection, as the ledger's statements run (a pool's one-shot query drops server messages).
-      Await.result(pool.withConnection(c -> c.query("DO $$ BEGIN RAISE NOTICE 'a notice'; RAISE WARNING 'a warning'; END $$").execute()));
-      // The driver logs a server message on its event loop, after the statement's result; one
-      // connection, so the WARNING comes after every NOTICE it would have logged.
-      Eventually.until(Duration.ofSeconds(10), "the WARNING logged", () -> warned(logs).stream().anyMatch(m -> m.contains("a warning")));
-      List<String> warned = warned(logs);
-      assertTrue(warned.stream().noneMatch(m -> m.contains("already exists") || m.contains("a notice")), warned.toString());
-      assertEquals("warning", Await.result(pool.query("SHOW client_min_messages").execute()).iterator().next().getString(0));
-    } finally {
-      root.detachAppender(logs);
-      Await.result(pool.close());
-      Await.result(vertx.close());
-    }
+    LedgerSchema.ensure(pool)
+        .compose(v -> LedgerSchema.ensure(pool)) // the schema and its tables exist: each IF NOT EXISTS is a NOTICE
+        // Through a connection, as the ledger's statements run (a pool's one-shot query drops server messages).
+        .compose(v -> pool.withConnection(c -> c.query("DO $$ BEGIN RAISE NOTICE 'a notice'; RAISE WARNING 'a warning'; END $$").execute()))
+        // The driver logs a server message on its event loop, after the statement's result; one
+        // connection, so the WARNING comes after every NOTICE it would have logged.
+        .compose(v -> Async.until(vertx, Duration.ofSeconds(10), "the WARNING logged",
+            () -> Future.succeededFuture(warned(logs).stream().anyMatch(m -> m.contains("a warning")))))
+        .compose(v -> {
+          List<String> warned = warned(logs);
+          ctx.verify(() -> assertTrue(warned.stream().noneMatch(m -> m.contains("already exists") || m.contains("a notice")), warned.toString()));
+          return Async.text(pool, "SHOW client_min_messages");
+        })
+        .eventually(() -> {
+          root.detachAppender(logs);
+          return pool.close();
+        })
+        .onComplete(ctx.succeeding(level -> ctx.verify(() -> {
+          assertEquals("warning", level);
+          ctx.completeNow();
+        })));
   }
 }

@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.testing.Eventually;
+import dev.sluice.testing.Async;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,12 +23,15 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The notifier against a real local HTTP receiver. */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 40, timeUnit = TimeUnit.SECONDS)
 class WebhookNotifierTest {
   static final String TOKEN = "s3cret-token-0123456789";
   Vertx vertx;
@@ -35,9 +42,9 @@ class WebhookNotifierTest {
   final AtomicInteger hanging = new AtomicInteger();
 
   @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
-    server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+  void start(Vertx vertx, VertxTestContext ctx) {
+    this.vertx = vertx;
+    vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
       if (hang) {
         hanging.incrementAndGet(); // never answers
         return;
@@ -48,12 +55,15 @@ class WebhookNotifierTest {
       }
       received.add(new String[] {req.path(), req.getHeader("Authorization"), b.toString()});
       req.response().setStatusCode(200).end("ok");
-    })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    })).listen(0, "127.0.0.1").onComplete(ctx.succeeding(s -> {
+      server = s;
+      ctx.completeNow();
+    }));
   }
 
-  @AfterEach
-  void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  /** Polls {@code condition} (plain state of this test and the notifier) on a timer. */
+  Future<Void> until(Duration limit, String what, BooleanSupplier condition) {
+    return Async.until(vertx, limit, what, () -> Future.succeededFuture(condition.getAsBoolean()));
   }
 
   String url(String path) {
@@ -65,24 +75,26 @@ class WebhookNotifierTest {
   }
 
   @Test
-  void postsJsonWithASlackTextAndTheTokenOnlyInTheHeader() {
+  void postsJsonWithASlackTextAndTheTokenOnlyInTheHeader(VertxTestContext ctx) {
     WebhookNotifier n = new WebhookNotifier(vertx, List.of(new WebhookNotifier.Target(url("/T000/B000/secret"), Set.of(), "HOOK_TOKEN", null)),
         "agent-1", Map.of("HOOK_TOKEN", TOKEN)::get, System::nanoTime).start();
     n.publish(event(NotifyEvent.PROGRESS, "job orders is 50% copied"));
-    Eventually.until(Duration.ofSeconds(10), "a post", () -> received.size() == 1);
-    String[] r = received.peek();
-    assertEquals("/T000/B000/secret", r[0]);
-    assertEquals("Bearer " + TOKEN, r[1]);
-    JsonObject body = new JsonObject(r[2]);
-    assertEquals("progress", body.getString("event"));
-    assertEquals("Sluice: job orders is 50% copied", body.getString("text"));
-    assertEquals(50, body.getJsonObject("details").getInteger("percent"));
-    assertFalse(r[2].contains(TOKEN));
-    assertEquals("http://127.0.0.1:" + server.actualPort() + "/...", n.status().getJsonObject(0).getString("url"), "the path is not shown");
+    until(Duration.ofSeconds(10), "a post", () -> received.size() == 1).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      String[] r = received.peek();
+      assertEquals("/T000/B000/secret", r[0]);
+      assertEquals("Bearer " + TOKEN, r[1]);
+      JsonObject body = new JsonObject(r[2]);
+      assertEquals("progress", body.getString("event"));
+      assertEquals("Sluice: job orders is 50% copied", body.getString("text"));
+      assertEquals(50, body.getJsonObject("details").getInteger("percent"));
+      assertFalse(r[2].contains(TOKEN));
+      assertEquals("http://127.0.0.1:" + server.actualPort() + "/...", n.status().getJsonObject(0).getString("url"), "the path is not shown");
+      ctx.completeNow();
+    })));
   }
 
   @Test
-  void retriesA503AndReadsTheTokenFromAFileAndFiltersEvents(@TempDir Path dir) throws Exception {
+  void retriesA503AndReadsTheTokenFromAFileAndFiltersEvents(@TempDir Path dir, VertxTestContext ctx) throws Exception {
     Path tokenFile = dir.resolve("token");
     Files.writeString(tokenFile, TOKEN + "\n");
     failFirst.set(2);
@@ -90,35 +102,45 @@ class WebhookNotifierTest {
         tokenFile.toString())), "agent-1", k -> null, System::nanoTime).start();
     n.publish(event(NotifyEvent.PROGRESS, "not wanted"));
     n.publish(event(NotifyEvent.COMPLETED, "job orders completed"));
-    Eventually.until(Duration.ofSeconds(20), "the post after two 503s", () -> received.size() == 1);
-    assertEquals("Bearer " + TOKEN, received.peek()[1]);
-    assertEquals("completed", new JsonObject(received.peek()[2]).getString("event"));
-    assertEquals(1L, n.status().getJsonObject(0).getLong("sent"));
-    assertNull(n.status().getJsonObject(0).getString("lastError"));
+    // The receiver has the post before the notifier has its answer: wait for both (the notifier's client
+    // may share this test's event loop, so it cannot count the answer while the condition is read).
+    until(Duration.ofSeconds(20), "the post after two 503s, and its answer", () -> received.size() == 1
+        && n.status().getJsonObject(0).getLong("sent") >= 1).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      assertEquals("Bearer " + TOKEN, received.peek()[1]);
+      assertEquals("completed", new JsonObject(received.peek()[2]).getString("event"));
+      assertEquals(1L, n.status().getJsonObject(0).getLong("sent"));
+      assertNull(n.status().getJsonObject(0).getString("lastError"));
+      ctx.completeNow();
+    })));
   }
 
   @Test
-  void aReceiverThatNeverAnswersCostsThePublisherNothing() {
+  void aReceiverThatNeverAnswersCostsThePublisherNothing(VertxTestContext ctx) {
     hang = true;
     WebhookNotifier n = new WebhookNotifier(vertx, List.of(new WebhookNotifier.Target(url("/slow"), Set.of(), null, null)), "a",
         k -> null, System::nanoTime).start();
     n.publish(event(NotifyEvent.PROGRESS, "first"));
-    Eventually.until(Duration.ofSeconds(10), "the first post in flight, unanswered", () -> n.status().getJsonObject(0).getInteger("waiting") == 1
-        && hanging.get() == 1);
-    for (int i = 0; i < 5000; i++) n.publish(event(NotifyEvent.PROGRESS, "p" + i)); // returns while the receiver hangs
-    assertEquals(1, hanging.get(), "still unanswered: publishing did not wait for it");
-    JsonObject st = n.status().getJsonObject(0);
-    assertEquals(WebhookNotifier.CAPACITY + 1, st.getInteger("waiting"), "bounded (plus the one in flight): " + st);
-    assertEquals(5000 - WebhookNotifier.CAPACITY, st.getLong("dropped"), st.encode());
+    until(Duration.ofSeconds(10), "the first post in flight, unanswered", () -> n.status().getJsonObject(0).getInteger("waiting") == 1
+        && hanging.get() == 1).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          for (int i = 0; i < 5000; i++) n.publish(event(NotifyEvent.PROGRESS, "p" + i)); // returns while the receiver hangs
+          assertEquals(1, hanging.get(), "still unanswered: publishing did not wait for it");
+          JsonObject st = n.status().getJsonObject(0);
+          assertEquals(WebhookNotifier.CAPACITY + 1, st.getInteger("waiting"), "bounded (plus the one in flight): " + st);
+          assertEquals(5000 - WebhookNotifier.CAPACITY, st.getLong("dropped"), st.encode());
+          ctx.completeNow();
+        })));
   }
 
   @Test
-  void aMissingTokenIsNotSentAndNotRetried() {
+  void aMissingTokenIsNotSentAndNotRetried(VertxTestContext ctx) {
     WebhookNotifier n = new WebhookNotifier(vertx, List.of(new WebhookNotifier.Target(url("/hook"), Set.of(), "UNSET_VAR", null)), "a",
         k -> null, System::nanoTime).start();
     n.publish(event(NotifyEvent.STARTED, "started"));
-    Eventually.until(Duration.ofSeconds(10), "given up", () -> n.status().getJsonObject(0).getLong("givenUp") == 1);
-    assertTrue(received.isEmpty());
-    assertTrue(n.status().getJsonObject(0).getString("lastError").contains("UNSET_VAR is not set"));
+    until(Duration.ofSeconds(10), "given up", () -> n.status().getJsonObject(0).getLong("givenUp") == 1)
+        .onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+          assertTrue(received.isEmpty());
+          assertTrue(n.status().getJsonObject(0).getString("lastError").contains("UNSET_VAR is not set"));
+          ctx.completeNow();
+        })));
   }
 }
