@@ -4,17 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.ledger.Segment;
 import dev.sluice.plan.KeyRange;
 import dev.sluice.testing.Tables;
+import dev.sluice.testing.Async;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The COPY engine moves values that break COPY pipelines byte for byte, whatever the databases'
  * own output settings, and its read-back of the target hashes them as the copy hashed the source.
  */
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
 class CopyEngineTest {
   private final TestPg pg = TestPg.get();
 
@@ -60,7 +69,7 @@ class CopyEngineTest {
   }
 
   @Test
-  void hostileValuesArriveIntactAndBothSidesHashAlike() {
+  void hostileValuesArriveIntactAndBothSidesHashAlike(Vertx vertx, VertxTestContext ctx) {
     String src = pg.createDatabase("copy_src");
     String tgt = pg.createDatabase("copy_tgt");
     oddSettings(src, "America/New_York", "SQL, DMY", "iso_8601");
@@ -68,49 +77,87 @@ class CopyEngineTest {
     pg.exec(src, TYPES, "CREATE TABLE hostile (" + COLUMNS + ", PRIMARY KEY (k, n))", ROWS);
     // A computed column on the target, not written by the job: the target computes it, the read-back skips it.
     pg.exec(tgt, TYPES, "CREATE TABLE hostile (" + COLUMNS + ", g text GENERATED ALWAYS AS (k || '/' || n) STORED, PRIMARY KEY (k, n))");
-    try (CopyFixture f = new CopyFixture(src, tgt, """
-        {"name": "hostile", "source": {"table": "public.hostile", "key": ["k", "n"]}, "target": {"table": "public.hostile"}}""", 2048)) {
-      CopyFixture.Control control = f.new Control();
-      Segment seg = f.claim(KeyRange.ALL);
-      SegmentCopier.Result r = f.copy(seg, false, control);
-      assertEquals(3000, r.rows());
-      assertNull(r.cutAt());
-      assertEquals(3000, control.written.get(), "every row written was reported to the pace");
-      // Compared with the servers' default settings: the odd ones would print equal values differently.
-      pg.exec(src, "ALTER DATABASE " + src + " RESET ALL");
-      pg.exec(tgt, "ALTER DATABASE " + tgt + " RESET ALL");
-      String cols = "k, n, t, e, num, f8, f4, ts, tsn, d, m, dom, iv, b, vb, arr, tarr, j, jb, by, u, mon, tz";
-      String q = "SELECT row(" + cols + ", array_dims(arr))::text FROM hostile ORDER BY k, n";
-      assertEquals(3000, Tables.assertSameRows(pg, src, q, tgt, q));
-      assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM hostile WHERE g IS DISTINCT FROM k || '/' || n"));
-      // The proof: the target's stored rows read back hash exactly as the source's streamed rows did.
-      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(seg.range())));
-      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.sourceSum(seg.range())));
-
-      // A row changed on the target: the read-back says so.
-      pg.exec(tgt, "UPDATE hostile SET e = coalesce(e, 'was null') || ' changed' WHERE n = 77");
-      assertTrue(f.await(f.engine.targetSum(seg.range())).hash() != r.hash());
-    }
+    Checkpoint changedSeen = ctx.checkpoint();
+    Checkpoint closed = ctx.checkpoint();
+    CopyFixture.with(vertx, src, tgt, """
+        {"name": "hostile", "source": {"table": "public.hostile", "key": ["k", "n"]}, "target": {"table": "public.hostile"}}""", 2048,
+        f -> f.claim(KeyRange.ALL).compose(seg -> {
+          CopyFixture.Control control = f.new Control();
+          return f.copy(seg, false, control).compose(r -> {
+            ctx.verify(() -> {
+              assertEquals(3000, r.rows());
+              assertNull(r.cutAt());
+              assertEquals(3000, control.written.get(), "every row written was reported to the pace");
+            });
+            CopyPath.Sum copied = new CopyPath.Sum(r.rows(), r.hash());
+            // Compared with the servers' default settings: the odd ones would print equal values differently.
+            String cols = "k, n, t, e, num, f8, f4, ts, tsn, d, m, dom, iv, b, vb, arr, tarr, j, jb, by, u, mon, tz";
+            String q = "SELECT row(" + cols + ", array_dims(arr))::text FROM hostile ORDER BY k, n";
+            return f.exec(src, "ALTER DATABASE " + src + " RESET ALL")
+                .compose(v -> f.exec(tgt, "ALTER DATABASE " + tgt + " RESET ALL"))
+                .compose(v -> Async.blocking(vertx, () -> Tables.assertSameRows(pg, src, q, tgt, q)))
+                .compose(same -> {
+                  ctx.verify(() -> assertEquals(3000, same));
+                  return f.scalar(tgt, "SELECT count(*) FROM hostile WHERE g IS DISTINCT FROM k || '/' || n");
+                })
+                .compose(wrongG -> {
+                  ctx.verify(() -> assertEquals(0, wrongG));
+                  // The proof: the target's stored rows read back hash exactly as the source's streamed rows did.
+                  return f.engine.targetSum(seg.range());
+                })
+                .compose(target -> {
+                  ctx.verify(() -> assertEquals(copied, target));
+                  return f.engine.sourceSum(seg.range());
+                })
+                .compose(source -> {
+                  ctx.verify(() -> assertEquals(copied, source));
+                  // A row changed on the target: the read-back says so.
+                  return f.exec(tgt, "UPDATE hostile SET e = coalesce(e, 'was null') || ' changed' WHERE n = 77");
+                })
+                .compose(v -> f.engine.targetSum(seg.range()))
+                .map(changed -> {
+                  ctx.verify(() -> assertTrue(changed.hash() != r.hash()));
+                  changedSeen.flag();
+                  return null;
+                });
+          });
+        }))
+        .onComplete(ctx.succeeding(v -> closed.flag()));
   }
 
   @Test
-  void aRangeBoundedByHostileKeysCopiesExactlyThatRange() {
+  void aRangeBoundedByHostileKeysCopiesExactlyThatRange(Vertx vertx, VertxTestContext ctx) {
     String src = pg.createDatabase("copyrange_src");
     String tgt = pg.createDatabase("copyrange_tgt");
     pg.exec(src, TYPES, "CREATE TABLE hostile (" + COLUMNS + ", PRIMARY KEY (k, n))", ROWS);
     pg.exec(tgt, TYPES, "CREATE TABLE hostile (" + COLUMNS + ", PRIMARY KEY (k, n))");
-    try (CopyFixture f = new CopyFixture(src, tgt, """
-        {"name": "range", "source": {"table": "public.hostile", "key": ["k", "n"]}, "target": {"table": "public.hostile"}}""", 64 * 1024)) {
-      KeyRange range = new KeyRange(List.of("a\tb", "100"), List.of("quote's", "2000"));
-      Segment seg = f.claim(range);
-      SegmentCopier.Result r = f.copy(seg, false, f.new Control());
-      String in = "(k, n) >= (E'a\\tb', 100) AND (k, n) < ('quote''s', 2000)";
-      long expected = pg.scalar(src, "SELECT count(*) FROM hostile WHERE " + in);
-      assertTrue(expected > 500 && expected < 3000, "the range is a real part of the table: " + expected);
-      assertEquals(expected, r.rows());
-      assertEquals(expected, pg.scalar(tgt, "SELECT count(*) FROM hostile"));
-      assertEquals(expected, pg.scalar(tgt, "SELECT count(*) FROM hostile WHERE " + in));
-      assertEquals(new CopyPath.Sum(r.rows(), r.hash()), f.await(f.engine.targetSum(range)));
-    }
+    KeyRange range = new KeyRange(List.of("a\tb", "100"), List.of("quote's", "2000"));
+    String in = "(k, n) >= (E'a\\tb', 100) AND (k, n) < ('quote''s', 2000)";
+    long expected = pg.scalar(src, "SELECT count(*) FROM hostile WHERE " + in);
+    assertTrue(expected > 500 && expected < 3000, "the range is a real part of the table: " + expected);
+    Checkpoint summed = ctx.checkpoint();
+    Checkpoint closed = ctx.checkpoint();
+    CopyFixture.with(vertx, src, tgt, """
+        {"name": "range", "source": {"table": "public.hostile", "key": ["k", "n"]}, "target": {"table": "public.hostile"}}""", 64 * 1024,
+        f -> f.claim(range)
+            .compose(seg -> f.copy(seg, false, f.new Control()))
+            .compose(r -> {
+              ctx.verify(() -> assertEquals(expected, r.rows()));
+              return f.scalar(tgt, "SELECT count(*) FROM hostile")
+                  .compose(all -> {
+                    ctx.verify(() -> assertEquals(expected, all));
+                    return f.scalar(tgt, "SELECT count(*) FROM hostile WHERE " + in);
+                  })
+                  .compose(inRange -> {
+                    ctx.verify(() -> assertEquals(expected, inRange));
+                    return f.engine.targetSum(range);
+                  })
+                  .map(sum -> {
+                    ctx.verify(() -> assertEquals(new CopyPath.Sum(r.rows(), r.hash()), sum));
+                    summed.flag();
+                    return null;
+                  });
+            }))
+        .onComplete(ctx.succeeding(v -> closed.flag()));
   }
 }
