@@ -32,6 +32,7 @@ class WalReaderTest {
   private Pool pool;
   private String db;
   private PgConnectOptions options;
+  private dev.sluice.db.ConnectionSettings connection;
   private final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
 
   @BeforeEach
@@ -43,6 +44,7 @@ class WalReaderTest {
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
     vertx = Vertx.vertx();
     options = PgConnectOptions.fromUri(pg.url(db));
+    connection = dev.sluice.db.Databases.settings(pg.database(db), "sluice-wal");
     pool = Databases.pool(vertx, TestPg.config(options, 2), "sluice-test", 2);
     assertTrue(Await.result(LogicalSlot.ensure(pool, "items", "public.items")), "the slot is created");
   }
@@ -58,7 +60,7 @@ class WalReaderTest {
   }
 
   private WalReader reader(WalReader.Settings settings) {
-    WalReader r = new WalReader(options, "items", new WalKeys("public", "items", List.of("id")), settings, new WalReader.Listener() {
+    WalReader r = new WalReader(connection, "items", new WalKeys("public", "items", List.of("id")), settings, new WalReader.Listener() {
       @Override
       public void truncated(long lsn) {}
 
