@@ -159,4 +159,23 @@ class WalReaderTest {
     r.stop(Duration.ofSeconds(10));
     assertTrue(failures.isEmpty(), failures.toString());
   }
+
+  @Test
+  void anIdleStreamWritesHeartbeatsIntoTheWal() throws Exception {
+    // A second slot (test_decoding prints logical messages) sees what the reader writes into the WAL.
+    String probe = "sluice_test_hb_" + ProcessHandle.current().pid();
+    pg.exec(db, "SELECT pg_create_logical_replication_slot('" + probe + "', 'test_decoding')");
+    try {
+      WalReader r = reader(new WalReader.Settings(1_000, Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofMillis(300),
+          Duration.ofMillis(100)));
+      Eventually.until(Duration.ofSeconds(30), "heartbeats while the table is idle", () -> pg.scalar(db, "SELECT count(*) FROM "
+          + "pg_logical_slot_peek_changes('" + probe + "', NULL, NULL) WHERE data LIKE 'message: transactional: 0 prefix: "
+          + LogicalSlot.HEARTBEAT_PREFIX + ",%'") >= 2);
+      r.stop(Duration.ofSeconds(10));
+      assertEquals(Set.of(), recordedKeys(), "a heartbeat records no key");
+      assertTrue(failures.isEmpty(), failures.toString());
+    } finally {
+      pg.exec(db, "SELECT pg_drop_replication_slot('" + probe + "')");
+    }
+  }
 }
