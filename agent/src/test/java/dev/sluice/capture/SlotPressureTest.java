@@ -9,6 +9,7 @@ import dev.sluice.ledger.JobState;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.Eventually;
 import dev.sluice.testing.Http;
+import dev.sluice.testing.RestartablePg;
 import dev.sluice.testing.Tables;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.json.JsonObject;
@@ -32,9 +33,18 @@ class SlotPressureTest {
 
   @Test
   void retainedWalThrottlesThenPausesTheJobWithTheSlotAsReason() throws Exception {
-    String src = pg.createDatabase("sp_src");
+    // The source is a server of the test's own: a slot's retained WAL can only fall once every transaction
+    // older than its restart position has ended, anywhere on its cluster (not only this test's).
+    try (RestartablePg source = RestartablePg.start()) {
+      run(source);
+    }
+  }
+
+  private void run(RestartablePg source) throws Exception {
+    String src = "sp_src";
+    source.exec("postgres", "CREATE DATABASE " + src);
     String tgt = pg.createDatabase("sp_tgt");
-    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
+    source.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
         "INSERT INTO items SELECT g, 'item ' || g, 0 FROM generate_series(1, 5000) g",
         "CREATE SCHEMA sluice", "CREATE TABLE sluice.changes_slotpress (id bigserial PRIMARY KEY, key text[] NOT NULL, "
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
@@ -45,18 +55,18 @@ class SlotPressureTest {
            "target": {"table": "public.items", "create": true}, "segment": {"rows": 500}, "batch": {"rows": 100},
            "concurrency": {"max": 1}, "pace": {"rowsPerSecond": 400},
            "capture": {"mode": "logical", "pollMs": 200, "inSyncRows": 20,
-                       "slotThrottleMb": 24, "slotPauseMb": 72, "slotDropMb": 4000}}]}""".formatted(pg.url(src), pg.url(tgt), TOKEN);
+                       "slotThrottleMb": 24, "slotPauseMb": 72, "slotDropMb": 4000}}]}""".formatted(source.url(src), pg.url(tgt), TOKEN);
     Agent agent = Agents.start(config);
     String base = "http://127.0.0.1:" + agent.httpPort();
-    try (Connection lock = pg.connect(src); Statement s = lock.createStatement()) {
+    try (Connection lock = source.connect(src); Statement s = lock.createStatement()) {
       Eventually.until(Duration.ofSeconds(60), "the copy under way", () -> agentFigures(base).getLong("rowsWritten", 0L) > 0);
       lock.setAutoCommit(false);
       s.execute("LOCK TABLE sluice.changes_slotpress IN EXCLUSIVE MODE");
-      pg.exec(src, "UPDATE items SET qty = -1 WHERE id = 1");
-      Eventually.until(Duration.ofSeconds(60), "the reader stuck on the lock", () -> pg.scalar(src, "SELECT count(*) FROM pg_stat_activity "
+      source.exec(src, "UPDATE items SET qty = -1 WHERE id = 1");
+      Eventually.until(Duration.ofSeconds(60), "the reader stuck on the lock", () -> source.scalar(src, "SELECT count(*) FROM pg_stat_activity "
           + "WHERE wait_event_type = 'Lock' AND application_name = 'sluice-capture'") == 1);
       // Between the throttle and pause levels: the copy slows, and says why.
-      emitMegabytes(src, 40);
+      emitMegabytes(source, src, 40);
       JsonObject slowed = Eventually.value(Duration.ofSeconds(30), "the rate reason naming the slot", () -> {
         JsonObject a = agentFigures(base);
         String why = a.getString("rateReason");
@@ -66,7 +76,7 @@ class SlotPressureTest {
       assertTrue(slowed.getString("rateReason").contains("(throttle at 24 MB, pause at 72 MB)"), slowed.encode());
       assertEquals(null, slowed.getString("waitingReason"), "throttled, not held: " + slowed.encode());
       // Past the pause level: the job waits, with the slot's figures as its reason.
-      emitMegabytes(src, 50);
+      emitMegabytes(source, src, 50);
       String reason = Eventually.value(Duration.ofSeconds(30), "the job held by its slot", () -> {
         String w = agentFigures(base).getString("waitingReason");
         return w != null && w.startsWith("slot sluice_slotpress retains") ? w : null;
@@ -86,7 +96,7 @@ class SlotPressureTest {
       // position move past the noise once the reader confirms it.
       lock.rollback();
       Eventually.until(Duration.ofSeconds(60), "the job running again", () -> {
-        pg.exec(src, "CHECKPOINT");
+        source.exec(src, "CHECKPOINT");
         Eventually.pause(1000);
         String w = agentFigures(base).getString("waitingReason");
         return w == null || !w.startsWith("slot ");
@@ -98,13 +108,14 @@ class SlotPressureTest {
     }
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'slotpress' AND kind = 'capture.slot_replaced'"),
         "the slot stayed under its drop limit");
-    Tables.assertSameRows(pg, src, "SELECT row(id, name, qty)::text FROM items ORDER BY id",
-        tgt, "SELECT row(id, name, qty)::text FROM items ORDER BY id");
+    try (Connection a = source.connect(src); Connection b = pg.connect(tgt)) {
+      Tables.assertSameRows(a, "SELECT row(id, name, qty)::text FROM items ORDER BY id", b, "SELECT row(id, name, qty)::text FROM items ORDER BY id");
+    }
   }
 
   /** WAL that the job's slot must retain (a logical message the publication does not carry). */
-  private void emitMegabytes(String db, int mb) {
-    pg.exec(db, "SELECT count(pg_logical_emit_message(false, 'sluice.test.noise', repeat('x', 1048576))) FROM generate_series(1, " + mb + ")");
+  private static void emitMegabytes(RestartablePg source, String db, int mb) {
+    source.exec(db, "SELECT count(pg_logical_emit_message(false, 'sluice.test.noise', repeat('x', 1048576))) FROM generate_series(1, " + mb + ")");
   }
 
   private static JsonObject agentFigures(String base) {

@@ -10,7 +10,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * A PostgreSQL server of one test's own (not the shared {@link TestPg}), with {@code wal_level=logical},
+ * A PostgreSQL server of one test's own (not the shared {@link TestPg}: no other test's transactions), with {@code wal_level=logical},
  * that the test can restart: stopped cleanly (fast shutdown) and started again on the same data
  * directory and port, so clients see the server go away and come back with its data and its
  * replication slots. {@link #close} removes it.
