@@ -4,7 +4,7 @@
 import { AgentSocket } from './socket.js';
 import { Charts } from './charts.js';
 import { Heatmap, LEGEND } from './heatmap.js';
-import { esc, num, full, duration, eta, clock, pct, finish } from './format.js';
+import { esc, num, full, duration, eta, clock, pct, finish, bytes, lag } from './format.js';
 import { WeekStrip } from './week.js';
 import { ReportCard } from './report.js';
 
@@ -315,10 +315,22 @@ function renderBacklog(live) {
   let h = '<div class="kv">';
   h += b ? `<span class="k">backlog</span><span>${full(b.rows)} changes · oldest ${duration(b.oldestAgeSeconds)}</span>`
     : '<span class="k">backlog</span><span class="none">not reported (no change capture on this agent)</span>';
+  h += walCapture(live.wal);
   h += c ? `<span class="k">cache hit ratio</span><span>${c.hitRatio == null ? '–' : (100 * c.hitRatio).toFixed(1) + '%'}</span>`
       + `<span class="k">cache</span><span>${full(c.size)} rows · ${full(c.hits)} hits · ${full(c.misses)} misses · ${full(c.evictions)} evicted</span>`
     : '<span class="k">cache</span><span class="none">not reported (no row cache on this agent)</span>';
   $('backlog').innerHTML = h + '</div>';
+}
+
+// Capture from the WAL: keys/s, lag behind the source's commits, the WAL its slot holds back (and what that does to the job).
+function walCapture(w) {
+  if (!w) return '';
+  if (!w.readHere) return `<span class="k">capture</span><span id="wal-capture">from the WAL · slot ${esc(w.slot)} is read by another agent</span>`;
+  let h = `<span class="k">capture</span><span id="wal-capture">from the WAL${w.reading ? '' : ' (reconnecting)'} · `
+    + `${full(w.keysPerSecond ?? 0)} keys/s · lag ${lag(w.lagSeconds)}</span>`
+    + `<span class="k">slot</span><span id="wal-slot">${esc(w.slot)} retains ${bytes(w.retainedBytes)} of WAL</span>`;
+  if (w.slotReason) h += `<span class="k">slot risk</span><span id="wal-risk" class="${w.slotAction === 'throttle' ? '' : 'bad'}">${esc(w.slotReason)}</span>`;
+  return h;
 }
 
 function renderFailed(failed) {

@@ -41,6 +41,21 @@ export function clock(at) {
   return Number.isNaN(d.getTime()) ? at.slice(11, 19) : d.toLocaleTimeString('en-GB');
 }
 
+/** Bytes as people read them: "512 kB", "1.5 GB". */
+export function bytes(n) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '–';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (Math.abs(n) >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 || n >= 100 ? Math.round(n) : n.toFixed(1)) + ' ' + units[i];
+}
+
+/** A lag in seconds: "0.4s" under ten seconds, else as a duration. */
+export function lag(s) {
+  if (s === null || s === undefined || Number.isNaN(s)) return '–';
+  return s < 10 ? s.toFixed(1) + 's' : duration(s);
+}
+
 export function pct(a, b) {
   return b > 0 ? Math.min(100, (100 * a) / b) : 0;
 }

@@ -4,6 +4,7 @@ import dev.sluice.config.AgentConfig;
 import dev.sluice.health.HealthMonitor;
 import dev.sluice.health.Throttler;
 import dev.sluice.job.Migrator;
+import dev.sluice.job.SlotVerdict;
 import dev.sluice.ledger.HeldLeases;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
@@ -69,9 +70,13 @@ final class Heartbeat {
     if (verdict != null && !verdict.throttled()) healthSettled = true;
     boolean throttled = verdict != null && healthSettled && verdict.throttled();
     List<Roster.JobFigures> figures = new ArrayList<>();
+    Throttler.Decision own = new Throttler.Decision(throttled, throttled ? verdict.reason() : null, verdict == null ? 1.0 : verdict.rateFactor(),
+        null);
     for (Migrator m : jobs.values()) {
+      // The job's slot (on the agent that reads it) holds or slows the job's other agents too.
+      Throttler.Decision v = SlotVerdict.combine(own, m.slotDecision());
       figures.add(new Roster.JobFigures(m.name(), m.stats().rows(), m.stats().rowsPerSecond(), m.budget().shareRowsPerSecond(),
-          throttled, throttled ? verdict.reason() : null, verdict == null ? 1.0 : verdict.rateFactor()));
+          v.throttled(), v.reason(), v.rateFactor()));
     }
     return ledger.roster().heartbeat(agent.lease(), figures)
         .onSuccess(beat -> {

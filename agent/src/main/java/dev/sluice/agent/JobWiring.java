@@ -100,15 +100,9 @@ final class JobWiring {
         new SegmentReplan(pools.ledger(), cfg.agent().id()), pools.source()).start());
     if (catchUp.enabled()) {
       jm.reportBacklog();
-      jm.walCapture(() -> {
-        var c = catchUp.walCapture();
-        if (c == null) return JobMeters.WalFigures.NONE;
-        var st = c.status();
-        return new JobMeters.WalFigures(c.keysPerSecond(), c.lagMillis() / 1000.0,
-            st == null || st.retainedBytes() == null ? Double.NaN : st.retainedBytes());
-      });
+      jm.walCapture();
     }
-    GateMeters.bind(jm, m::waitingReason, m::paused, m::pausedForDrift, guards == null ? null : guards.health(), cfg.health().sensors());
+    GateMeters.bind(jm, m::waitingReason, m::paused, m::pausedForDrift, m::heldBySlot, guards == null ? null : guards.health(), cfg.health().sensors());
     meters.put(shape.job().name(), jm);
     migrators.put(shape.job().name(), m);
     rollBackOnAbort(m);
@@ -126,7 +120,7 @@ final class JobWiring {
         why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why), m.copyPath());
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
-    return new CatchUp(vertx, shape, pools.source(), () -> Databases.settings(cfg.source(), "sluice-wal").pgConnectOptions(vertx),
+    return new CatchUp(vertx, shape, pools.source(), Databases.settings(cfg.source(), "sluice-wal"),
         pools.target(), ledger, applier, verification, drift, clock, nanos);
   }
 

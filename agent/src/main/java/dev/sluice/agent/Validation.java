@@ -76,7 +76,7 @@ public final class Validation {
     LogicalCapability.Verdict v = Await.result(LogicalCapability.check(src, job, table, s.sourceKey()));
     if (v.possible()) {
       dev.sluice.db.ConnectionSettings cs = Databases.settings(config.source(), "sluice-validate");
-      String refusal = LogicalCapability.replicationRefusal(cs.pgConnectOptions(dev.sluice.db.Passwords.resolve(config.source(), cs.user())));
+      String refusal = LogicalCapability.replicationRefusal(cs);
       if (refusal != null) v = new LogicalCapability.Verdict(List.of(new LogicalCapability.Problem("replication connection refused",
           refusal)), v.slotExists());
     }

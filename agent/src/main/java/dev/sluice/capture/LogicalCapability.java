@@ -68,12 +68,12 @@ public final class LogicalCapability {
    * Opens (and closes) a replication connection as the agent will: null when the source admits it,
    * else why not and what to change. Blocking: call it on a worker thread.
    */
-  public static String replicationRefusal(io.vertx.pgclient.PgConnectOptions o) {
+  public static String replicationRefusal(dev.sluice.db.ConnectionSettings o) {
     try (java.sql.Connection c = SourceJdbc.replication(o, "sluice-validate")) {
       return null;
     } catch (java.sql.SQLException e) {
-      return "the source refuses a replication connection for role " + o.getUser() + " (" + e.getMessage() + "): allow it in "
-          + "pg_hba.conf with a line for database " + o.getDatabase() + " (the keyword 'replication' there is for physical "
+      return "the source refuses a replication connection for role " + o.user() + " (" + e.getMessage() + "): allow it in "
+          + "pg_hba.conf with a line for database " + o.db().database() + " (the keyword 'replication' there is for physical "
           + "replication only)";
     }
   }
@@ -82,7 +82,7 @@ public final class LogicalCapability {
    * {@link #check}, and when the catalogs allow it, a replication connection opened and closed (on a
    * worker thread) to be sure pg_hba.conf admits it.
    */
-  public static Future<Verdict> checkWithConnection(io.vertx.core.Vertx vertx, SqlClient source, io.vertx.pgclient.PgConnectOptions o,
+  public static Future<Verdict> checkWithConnection(io.vertx.core.Vertx vertx, SqlClient source, dev.sluice.db.ConnectionSettings o,
       String job, String tableSql, List<String> key) {
     return check(source, job, tableSql, key).compose(v -> !v.possible() ? Future.succeededFuture(v)
         : vertx.executeBlocking(() -> replicationRefusal(o), false).map(refusal -> refusal == null ? v

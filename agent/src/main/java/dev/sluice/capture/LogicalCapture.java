@@ -5,7 +5,7 @@ import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
+import dev.sluice.db.ConnectionSettings;
 import io.vertx.sqlclient.Pool;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -59,7 +59,7 @@ public final class LogicalCapture {
   private final String table;
   private final List<String> key;
   private final Pool source;
-  private final PgConnectOptions options;
+  private final ConnectionSettings options;
   private final Settings settings;
   private final Events events;
   private final Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30), () -> ThreadLocalRandom.current().nextDouble());
@@ -83,7 +83,7 @@ public final class LogicalCapture {
    * {@code clock} times the reader's lag, {@code nanos} the keys/s and the reader's idle and status timers.
    */
   public LogicalCapture(Vertx vertx, String job, String namespace, String table, String tableSql, List<String> key, Pool source,
-      PgConnectOptions options, Settings settings, Events events, Clock clock, LongSupplier nanos) {
+      ConnectionSettings options, Settings settings, Events events, Clock clock, LongSupplier nanos) {
     this.vertx = vertx;
     this.clock = clock;
     this.nanos = nanos;
@@ -259,6 +259,13 @@ public final class LogicalCapture {
   public boolean reading() {
     WalReader r = reader;
     return r != null && r.streaming();
+  }
+
+  /** The figures the API, the dashboard and the metrics show. */
+  public WalFigures figures() {
+    LogicalSlot.Status st = status;
+    return new WalFigures(LogicalSlot.name(job), true, reading(), keysPerSecond, lagMillis() / 1000.0,
+        st == null ? null : st.retainedBytes(), decision);
   }
 
   /** The last reader failure, or null. */

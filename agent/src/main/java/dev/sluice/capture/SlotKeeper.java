@@ -4,7 +4,7 @@ import dev.sluice.ledger.CaptureLeases;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
+import dev.sluice.db.ConnectionSettings;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,7 +44,7 @@ public final class SlotKeeper {
 
   /** The usual reader of a job's table on {@code source}. */
   public static Supplier<LogicalCapture> reader(Vertx vertx, String job, String schema, String table, String tableSql, List<String> key,
-      Pool source, PgConnectOptions options, LogicalCapture.Settings settings, LogicalCapture.Events events, Clock clock, LongSupplier nanos) {
+      Pool source, ConnectionSettings options, LogicalCapture.Settings settings, LogicalCapture.Events events, Clock clock, LongSupplier nanos) {
     return () -> new LogicalCapture(vertx, job, schema, table, tableSql, key, source, options, settings, events, clock, nanos);
   }
 

@@ -14,7 +14,9 @@ import java.util.Locale;
  *   retained &gt;= drop, or lost    the slot is dropped: what it covered is re-verified instead
  * </pre>
  *
- * with {@code FLOOR = }{@value #FLOOR}. A slot the source itself invalidated ({@code wal_status}
+ * with {@code FLOOR = }{@value #FLOOR}. The copy and the applier are the job's own load on the source;
+ * holding them leaves the source's I/O and CPU to the reader (and the users), which is what drains the
+ * slot. The job's gate applies the decision (job.SlotVerdict), like a health sensor's. A slot the source itself invalidated ({@code wal_status}
  * lost, PostgreSQL's {@code max_slot_wal_keep_size}) is past saving: it is dropped too.
  */
 public final class SlotRisk {
@@ -40,7 +42,12 @@ public final class SlotRisk {
 
   /** What to do, the copy's rate factor, and why (null when nothing is done). */
   public record Decision(Action action, double rateFactor, String reason) {
-    static final Decision NONE = new Decision(Action.NONE, 1.0, null);
+    public static final Decision NONE = new Decision(Action.NONE, 1.0, null);
+
+    /** True when the job's copy and applier must wait: pause, or a drop (until the new slot reads). */
+    public boolean holds() {
+      return action == Action.PAUSE || action == Action.DROP;
+    }
   }
 
   public static Decision decide(Limits l, String slot, long retainedBytes, boolean lost) {
@@ -57,8 +64,8 @@ public final class SlotRisk {
     if (retainedBytes >= l.throttleBytes()) {
       double span = Math.max(1, l.pauseBytes() - l.throttleBytes());
       double f = 1.0 - (1.0 - FLOOR) * (retainedBytes - l.throttleBytes()) / span;
-      return new Decision(Action.THROTTLE, Math.max(FLOOR, f), held + String.format(Locale.ROOT, " (throttle at %s): copy at %d%%",
-          mb(l.throttleBytes()), Math.round(Math.max(FLOOR, f) * 100)));
+      return new Decision(Action.THROTTLE, Math.max(FLOOR, f), held + " (throttle at " + mb(l.throttleBytes()) + ", pause at "
+          + mb(l.pauseBytes()) + ")");
     }
     return Decision.NONE;
   }

@@ -1,6 +1,6 @@
 package dev.sluice.capture;
 
-import io.vertx.pgclient.PgConnectOptions;
+import dev.sluice.db.ConnectionSettings;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -42,7 +42,7 @@ public final class WalReader {
     void failed(Throwable error);
   }
 
-  private final PgConnectOptions options;
+  private final ConnectionSettings options;
   private final String job;
   private final WalKeys keys;
   private final Settings settings;
@@ -57,7 +57,7 @@ public final class WalReader {
   private volatile boolean caughtUp;
   private volatile boolean streaming;
 
-  public WalReader(PgConnectOptions options, String job, WalKeys keys, Settings settings, Listener listener, LongSupplier nanos) {
+  public WalReader(ConnectionSettings options, String job, WalKeys keys, Settings settings, Listener listener, LongSupplier nanos) {
     this.options = options;
     this.job = job;
     this.keys = keys;

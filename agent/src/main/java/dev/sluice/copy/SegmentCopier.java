@@ -161,7 +161,9 @@ public final class SegmentCopier {
       // Read ahead while this batch is paced and written.
       Future<Batch> next = stream.next(control.batchRows());
       long[] began = new long[1];
-      return control.admit(batch.size())
+      // A gate already closed is not waited for with the segment's transactions open: the cut below ends it.
+      boolean closed = rows > 0 && control.cutReason(System.nanoTime() - t0) != null;
+      return (closed ? Future.<Void>succeededFuture() : control.admit(batch.size()))
           .compose(v -> {
             // Decided after the pacer's wait, right before writing: a gate that closed meanwhile
             // stops the writes at once, and the snapshot is let go rather than held while waiting.

@@ -163,7 +163,7 @@ public final class ControlServer {
               .put("batchRows", f.batchRows())
               .put("waitingReason", f.waitingReason())
               .put("serverSide", f.serverSide()));
-          if (f.backlog() != null) j.put("capture", f.backlog().json());
+          if (f.backlog() != null) j.put("capture", f.backlog().json().put("wal", f.wal() == null ? null : f.wal().json()));
         }
         JsonObject finish = parts.planning().finish(j.getString("name"));
         if (finish != null) {

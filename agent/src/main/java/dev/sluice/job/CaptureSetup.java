@@ -9,6 +9,7 @@ import dev.sluice.capture.SlotKeeper;
 import dev.sluice.capture.SlotRisk;
 import dev.sluice.capture.WalReader;
 import dev.sluice.config.JobConfig;
+import dev.sluice.db.ConnectionSettings;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.CaptureLeases;
 import dev.sluice.ledger.CaptureLedger;
@@ -16,7 +17,6 @@ import dev.sluice.ledger.Ledger;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -41,15 +41,14 @@ final class CaptureSetup {
   private final JobShape shape;
   private final String job;
   private final Pool source;
-  private final java.util.function.Supplier<Future<PgConnectOptions>> optionsSource;
-  private PgConnectOptions sourceOptions;
+  private final ConnectionSettings sourceOptions;
   private final CaptureLedger ledger;
   private final CaptureLeases leases;
   private final Ledger jobs;
   private volatile CaptureChoice.Mode mode;
   private volatile SlotKeeper keeper;
 
-  CaptureSetup(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<PgConnectOptions>> sourceOptions, Ledger ledger,
+  CaptureSetup(Vertx vertx, JobShape shape, Pool source, ConnectionSettings sourceOptions, Ledger ledger,
       java.time.Clock clock, java.util.function.LongSupplier nanos) {
     this.clock = clock;
     this.nanos = nanos;
@@ -57,7 +56,7 @@ final class CaptureSetup {
     this.shape = shape;
     this.job = shape.job().name();
     this.source = source;
-    this.optionsSource = sourceOptions;
+    this.sourceOptions = sourceOptions;
     this.ledger = new CaptureLedger(ledger.pool(), ledger.agentId());
     this.leases = new CaptureLeases(ledger.pool(), ledger.agentId());
     this.jobs = ledger;
@@ -67,9 +66,7 @@ final class CaptureSetup {
   Future<CaptureChoice.Mode> install() {
     JobConfig.Capture cfg = shape.job().capture();
     String table = shape.job().source().table().sql();
-    Future<PgConnectOptions> options = sourceOptions != null || optionsSource == null ? Future.succeededFuture(sourceOptions)
-        : optionsSource.get().onSuccess(o -> sourceOptions = o);
-    return options.compose(o -> ledger.mode(job)).compose(recorded -> {
+    return ledger.mode(job).compose(recorded -> {
       // A job keeps its recorded mode (the reader retries if the source stops allowing it); only a
       // job not started yet asks the source what it allows.
       boolean ask = recorded == null && cfg.mode() != JobConfig.CaptureMode.TRIGGER;

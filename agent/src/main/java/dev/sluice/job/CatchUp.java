@@ -61,8 +61,8 @@ public final class CatchUp {
 
   private final CaptureSetup capture;
 
-  /** {@code sourceOptions}: the source's connection options (resolved off the event loop), for the WAL reader's own JDBC sessions. */
-  public CatchUp(Vertx vertx, JobShape shape, Pool source, java.util.function.Supplier<Future<io.vertx.pgclient.PgConnectOptions>> sourceOptions,
+  /** {@code sourceOptions}: the source's connection settings, for the WAL reader's own JDBC sessions (null: no logical mode). */
+  public CatchUp(Vertx vertx, JobShape shape, Pool source, dev.sluice.db.ConnectionSettings sourceOptions,
       Pool target, Ledger ledger,
       ChangeApplier applier, FinalVerification verification, DriftMonitor drift, java.time.Clock clock,
       java.util.function.LongSupplier nanos) {
@@ -101,9 +101,17 @@ public final class CatchUp {
     return !enabled() || applier.backlog().leader() || state == JobState.COMPLETED;
   }
 
-  /** The WAL reader this agent runs for the job, or null (trigger mode, or another agent reads the slot). */
-  public dev.sluice.capture.LogicalCapture walCapture() {
-    return capture.capture();
+  /** Logical capture's figures on this agent; null in trigger mode (or without capture). */
+  public dev.sluice.capture.WalFigures walFigures() {
+    if (!enabled() || capture.mode() != dev.sluice.capture.CaptureChoice.Mode.LOGICAL) return null;
+    var c = capture.capture();
+    return c == null ? dev.sluice.capture.WalFigures.elsewhere(dev.sluice.capture.LogicalSlot.name(job)) : c.figures();
+  }
+
+  /** The decision on the retained WAL of the job's slot ({@code NONE} unless this agent reads the slot). */
+  public dev.sluice.capture.SlotRisk.Decision slotDecision() {
+    var c = capture.capture();
+    return c == null ? dev.sluice.capture.SlotRisk.Decision.NONE : c.decision();
   }
 
   public ChangeApplier applier() {

@@ -1,5 +1,6 @@
 package dev.sluice.job;
 
+import dev.sluice.capture.SlotRisk;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Roster;
 import dev.sluice.pace.AdaptivePace;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Whether one job may copy right now, and if not, why: the operator's pause, a database's circuit
- * breaker, the time windows, then the health decision, in that order. Re-evaluated every
+ * breaker, the time windows, the job's replication slot (logical capture: the WAL it retains,
+ * {@link SlotVerdict}), then the health decision, in that order. Re-evaluated every
  * {@value #TICK_MS} ms; it also hands the throttler's headroom factor to the job's pace. Every
  * change between running and waiting (or between kinds of reason) is logged and recorded as an audit
  * event, so the trail says when and why a job waited.
@@ -27,7 +29,7 @@ public final class JobGate {
   static final long TICK_MS = 200;
 
   /** What keeps the job waiting; the event trail records a change of kind. */
-  enum Kind { OPERATOR, BREAKER, SCHEDULE, HEALTH }
+  enum Kind { OPERATOR, BREAKER, SCHEDULE, SLOT, HEALTH }
 
   private final Vertx vertx;
   private final String job;
@@ -37,6 +39,7 @@ public final class JobGate {
   private final AdaptivePace pace;
   private final Supplier<String> operatorPause;
   private volatile Supplier<Roster.FleetHealth> fleet = () -> Roster.FleetHealth.NONE;
+  private volatile Supplier<SlotRisk.Decision> slot = () -> SlotRisk.Decision.NONE;
   private final Clock wallClock;
   private final List<Promise<Void>> waiters = new ArrayList<>();
   private volatile String reason = "starting";
@@ -63,6 +66,11 @@ public final class JobGate {
   /** Where the other agents' health verdicts on this job come from (the heartbeat's view of the ledger). */
   public void shareWith(Supplier<Roster.FleetHealth> others) {
     this.fleet = others;
+  }
+
+  /** Where the decision on the job's slot comes from (logical capture, on the agent that reads it). */
+  public void watchSlot(Supplier<SlotRisk.Decision> decision) {
+    this.slot = decision;
   }
 
   public void start() {
@@ -94,7 +102,8 @@ public final class JobGate {
 
   /**
    * Why the gate is closed, as a short code: {@code paused} (operator), {@code breaker}, {@code window}
-   * (outside the schedule) or {@code health}; null while open.
+   * (outside the schedule), {@code slot} (the job's slot retains WAL past its pause level) or
+   * {@code health}; null while open.
    */
   public synchronized String code() {
     if (kind == null) return null;
@@ -102,6 +111,7 @@ public final class JobGate {
       case OPERATOR -> "paused";
       case BREAKER -> "breaker";
       case SCHEDULE -> "window";
+      case SLOT -> "slot";
       case HEALTH -> "health";
     };
   }
@@ -130,7 +140,13 @@ public final class JobGate {
     }
     // This agent's sensors, combined with the other agents' verdicts on the job (from the ledger).
     Throttler.Decision d = SharedVerdict.combine(guards == null ? SharedVerdict.HEALTHY : guards.health().decision(), fleet.get());
-    pace.headroom(d.rateFactor(), d.headroom());
+    SlotRisk.Decision s = slot.get();
+    Throttler.Decision withSlot = SlotVerdict.combine(d, s);
+    pace.headroom(withSlot.rateFactor(), withSlot.headroom());
+    if (k == null && s != null && s.holds()) {
+      r = s.reason();
+      k = Kind.SLOT;
+    }
     if (k == null && d.throttled()) {
       r = d.reason();
       k = Kind.HEALTH;

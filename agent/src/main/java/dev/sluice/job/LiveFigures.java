@@ -1,6 +1,7 @@
 package dev.sluice.job;
 
 import dev.sluice.capture.ChangeApplier;
+import dev.sluice.capture.WalFigures;
 
 /**
  * One job's live figures on this agent, read in one place ({@link Migrator#live}) for every reader:
@@ -10,7 +11,8 @@ import dev.sluice.capture.ChangeApplier;
  * agents, {@code baseRate} this agent's share of it before the health factor. {@code backlog} is null
  * without change capture. {@code waitingReason} is null while the job runs; {@code waitCode} says what
  * holds it ({@code paused}, {@code breaker}, {@code window}, {@code health}). {@code writeSeconds}: time
- * spent writing batches so far.
+ * spent writing batches so far. {@code wal}: logical capture's figures on this agent (null in trigger
+ * mode or without capture).
  */
 public record LiveFigures(
     String agentId,
@@ -30,4 +32,5 @@ public record LiveFigures(
     String waitCode,
     double writeSeconds,
     boolean serverSide,
-    ChangeApplier.Backlog backlog) {}
+    ChangeApplier.Backlog backlog,
+    WalFigures wal) {}

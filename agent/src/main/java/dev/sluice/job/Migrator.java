@@ -1,5 +1,6 @@
 package dev.sluice.job;
 
+import dev.sluice.capture.SlotRisk;
 import dev.sluice.config.AgentConfig;
 import dev.sluice.config.JobConfig;
 import dev.sluice.copy.CopyPath;
@@ -174,7 +175,7 @@ public final class Migrator {
     return new LiveFigures(ledger.agentId(), stats.rows(), stats.rowsPerSecond(), stats.inFlight().get(), stats.retries(),
         pace.pacer().rate(), b.rowsPerSecond(), pace.baseRate(), pace.factor(), pace.factorReason(), pace.concurrency(),
         pace.batchRows(), lifecycle.paused(), waitingReason(), gate.code(), stats.writeSeconds(), copier.serverSide(),
-        catchUp == null ? null : catchUp.backlog());
+        catchUp == null ? null : catchUp.backlog(), catchUp == null ? null : catchUp.walFigures());
   }
 
   public JobState state() {
@@ -225,8 +226,20 @@ public final class Migrator {
   /** Attaches change capture and catch-up (done by the composition root before {@link #start}). */
   public void attach(CatchUp c) {
     this.catchUp = c;
-    c.applier().pausedWhen(lifecycle::paused);
+    gate.watchSlot(c::slotDecision);
+    // Past its slot's pause level the applier waits too: the reader drains the slot meanwhile.
+    c.applier().pausedWhen(() -> lifecycle.paused() || c.slotDecision().holds());
     lifecycle.attach(c);
+  }
+
+  /** True while the job waits because its replication slot retains WAL past its pause level. */
+  public boolean heldBySlot() {
+    return "slot".equals(gate.code());
+  }
+
+  /** The decision on the job's replication slot on this agent ({@code NONE} unless this agent reads it). */
+  public SlotRisk.Decision slotDecision() {
+    return catchUp == null ? SlotRisk.Decision.NONE : catchUp.slotDecision();
   }
 
   /** Change capture and catch-up, or null when not attached. */

@@ -20,16 +20,18 @@ public final class GateMeters {
   /**
    * {@code waitingReason}: why the job waits now, or null while it runs. The metric's reason label is
    * {@code paused} (an operator paused it), {@code drift} (Sluice paused it: its schema or data
-   * drifted), {@code health} (a sensor over its threshold or stale), {@code lock} (only its statements
-   * waiting for a lock hold it) or {@code gate} (a circuit breaker or a time window); the sentence goes
-   * to the dashboard.
+   * drifted), {@code slot} (its replication slot retains WAL past its pause level: {@code heldBySlot}),
+   * {@code health} (a sensor over its threshold or stale), {@code lock} (only its statements waiting
+   * for a lock hold it) or {@code gate} (a circuit breaker or a time window); the sentence goes to the
+   * dashboard.
    */
   public static void bind(JobMeters meters, Supplier<String> waitingReason, BooleanSupplier paused, BooleanSupplier pausedForDrift,
-      HealthMonitor health, List<SensorSpec> sensors) {
+      BooleanSupplier heldBySlot, HealthMonitor health, List<SensorSpec> sensors) {
     meters.throttleSource(() -> {
       String why = waitingReason.get();
       if (why == null || why.equals("starting")) return null;
       String code = paused.getAsBoolean() ? (pausedForDrift.getAsBoolean() ? "drift" : "paused")
+          : heldBySlot.getAsBoolean() ? "slot"
           : health != null && health.decision() != null && health.decision().throttled() ? "health"
           : why.startsWith(LockWatch.REASON) ? "lock" : "gate";
       return new JobMeters.Throttle(true, code, why);

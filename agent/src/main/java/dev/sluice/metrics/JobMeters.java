@@ -2,6 +2,7 @@ package dev.sluice.metrics;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.sluice.capture.ChangeApplier;
+import dev.sluice.capture.WalFigures;
 import dev.sluice.job.JobEvents;
 import dev.sluice.job.JobStats;
 import dev.sluice.job.LiveFigures;
@@ -47,7 +48,7 @@ public final class JobMeters implements JobEvents {
   }
 
   /** The reasons of {@code sluice_throttled} the agent gives (see {@link GateMeters}), plus {@code none}. */
-  static final List<String> THROTTLE_REASONS = List.of("none", "paused", "drift", "health", "lock", "gate");
+  static final List<String> THROTTLE_REASONS = List.of("none", "paused", "drift", "slot", "health", "lock", "gate");
 
   /** The label naming the job on every Sluice series. */
   public static final String JOB_LABEL = "sluice_job";
@@ -251,20 +252,23 @@ public final class JobMeters implements JobEvents {
         .description("Age of the oldest change not yet applied").tags(tags).strongReference(true).register(registry);
   }
 
-  /** What the WAL reader of a job shows on the agent that reads its slot (NaN elsewhere). */
-  public record WalFigures(double keysPerSecond, double lagSeconds, double retainedBytes) {
-    public static final WalFigures NONE = new WalFigures(Double.NaN, Double.NaN, Double.NaN);
-  }
-
-  /** Exports logical capture's figures: keys read from the WAL per second, its lag, the WAL its slot retains. */
-  public void walCapture(Supplier<WalFigures> figures) {
-    Gauge.builder("sluice.capture.wal.keys.per.second", figures, f -> f.get().keysPerSecond())
+  /**
+   * Exports logical capture's figures (from the live figures): keys read from the WAL per second, its
+   * lag, the WAL its slot retains; NaN on an agent that does not read the slot, and in trigger mode.
+   */
+  public void walCapture() {
+    Gauge.builder("sluice.capture.wal.keys.per.second", this, m -> m.wal(WalFigures::keysPerSecond))
         .description("Keys read from the WAL and recorded per second (on the agent that reads the job's slot)").tags(tags)
         .strongReference(true).register(registry);
-    Gauge.builder("sluice.capture.wal.lag.seconds", figures, f -> f.get().lagSeconds())
+    Gauge.builder("sluice.capture.wal.lag.seconds", this, m -> m.wal(WalFigures::lagSeconds))
         .description("How far the WAL reader is behind the source's commits").tags(tags).strongReference(true).register(registry);
-    Gauge.builder("sluice.capture.slot.retained.bytes", figures, f -> f.get().retainedBytes())
+    Gauge.builder("sluice.capture.slot.retained.bytes", this, m -> m.wal(w -> w.retainedBytes() == null ? Double.NaN : w.retainedBytes()))
         .description("WAL retained on the source by the job's replication slot").tags(tags).strongReference(true).register(registry);
+  }
+
+  private double wal(java.util.function.ToDoubleFunction<WalFigures> figure) {
+    WalFigures w = live().wal();
+    return w == null || !w.readHere() ? Double.NaN : figure.applyAsDouble(w);
   }
 
   /** Captured changes not yet applied ({@code rows} negative: not measured yet), or null without capture. */

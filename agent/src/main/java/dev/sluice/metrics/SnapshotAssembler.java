@@ -92,6 +92,7 @@ final class SnapshotAssembler {
     live.put("throttle", new JsonObject().put("throttled", t.throttled()).put("code", t.code()).put("reason", t.reason())
         .put("rateFactor", f.rateFactor()).put("rateReason", f.rateReason()).put("sensors", sensors));
     JobMeters.Backlog b = meters.backlog();
+    if (f.wal() != null) live.put("wal", f.wal().json());
     if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
     Cache<?, ?> c = meters.cache();
     if (c != null) {

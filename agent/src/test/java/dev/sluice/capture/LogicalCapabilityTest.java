@@ -96,7 +96,7 @@ class LogicalCapabilityTest {
         .compose(nopk -> {
           ctx.verify(() -> assertTrue(nopk.explain().contains("publication sluice_nopk exists but does not publish public.nopk")));
           // A replication connection, opened with pgjdbc: on a worker.
-          return Async.blocking(vertx, () -> LogicalCapability.replicationRefusal(PgConnectOptions.fromUri(pg.url(db))));
+          return Async.blocking(vertx, () -> LogicalCapability.replicationRefusal(dev.sluice.db.Databases.settings(pg.database(db), "sluice-validate")));
         })
         .eventually(() -> Future.join(su.close(), plain.close()))
         .onComplete(ctx.succeeding(refusal -> ctx.verify(() -> {

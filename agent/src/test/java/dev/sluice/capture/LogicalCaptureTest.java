@@ -45,6 +45,7 @@ class LogicalCaptureTest {
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
     PgConnectOptions options = PgConnectOptions.fromUri(pg.url(db));
     Pool pool = Databases.pool(vertx, TestPg.config(options, 2), "sluice-test", 2);
+    dev.sluice.db.ConnectionSettings settings = Databases.settings(pg.database(db), "sluice-wal");
     List<String> replaced = new CopyOnWriteArrayList<>();
     LogicalCapture.Events events = new LogicalCapture.Events() {
       @Override
@@ -60,7 +61,7 @@ class LogicalCaptureTest {
     };
     WalReader.Settings fast = new WalReader.Settings(1_000, Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30),
         Duration.ofMillis(200));
-    LogicalCapture capture = new LogicalCapture(vertx, "items", "public", "items", "public.items", List.of("id"), pool, options,
+    LogicalCapture capture = new LogicalCapture(vertx, "items", "public", "items", "public.items", List.of("id"), pool, settings,
         new LogicalCapture.Settings(fast, new SlotRisk.Limits(1024 * MB, 1024 * MB, 1024 * MB), Duration.ofMillis(200)), events,
         java.time.Clock.systemUTC(), System::nanoTime);
     LogicalCapture[] second = {null};
@@ -91,7 +92,7 @@ class LogicalCaptureTest {
         .compose(held -> Async.blocking(vertx, () -> pg.exec(db,
             "INSERT INTO noise (pad) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 50000) g")).map(v -> held + 8 * MB))
         .compose(limit -> {
-          second[0] = new LogicalCapture(vertx, "items", "public", "items", "public.items", List.of("id"), pool, options,
+          second[0] = new LogicalCapture(vertx, "items", "public", "items", "public.items", List.of("id"), pool, settings,
               new LogicalCapture.Settings(fast, new SlotRisk.Limits(limit / 2, limit / 2, limit), Duration.ofMillis(200)), events,
               java.time.Clock.systemUTC(), System::nanoTime);
           second[0].start();

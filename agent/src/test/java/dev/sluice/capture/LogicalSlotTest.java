@@ -38,7 +38,7 @@ class LogicalSlotTest {
     pg.exec(other, "CREATE TABLE items (id bigint PRIMARY KEY)");
     Pool pool = pool(vertx, pg.url(db), 4);
     Pool otherPool = pool(vertx, pg.url(other), 1);
-    WalReader reader = new WalReader(PgConnectOptions.fromUri(pg.url(db)), "items", new WalKeys("public", "items", List.of("id")),
+    WalReader reader = new WalReader(dev.sluice.db.Databases.settings(pg.database(db), "sluice-wal"), "items", new WalKeys("public", "items", List.of("id")),
         WalReader.Settings.DEFAULTS, new WalReader.Listener() {
           @Override
           public void truncated(long lsn) {}

@@ -15,11 +15,13 @@ class SlotRiskTest {
     SlotRisk.Decision t = SlotRisk.decide(limits, "sluice_t", 150 * MB, false);
     assertEquals(SlotRisk.Action.THROTTLE, t.action());
     assertEquals(0.55, t.rateFactor(), 1e-9);
-    assertEquals("slot sluice_t retains 150 MB of WAL (throttle at 100 MB): copy at 55%", t.reason());
+    assertEquals("slot sluice_t retains 150 MB of WAL (throttle at 100 MB, pause at 200 MB)", t.reason());
+    assertEquals(false, t.holds());
     assertEquals(1.0, SlotRisk.decide(limits, "sluice_t", 100 * MB, false).rateFactor(), 1e-9);
     SlotRisk.Decision p = SlotRisk.decide(limits, "sluice_t", 200 * MB, false);
     assertEquals(SlotRisk.Action.PAUSE, p.action());
     assertEquals("slot sluice_t retains 200 MB of WAL (pause at 200 MB, dropped at 400 MB)", p.reason());
+    assertEquals(true, p.holds());
     SlotRisk.Decision d = SlotRisk.decide(limits, "sluice_t", 400 * MB, false);
     assertEquals(SlotRisk.Action.DROP, d.action());
     assertEquals("slot sluice_t retains 400 MB of WAL, at or over its limit of 400 MB", d.reason());

@@ -32,6 +32,7 @@ class WalReaderTest {
   private Pool pool;
   private String db;
   private PgConnectOptions options;
+  private dev.sluice.db.ConnectionSettings connection;
   private final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
 
   @BeforeEach
@@ -43,6 +44,7 @@ class WalReaderTest {
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
     vertx = Vertx.vertx();
     options = PgConnectOptions.fromUri(pg.url(db));
+    connection = dev.sluice.db.Databases.settings(pg.database(db), "sluice-wal");
     pool = Databases.pool(vertx, TestPg.config(options, 2), "sluice-test", 2);
     assertTrue(Await.result(LogicalSlot.ensure(pool, "items", "public.items")), "the slot is created");
   }
@@ -58,7 +60,7 @@ class WalReaderTest {
   }
 
   private WalReader reader(WalReader.Settings settings) {
-    WalReader r = new WalReader(options, "items", new WalKeys("public", "items", List.of("id")), settings, new WalReader.Listener() {
+    WalReader r = new WalReader(connection, "items", new WalKeys("public", "items", List.of("id")), settings, new WalReader.Listener() {
       @Override
       public void truncated(long lsn) {}
 
@@ -156,5 +158,24 @@ class WalReaderTest {
     assertEquals(Set.of(), recordedKeys());
     r.stop(Duration.ofSeconds(10));
     assertTrue(failures.isEmpty(), failures.toString());
+  }
+
+  @Test
+  void anIdleStreamWritesHeartbeatsIntoTheWal() throws Exception {
+    // A second slot (test_decoding prints logical messages) sees what the reader writes into the WAL.
+    String probe = "sluice_test_hb_" + ProcessHandle.current().pid();
+    pg.exec(db, "SELECT pg_create_logical_replication_slot('" + probe + "', 'test_decoding')");
+    try {
+      WalReader r = reader(new WalReader.Settings(1_000, Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofMillis(300),
+          Duration.ofMillis(100)));
+      Eventually.until(Duration.ofSeconds(30), "heartbeats while the table is idle", () -> pg.scalar(db, "SELECT count(*) FROM "
+          + "pg_logical_slot_peek_changes('" + probe + "', NULL, NULL) WHERE data LIKE 'message: transactional: 0 prefix: "
+          + LogicalSlot.HEARTBEAT_PREFIX + ",%'") >= 2);
+      r.stop(Duration.ofSeconds(10));
+      assertEquals(Set.of(), recordedKeys(), "a heartbeat records no key");
+      assertTrue(failures.isEmpty(), failures.toString());
+    } finally {
+      pg.exec(db, "SELECT pg_drop_replication_slot('" + probe + "')");
+    }
   }
 }

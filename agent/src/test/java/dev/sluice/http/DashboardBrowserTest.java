@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
@@ -45,7 +46,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard in headless Chromium during a live, paced migration against PostgreSQL: progress
  * advances, heatmap cells turn verified, the page is read-only until the token is entered, pause
- * shows the job paused with its reason, resume lets it go on. Screenshots go to target/. With
+ * shows the job paused with its reason, resume lets it go on. The job captures changes from the WAL
+ * while a writer updates the source: the page shows the keys/s read, the lag and the WAL the slot
+ * retains, as figures a person reads (the same as /metrics). Screenshots go to target/. With
  * {@code CI=true} a missing browser fails the test; elsewhere it is skipped.
  */
 class DashboardBrowserTest {
@@ -71,13 +74,17 @@ class DashboardBrowserTest {
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 1000}, "batch": {"rows": 250}, "pace": {"rowsPerSecond": 2500},
-                   "concurrency": {"max": 2}, "schedule": {"timeZone": "UTC", "windows": [%s]}}]}""".formatted(pg.url(src), pg.url(tgt),
+                   "concurrency": {"max": 2}, "capture": {"mode": "logical"},
+                   "schedule": {"timeZone": "UTC", "windows": [%s]}}]}""".formatted(pg.url(src), pg.url(tgt),
         TOKEN, PlanningView.openWindow()))).outlookClock(clock);
     Await.result(agent.start(), 2, TimeUnit.MINUTES);
     PlanningView.learnedWeek(pg, tgt, "127.0.0.1:" + pg.port() + "/" + src);
     PlanningView.tenMinutesPass(agent, clock);
     WebDriver driver = null;
+    AtomicBoolean stopWriting = new AtomicBoolean();
+    Thread writer = new Thread(() -> updateUntil(src, stopWriting), "test-writer");
     try {
+      writer.start();
       driver = browser();
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(15), Duration.ofMillis(100));
       driver.get("http://127.0.0.1:" + agent.httpPort() + "/");
@@ -94,6 +101,7 @@ class DashboardBrowserTest {
       wait.until(d -> text(d, "#tip").contains("verified") && text(d, "#tip").contains("attempts 1")
           && text(d, "#tip").contains("range") && text(d, "#tip").contains("rows 1,000 copied"));
 
+      assertWalCaptureShown(driver, wait, "http://127.0.0.1:" + agent.httpPort());
       PlanningView.assertShown(driver, wait);
       assertTrue(driver.findElement(By.id("control-note")).getText().contains("Read-only"), "says it is read-only");
       assertFalse(driver.findElement(By.id("btn-pause")).isEnabled(), "no controls without the token");
@@ -140,8 +148,51 @@ class DashboardBrowserTest {
       });
       screenshot(driver, "dashboard.png");
     } finally {
+      stopWriting.set(true);
+      writer.join();
       if (driver != null) driver.quit();
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+      // The job stops unfinished: its slot would hold the shared cluster's WAL (and its name) for good.
+      pg.exec(src, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'sluice_items'");
+    }
+  }
+
+  /**
+   * The capture line of the backlog card, as a person reads it: keys/s from the WAL (above zero while
+   * the writer runs), the lag behind the source's commits, and the WAL the slot retains, in figures
+   * that agree with /metrics.
+   */
+  private static void assertWalCaptureShown(WebDriver driver, WebDriverWait wait, String base) {
+    Pattern line = Pattern.compile("from the WAL · ([0-9,]+) keys/s · lag ([0-9.]+)s");
+    String shown = wait.withTimeout(Duration.ofSeconds(30)).until(d -> {
+      Matcher m = line.matcher(text(d, "#wal-capture"));
+      return m.find() && Long.parseLong(m.group(1).replace(",", "")) > 0 ? m.group() : null;
+    });
+    wait.withTimeout(Duration.ofSeconds(15));
+    assertTrue(visible(driver, "#wal-capture"), "the capture line is visible: " + shown);
+    Matcher slot = Pattern.compile("sluice_items retains ([0-9.]+) (B|kB|MB|GB) of WAL").matcher(text(driver, "#wal-slot"));
+    assertTrue(slot.find(), "the slot's retained WAL: " + text(driver, "#wal-slot"));
+    assertTrue(visible(driver, "#wal-slot"), "the slot line is visible");
+    String metrics = dev.sluice.testing.Http.get(base + "/metrics").body();
+    for (String name : List.of("sluice_capture_wal_keys_per_second", "sluice_capture_wal_lag_seconds", "sluice_capture_slot_retained_bytes")) {
+      Matcher m = Pattern.compile("(?m)^" + name + "\\{sluice_job=\"items\"} (\\S+)$").matcher(metrics);
+      assertTrue(m.find() && !m.group(1).equals("NaN"), name + " in /metrics on the agent that reads the slot");
+    }
+  }
+
+  /** Updates rows of the source's table, a few hundred a second, until {@code stop}. */
+  private void updateUntil(String db, AtomicBoolean stop) {
+    try (java.sql.Connection c = pg.connect(db);
+        java.sql.PreparedStatement u = c.prepareStatement("UPDATE items SET name = name || '+' WHERE id = ?")) {
+      long id = 1;
+      while (!stop.get()) {
+        u.setLong(1, id);
+        u.executeUpdate();
+        id = id % 60000 + 977;
+        Thread.sleep(5);
+      }
+    } catch (Exception e) {
+      if (!stop.get()) throw new IllegalStateException(e);
     }
   }
 
@@ -268,6 +319,17 @@ class DashboardBrowserTest {
     WebElement e = d.findElement(By.id(id));
     ((JavascriptExecutor) d).executeScript("arguments[0].scrollIntoView({block: 'center'})", e);
     e.click();
+  }
+
+  /** Whether an element takes room on the page and is not hidden (read in one script: the page re-renders). */
+  private static boolean visible(WebDriver d, String selector) {
+    Object v = ((JavascriptExecutor) d).executeScript("""
+        const e = document.querySelector(arguments[0]);
+        if (!e) return false;
+        const r = e.getBoundingClientRect(), st = getComputedStyle(e);
+        return r.width > 0 && r.height > 0 && st.visibility === 'visible' && st.display !== 'none' && parseFloat(st.opacity) > 0;""",
+        selector);
+    return Boolean.TRUE.equals(v);
   }
 
   /** An element's text read in the page (the dashboard re-renders parts of itself every second). */

@@ -19,6 +19,15 @@ public final class Tables {
    */
   public static long assertSameRows(TestPg pg, String sourceDb, String sourceSql, String targetDb, String targetSql) {
     try (Connection a = pg.connect(sourceDb); Connection b = pg.connect(targetDb)) {
+      return assertSameRows(a, sourceSql, b, targetSql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** The same on two open connections (e.g. to two servers); they are left in a transaction. */
+  public static long assertSameRows(Connection a, String sourceSql, Connection b, String targetSql) {
+    try {
       a.setAutoCommit(false);
       b.setAutoCommit(false);
       try (Statement sa = a.createStatement(); Statement sb = b.createStatement()) {

@@ -14,7 +14,9 @@ import java.sql.Statement;
  * A second PostgreSQL server, serving TLS with {@link TestCerts}, for the tests of how Sluice connects:
  * role {@code sluice_tls} (password {@link #TLS_PASSWORD}) only over TLS, role {@code sluice_cert} (a
  * superuser) only with a client certificate, members of {@code password_login} (such as {@code sluice_pw})
- * with a password over any transport; the superuser {@code postgres} is trusted on loopback for the fixtures. One per test JVM, started on first use.
+ * with a password over any transport; the superuser {@code postgres} is trusted on loopback for the fixtures. It runs with
+ * {@code wal_level=logical}: the pg_hba.conf lines cover logical replication connections too (their database is the
+ * one named, as for any session). One per test JVM, started on first use.
  */
 public final class TlsPg {
   public static final String TLS_PASSWORD = "tls p@ss:w/rd#1";
@@ -54,6 +56,10 @@ public final class TlsPg {
           .setServerConfig("hba_file", hba.toString())
           .setServerConfig("password_encryption", "scram-sha-256")
           .setServerConfig("fsync", "off")
+          // Logical decoding, so capture from the WAL is tested over TLS too (capture.LogicalTlsTest).
+          .setServerConfig("wal_level", "logical")
+          .setServerConfig("max_replication_slots", "4")
+          .setServerConfig("max_wal_senders", "4")
           .setPGStartupWait(java.time.Duration.ofSeconds(60))
           .start();
       instance = new TlsPg(certs, pg);
@@ -80,6 +86,14 @@ public final class TlsPg {
     String name = (prefix + "_" + ProcessHandle.current().pid() + "_" + SEQ.incrementAndGet()).toLowerCase();
     exec("postgres", "CREATE DATABASE " + name);
     return name;
+  }
+
+  public String string(String db, String sql) {
+    try (Connection c = connect(db); Statement s = c.createStatement(); java.sql.ResultSet r = s.executeQuery(sql)) {
+      return r.next() ? r.getString(1) : null;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
   }
 
   public Connection connect(String db) throws SQLException {
