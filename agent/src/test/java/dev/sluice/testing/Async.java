@@ -86,7 +86,7 @@ public final class Async {
         session.close();
         throw e;
       }
-    }).compose(session -> body.apply(session).eventually(() -> blocking(vertx, () -> {
+    }).compose(session -> Future.succeededFuture(session).compose(body).eventually(() -> blocking(vertx, () -> {
       session.close();
       return null;
     })));
