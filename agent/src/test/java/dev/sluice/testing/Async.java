@@ -4,9 +4,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlClient;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -55,6 +59,45 @@ public final class Async {
   /** Waits {@code millis} ms on a timer. */
   public static Future<Void> pause(Vertx vertx, long millis) {
     return vertx.timer(millis, TimeUnit.MILLISECONDS).mapEmpty();
+  }
+
+  /** The failure of {@code f}, expected to fail; fails itself, naming {@code what}, if {@code f} succeeded. */
+  public static Future<Throwable> failure(Future<?> f, String what) {
+    return f.transform(ar -> ar.failed() ? Future.succeededFuture(ar.cause())
+        : Future.failedFuture(new AssertionError(what + " was expected to fail; it succeeded with " + ar.result())));
+  }
+
+  /**
+   * Runs {@code body} while a blocking JDBC session ({@code open}) has run {@code sql} in a
+   * transaction left open (a writer's fence, an uncommitted update) that the body commits
+   * ({@link #commit}) when the test says so. Each JDBC step runs on a worker; the session is closed
+   * after the body whatever happened (uncommitted, it rolls back and lets waiting statements go).
+   */
+  public static <T> Future<T> holding(Vertx vertx, Callable<Connection> open, String sql, Function<Connection, Future<T>> body) {
+    return blocking(vertx, () -> {
+      Connection session = open.call();
+      try {
+        session.setAutoCommit(false);
+        try (Statement st = session.createStatement()) {
+          st.execute(sql);
+        }
+        return session;
+      } catch (SQLException | RuntimeException e) {
+        session.close();
+        throw e;
+      }
+    }).compose(session -> Future.succeededFuture(session).compose(body).eventually(() -> blocking(vertx, () -> {
+      session.close();
+      return null;
+    })));
+  }
+
+  /** Commits a session's transaction, on a worker. */
+  public static Future<Void> commit(Vertx vertx, Connection session) {
+    return blocking(vertx, () -> {
+      session.commit();
+      return null;
+    });
   }
 
   /** The first column of the first row as a number (null: no row or NULL). */
