@@ -165,7 +165,7 @@ final class CopyPipe {
     // A gate already closed is not waited for with the segment's transactions open (their snapshot, and
     // on the target an xid, which would also keep a logical slot on the same cluster from advancing):
     // the cut below ends the segment here.
-    boolean closed = rows > 0 && control.cutReason(System.nanoTime() - began) != null;
+    boolean closed = rows > 0 && control.cutReason(control.nanoTime() - began) != null;
     return (closed ? Future.<Void>succeededFuture() : control.admit(chunk.rows())).compose(v -> {
       if (stopped) return dropped(chunk);
       // Decided after the pacer's wait, right before writing: a gate that closed meanwhile stops

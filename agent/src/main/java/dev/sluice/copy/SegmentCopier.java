@@ -162,7 +162,7 @@ public final class SegmentCopier {
       Future<Batch> next = stream.next(control.batchRows());
       long[] began = new long[1];
       // A gate already closed is not waited for with the segment's transactions open: the cut below ends it.
-      boolean closed = rows > 0 && control.cutReason(System.nanoTime() - t0) != null;
+      boolean closed = rows > 0 && control.cutReason(control.nanoTime() - t0) != null;
       return (closed ? Future.<Void>succeededFuture() : control.admit(batch.size()))
           .compose(v -> {
             // Decided after the pacer's wait, right before writing: a gate that closed meanwhile
