@@ -105,6 +105,45 @@ class LogicalSlotTest {
         })));
   }
 
+  @Test
+  void anAgentWaitsForTheSlotAnotherIsStillCreating(Vertx vertx, VertxTestContext ctx) throws Exception {
+    Assumptions.assumeTrue("logical".equals(pg.string("postgres", "SHOW wal_level")), "the test server has wal_level=logical");
+    String db = pg.createDatabase("slotwait");
+    pg.exec(db, "CREATE TABLE waits (id bigint PRIMARY KEY)", "CREATE TABLE busy (id bigint)");
+    Pool pool = pool(vertx, pg.url(db), 4);
+    // A transaction running on the cluster: a slot's creation waits for it to end, the slot visible meanwhile.
+    java.sql.Connection open = pg.connect(db);
+    open.setAutoCommit(false);
+    open.createStatement().execute("INSERT INTO busy VALUES (1)");
+    Future<Boolean> first = LogicalSlot.ensure(pool, "waits", "public.waits");
+    Async.until(vertx, Duration.ofSeconds(30), "the slot shows up while it is created",
+            () -> Async.scalar(pool, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'sluice_waits'").map(n -> n == 1))
+        .compose(v -> {
+          // A second agent starting now must not take the slot as created: a snapshot taken before the
+          // slot's start would lose the changes in between.
+          Future<Boolean> second = LogicalSlot.ensure(pool, "waits", "public.waits");
+          return Async.pause(vertx, 1500).compose(x -> {
+            ctx.verify(() -> {
+              assertFalse(first.isComplete(), "the creation waits for the open transaction");
+              assertFalse(second.isComplete(), "the second agent waits for the creation to finish, it ended: " + second);
+            });
+            return Async.blocking(vertx, () -> {
+              open.commit();
+              return null;
+            });
+          }).compose(x -> Future.all(first, second));
+        })
+        .eventually(() -> Async.blocking(vertx, () -> {
+          open.close();
+          return null;
+        }).eventually(() -> LogicalSlot.drop(pool, "waits")).eventually(pool::close))
+        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          assertTrue(all.<Boolean>resultAt(0), "the first agent created it");
+          assertFalse(all.<Boolean>resultAt(1), "the second found it created");
+          ctx.completeNow();
+        })));
+  }
+
   private static Pool pool(Vertx vertx, String url, int size) {
     PgConnectOptions o = PgConnectOptions.fromUri(url);
     return Databases.pool(vertx, TestPg.config(o, size), "sluice-test", size);
