@@ -96,7 +96,8 @@ class LogicalSlotTest {
         .compose(v -> ChangeCapture.remove(pool, "items", "public.items"))
         .compose(v -> Future.all(LogicalSlot.present(pool, "items"), ChangeCapture.present(pool, "items"),
             Async.scalar(pool, "SELECT count(*) FROM pg_namespace WHERE nspname = 'sluice'")))
-        .eventually(() -> Future.join(pool.close(), otherPool.close()))
+        // Slot names are cluster-wide: a slot left behind by a failure here would fail every later test's job "items".
+        .eventually(() -> LogicalSlot.drop(pool, "items").eventually(() -> Future.join(pool.close(), otherPool.close())))
         .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           assertFalse(all.<Boolean>resultAt(0));
           assertFalse(all.<Boolean>resultAt(1));
