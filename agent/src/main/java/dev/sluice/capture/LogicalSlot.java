@@ -74,13 +74,31 @@ public final class LogicalSlot {
                 + tableSql + "; drop it (DROP PUBLICATION " + name + ") or add the table (ALTER PUBLICATION " + name + " ADD TABLE "
                 + tableSql + ")"));
           }
-          if (st.exists()) return checkOurs(st, name, source).map(false);
+          if (st.exists()) return another(source, job, tableSql, st);
           return source.preparedQuery("SELECT pg_create_logical_replication_slot($1, 'pgoutput')").execute(Tuple.of(name))
               .map(true)
               .recover(e -> e instanceof io.vertx.pgclient.PgException pg && "42710".equals(pg.getSqlState())
-                  ? Future.succeededFuture(false) // another agent created it meanwhile
+                  ? status(source, job, tableSql).compose(now -> another(source, job, tableSql, now)) // another agent creates it meanwhile
                   : Future.failedFuture(e));
         });
+  }
+
+  /**
+   * A slot this call did not create: once another agent's creation of it has finished, it is this
+   * job's if it is for this database with pgoutput. A slot shows up as soon as its creation starts,
+   * without a plugin at first and without a confirmed position until its decoding is consistent
+   * (which waits for the source's running transactions): an agent that took it as created then could
+   * claim a segment whose snapshot precedes the slot's start, and lose that segment's changes in
+   * between. So a slot being created (held by its creator, no confirmed position yet) is waited for;
+   * one whose creation failed is gone, and this call starts over.
+   */
+  private static Future<Boolean> another(Pool source, String job, String tableSql, Status st) {
+    if (!st.exists()) return ensure(source, job, tableSql);
+    boolean creating = st.confirmedLsn() == null && st.activePid() != null && st.database() != null;
+    if (!creating) return checkOurs(st, name(job), source).map(false);
+    return source.query("SELECT pg_sleep(0.1)").execute()
+        .compose(v -> status(source, job, tableSql))
+        .compose(now -> another(source, job, tableSql, now));
   }
 
   private static Future<Void> checkOurs(Status st, String name, SqlClient source) {

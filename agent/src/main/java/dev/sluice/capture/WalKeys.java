@@ -175,6 +175,14 @@ public final class WalKeys {
     return lastCommitMicros;
   }
 
+  /**
+   * The commit time of the transaction being read: from its BEGIN (pgoutput sends a transaction once
+   * it committed), so known from its first change on; between transactions the last one's; 0 before any.
+   */
+  public long readingCommitMicros() {
+    return inTransaction ? currentCommitMicros : lastCommitMicros;
+  }
+
   public long transactions() {
     return transactions;
   }

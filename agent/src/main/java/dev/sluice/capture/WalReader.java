@@ -53,8 +53,7 @@ public final class WalReader {
   private volatile PGReplicationStream stream;
   private volatile long recorded;
   private volatile long confirmedLsn;
-  private volatile long lastCommitMillis;
-  private volatile boolean caughtUp;
+  private final WalLag lag = new WalLag();
   private volatile boolean streaming;
 
   public WalReader(ConnectionSettings options, String job, WalKeys keys, Settings settings, Listener listener, LongSupplier nanos) {
@@ -96,13 +95,9 @@ public final class WalReader {
     return streaming;
   }
 
-  /**
-   * How far behind the source the reader is: 0 when it has read everything the server sent and
-   * recorded it, else the age of the last transaction it read (the source's commit clock against ours).
-   */
+  /** How far behind the source the reader is ({@link WalLag}: the age of the transaction it reads, 0 when caught up). */
   public long lagMillis(long nowMillis) {
-    if (caughtUp || lastCommitMillis == 0) return 0;
-    return Math.max(0, nowMillis - lastCommitMillis);
+    return lag.millis(nowMillis);
   }
 
   private void run() {
@@ -139,11 +134,11 @@ public final class WalReader {
       ByteBuffer m = s.readPending();
       long now = nanos.getAsLong();
       if (m != null) {
-        caughtUp = false;
         int before = keys.pendingKeys();
+        boolean wasInTransaction = keys.inTransaction();
         keys.accept(m);
         if (before == 0 && keys.pendingKeys() > 0) firstPending = now;
-        lastCommitMillis = keys.lastCommitMicros() == 0 ? 0 : PgOutput.epochMillis(keys.lastCommitMicros());
+        lag.took(keys, wasInTransaction);
         if (keys.takeTruncated()) listener.truncated(keys.committedLsn());
         lastMessage = now;
         sleepMs = 1;
@@ -155,7 +150,7 @@ public final class WalReader {
       }
       if (now - lastMessage >= settings.quiet().toNanos()) {
         flush(s, writer);
-        caughtUp = !keys.inTransaction();
+        if (!keys.inTransaction()) lag.caughtUp();
       }
       if (now - lastMessage >= settings.heartbeat().toNanos() && now - lastHeartbeat >= settings.heartbeat().toNanos()) {
         writer.heartbeat();

@@ -98,7 +98,7 @@ final class CopyPipe {
   // ---- source thread
 
   private long readSource() throws Exception {
-    Connection c = setup.source().take();
+    Connection c = session(setup.source(), true);
     source.set(c);
     boolean clean = false;
     long total = 0;
@@ -144,6 +144,21 @@ final class CopyPipe {
       throw e;
     } finally {
       release(source, c, clean, setup.source());
+    }
+  }
+
+  /**
+   * A session for one side, or the pipe fails: the other side's thread waits for this one (the
+   * target for chunks or the end, the source for room in the window), so a session that cannot be
+   * opened (the server restarting, refusing connections) must end the pipe, not only this thread.
+   */
+  private Connection session(CopySessions pool, boolean sourceSide) throws SQLException {
+    try {
+      return pool.take();
+    } catch (SQLException | RuntimeException e) {
+      Throwable why = CopyErrors.translate(e);
+      ctx.runOnContext(v -> fail(sourceSide ? new SegmentCopier.SourceFailure(why) : why));
+      throw e;
     }
   }
 
@@ -237,7 +252,7 @@ final class CopyPipe {
   // ---- target thread
 
   private long writeTarget() throws Exception {
-    Connection c = setup.target().take();
+    Connection c = session(setup.target(), false);
     target.set(c);
     boolean clean = false;
     try (Statement st = c.createStatement()) {

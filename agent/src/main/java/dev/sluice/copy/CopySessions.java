@@ -30,6 +30,9 @@ public final class CopySessions implements AutoCloseable {
   /** Output-deciding settings, the same on both sides (and what {@code Databases} sets for the other pools). */
   public static final Map<String, String> SETTINGS = settings();
 
+  /** How long an idle session has to answer before it is dropped for a new one. */
+  private static final int VALID_SECONDS = 5;
+
   private final ConnectionSettings connect;
   private final String init;
   private final String name;
@@ -65,12 +68,21 @@ public final class CopySessions implements AutoCloseable {
         .collect(Collectors.joining("; "));
   }
 
-  /** An idle session, or a new one. Blocks: worker threads only. */
+  /**
+   * An idle session that still answers, or a new one. Blocks: worker threads only. An idle session is
+   * asked first (one round trip): after the server restarted, or ended sessions, every idle one is
+   * dead, and handing them out would fail one segment attempt each (enough of them park a segment).
+   */
   public Connection take() throws SQLException {
-    synchronized (this) {
-      if (closed) throw new SQLException("COPY sessions to " + name + " are closed", "08003");
-      Connection c = idle.pollFirst();
-      if (c != null) return c;
+    while (true) {
+      Connection c;
+      synchronized (this) {
+        if (closed) throw new SQLException("COPY sessions to " + name + " are closed", "08003");
+        c = idle.pollFirst();
+      }
+      if (c == null) break;
+      if (answers(c)) return c;
+      quietly(c);
     }
     Connection c = connect.openJdbc();
     try (Statement st = c.createStatement()) {
@@ -80,6 +92,14 @@ public final class CopySessions implements AutoCloseable {
       throw e;
     }
     return c;
+  }
+
+  private static boolean answers(Connection c) {
+    try {
+      return c.isValid(VALID_SECONDS);
+    } catch (SQLException e) {
+      return false;
+    }
   }
 
   /** Returns a session that finished its work cleanly (no transaction open); any other is closed. */

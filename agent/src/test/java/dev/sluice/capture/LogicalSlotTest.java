@@ -96,11 +96,51 @@ class LogicalSlotTest {
         .compose(v -> ChangeCapture.remove(pool, "items", "public.items"))
         .compose(v -> Future.all(LogicalSlot.present(pool, "items"), ChangeCapture.present(pool, "items"),
             Async.scalar(pool, "SELECT count(*) FROM pg_namespace WHERE nspname = 'sluice'")))
-        .eventually(() -> Future.join(pool.close(), otherPool.close()))
+        // Slot names are cluster-wide: a slot left behind by a failure here would fail every later test's job "items".
+        .eventually(() -> LogicalSlot.drop(pool, "items").eventually(() -> Future.join(pool.close(), otherPool.close())))
         .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
           assertFalse(all.<Boolean>resultAt(0));
           assertFalse(all.<Boolean>resultAt(1));
           assertEquals(0L, all.<Long>resultAt(2), "the emptied schema is gone too");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void anAgentWaitsForTheSlotAnotherIsStillCreating(Vertx vertx, VertxTestContext ctx) throws Exception {
+    Assumptions.assumeTrue("logical".equals(pg.string("postgres", "SHOW wal_level")), "the test server has wal_level=logical");
+    String db = pg.createDatabase("slotwait");
+    pg.exec(db, "CREATE TABLE waits (id bigint PRIMARY KEY)", "CREATE TABLE busy (id bigint)");
+    Pool pool = pool(vertx, pg.url(db), 4);
+    // A transaction running on the cluster: a slot's creation waits for it to end, the slot visible meanwhile.
+    java.sql.Connection open = pg.connect(db);
+    open.setAutoCommit(false);
+    open.createStatement().execute("INSERT INTO busy VALUES (1)");
+    Future<Boolean> first = LogicalSlot.ensure(pool, "waits", "public.waits");
+    Async.until(vertx, Duration.ofSeconds(30), "the slot shows up while it is created",
+            () -> Async.scalar(pool, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'sluice_waits'").map(n -> n == 1))
+        .compose(v -> {
+          // A second agent starting now must not take the slot as created: a snapshot taken before the
+          // slot's start would lose the changes in between.
+          Future<Boolean> second = LogicalSlot.ensure(pool, "waits", "public.waits");
+          return Async.pause(vertx, 1500).compose(x -> {
+            ctx.verify(() -> {
+              assertFalse(first.isComplete(), "the creation waits for the open transaction");
+              assertFalse(second.isComplete(), "the second agent waits for the creation to finish, it ended: " + second);
+            });
+            return Async.blocking(vertx, () -> {
+              open.commit();
+              return null;
+            });
+          }).compose(x -> Future.all(first, second));
+        })
+        .eventually(() -> Async.blocking(vertx, () -> {
+          open.close();
+          return null;
+        }).eventually(() -> LogicalSlot.drop(pool, "waits")).eventually(pool::close))
+        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          assertTrue(all.<Boolean>resultAt(0), "the first agent created it");
+          assertFalse(all.<Boolean>resultAt(1), "the second found it created");
           ctx.completeNow();
         })));
   }
