@@ -86,8 +86,7 @@ public final class KeySync {
       for (int c = 0; c < width; c++) packed.add(r.getString(1 + c));
       for (int c = 0; c < keyCols; c++) gone.add(r.getString(1 + width + c));
       if (packed.get(0) == null && gone.get(0) == null) return Future.succeededFuture(new Result(0, 0));
-      return merges().compose(m -> m ? merge.write(target, packed, gone).recover(e -> raced(e) ? upsert(packed, gone) : Future.failedFuture(e))
-          : upsert(packed, gone));
+      return merges().compose(m -> m ? merge.write(target, packed, gone).recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone));
     });
   }
 
@@ -104,11 +103,13 @@ public final class KeySync {
   }
 
   /**
-   * A MERGE that met a concurrent writer of one of its keys: a key inserted since its lookup
-   * (unique_violation), or a serialization failure. The upsert arbitrates those; it writes instead.
+   * A MERGE (rolled back) that met a concurrent writer of one of its keys, a key inserted since its
+   * lookup (unique_violation) or a serialization failure: the upsert arbitrates those, it writes
+   * instead. Anything else fails the sync.
    */
-  private static boolean raced(Throwable e) {
-    return e instanceof io.vertx.pgclient.PgException pg && ("23505".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
+  private Future<Result> mergeFailed(Throwable e, List<String> packed, List<String> gone) {
+    String state = e instanceof io.vertx.pgclient.PgException pg ? pg.getSqlState() : "";
+    return "23505".equals(state) || "40001".equals(state) ? upsert(packed, gone) : Future.failedFuture(e);
   }
 
   private Future<Boolean> merges() {
