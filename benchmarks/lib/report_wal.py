@@ -116,4 +116,7 @@ def wal_section(path, w, load, title):
                 a = f("arm9", f"{cl}_{m}_applier_keys_per_sec")
                 w(f"- {names.get(cl, cl)}, {m}: applier **{v('arm9', cl + '_' + m + '_applier_keys_per_sec')} keys/s** "
                   f"(goal >= 50,000): {goal(None if a is None else a >= 50000)}")
+                b = f("arm9", f"{cl}_base_{m}_applier_keys_per_sec")
+                if a is not None and b:
+                    w(f"- {names.get(cl, cl)}, {m}: this build / the baseline jar, applier keys/s: **{a / b:.2f}x**")
     w("")
