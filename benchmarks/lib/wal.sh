@@ -265,7 +265,7 @@ wal_arms() {
   local cl
   # An agent of a failed arm must not outlive the run (it would hold the lock run.sh runs under).
   WAL_AGENT=""
-  trap 'rc=$?; [ $rc = 0 ] || log "exited $rc"; if [ -n "$WAL_AGENT" ]; then pkill -TERM -P "$WAL_AGENT" 2>/dev/null; kill -TERM "$WAL_AGENT" 2>/dev/null; fi' EXIT
+  trap 'rc=$?; [ $rc = 0 ] || log "exited $rc"; if [ -n "$WAL_AGENT" ]; then pkill -TERM -P "$WAL_AGENT" 2>/dev/null || true; kill -TERM "$WAL_AGENT" 2>/dev/null || true; fi; exit $rc' EXIT
   wal_scripts
   emit run wal_clusters "${BENCH_WAL_CLUSTERS//,/;}" ""
   emit run wal_pgbench "-c $BENCH_WAL_CLIENTS -j 2 -R $BENCH_WAL_RATE -T $PHASE_SECS --latency-limit=$BENCH_LATENCY_LIMIT_MS -f update@4 -f insert@1" ""
