@@ -45,7 +45,8 @@ BENCH_LATENCY_LIMIT_MS=${BENCH_LATENCY_LIMIT_MS:-50}
 # below 2 CPUs or 1792 MB); G1 at this heap size spent more CPU and RSS for nothing here. C1 only:
 # the agent shuttles packed pages and computes little; C2 cost ~45 MB of peak RSS (PROFILE.md).
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:--Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1}
-SLUICE_JAR="$ROOT/agent/target/sluice.jar"
+# BENCH_SLUICE_JAR: run that jar (a copy, so a build in the worktree cannot replace it mid-run) instead of building agent/target/sluice.jar.
+SLUICE_JAR="${BENCH_SLUICE_JAR:-$ROOT/agent/target/sluice.jar}"
 WORK=${BENCH_WORK:-/tmp/sluice-bench}
 # BENCH_CSV: another file name for this run's figures (e.g. results-copy-stock.csv: its own section of RESULTS.md).
 arm() { [[ ",$ARMS," == *",$1,"* ]]; }
@@ -68,7 +69,7 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 chmod 777 "$WORK"
 echo "section,name,value,unit" > "$CSV"
 
-if [ ! -f "$SLUICE_JAR" ] || [ -n "$(find "$ROOT/agent/src/main" "$ROOT/agent/pom.xml" -newer "$SLUICE_JAR" -print -quit)" ]; then
+if [ -z "${BENCH_SLUICE_JAR:-}" ] && { [ ! -f "$SLUICE_JAR" ] || [ -n "$(find "$ROOT/agent/src/main" "$ROOT/agent/pom.xml" -newer "$SLUICE_JAR" -print -quit)" ]; }; then
   log "building $SLUICE_JAR"
   mvn -B -q -f "$ROOT/pom.xml" -pl agent -am -DskipTests package
 fi

@@ -6,13 +6,20 @@ import os
 
 def wal_run(base, w, load):
     """load: report.load. Arms 8 and 9 (issue 15: change capture from the WAL), both clusters, from results.csv when it
-    has them, else from results-wal.csv next to it when that exists."""
+    has them, else from results-wal.csv next to it when that exists; then arm 9 against a baseline jar
+    (results-applier.csv, BENCH_CSV) when that exists."""
     # A run of every arm keeps them in results.csv; a run of only 8 and 9 in results-wal.csv.
     with open(base) as fh:
         in_base = any(line.startswith(("arm8,", "arm9,")) for line in fh)
     path = base if in_base else os.path.join(os.path.dirname(base), "results-wal.csv")
-    if not os.path.exists(path):
-        return
+    if os.path.exists(path):
+        wal_section(path, w, load, "Change capture from the WAL: arms 8 and 9, tuned and stock cluster")
+    side = os.path.join(os.path.dirname(base), "results-applier.csv")
+    if os.path.exists(side):
+        wal_section(side, w, load, "The applier against a baseline jar: arm 9 side by side")
+
+
+def wal_section(path, w, load, title):
     figs, _ = load(path)
     with open(path) as fh:
         rows = list(csv.reader(fh))[1:]
@@ -29,7 +36,7 @@ def wal_run(base, w, load):
 
     clusters = v("run", "wal_clusters", "").split(";")
     names = {"tuned": "tuned (`sluicewal`)", "stock": "stock (`sluicestock`)"}
-    w("\n## Change capture from the WAL: arms 8 and 9, tuned and stock cluster\n")
+    w(f"\n## {title}\n")
     w(f"Produced by `{v('run', 'command').replace(';', ',').strip()}` (`benchmarks/{os.path.basename(path)}`), started "
       f"{v('run', 'started_utc')}, finished {v('run', 'finished_utc')}, Sluice commit {v('run', 'commit')}, "
       f"{int(v('run', 'rows', '0')):,} rows in `bench`; load average {v('machine', 'loadavg_start').replace(';', ' ')} at the start, "
@@ -78,8 +85,11 @@ def wal_run(base, w, load):
           "id (the WAL reader's progress) and, about every 1.5 s, `/metrics` (`sluice_capture_wal_keys_per_second`, "
           "`sluice_capture_wal_lag_seconds`). The statement's own time shows the trigger's cost to that writer. After the drain "
           "the target is checked equal to the source (row count and `sum(qty)`).\n")
+        if v("run", "baseline_jar", ""):
+            w(f"Rows `<cluster>_base` ran the baseline jar `{v('run', 'baseline_jar')}` on the same cluster right before this "
+              "build's row of the same mode (`BENCH_BASELINE_JAR`).\n")
         w("| cluster | capture | burst statement s | catch-up s | end-to-end keys/s | applier keys/s | reader s | reader keys/s | /metrics keys/s max | /metrics lag s max | agent CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|")
-        for cl in clusters:
+        for cl in [c for cl in clusters for c in (cl + "_base", cl)]:
             for m in ("trigger", "logical"):
                 k = f"{cl}_{m}"
                 if ("arm9", k + "_burst_keys") not in figs:
@@ -106,4 +116,7 @@ def wal_run(base, w, load):
                 a = f("arm9", f"{cl}_{m}_applier_keys_per_sec")
                 w(f"- {names.get(cl, cl)}, {m}: applier **{v('arm9', cl + '_' + m + '_applier_keys_per_sec')} keys/s** "
                   f"(goal >= 50,000): {goal(None if a is None else a >= 50000)}")
+                b = f("arm9", f"{cl}_base_{m}_applier_keys_per_sec")
+                if a is not None and b:
+                    w(f"- {names.get(cl, cl)}, {m}: this build / the baseline jar, applier keys/s: **{a / b:.2f}x**")
     w("")

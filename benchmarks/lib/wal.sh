@@ -163,9 +163,10 @@ wal_metric() {
     | awk -v m="$1" '($1 == m || index($1, m "{") == 1) && $2 != "NaN" {v = $2} END {print v}'
 }
 
-# Arm 9 on cluster $1, capture mode $2.
+# Arm 9 on cluster $1, capture mode $2; $3 a jar to run instead of SLUICE_JAR (the baseline side),
+# its figures named <cluster>_base_<mode>_...
 wal_apply_run() {
-  local cl=$1 mode=$2 job=walapply logf=$WORK/wal-apply-$1-$2.log pid i st base maxid0 t0 t1 tfirst="" tdone="" rfirst="" rdone=""
+  local cl=$1 mode=$2 jar=${3:-$SLUICE_JAR} job=walapply logf=$WORK/wal-apply-$1-$2${3:+-base}.log pid i st base maxid0 t0 t1 tfirst="" tdone="" rfirst="" rdone=""
   local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST
   wal_reset "$job"
   wal_config "$WORK/wal-apply.json" "$job" "$mode" \
@@ -175,9 +176,10 @@ wal_apply_run() {
   # Flight Recorder with bin/sluice's class-data archive crashed JDK 17.0.15 at start (SIGSEGV in
   # KlassFactory::check_shared_class_file_load_hook): the profiled agent runs without the archive.
   [ "$BENCH_WAL_PROFILE" = 1 ] && jopts+=" -XX:StartFlightRecording=filename=$WORK/wal-apply-$cl-$mode.jfr,settings=profile" && cds=off
-  SLUICE_CDS=$cds SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$jopts" "$ROOT/bin/sluice" run --config "$WORK/wal-apply.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+  SLUICE_CDS=$cds SLUICE_JAR="$jar" SLUICE_JAVA_OPTS="$jopts" "$ROOT/bin/sluice" run --config "$WORK/wal-apply.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
   pid=$!
   WAL_AGENT=$pid
+  [ -n "${3:-}" ] && cl=${cl}_base
   for i in $(seq 1200); do
     grep -q 'final verification: ' "$logf" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "arm 9: the agent exited (log: $logf)"; }
@@ -247,10 +249,14 @@ wal_apply_run() {
   log "arm 9 $cl $mode: $n keys, caught up in $(grep "^arm9,${cl}_${mode}_catch_up_secs," "$CSV" | cut -d, -f3) s"
 }
 
+# With BENCH_BASELINE_JAR, that jar's applier runs each mode right before this build's (side by side).
 arm9() {
   log "arm 9 ($1): applier unpaced, a burst of $BENCH_WAL_BURST updated keys, capture trigger then logical"
-  wal_apply_run "$1" trigger
-  wal_apply_run "$1" logical
+  local m
+  for m in trigger logical; do
+    [ -n "${BENCH_BASELINE_JAR:-}" ] && wal_apply_run "$1" "$m" "$BENCH_BASELINE_JAR"
+    wal_apply_run "$1" "$m"
+  done
   wal_reset walapply
 }
 
@@ -259,7 +265,7 @@ wal_arms() {
   local cl
   # An agent of a failed arm must not outlive the run (it would hold the lock run.sh runs under).
   WAL_AGENT=""
-  trap 'rc=$?; [ $rc = 0 ] || log "exited $rc"; if [ -n "$WAL_AGENT" ]; then pkill -TERM -P "$WAL_AGENT" 2>/dev/null; kill -TERM "$WAL_AGENT" 2>/dev/null; fi' EXIT
+  trap 'rc=$?; [ $rc = 0 ] || log "exited $rc"; if [ -n "$WAL_AGENT" ]; then pkill -TERM -P "$WAL_AGENT" 2>/dev/null || true; kill -TERM "$WAL_AGENT" 2>/dev/null || true; fi; exit $rc' EXIT
   wal_scripts
   emit run wal_clusters "${BENCH_WAL_CLUSTERS//,/;}" ""
   emit run wal_pgbench "-c $BENCH_WAL_CLIENTS -j 2 -R $BENCH_WAL_RATE -T $PHASE_SECS --latency-limit=$BENCH_LATENCY_LIMIT_MS -f update@4 -f insert@1" ""

@@ -13,31 +13,44 @@ import java.util.stream.Collectors;
 
 /**
  * Makes a set of keys in the target equal to their current rows in the source: re-reads them in one
- * statement (one snapshot; with the job's row filter and column mapping), upserts the rows found and
- * deletes the keys not found (gone, or no longer matching {@code where}), in one statement on the
- * target. Rows travel packed, one array text per column, as the copy's pages do. Used by the change
+ * statement (one snapshot; with the job's row filter and column mapping), writes the rows found and
+ * deletes the keys not found (gone, or no longer matching {@code where}) on the target: with one
+ * {@code MERGE} and one {@code DELETE} in a transaction on PostgreSQL 15+ ({@link KeyMerge}), else in
+ * one upsert statement. Rows travel packed, one array text per column, as the copy's pages do. Used by the change
  * applier and by verification's repairs.
  *
- * <p>Fence: both target statements run only while the job's ledger row is in a writing state,
+ * <p>Fence: the target's writes run only while the job's ledger row is in a writing state,
  * holding {@code FOR SHARE} on it; a rollback (which updates that row) waits for an in-flight write,
  * and nothing is written after it.
  */
 public final class KeySync {
-  private static final String FENCE = "f AS (SELECT 1 FROM sluice.jobs WHERE name = $1 "
-      + "AND state IN ('copying', 'catching_up', 'in_sync', 'failed') FOR SHARE)";
+  /** The job's ledger row while it is in a writing state, locked FOR SHARE. Param: $1 job. */
+  static final String FENCE_ROW = "SELECT 1 FROM sluice.jobs WHERE name = $1 "
+      + "AND state IN ('copying', 'catching_up', 'in_sync', 'failed') FOR SHARE";
+  private static final String FENCE = "f AS (" + FENCE_ROW + ")";
 
   private final JobShape shape;
   private final Pool source;
   private final Pool target;
   private final String read;
   private final String write;
+  private final KeyMerge merge;
+  /** Whether the target takes MERGE (PostgreSQL 15+): asked once, again after a failed ask. */
+  private volatile Future<Boolean> merges;
 
   public KeySync(JobShape shape, Pool source, Pool target) {
+    this(shape, source, target, true);
+  }
+
+  /** {@code mergeAllowed} false: always the upsert (the path for targets before PostgreSQL 15). */
+  KeySync(JobShape shape, Pool source, Pool target, boolean mergeAllowed) {
     this.shape = shape;
     this.source = source;
     this.target = target;
     this.read = readSql();
     this.write = writeSql();
+    this.merge = new KeyMerge(shape);
+    if (!mergeAllowed) merges = Future.succeededFuture(false);
   }
 
   /** What a sync did. */
@@ -51,11 +64,10 @@ public final class KeySync {
   }
 
   /**
-   * Keys are source key values as text, one list per key. Two statements, whatever the number of
-   * keys: one read of the source that returns ONE row (per column the found rows' values packed
-   * into one array text, as the copy's pages are; per key column the keys not found), and one fenced
-   * statement on the target that upserts the packed rows and deletes the keys not found. The agent
-   * decodes no value.
+   * Keys are source key values as text, one list per key. Whatever the number of keys: one read of
+   * the source that returns ONE row (per column the found rows' values packed into one array text,
+   * as the copy's pages are; per key column the keys not found), and one fenced write on the target
+   * that writes the packed rows and deletes the keys not found. The agent decodes no value.
    */
   public Future<Result> sync(List<List<String>> keys) {
     if (keys.isEmpty()) return Future.succeededFuture(new Result(0, 0));
@@ -69,15 +81,44 @@ public final class KeySync {
       Row r = rows.iterator().next();
       int width = shape.columns().size();
       int keyCols = shape.sourceKey().size();
-      Tuple w = Tuple.of(shape.job().name());
-      for (int c = 0; c < width + keyCols; c++) w.addString(r.getString(1 + c));
-      if (r.getString(1) == null && r.getString(1 + width) == null) return Future.succeededFuture(new Result(0, 0));
-      return target.preparedQuery(write).execute(w).compose(x -> {
-        Row o = x.iterator().next();
-        if (o.getLong(0) == 0) return Future.failedFuture(new JobFenced(shape.job().name()));
-        return Future.succeededFuture(new Result(o.getLong(1).intValue(), o.getLong(2).intValue()));
-      });
+      List<String> packed = new ArrayList<>();
+      List<String> gone = new ArrayList<>();
+      for (int c = 0; c < width; c++) packed.add(r.getString(1 + c));
+      for (int c = 0; c < keyCols; c++) gone.add(r.getString(1 + width + c));
+      if (packed.get(0) == null && gone.get(0) == null) return Future.succeededFuture(new Result(0, 0));
+      return merges().compose(m -> m ? merge.write(target, packed, gone).recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone));
     });
+  }
+
+  /** The fenced upsert and delete in one statement (any target version). */
+  private Future<Result> upsert(List<String> packed, List<String> gone) {
+    Tuple w = Tuple.of(shape.job().name());
+    for (String p : packed) w.addString(p);
+    for (String g : gone) w.addString(g);
+    return target.preparedQuery(write).execute(w).compose(x -> {
+      Row o = x.iterator().next();
+      if (o.getLong(0) == 0) return Future.failedFuture(new JobFenced(shape.job().name()));
+      return Future.succeededFuture(new Result(o.getLong(1).intValue(), o.getLong(2).intValue()));
+    });
+  }
+
+  /**
+   * A MERGE (rolled back) that met a concurrent writer of one of its keys, a key inserted since its
+   * lookup (unique_violation) or a serialization failure: the upsert arbitrates those, it writes
+   * instead. Anything else fails the sync.
+   */
+  private Future<Result> mergeFailed(Throwable e, List<String> packed, List<String> gone) {
+    String state = e instanceof io.vertx.pgclient.PgException pg ? pg.getSqlState() : "";
+    return "23505".equals(state) || "40001".equals(state) ? upsert(packed, gone) : Future.failedFuture(e);
+  }
+
+  private Future<Boolean> merges() {
+    Future<Boolean> m = merges;
+    if (m != null && !m.failed()) return m;
+    m = target.query("SELECT current_setting('server_version_num')::int").execute()
+        .map(rows -> rows.iterator().next().getInteger(0) >= KeyMerge.MIN_SERVER_VERSION);
+    merges = m;
+    return m;
   }
 
   private String keyParams(int first, String alias) {
