@@ -170,7 +170,7 @@ public final class ConsistencyLedger {
             + "(SELECT state FROM sluice.jobs WHERE name = $1) AS was), "
             // FOR UPDATE first: it waits for in-flight target writes, whose fences hold FOR KEY SHARE on
             // the segment row (a plain UPDATE would not), so no copy lands after the rollback began.
-            + "l AS (SELECT seq FROM sluice.segments WHERE job = $1 AND state NOT IN ('rolling_back', 'rolled_back') FOR UPDATE), "
+            + "l AS (SELECT seq FROM sluice.segments WHERE job = $1 AND state NOT IN ('rolling_back', 'rolled_back') ORDER BY seq FOR UPDATE), "
             + "s AS (UPDATE sluice.segments SET state = 'rolling_back', owner = NULL, lease_epoch = lease_epoch + 1, "
             + "lease_expires_at = NULL, updated_at = now() WHERE job = $1 AND seq IN (SELECT seq FROM l) "
             + "AND state NOT IN ('rolling_back', 'rolled_back') AND EXISTS (SELECT 1 FROM j) RETURNING job, seq), "

@@ -9,11 +9,16 @@ import dev.sluice.ledger.Segment;
 import dev.sluice.ledger.SegmentState;
 import dev.sluice.pace.Pacer;
 import dev.sluice.plan.KeyRange;
+import dev.sluice.resilience.Backoff;
+import dev.sluice.resilience.ErrorClass;
+import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -25,19 +30,24 @@ import org.slf4j.LoggerFactory;
  * wrote to the target segment by segment, paced, in small batches (or drops the target table when the
  * ledger says Sluice created it), removes the capture trigger and changelog from the source, and marks
  * the job rolled_back. Each step is idempotent and recorded, so a rollback killed at any point and run
- * again finishes the same way.
+ * again finishes the same way; that is also how a transient failure (a deadlock with an agent's ledger
+ * write, a serialization failure, a lost connection) is handled: the rollback runs again by itself, up
+ * to {@link #ATTEMPTS} times with jittered backoff, before it reports the failure.
  *
  * <p>The entry point for abort rules as well as for {@code sluice rollback}.
  */
 public final class Rollback {
   private static final Logger log = LoggerFactory.getLogger(Rollback.class);
   public static final int DELETE_BATCH_ROWS = 5_000;
+  /** Runs of a rollback that meets transient failures before the failure is reported. */
+  static final int ATTEMPTS = 5;
 
   private final Vertx vertx;
   private final LongSupplier nanos;
   private final Pool source;
   private final Pool target;
   private final ConsistencyLedger ledger;
+  private final Backoff backoff = new Backoff(Duration.ofMillis(200), Duration.ofSeconds(3), () -> ThreadLocalRandom.current().nextDouble());
 
   /** {@code target} also holds the ledger. */
   public Rollback(Vertx vertx, Pool source, Pool target, String actor, LongSupplier nanos) {
@@ -65,6 +75,20 @@ public final class Rollback {
    */
   public Future<Outcome> run(String job, String reason, Double rowsPerSecond, boolean force) {
     Pacer pacer = new Pacer(vertx, rowsPerSecond, Math.max(DELETE_BATCH_ROWS, rowsPerSecond == null ? 0 : rowsPerSecond.longValue()), nanos);
+    return attempt(job, reason, pacer, force, 1);
+  }
+
+  private Future<Outcome> attempt(String job, String reason, Pacer pacer, boolean force, int n) {
+    return once(job, reason, pacer, force).recover(e -> {
+      if (n >= ATTEMPTS || e instanceof Refused || ErrorClassifier.classify(e) != ErrorClass.TRANSIENT) return Future.failedFuture(e);
+      long delay = Math.max(1, backoff.delayMs(n));
+      log.warn("job {}: rollback interrupted ({}); running it again in {} ms (attempt {} of {})", job, ErrorClassifier.describe(e), delay,
+          n + 1, ATTEMPTS);
+      return vertx.timer(delay).compose(v -> attempt(job, reason, pacer, force, n + 1));
+    });
+  }
+
+  private Future<Outcome> once(String job, String reason, Pacer pacer, boolean force) {
     return ledger.facts(job).compose(f -> {
       if (f == null) return Future.failedFuture(new Refused("no job " + job + " in the ledger: nothing to roll back"));
       if (f.state() == JobState.ROLLED_BACK) {
