@@ -80,12 +80,12 @@ public final class Migrator {
     this.guards = guards;
     this.stats = new JobStats(nanos);
     SegmentSql sql = new SegmentSql(shape);
-    this.pace = new AdaptivePace(vertx, job, nanos);
+    PathChoice choice = PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target());
+    this.pace = new AdaptivePace(vertx, job, nanos, j -> CopyPaths.concurrency(j, choice));
     this.budget = new RateBudget(job.name(), job.pace(), pace, ledger);
     this.gate = new JobGate(vertx, job.name(), ledger, () -> this.schedule, guards, pace, this::pauseSentence, clock);
     this.gate.shareWith(budget::fleetHealth);
     this.lifecycle = new JobLifecycle(vertx, shape, path, source, ledger, sql, gate, () -> this.job);
-    PathChoice choice = PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target());
     this.copier = CopyPaths.open(vertx, shape, choice, at, ledger.agentId(), CopyPaths.concurrency(job, choice),
         new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping,
             nanos));
