@@ -115,10 +115,23 @@ cross_baseline() {
   emit_cpu baseline_jar "$1" "$RUN_CPU" "$RUN_PG_CPU"
 }
 
+# With BENCH_BASELINE_JAR, the other jar copy only as well: a copy-path change measured like with like.
+cross_baseline_only() {
+  [ -n "${BENCH_BASELINE_JAR:-}" ] || return 0
+  reset_cross_target
+  sluice_config "$WORK/cross-only.json" src dst bench bench only "$COPY_ONLY_JOB"
+  SLUICE_JAR="$BENCH_BASELINE_JAR" sluice_run "$WORK/cross-only.json" "$WORK/cross-baseline-only-$1.log"
+  check_rows dst bench "$ROWS"
+  A1_BASELINE_ONLY+=" $RUN_SECS"
+  emit arm1 "baseline_jar_only_secs_rep$1" "$RUN_SECS" s
+  emit_cpu baseline_jar_only "$1" "$RUN_CPU" "$RUN_PG_CPU"
+}
+
 arm1() {
   log "arm 1: cross-database copy of $ROWS rows, $REPS interleaved repetitions"
-  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE="" A1_FULL="" A1_ONLY="" A1_PIPESUM=""
+  A1_SLUICE="" A1_PIPE="" A1_PGCOPYDB="" A1_HWM="" A1_BASELINE="" A1_FULL="" A1_ONLY="" A1_PIPESUM="" A1_BASELINE_ONLY=""
   local order=(cross_sluice_only cross_pipe cross_sluice cross_pgcopydb cross_pipe_checksum cross_sluice_full cross_baseline)
+  [ -n "${BENCH_BASELINE_JAR:-}" ] && order+=(cross_baseline_only)
   local n=${#order[@]} i
   for r in $(seq 1 "$REPS"); do
     # Rotate the order so no contender always runs first (or last) in the machine's noise.
@@ -146,6 +159,13 @@ arm1() {
   if [ -n "$A1_BASELINE" ]; then
     emit arm1 baseline_jar_secs_median "$(echo "$A1_BASELINE" | median)" s
     emit arm1 ratio_sluice_vs_baseline_jar "$(ratio "$s" "$(echo "$A1_BASELINE" | median)")" x
+  fi
+  if [ -n "$A1_BASELINE_ONLY" ]; then
+    emit arm1 baseline_jar_only_secs_median "$(echo "$A1_BASELINE_ONLY" | median)" s
+    emit arm1 ratio_sluice_only_vs_baseline_jar_only "$(ratio "$o" "$(echo "$A1_BASELINE_ONLY" | median)")" x
+    local pgb
+    pgb=$(for i in $(seq 1 "$REPS"); do grep "^arm1,baseline_jar_only_pg_cpu_rep$i," "$CSV" | cut -d, -f3; done | tr '\n' ' ' | median)
+    emit arm1 ratio_pg_cpu_sluice_only_vs_baseline_jar_only "$(ratio "$pgo" "$pgb")" x
   fi
   emit arm1 sluice_full_secs_median "$(echo "$A1_FULL" | median)" s
   emit arm1 sluice_rows_per_sec "$(awk -v n="$ROWS" -v t="$s" 'BEGIN {printf "%.0f", n / t}')" rows/s

@@ -47,7 +47,7 @@ def arm1(figs, w):
     contenders = [("Sluice (copy only)", "sluice_only_secs"), ("Sluice (copy job, per-segment verification)", "sluice_secs"),
                   ("Sluice (every default)", "sluice_full_secs"), ("COPY pipe", "copy_pipe_secs"),
                   ("COPY pipe + checksum", "pipe_checksum_secs"), ("pgcopydb", "pgcopydb_secs"),
-                  ("Sluice, baseline jar (copy job)", "baseline_jar_secs")]
+                  ("Sluice, baseline jar (copy job)", "baseline_jar_secs"), ("Sluice, baseline jar (copy only)", "baseline_jar_only_secs")]
     for label, key in contenders:
         if ("arm1", f"{key}_median") not in figs and ("arm1", f"{key}_rep1") not in figs:
             continue
@@ -81,6 +81,9 @@ def arm1(figs, w):
         w(f"- Sluice with every default / COPY pipe: **{v('arm1', 'ratio_sluice_full_vs_copy_pipe')}x** (no goal)")
     if ("arm1", "ratio_sluice_vs_baseline_jar") in figs:
         w(f"- Sluice copy job / the baseline jar's (`BENCH_BASELINE_JAR`, {v('run', 'baseline_jar')}): **{v('arm1', 'ratio_sluice_vs_baseline_jar')}x**")
+    if ("arm1", "ratio_sluice_only_vs_baseline_jar_only") in figs:
+        w(f"- Sluice copy only / the baseline jar's copy only: **{v('arm1', 'ratio_sluice_only_vs_baseline_jar_only')}x** time, "
+          f"**{v('arm1', 'ratio_pg_cpu_sluice_only_vs_baseline_jar_only')}x** PostgreSQL CPU")
     hwm = f("arm4", f"sluice_{rows}_hwm_kb")
     if hwm is not None:
         w(f"- Peak RSS of the agent (largest of the Sluice runs above, VmHWM): **{hwm / 1024:.0f} MiB** (goal <= 192 MiB): {goal(hwm <= 192 * 1024)}")

@@ -3,6 +3,7 @@ package dev.sluice.cli;
 import dev.sluice.agent.Validation;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.JobConfig;
+import dev.sluice.copy.CopyPaths;
 import dev.sluice.copy.PathChoice;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
@@ -68,7 +69,7 @@ public final class ValidateCommand implements Callable<Integer> {
     PathChoice path = PathChoice.of(j.mode(), cfg.sameDatabase(), cfg.source(), cfg.target());
     boolean server = path.kind() == PathChoice.Kind.SERVER_SIDE;
     out.printf("  plan: ~%d rows in ~%d segments of %d rows, batches of %d, %d at a time, %s copy%n", rows, segments,
-        j.segmentRows(), j.batchRows(), j.concurrencyMax(), server ? "server-side" : "client");
+        j.segmentRows(), j.batchRows(), CopyPaths.concurrency(j, path), server ? "server-side" : "client");
     out.printf("  path: %s%n", path.describe());
     out.printf("  verification: %s%n", verification(j, path));
     if (j.pace().rowsPerSecond() != null) {

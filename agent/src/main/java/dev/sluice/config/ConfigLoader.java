@@ -263,7 +263,7 @@ public final class ConfigLoader {
         order == null ? JobConfig.Order.defaultFor(capture) : order,
 
         new JobConfig.Pacing(Math.min(min, max), Math.min(batchMin, batchMax), batchMax, Duration.ofMillis(batchTargetMs),
-            Duration.ofSeconds(segmentMaxSeconds), schedule, abort));
+            Duration.ofSeconds(segmentMaxSeconds), schedule, abort, conc.has("max") ? max : null));
   }
 
   private static Map<String, JobConfig.Order> orders() {

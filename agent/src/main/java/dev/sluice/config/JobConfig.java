@@ -27,7 +27,21 @@ public record JobConfig(
     Pacing pacing) {
   public static final long DEFAULT_SEGMENT_ROWS = 50_000;
   public static final int DEFAULT_BATCH_ROWS = 5_000;
+  /** {@code concurrency.max} when the config does not say (on the COPY path see {@link #concurrencyMax(boolean, int)}). */
   public static final int DEFAULT_CONCURRENCY_MAX = 4;
+
+  /**
+   * Segments of this job in flight on one agent, on the path it takes: {@code concurrency.max} as the
+   * config gives it. Left to its default, a COPY-path job takes half the agent's cores, at least
+   * {@code concurrency.min} (1) and at most {@value #DEFAULT_CONCURRENCY_MAX}: each COPY stream keeps a source backend, a target
+   * backend and the agent busy, and on two cores four streams cost PostgreSQL more CPU (backends
+   * waking each other) for no more throughput than one (benchmarks/PROFILE.md, issue 13). Other paths
+   * keep {@value #DEFAULT_CONCURRENCY_MAX}.
+   */
+  public int concurrencyMax(boolean copyPath, int cores) {
+    if (!copyPath || pacing.concurrencyMaxGiven() != null) return concurrencyMax;
+    return Math.max(pacing.concurrencyMin(), Math.min(concurrencyMax, cores / 2));
+  }
 
   /** What a job's name may be: it appears in URLs, metric labels and the ledger. */
   public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
@@ -148,10 +162,11 @@ public record JobConfig(
    * Adaptive pacing and safety: segments in flight move within {@code [concurrencyMin, concurrencyMax]},
    * batches are sized toward {@code batchTarget} within {@code [batchMinRows, batchMaxRows]}, a
    * segment's copy (one source snapshot) is cut at {@code segmentMaxTime}, the job runs only inside
-   * {@code schedule}, and is aborted when {@code abort} is spent.
+   * {@code schedule}, and is aborted when {@code abort} is spent. {@code concurrencyMaxGiven}: the
+   * {@code concurrency.max} the config wrote, or null when it left the default.
    */
   public record Pacing(int concurrencyMin, int batchMinRows, int batchMaxRows, Duration batchTarget, Duration segmentMaxTime,
-      ScheduleConfig schedule, Abort abort) {
+      ScheduleConfig schedule, Abort abort, Integer concurrencyMaxGiven) {
     public static final int DEFAULT_CONCURRENCY_MIN = 1;
     public static final int DEFAULT_BATCH_MIN_ROWS = 100;
     public static final int DEFAULT_BATCH_MAX_ROWS = 20_000;

@@ -1,6 +1,7 @@
 package dev.sluice.copy;
 
 import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.JobConfig;
 import dev.sluice.config.SessionLimits;
 import dev.sluice.inspect.JobShape;
 import io.vertx.core.Vertx;
@@ -23,7 +24,15 @@ public final class CopyPaths {
   public record Endpoints(Pool sourcePool, Pool targetPool, DatabaseConfig source, DatabaseConfig target, SessionLimits limits) {}
 
   /**
-   * The job's path. {@code maxPipes}: COPY streams of this job at once (its {@code concurrency.max});
+   * Segments of {@code job} in flight on this agent on the path {@code choice} names
+   * ({@link JobConfig#concurrencyMax(boolean, int)}, with this machine's cores).
+   */
+  public static int concurrency(JobConfig job, PathChoice choice) {
+    return job.concurrencyMax(choice.kind() == PathChoice.Kind.COPY, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * The job's path. {@code maxPipes}: COPY streams of this job at once ({@link #concurrency});
    * the engine holds two worker threads and two sessions a stream.
    */
   public static CopyPath open(Vertx vertx, JobShape shape, PathChoice choice, Endpoints at, String agentId, int maxPipes,

@@ -80,16 +80,16 @@ public final class Migrator {
     this.guards = guards;
     this.stats = new JobStats(nanos);
     SegmentSql sql = new SegmentSql(shape);
-    this.pace = new AdaptivePace(vertx, job, nanos);
+    PathChoice choice = PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target());
+    this.pace = new AdaptivePace(vertx, job, nanos, j -> CopyPaths.concurrency(j, choice));
     this.budget = new RateBudget(job.name(), job.pace(), pace, ledger);
     this.gate = new JobGate(vertx, job.name(), ledger, () -> this.schedule, guards, pace, this::pauseSentence, clock);
     this.gate.shareWith(budget::fleetHealth);
     this.lifecycle = new JobLifecycle(vertx, shape, path, source, ledger, sql, gate, () -> this.job);
-    this.copier = CopyPaths.open(vertx, shape, PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target()),
-        at, ledger.agentId(), job.concurrencyMax(),
+    this.copier = CopyPaths.open(vertx, shape, choice, at, ledger.agentId(), CopyPaths.concurrency(job, choice),
         new CopyControl(gate, pace, this::batchWritten, guards, () -> this.job.pacing().segmentMaxTime(), lifecycle::stopping,
             nanos));
-    this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> this.job.concurrencyMax(),
+    this.workers = new WorkerPool(vertx, job.name(), ledger, agent.lease(), gate, pace, guards, stats, () -> CopyPaths.concurrency(this.job, choice),
         () -> this.job.order() == JobConfig.Order.COLD_FIRST, work);
     this.lifecycle.workers(workers);
     this.segments = new SegmentRun.Context(vertx, ledger, copier, new Verifier(sql), source, target, shape, guards, work);

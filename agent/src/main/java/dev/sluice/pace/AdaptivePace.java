@@ -3,6 +3,7 @@ package dev.sluice.pace;
 import dev.sluice.config.JobConfig;
 import io.vertx.core.Vertx;
 import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
 
 /**
  * One job's pace on this agent: the rate (the configured or operator-set base rate times the
@@ -19,6 +20,7 @@ public final class AdaptivePace {
   static final long METER_MS = 1000;
   static final double FULL = 0.999;
 
+  private final ToIntFunction<JobConfig> maxOf;
   private final Pacer pacer;
   private final LongSupplier clock;
   private ConcurrencyLimit limit;
@@ -34,13 +36,19 @@ public final class AdaptivePace {
   private boolean meterFull = true;
 
   public AdaptivePace(Vertx vertx, JobConfig job, LongSupplier clock) {
+    this(vertx, job, clock, JobConfig::concurrencyMax);
+  }
+
+  /** {@code maxOf}: the most segments in flight a job config allows on the job's path (the COPY path's default differs). */
+  public AdaptivePace(Vertx vertx, JobConfig job, LongSupplier clock, ToIntFunction<JobConfig> maxOf) {
+    this.maxOf = maxOf;
     this.job = job;
     this.clock = clock;
     JobConfig.Pacing p = job.pacing();
     this.baseRate = job.pace().rowsPerSecond();
     this.burstRows = job.pace().burstRows();
     this.pacer = new Pacer(vertx, baseRate, burstRows, clock);
-    this.limit = new ConcurrencyLimit(p.concurrencyMin(), job.concurrencyMax());
+    this.limit = new ConcurrencyLimit(p.concurrencyMin(), maxOf.applyAsInt(job));
     this.sizer = new BatchSizer(p.batchMinRows(), p.batchMaxRows(), job.batchRows(), p.batchTarget());
     sizer.rate(baseRate);
   }
@@ -48,8 +56,8 @@ public final class AdaptivePace {
   /** A reloaded config: new bounds for concurrency and batch size take effect at once (rates come through the budget). */
   public synchronized void reconfigure(JobConfig next) {
     JobConfig.Pacing p = next.pacing();
-    if (p.concurrencyMin() != job.pacing().concurrencyMin() || next.concurrencyMax() != job.concurrencyMax()) {
-      limit = new ConcurrencyLimit(p.concurrencyMin(), next.concurrencyMax());
+    if (p.concurrencyMin() != job.pacing().concurrencyMin() || maxOf.applyAsInt(next) != maxOf.applyAsInt(job)) {
+      limit = new ConcurrencyLimit(p.concurrencyMin(), maxOf.applyAsInt(next));
     }
     if (p.batchMinRows() != job.pacing().batchMinRows() || p.batchMaxRows() != job.pacing().batchMaxRows()
         || !p.batchTarget().equals(job.pacing().batchTarget()) || next.batchRows() != job.batchRows()) {
@@ -146,7 +154,7 @@ public final class AdaptivePace {
   private void apply() {
     Double base = baseRate;
     if (base == null && factor < FULL) {
-      base = Double.isNaN(fullRate) ? job.concurrencyMax() * job.batchRows() * 1000.0 / job.pacing().batchTarget().toMillis() : fullRate;
+      base = Double.isNaN(fullRate) ? maxOf.applyAsInt(job) * job.batchRows() * 1000.0 / job.pacing().batchTarget().toMillis() : fullRate;
     }
     Double effective = base == null ? null : Math.max(1e-3, base * factor);
     long burst = effective == null ? burstRows : Math.max(1, Math.min(burstRows, (long) Math.ceil(effective)));
