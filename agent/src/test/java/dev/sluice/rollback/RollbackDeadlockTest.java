@@ -3,13 +3,10 @@ package dev.sluice.rollback;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.Main;
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -58,7 +55,7 @@ class RollbackDeadlockTest {
       // The other writer detects deadlocks late, so PostgreSQL picks the rollback as the victim.
       st.execute("SET LOCAL deadlock_timeout = '30s'");
       st.execute("SELECT 1 FROM sluice.segments WHERE job = 'items' AND seq = (SELECT min(seq) FROM sluice.segments WHERE job = 'items') FOR UPDATE");
-      CompletableFuture<String[]> rollback = CompletableFuture.supplyAsync(() -> cli("rollback", "--config", cfg.toString(), "--job", "items"));
+      CompletableFuture<String[]> rollback = CompletableFuture.supplyAsync(() -> RollbackTest.cli("rollback", "--config", cfg.toString(), "--job", "items"));
       // The rollback has taken the job's row and waits for the segment this session holds...
       RollbackTest.waitFor(() -> pg.scalar(tgt, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
           + "AND query LIKE '%rolling_back%'") == 1, 30);
@@ -72,15 +69,5 @@ class RollbackDeadlockTest {
     assertEquals("rolled_back", pg.string(tgt, "SELECT state FROM sluice.jobs WHERE name = 'items'"));
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM items"), "the target table is empty again, as it was");
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state <> 'rolled_back'"));
-  }
-
-  private static String[] cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit;
-    try (PrintWriter o = new PrintWriter(out, true); PrintWriter e = new PrintWriter(err, true)) {
-      exit = Main.execute(o, e, args);
-    }
-    return new String[] {String.valueOf(exit), out.toString(), err.toString()};
   }
 }

@@ -37,7 +37,8 @@ class RollbackTest {
            "pace": {"rowsPerSecond": 6000}, "capture": {"pollMs": 100}}]}""".formatted(pg.url(src), pg.url(tgt), create));
   }
 
-  private static String[] cli(String... args) {
+  /** Runs the CLI in this JVM: {exit code, stdout, stderr}. */
+  static String[] cli(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int exit;
