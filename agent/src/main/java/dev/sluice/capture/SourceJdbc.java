@@ -3,7 +3,6 @@ package dev.sluice.capture;
 import dev.sluice.db.ConnectionSettings;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Properties;
 
 /**
@@ -29,16 +28,8 @@ public final class SourceJdbc {
   /** A logical replication connection to the source database ({@code replication=database}). */
   public static Connection replication(ConnectionSettings settings, String applicationName) throws SQLException {
     ConnectionSettings named = settings.with("application_name", applicationName);
-    Connection c = new org.postgresql.Driver().connect(named.jdbcUrl(), properties(named));
-    if (c == null) throw new SQLException("the PostgreSQL JDBC driver refused " + named.jdbcUrl());
-    // pgjdbc sends the JVM's time zone at start-up: the stream prints timestamptz keys in the agent's UTC instead.
-    try (Statement s = c.createStatement()) {
-      s.execute("SET TimeZone = 'UTC'");
-    } catch (SQLException e) {
-      c.close();
-      throw e;
-    }
-    return c;
+    // pgjdbc sends the JVM's time zone at start-up: openJdbc sets UTC, so the stream prints timestamptz keys in UTC.
+    return named.openJdbc(properties(named));
   }
 
   /** The settings' JDBC properties (password resolved now, TLS files) with the replication ones. */

@@ -157,7 +157,15 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
 
   /** A JDBC connection with these settings (blocking: call on a worker thread). */
   public Connection openJdbc() throws SQLException {
-    Connection c = new org.postgresql.Driver().connect(jdbcUrl(), jdbcProperties());
+    return openJdbc(jdbcProperties());
+  }
+
+  /**
+   * A JDBC connection with {@code properties} (these settings' {@link #jdbcProperties()} plus any of
+   * the caller's, e.g. a replication connection's), its session in UTC. Blocking: a worker thread.
+   */
+  public Connection openJdbc(Properties properties) throws SQLException {
+    Connection c = new org.postgresql.Driver().connect(jdbcUrl(), properties);
     if (c == null) throw new SQLException("the PostgreSQL JDBC driver refused " + jdbcUrl());
     try (Statement s = c.createStatement()) {
       s.execute("SET TimeZone = 'UTC'");
