@@ -12,6 +12,26 @@ pg_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($16 + $17) / hz}' "/proc/$(head -1 "$PG_DATA/postmaster.pid")/stat"
 }
 
+# CPU seconds PostgreSQL used so far, live backends included: the postmaster's reaped children plus
+# every child still running (user + system). A backend that exits moves its time from the second sum
+# to the first, so the total only grows: the difference of two readings is what the cluster's
+# processes (backends, WAL senders, autovacuum, background writers) used between them.
+pg_cpu_live() {
+  local pm hz
+  pm=$(head -1 "$PG_DATA/postmaster.pid")
+  hz=$(getconf CLK_TCK)
+  { cat "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do cat "/proc/$c/stat" 2>/dev/null || true; done; } \
+    | awk -v hz="$hz" 'NR == 1 {t = $14 + $15 + $16 + $17; next} {t += $14 + $15} END {printf "%.2f", t / hz}'
+}
+
+# CPU seconds a process and its children used so far (user + system; live children and reaped ones).
+tree_cpu() {
+  local hz
+  hz=$(getconf CLK_TCK)
+  { cat "/proc/$1/stat" 2>/dev/null || true; for c in $(pgrep -P "$1"); do cat "/proc/$c/stat" 2>/dev/null || true; done; } \
+    | awk -v hz="$hz" '{t += $14 + $15 + (NR == 1 ? $16 + $17 : 0)} END {printf "%.2f", t / hz}'
+}
+
 # A backend's CPU counts once the postmaster has reaped it, a moment after its client left: without
 # this wait a short run's only backend (a psql INSERT .. SELECT) was often not counted at all.
 pg_reaped() { sleep 0.3; }

@@ -167,7 +167,7 @@ wal_metric() {
 # its figures named <cluster>_base_<mode>_...
 wal_apply_run() {
   local cl=$1 mode=$2 jar=${3:-$SLUICE_JAR} job=walapply logf=$WORK/wal-apply-$1-$2${3:+-base}.log pid i st base maxid0 t0 t1 tfirst="" tdone="" rfirst="" rdone=""
-  local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST
+  local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST pgc0 pgc1 agc0 agc1
   wal_reset "$job"
   wal_config "$WORK/wal-apply.json" "$job" "$mode" \
     "{\"http\": {\"enabled\": true, \"host\": \"127.0.0.1\", \"port\": $BENCH_WAL_HTTP_PORT}, \"health\": {\"foreground\": {\"enabled\": false}}}" \
@@ -198,12 +198,15 @@ wal_apply_run() {
   t0=$(now_ns)
   q src -c "UPDATE bench SET qty = qty + 1 WHERE id <= $n"
   t1=$(now_ns)
+  # CPU over the drain, from the burst's commit to the last key applied: the cluster's (source and
+  # target share it) and the agent's. CPU per key is what the machine's other load hardly moves.
+  pgc0=$(pg_cpu_live) agc0=$(tree_cpu "$pid")
   for i in $(seq 1 2400); do
     applied=$(( $(q1 dst "SELECT changes_applied FROM sluice.jobs WHERE name = '$job'") - base ))
     maxid=$(( $(q1 src "SELECT coalesce(max(id), 0) FROM sluice.changes_$job") - maxid0 ))
     [ -z "$rfirst" ] && [ "$maxid" -gt 0 ] && rfirst=$(now_ns)
     [ -z "$rdone" ] && [ "$maxid" -ge "$n" ] && rdone=$(now_ns)
-    [ "$applied" -ge "$n" ] && { tdone=$(now_ns); break; }
+    [ "$applied" -ge "$n" ] && { tdone=$(now_ns); pgc1=$(pg_cpu_live) agc1=$(tree_cpu "$pid"); break; }
     if [ $((tick++ % 5)) -eq 0 ]; then
       kps=$(wal_metric sluice_capture_wal_keys_per_second)
       lag=$(wal_metric sluice_capture_wal_lag_seconds)
@@ -234,6 +237,9 @@ wal_apply_run() {
     [ "$mode" = logical ] && [ -n "$rfirst" ] && tfirst=$rfirst || tfirst=$t1
     emit arm9 "${cl}_${mode}_applier_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$tfirst" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
     emit arm9 "${cl}_${mode}_end_to_end_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$t1" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
+    emit arm9 "${cl}_${mode}_drain_pg_cpu_secs" "$(awk -v a="$pgc0" -v b="$pgc1" 'BEGIN {printf "%.2f", b - a}')" s
+    emit arm9 "${cl}_${mode}_drain_agent_cpu_secs" "$(awk -v a="$agc0" -v b="$agc1" 'BEGIN {printf "%.2f", b - a}')" s
+    emit arm9 "${cl}_${mode}_drain_cpu_us_per_key" "$(awk -v a="$pgc0" -v b="$pgc1" -v c="$agc0" -v d="$agc1" -v n="$n" 'BEGIN {printf "%.1f", (b - a + d - c) * 1e6 / n}')" us
   fi
   if [ "$mode" = logical ] && [ -n "$rdone" ]; then
     emit arm9 "${cl}_${mode}_reader_secs" "$(secs_between "$t1" "$rdone")" s

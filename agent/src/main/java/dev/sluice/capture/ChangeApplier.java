@@ -53,10 +53,6 @@ public final class ChangeApplier {
   /** Over this many entries the backlog is counted less often. */
   static final long LARGE_BACKLOG = 100_000;
   static final int LARGE_BACKLOG_EVERY = 5;
-  /** A lane gets at least this many keys: smaller batches are not worth splitting. */
-  static final int MIN_LANE_KEYS = 1_000;
-  /** At most this many lanes (each a source read and a target write in flight). */
-  static final int MAX_LANES = 4;
 
   private final Vertx vertx;
   private final JobShape shape;
@@ -69,7 +65,7 @@ public final class ChangeApplier {
   private final Pacer pacer;
   private final int batchRows;
   private final long pollMs;
-  private final int lanes;
+  private final KeyLanes lanes;
   private volatile BooleanSupplier paused = () -> false;
   private io.vertx.core.Context ctx;
   private final List<ChangeApplied> listeners = new CopyOnWriteArrayList<>();
@@ -107,7 +103,7 @@ public final class ChangeApplier {
     this.pacer = pacer;
     this.batchRows = shape.job().capture().batchRows();
     this.pollMs = shape.job().capture().pollInterval().toMillis();
-    this.lanes = Math.max(1, Math.min(MAX_LANES, shape.job().concurrencyMax()));
+    this.lanes = new KeyLanes(shape.job().concurrencyMax());
     idle.complete();
   }
 
@@ -330,29 +326,13 @@ public final class ChangeApplier {
     Future<Void> written = list.isEmpty() ? Future.succeededFuture()
         : pacer.acquire(list.size())
             .compose(v -> notifyListeners(list))
-            .compose(v -> syncInLanes(list));
+            .compose(v -> lanes.sync(sync, list));
     return written
         .compose(v -> source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))))
         .compose(v -> {
           applied += list.size();
           return ledger.noteApplied(job, perSegment).otherwiseEmpty().compose(x -> ledger.noteSeen(job, seen).otherwiseEmpty());
         });
-  }
-
-  /**
-   * Syncs the keys in up to {@link #lanes} statements at once, each key always in the same lane (by
-   * its hash): the keys of one batch are distinct, so no two lanes ever write the same row, and
-   * batches follow one another.
-   */
-  private Future<Void> syncInLanes(List<List<String>> keys) {
-    int n = Math.max(1, Math.min(lanes, keys.size() / MIN_LANE_KEYS));
-    if (n == 1) return sync.sync(keys).mapEmpty();
-    List<List<List<String>>> parts = new ArrayList<>();
-    for (int i = 0; i < n; i++) parts.add(new ArrayList<>());
-    for (List<String> k : keys) parts.get(Math.floorMod(k.hashCode(), n)).add(k);
-    List<Future<KeySync.Result>> all = new ArrayList<>();
-    for (List<List<String>> part : parts) all.add(sync.sync(part));
-    return Future.all(all).mapEmpty();
   }
 
   private Future<Void> notifyListeners(List<List<String>> keys) {

@@ -56,6 +56,9 @@ public final class KeySync {
   /** What a sync did. */
   public record Result(int upserted, int deleted) {}
 
+  /** What a sync did, and the length (in characters) of the row texts it moved: the statement's size. */
+  public record Sized(Result result, long chars) {}
+
   /** Thrown when the job's ledger row no longer allows writes (rolled back or being rolled back). */
   public static final class JobFenced extends RuntimeException {
     public JobFenced(String job) {
@@ -70,7 +73,12 @@ public final class KeySync {
    * that writes the packed rows and deletes the keys not found. The agent decodes no value.
    */
   public Future<Result> sync(List<List<String>> keys) {
-    if (keys.isEmpty()) return Future.succeededFuture(new Result(0, 0));
+    return syncSized(keys).map(Sized::result);
+  }
+
+  /** {@link #sync}, also telling the size of the row texts moved (to bound the next statement's). */
+  public Future<Sized> syncSized(List<List<String>> keys) {
+    if (keys.isEmpty()) return Future.succeededFuture(new Sized(new Result(0, 0), 0));
     Tuple t = Tuple.tuple();
     for (int k = 0; k < shape.sourceKey().size(); k++) {
       String[] col = new String[keys.size()];
@@ -85,8 +93,12 @@ public final class KeySync {
       List<String> gone = new ArrayList<>();
       for (int c = 0; c < width; c++) packed.add(r.getString(1 + c));
       for (int c = 0; c < keyCols; c++) gone.add(r.getString(1 + width + c));
-      if (packed.get(0) == null && gone.get(0) == null) return Future.succeededFuture(new Result(0, 0));
-      return merges().compose(m -> m ? merge.write(target, packed, gone).recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone));
+      long chars = 0;
+      for (String p : packed) chars += p == null ? 0 : p.length();
+      long size = chars;
+      if (packed.get(0) == null && gone.get(0) == null) return Future.succeededFuture(new Sized(new Result(0, 0), 0));
+      return merges().compose(m -> m ? merge.write(target, packed, gone).recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone))
+          .map(res -> new Sized(res, size));
     });
   }
 

@@ -37,6 +37,16 @@ public final class RunCommand implements Callable<Integer> {
   /** Starts an agent and runs it until done (or until the process is asked to stop). */
   public static int run(Agent agent, java.nio.file.Path configFile, boolean untilDone, java.io.PrintWriter out,
       java.io.PrintWriter err) {
+    return run(agent, configFile, untilDone, out, err, () -> {});
+  }
+
+  /**
+   * The same, and {@code afterStop} runs once the agent has stopped, whichever way it stops (on a
+   * signal, in the same shutdown hook, so after the agent: the demo's embedded PostgreSQL, which the
+   * agent's sessions must leave first, or it logs them as lost and cannot stop at once).
+   */
+  public static int run(Agent agent, java.nio.file.Path configFile, boolean untilDone, java.io.PrintWriter out,
+      java.io.PrintWriter err, Runnable afterStop) {
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       try {
@@ -44,6 +54,7 @@ public final class RunCommand implements Callable<Integer> {
       } catch (RuntimeException e) {
         // best effort on the way out
       }
+      afterStop.run();
       stopped.countDown();
     }, "sluice-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -51,12 +62,12 @@ public final class RunCommand implements Callable<Integer> {
       Await.result(agent.start());
     } catch (ConfigException e) {
       ConfigOption.report(err, configFile == null ? java.nio.file.Path.of("(config)") : configFile, e);
-      stopQuietly(agent, hook);
+      stopQuietly(agent, hook, afterStop);
       return ExitCode.BAD_CONFIG;
     } catch (RuntimeException e) {
       err.println("sluice: cannot start: " + ErrorClassifier.describe(e));
       err.flush();
-      stopQuietly(agent, hook);
+      stopQuietly(agent, hook, afterStop);
       return ExitCode.RUNTIME_FAILURE;
     }
     if (!untilDone) {
@@ -68,14 +79,14 @@ public final class RunCommand implements Callable<Integer> {
       return ExitCode.OK;
     }
     Map<String, JobState> states = Await.result(agent.untilDone(), 365, TimeUnit.DAYS);
-    stopQuietly(agent, hook);
+    stopQuietly(agent, hook, afterStop);
     boolean allCompleted = states.values().stream().allMatch(s -> s == JobState.COMPLETED);
     states.forEach((job, st) -> out.println("job " + job + ": " + st.db()));
     out.flush();
     return allCompleted ? ExitCode.OK : ExitCode.FAILED_SEGMENTS;
   }
 
-  private static void stopQuietly(Agent agent, Thread hook) {
+  private static void stopQuietly(Agent agent, Thread hook, Runnable afterStop) {
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException e) {
@@ -86,5 +97,6 @@ public final class RunCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       // nothing more to do
     }
+    afterStop.run();
   }
 }

@@ -36,7 +36,20 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("Starting an embedded PostgreSQL...");
     out.flush();
     EmbeddedDatabase pg = EmbeddedDatabase.start();
-    Runtime.getRuntime().addShutdownHook(new Thread(pg::close, "sluice-demo-pg"));
+    // Shutdown hooks run at once: once the agent runs, the server's waits for the agent to have
+    // stopped (its sessions closed), or the agent's sessions are cut under it and logged as lost.
+    java.util.concurrent.CountDownLatch agentStopped = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean agentRuns = new java.util.concurrent.atomic.AtomicBoolean();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (agentRuns.get()) {
+        try {
+          agentStopped.await(35, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      pg.close();
+    }, "sluice-demo-pg"));
     pg.createDatabase("app");
     pg.createDatabase("archive");
     out.printf("Seeding app.public.orders with %,d rows...%n", rows);
@@ -90,7 +103,8 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("  config:      " + file + "   (edit it: changes apply live)");
     out.println("Press Ctrl-C to stop.");
     out.flush();
-    return RunCommand.run(agent, file, false, out, spec.commandLine().getErr());
+    agentRuns.set(true);
+    return RunCommand.run(agent, file, false, out, spec.commandLine().getErr(), agentStopped::countDown);
   }
 
   private static boolean portFree(int port) {

@@ -66,8 +66,13 @@ class DemoIT {
       assertTrue(out.contains("dashboard:   http://127.0.0.1:" + port + "/"), out);
       assertTrue(get("http://127.0.0.1:" + port + "/").contains("<html"), "the dashboard is served");
     } finally {
+      long before = Files.size(log);
       p.destroy(); // SIGTERM, as Ctrl-C
       assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the demo stops on SIGTERM");
+      byte[] all = Files.readAllBytes(log);
+      String stop = new String(all, (int) before, all.length - (int) before, java.nio.charset.StandardCharsets.UTF_8);
+      // The agent stops first, then its PostgreSQL: nothing is cut under a session on the way out.
+      assertTrue(stop.lines().noneMatch(l -> l.contains(" WARN ") || l.contains(" ERROR ")), "the demo stops cleanly:\n" + stop);
     }
   }
 
