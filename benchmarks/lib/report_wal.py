@@ -88,7 +88,7 @@ def wal_section(path, w, load, title):
         if v("run", "baseline_jar", ""):
             w(f"Rows `<cluster>_base` ran the baseline jar `{v('run', 'baseline_jar')}` on the same cluster right before this "
               "build's row of the same mode (`BENCH_BASELINE_JAR`).\n")
-        w("| cluster | capture | burst statement s | catch-up s | end-to-end keys/s | applier keys/s | reader s | reader keys/s | /metrics keys/s max | /metrics lag s max | agent CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|")
+        w("| cluster | capture | burst statement s | catch-up s | end-to-end keys/s | applier keys/s | reader s | reader keys/s | /metrics keys/s max | /metrics lag s max | agent CPU s | drain: PostgreSQL CPU s | drain: agent CPU s | drain: CPU µs a key |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for cl in [c for cl in clusters for c in (cl + "_base", cl)]:
             for m in ("trigger", "logical"):
                 k = f"{cl}_{m}"
@@ -102,14 +102,18 @@ def wal_section(path, w, load, title):
                   f"{v('arm9', k + '_end_to_end_keys_per_sec')} | {v('arm9', k + '_applier_keys_per_sec')} | "
                   f"{v('arm9', k + '_reader_secs') if lm else ''} | {rk} | "
                   f"{r0('_metrics_wal_keys_per_sec_max')} | {r0('_metrics_wal_lag_secs_max')} | "
-                  f"{v('arm9', k + '_agent_cpu_secs')} |")
+                  f"{v('arm9', k + '_agent_cpu_secs')} | {v('arm9', k + '_drain_pg_cpu_secs', '')} | "
+                  f"{v('arm9', k + '_drain_agent_cpu_secs', '')} | {v('arm9', k + '_drain_cpu_us_per_key', '')} |")
         w("\n**catch-up**: from the burst's commit until the applier has applied all N keys; **end-to-end keys/s**: N / catch-up. "
           "**applier keys/s**: N over the applier's own drain, from the moment it can start (trigger: the commit, every entry is "
           "in the changelog then; logical: the reader's first entry) to the last key applied. **reader s**: from the commit until "
           "the WAL reader has recorded all N entries in the changelog; **reader keys/s**: N / reader s. /metrics maxima are the "
           "agent's per-second gauges sampled about every 1.5 s (a cross-check, they can miss a short peak). The polls start a "
           "`psql` per figure: about a tenth of the machine's CPU during a drain (perf, PROFILE.md), so these rates are a "
-          "little understated. What bounds the applier: PROFILE.md.")
+          "little understated. **drain**: CPU over the catch-up (from the burst's commit to the last key applied), of the whole "
+          "cluster (source and target share it: backends, WAL sender, autovacuum; the polls' own backends included) and of the "
+          "agent; **CPU µs a key**: the two over N. The machine's other load moves CPU per key much less than wall time: on two "
+          "cores, 50,000 keys/s leaves at most 40 µs of CPU a key for everything. What bounds the applier: PROFILE.md.")
         w("")
         for cl in clusters:
             for m in ("trigger", "logical"):

@@ -35,9 +35,10 @@ public final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     out.println("Starting an embedded PostgreSQL...");
     out.flush();
-    EmbeddedDatabase pg = EmbeddedDatabase.start();
-    // Shutdown hooks run at once: once the agent runs, the server's waits for the agent to have
-    // stopped (its sessions closed), or the agent's sessions are cut under it and logged as lost.
+    EmbeddedDatabase pg = EmbeddedDatabase.start(false);
+    // Shutdown hooks run at once: once the agent runs, this one (the server's only: not the embedded
+    // server's own) waits for the agent to have stopped, or the agent's sessions are cut under it and
+    // logged as lost.
     java.util.concurrent.CountDownLatch agentStopped = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.atomic.AtomicBoolean agentRuns = new java.util.concurrent.atomic.AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -23,7 +23,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
     this.dataDir = dataDir;
   }
 
+  /** Starts a server that stops by itself when the JVM exits (the embedded server's own shutdown hook). */
   public static EmbeddedDatabase start() {
+    return start(true);
+  }
+
+  /**
+   * Starts a server; {@code stopsAtExit} false leaves stopping it to the caller ({@link #close}), e.g.
+   * in a shutdown hook of its own that runs after what uses the server has let go of it (shutdown
+   * hooks run at once, in no order).
+   */
+  public static EmbeddedDatabase start(boolean stopsAtExit) {
     try {
       Path dir = Files.createTempDirectory("sluice-pg-");
       EmbeddedPostgres pg = EmbeddedPostgres.builder()
@@ -43,6 +53,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
           .setServerConfig("max_replication_slots", "20")
           .setServerConfig("max_wal_senders", "20")
           .setPGStartupWait(java.time.Duration.ofSeconds(60))
+          .setRegisterShutdownHook(stopsAtExit)
           .start();
       return new EmbeddedDatabase(pg, dir);
     } catch (IOException e) {
