@@ -154,10 +154,17 @@ public final class CaptureSql {
     return "DELETE FROM " + changelog() + " WHERE id = ANY($1::bigint[])";
   }
 
-  /** Backlog: entries (counted up to a cap) and the age of the oldest in ms. Params: $1 cap. */
+  /**
+   * Backlog: entries (counted up to a cap) and the age of the oldest in ms. Params: $1 cap. The
+   * oldest is the entry of the lowest id, one look into the key index: entries are recorded in the
+   * order of their times (the trigger's {@code clock_timestamp()} as ids are drawn, the WAL reader's
+   * commit times in commit order), so it is the one of the earliest time within the microseconds
+   * two sessions' inserts can interleave; {@code min(at)} read the whole changelog again at every
+   * measure, as much as the count.
+   */
   public String backlog() {
     return "SELECT (SELECT count(*) FROM (SELECT 1 FROM " + changelog() + " LIMIT $1) c), "
-        + "(SELECT (extract(epoch FROM clock_timestamp() - min(at)) * 1000)::bigint FROM " + changelog() + ")";
+        + "(SELECT (extract(epoch FROM clock_timestamp() - at) * 1000)::bigint FROM " + changelog() + " ORDER BY id LIMIT 1)";
   }
 
   /** Keys with entries still waiting in a key range. Params: the range's bounds. */
