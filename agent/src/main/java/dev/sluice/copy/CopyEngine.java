@@ -51,11 +51,15 @@ public final class CopyEngine implements AutoCloseable {
   private final Vertx vertx;
   private final Setup setup;
   private final WorkerExecutor workers;
+  private final LongSupplier clock;
   private final Deque<Runnable> waiting = new ArrayDeque<>();
   private int free;
 
-  public CopyEngine(Vertx vertx, JobShape shape, DatabaseConfig source, DatabaseConfig target, String agentId, Settings s) {
+  /** {@code clock}: the job's monotonic clock (ns), which times the read-backs' waits ({@link StallWatch}). */
+  public CopyEngine(Vertx vertx, JobShape shape, DatabaseConfig source, DatabaseConfig target, String agentId, Settings s,
+      LongSupplier clock) {
     this.vertx = vertx;
+    this.clock = clock;
     this.free = s.maxPipes();
     // Named for the job alone: the pool_name of its vertx_pool_* metrics is the same at every start.
     this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name(), 2 * s.maxPipes(), 1, TimeUnit.HOURS);
@@ -117,7 +121,7 @@ public final class CopyEngine implements AutoCloseable {
       StallWatch.Probe probe = watch.probe(side);
       AtomicReference<Connection> session = new AtomicReference<>();
       AtomicReference<String> stalled = new AtomicReference<>();
-      Runnable unwatch = watchdog(ctx, watch, System::nanoTime, stall -> {
+      Runnable unwatch = watchdog(ctx, watch, clock, stall -> {
         if (!stalled.compareAndSet(null, stall.reason())) return;
         log.warn("reading back a range: {}", stall.reason());
         Connection c = session.getAndSet(null);

@@ -89,7 +89,7 @@ final class CopyFixture {
         .compose(s -> {
           shape = s;
           engine = new CopyEngine(vertx, shape, route.apply(config.source()), route.apply(config.target()), AGENT,
-              new CopyEngine.Settings(bufferBytes, 4, Duration.ofSeconds(60), Duration.ofSeconds(60), stall));
+              new CopyEngine.Settings(bufferBytes, 4, Duration.ofSeconds(60), Duration.ofSeconds(60), stall), System::nanoTime);
           return LedgerSchema.ensure(targetPool);
         })
         .compose(v -> exec(tgt, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) VALUES ('"
