@@ -37,6 +37,7 @@ public final class CopySessions implements AutoCloseable {
   private final ConnectionSettings connect;
   private final String init;
   private final String name;
+  private final int connectTimeoutSeconds;
   private final int socketTimeoutSeconds;
   private final Deque<Connection> idle = new ArrayDeque<>();
   private boolean closed;
@@ -63,9 +64,12 @@ public final class CopySessions implements AutoCloseable {
    */
   public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout) {
     this.connect = ConnectionSettings.of(db, applicationName, new SessionLimits(statementTimeout, idleTimeout, stallTimeout));
-    // A backstop for the moments no StallWatch times the session (opening it, its first SET): a read
+    // A stream's StallWatch cannot abort a session before it is open: the TCP connect gives up within
+    // the stall timeout (at most the usual 30 s), and as a backstop for any wait no watch times, a read
     // that waits twice the stall timeout fails. While a stream runs, its watch ends such a wait first.
-    this.socketTimeoutSeconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (2 * stallTimeout.toMillis() + 999) / 1000));
+    long stallSeconds = Math.max(1, (stallTimeout.toMillis() + 999) / 1000);
+    this.connectTimeoutSeconds = (int) Math.min(ConnectionSettings.CONNECT_TIMEOUT_SECONDS, stallSeconds);
+    this.socketTimeoutSeconds = (int) Math.min(Integer.MAX_VALUE, 2 * stallSeconds);
     this.name = applicationName + " " + db.redacted();
     Map<String, String> s = new LinkedHashMap<>(SETTINGS);
     s.put("statement_timeout", String.valueOf(statementTimeout.toMillis()));
@@ -91,6 +95,7 @@ public final class CopySessions implements AutoCloseable {
       quietly(c);
     }
     Properties p = connect.jdbcProperties();
+    p.setProperty("connectTimeout", String.valueOf(connectTimeoutSeconds));
     p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
     Connection c = connect.openJdbc(p);
     try (Statement st = c.createStatement()) {
