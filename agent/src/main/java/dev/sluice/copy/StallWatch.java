@@ -1,5 +1,7 @@
 package dev.sluice.copy;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * Whether a COPY stream stalled on one of its databases: a side whose thread has been waiting on its
  * database (for rows, for the server to take bytes, for a statement's reply) with no progress for
@@ -37,26 +39,27 @@ final class StallWatch {
 
   /**
    * What one side's thread records. One writer (that thread), so the counter's increments are not
-   * lost; the timer only reads.
+   * lost; the timer only reads. The counter moves once a row on the source: a release store
+   * ({@code lazySet}), no fence, so counting costs the stream next to nothing.
    */
   static final class Probe {
     private volatile String waitingFor;
-    private volatile long progress;
+    private final AtomicLong progress = new AtomicLong();
 
     /** The thread starts waiting on its database for {@code what}; whatever it did before was progress. */
     void waiting(String what) {
-      progress++;
+      progress();
       waitingFor = what;
     }
 
     /** Bytes came from the database, or it took some. */
     void progress() {
-      progress++;
+      progress.lazySet(progress.get() + 1);
     }
 
     /** The thread waits on Sluice now (or is done): not timed. */
     void idle() {
-      progress++;
+      progress();
       waitingFor = null;
     }
   }
@@ -83,7 +86,7 @@ final class StallWatch {
   Stall check(long now) {
     for (Side side : Side.values()) {
       int i = side.ordinal();
-      long p = probes[i].progress;
+      long p = probes[i].progress.get();
       String what = probes[i].waitingFor;
       if (what == null || p != seen[i]) {
         seen[i] = p;
