@@ -214,8 +214,8 @@ public final class Agent {
   /** The health sensors and each database's circuit breaker; a sensor's connection errors feed its database's breaker. */
   private Guards newGuards() {
     Guards g = new Guards(new HealthMonitor(vertx, config.health(), config.source(), config.target(), nanos),
-        new DatabaseBreaker(vertx, "source", config.source(), config.breaker(), nanos),
-        new DatabaseBreaker(vertx, "target", config.target(), config.breaker(), nanos));
+        new DatabaseBreaker(vertx, "source", config.source(), config.breaker(), config.sessions().stallTimeout(), nanos),
+        new DatabaseBreaker(vertx, "target", config.target(), config.breaker(), config.sessions().stallTimeout(), nanos));
     g.health().listen((db, error) -> {
       DatabaseBreaker b = db.equals("source") ? g.source() : g.target();
       if (error == null) b.success();

@@ -32,11 +32,12 @@ public final class SourceJdbc {
     return named.openJdbc(properties(named));
   }
 
-  /** The settings' JDBC properties (password resolved now, TLS files) with the replication ones. */
+  /**
+   * The settings' JDBC properties (password resolved now, TLS files, the connect timeout and TCP
+   * keepalive every session has) with the replication ones.
+   */
   static Properties properties(ConnectionSettings settings) {
     Properties p = settings.jdbcProperties();
-    p.setProperty("connectTimeout", "30");
-    p.setProperty("tcpKeepAlive", "true");
     p.setProperty("replication", "database");
     p.setProperty("preferQueryMode", "simple");
     return p;

@@ -117,8 +117,9 @@ final class PacingConfigLoader {
   static SessionLimits sessions(ConfigNode n) {
     long st = n.integer("statementTimeoutMs", SessionLimits.DEFAULT_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
     long idle = n.integer("idleInTransactionTimeoutMs", SessionLimits.DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, 0, 86_400_000);
+    long stall = n.integer("stallTimeoutMs", SessionLimits.DEFAULT_STALL_TIMEOUT_MS, SessionLimits.MIN_STALL_TIMEOUT_MS, 86_400_000);
     n.rejectUnknown();
-    return new SessionLimits(Duration.ofMillis(st), Duration.ofMillis(idle));
+    return new SessionLimits(Duration.ofMillis(st), Duration.ofMillis(idle), Duration.ofMillis(stall));
   }
 
   static ScheduleConfig schedule(ConfigNode n) {

@@ -4,6 +4,7 @@ import dev.sluice.config.DatabaseConfig;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.Segment;
 import dev.sluice.plan.KeyRange;
+import dev.sluice.resilience.DatabaseStalled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -14,7 +15,10 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
 import org.slf4j.Logger;
@@ -33,30 +37,36 @@ public final class CopyEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CopyEngine.class);
 
   /** What a pipe needs of its engine. */
-  record Setup(CopySql sql, CopySessions source, CopySessions target, WorkerExecutor workers, String agentId, int bufferBytes) {}
+  record Setup(CopySql sql, CopySessions source, CopySessions target, WorkerExecutor workers, String agentId, int bufferBytes,
+      Duration stallTimeout) {}
 
   /**
    * {@code bufferBytes}: row bytes in flight per segment; {@code maxPipes}: segments streaming at
    * once; {@code statementTimeout}, {@code idleTimeout}: the COPY sessions' server-side caps (one
-   * COPY statement streams a whole segment).
+   * COPY statement streams a whole segment); {@code stallTimeout}: how long a stream may wait on a
+   * database that answers nothing before its sessions are aborted ({@link StallWatch}).
    */
-  public record Settings(int bufferBytes, int maxPipes, Duration statementTimeout, Duration idleTimeout) {}
+  public record Settings(int bufferBytes, int maxPipes, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout) {}
 
   private final Vertx vertx;
   private final Setup setup;
   private final WorkerExecutor workers;
+  private final LongSupplier clock;
   private final Deque<Runnable> waiting = new ArrayDeque<>();
   private int free;
 
-  public CopyEngine(Vertx vertx, JobShape shape, DatabaseConfig source, DatabaseConfig target, String agentId, Settings s) {
+  /** {@code clock}: the job's monotonic clock (ns), which times the read-backs' waits ({@link StallWatch}). */
+  public CopyEngine(Vertx vertx, JobShape shape, DatabaseConfig source, DatabaseConfig target, String agentId, Settings s,
+      LongSupplier clock) {
     this.vertx = vertx;
+    this.clock = clock;
     this.free = s.maxPipes();
     // Named for the job alone: the pool_name of its vertx_pool_* metrics is the same at every start.
     this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name(), 2 * s.maxPipes(), 1, TimeUnit.HOURS);
     this.setup = new Setup(new CopySql(shape),
-        new CopySessions(source, "sluice-copy-source", s.statementTimeout(), s.idleTimeout()),
-        new CopySessions(target, "sluice-copy-target", s.statementTimeout(), s.idleTimeout()),
-        workers, agentId, s.bufferBytes());
+        new CopySessions(source, "sluice-copy-source", s.statementTimeout(), s.idleTimeout(), s.stallTimeout()),
+        new CopySessions(target, "sluice-copy-target", s.statementTimeout(), s.idleTimeout(), s.stallTimeout()),
+        workers, agentId, s.bufferBytes(), s.stallTimeout());
   }
 
   public CopySql sql() {
@@ -96,40 +106,84 @@ public final class CopyEngine implements AutoCloseable {
 
   /** The target range's stored rows, read back with COPY and hashed as the copy hashed the source's. */
   public Future<CopyPath.Sum> targetSum(KeyRange r) {
-    return sum(setup.target(), setup.sql().targetFingerprint(r));
+    return sum(setup.target(), StallWatch.Side.TARGET, setup.sql().targetFingerprint(r));
   }
 
   /** The source range's rows as they are now (a fresh fingerprint, for a segment that changed since its copy). */
   public Future<CopyPath.Sum> sourceSum(KeyRange r) {
-    return sum(setup.source(), setup.sql().sourceFingerprint(r));
+    return sum(setup.source(), StallWatch.Side.SOURCE, setup.sql().sourceFingerprint(r));
   }
 
-  private Future<CopyPath.Sum> sum(CopySessions sessions, String copy) {
-    return onContext(ctx -> slot(ctx).compose(v -> workers.executeBlocking(() -> {
-      Connection c = sessions.take();
-      boolean clean = false;
-      try {
-        CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(copy);
-        long rows = 0;
-        long hash = 0;
-        byte[] row;
-        while ((row = out.readFromCopy()) != null) {
-          rows++;
-          hash += CopyText.rowHash(row, 0, row.length);
+  /** Reads {@code copy} and hashes its rows; a database that stops answering fails it after the stall timeout. */
+  private Future<CopyPath.Sum> sum(CopySessions sessions, StallWatch.Side side, String copy) {
+    return onContext(ctx -> slot(ctx).compose(v -> {
+      StallWatch watch = new StallWatch(setup.stallTimeout().toNanos());
+      StallWatch.Probe probe = watch.probe(side);
+      AtomicReference<Connection> session = new AtomicReference<>();
+      AtomicReference<String> stalled = new AtomicReference<>();
+      Runnable unwatch = watchdog(ctx, watch, clock, stall -> {
+        if (!stalled.compareAndSet(null, stall.reason())) return;
+        log.warn("reading back a range: {}", stall.reason());
+        Connection c = session.getAndSet(null);
+        if (c != null) CopySessions.abort(c, CopySessions.APART);
+      });
+      return workers.executeBlocking(() -> {
+        try {
+          probe.waiting("opening a session");
+          return sum(sessions, probe, session, copy);
+        } finally {
+          probe.idle();
         }
-        clean = true;
-        return new CopyPath.Sum(rows, hash);
-      } catch (Exception e) {
-        if (CopyErrors.translate(e) instanceof RuntimeException r) throw r;
-        throw e;
-      } finally {
-        if (clean) {
-          sessions.give(c);
-        } else {
-          CopySessions.quietly(c);
-        }
+      }, false).transform(ar -> {
+        unwatch.run();
+        if (stalled.get() == null) return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+        DatabaseStalled why = new DatabaseStalled(stalled.get());
+        return Future.<CopyPath.Sum>failedFuture(side == StallWatch.Side.SOURCE ? new SegmentCopier.SourceFailure(why) : why);
+      }).eventually(this::release);
+    }));
+  }
+
+  private static CopyPath.Sum sum(CopySessions sessions, StallWatch.Probe probe, AtomicReference<Connection> session, String copy)
+      throws Exception {
+    Connection c = sessions.take();
+    session.set(c);
+    boolean clean = false;
+    try {
+      probe.waiting("reading back the range's rows");
+      CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(copy);
+      long rows = 0;
+      long hash = 0;
+      byte[] row;
+      while ((row = out.readFromCopy()) != null) {
+        probe.progress();
+        rows++;
+        hash += CopyText.rowHash(row, 0, row.length);
       }
-    }, false).eventually(this::release)));
+      clean = true;
+      return new CopyPath.Sum(rows, hash);
+    } catch (Exception e) {
+      if (CopyErrors.translate(e) instanceof RuntimeException r) throw r;
+      throw e;
+    } finally {
+      if (session.compareAndSet(c, null) && clean) {
+        sessions.give(c);
+      } else {
+        CopySessions.quietly(c);
+      }
+    }
+  }
+
+  /**
+   * Asks {@code watch} every tick, on {@code clock}, until the returned action cancels it; a stall
+   * goes to {@code onStall} on {@code ctx} (at each tick while it lasts: the first one acts). Only
+   * reads volatile fields: never blocks.
+   */
+  static Runnable watchdog(Context ctx, StallWatch watch, LongSupplier clock, Consumer<StallWatch.Stall> onStall) {
+    long timer = ctx.owner().setPeriodic(watch.tickMs(), id -> {
+      StallWatch.Stall stall = watch.check(clock.getAsLong());
+      if (stall != null) ctx.runOnContext(v -> onStall.accept(stall));
+    });
+    return () -> ctx.owner().cancelTimer(timer);
   }
 
   private Future<Void> slot(Context ctx) {

@@ -44,7 +44,8 @@ public final class CopyPaths {
           choice);
     }
     CopyEngine engine = new CopyEngine(vertx, shape, at.source(), at.target(), agentId,
-        new CopyEngine.Settings(BUFFER_BYTES, Math.max(1, maxPipes), at.limits().statementTimeout(), at.limits().idleInTransactionTimeout()));
+        new CopyEngine.Settings(BUFFER_BYTES, Math.max(1, maxPipes), at.limits().statementTimeout(), at.limits().idleInTransactionTimeout(),
+            at.limits().stallTimeout()), control::nanoTime);
     return new CopyProtocolPath(engine, control, choice, at.sourcePool(), sql);
   }
 }

@@ -2,6 +2,7 @@ package dev.sluice.copy;
 
 import dev.sluice.ledger.LeaseLostException;
 import dev.sluice.ledger.Segment;
+import dev.sluice.resilience.DatabaseStalled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.sql.Connection;
@@ -17,6 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One segment through COPY, from the source's snapshot into the target, the bytes never decoded.
@@ -34,7 +37,8 @@ import org.postgresql.copy.CopyOut;
  * while a chunk waits for admission or for a slow target, the source thread waits, and so,
  * through TCP, does the source server. Any failure, a cut or a cancellation closes the window and
  * aborts the sessions still streaming: the source's snapshot ends, and the target's transaction,
- * not committed, rolls back.
+ * not committed, rolls back. A side that waits on its database with no progress for the stall
+ * timeout ({@link StallWatch}: a partition, a frozen host) fails the stream the same way, saying so.
  */
 final class CopyPipe {
   /** Rows of the stream as one byte run, with their count and the sum of their hashes. */
@@ -43,6 +47,10 @@ final class CopyPipe {
   private record Queued(Chunk chunk, long at) {}
 
   private static final Object END = new Object();
+  private static final Logger log = LoggerFactory.getLogger(CopyPipe.class);
+  /** Bytes handed to the target's socket per call: a slow but live target shows progress at least this often. */
+  private static final int SLICE_BYTES = 64 * 1024;
+  private static final String READING = "reading rows of the COPY";
 
   private final CopyEngine.Setup setup;
   private final Context ctx;
@@ -53,6 +61,9 @@ final class CopyPipe {
   private final int chunkBytes;
   private final BlockingQueue<Object> toTarget = new LinkedBlockingQueue<>();
   private final long began;
+  private final StallWatch watch;
+  private final StallWatch.Probe src;
+  private final StallWatch.Probe tgt;
   private volatile int quantum;
   private volatile boolean stopped;
   /** Set with the first failure: the target must not commit. */
@@ -78,13 +89,18 @@ final class CopyPipe {
     this.window = new ByteWindow(setup.bufferBytes());
     this.chunkBytes = Math.max(1, setup.bufferBytes() / 4);
     this.quantum = Math.max(1, control.batchRows());
+    this.watch = new StallWatch(setup.stallTimeout().toNanos());
+    this.src = watch.probe(StallWatch.Side.SOURCE);
+    this.tgt = watch.probe(StallWatch.Side.TARGET);
   }
 
   /** Runs the copy; completes (on the context) once both sessions are done with. */
   Future<SegmentCopier.Result> run() {
     Future<Long> read = setup.workers().executeBlocking(this::readSource, false);
     Future<Long> written = setup.workers().executeBlocking(this::writeTarget, false);
+    Runnable unwatch = CopyEngine.watchdog(ctx, watch, control::nanoTime, this::stalled);
     return Future.join(read, written).transform(x -> {
+      unwatch.run();
       if (failure != null) return Future.failedFuture(failure);
       if (written.failed()) return Future.failedFuture(CopyErrors.translate(written.cause()));
       if (read.failed()) return Future.failedFuture(new SegmentCopier.SourceFailure(CopyErrors.translate(read.cause())));
@@ -98,21 +114,33 @@ final class CopyPipe {
   // ---- source thread
 
   private long readSource() throws Exception {
-    Connection c = session(setup.source(), true);
+    src.waiting("opening a session");
+    try {
+      return readSource(session(setup.source(), true));
+    } finally {
+      src.idle();
+    }
+  }
+
+  private long readSource(Connection c) throws Exception {
     source.set(c);
     boolean clean = false;
     long total = 0;
     try (Statement st = c.createStatement()) {
       if (stopped) return 0;
+      src.waiting("starting the snapshot and locking the table");
       st.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       st.execute(setup.sql().lockSource());
+      src.waiting("starting the COPY");
       CopyOut out = c.unwrap(PGConnection.class).getCopyAPI().copyOut(setup.sql().sourceCopy(seg.range()));
+      src.waiting(READING);
       byte[] buf = new byte[chunkBytes];
       int len = 0;
       int n = 0;
       long h = 0;
       byte[] row;
       while ((row = out.readFromCopy()) != null) {
+        src.progress();
         if (stopped) return total;
         if (row.length == 0 || row[row.length - 1] != CopyText.NEWLINE) {
           throw new IllegalStateException("a COPY message from the source is not one whole row");
@@ -133,6 +161,7 @@ final class CopyPipe {
         total++;
       }
       if (n > 0 && !emit(new Chunk(buf, len, n, h))) return total;
+      src.waiting("ending the snapshot");
       st.execute("COMMIT");
       clean = true;
       // Only after the snapshot ended cleanly: the target commits nothing the source did not finish.
@@ -164,7 +193,9 @@ final class CopyPipe {
 
   /** Hands a chunk to the event loop once the window has room; false when the stream is over. */
   private boolean emit(Chunk chunk) throws InterruptedException {
+    src.idle(); // waiting on Sluice now (the pacer, the gate, the target), not on the source: not timed
     if (!window.acquire(chunk.length())) return false;
+    src.waiting(READING);
     ctx.runOnContext(v -> tail = tail.compose(x -> admit(chunk)));
     return true;
   }
@@ -217,6 +248,14 @@ final class CopyPipe {
     });
   }
 
+  /** A side answered nothing for the stall timeout: the stream fails with the reason, its sessions aborted. */
+  private void stalled(StallWatch.Stall stall) {
+    if (failure != null || (stall.side() == StallWatch.Side.SOURCE && stopped)) return; // over already; a stopped source was aborted
+    log.warn("job {} segment {}: {}", seg.job(), seg.seq(), stall.reason());
+    DatabaseStalled why = new DatabaseStalled(stall.reason());
+    fail(stall.side() == StallWatch.Side.SOURCE ? new SegmentCopier.SourceFailure(why) : why);
+  }
+
   /** The first failure wins; the target gets nothing more and rolls back, the source stops. */
   private void fail(Throwable e) {
     if (failure != null) return;
@@ -237,7 +276,7 @@ final class CopyPipe {
 
   private static void abort(AtomicReference<Connection> session) {
     Connection c = session.getAndSet(null);
-    if (c != null) CopySessions.abort(c, Runnable::run);
+    if (c != null) CopySessions.abort(c, CopySessions.APART);
   }
 
   /** A session back to the pool after clean work, unless it was aborted meanwhile; else closed. */
@@ -252,20 +291,34 @@ final class CopyPipe {
   // ---- target thread
 
   private long writeTarget() throws Exception {
-    Connection c = session(setup.target(), false);
+    tgt.waiting("opening a session");
+    try {
+      return writeTarget(session(setup.target(), false));
+    } finally {
+      tgt.idle();
+    }
+  }
+
+  private long writeTarget(Connection c) throws Exception {
     target.set(c);
     boolean clean = false;
     try (Statement st = c.createStatement()) {
+      tgt.waiting("starting the transaction and checking the lease");
       st.execute("BEGIN");
       // The commit need not wait for its WAL to reach disk: the ledger lives in this database, and its
       // own (synchronous) commit that records the segment copied comes later in the same WAL, so it
       // flushes this one first. A crash before that loses a commit the ledger never counted.
       st.execute("SET LOCAL synchronous_commit = off");
       fence(c, false);
-      if (purge) st.executeUpdate(setup.sql().purge(seg.range()));
+      if (purge) {
+        tgt.waiting("deleting the range before copying it again");
+        st.executeUpdate(setup.sql().purge(seg.range()));
+      }
+      tgt.waiting("starting the COPY");
       CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(setup.sql().targetCopy());
       long written = 0;
       while (true) {
+        tgt.idle(); // waiting for the next chunk: on the source or on Sluice, not on the target
         Object next = toTarget.poll(200, TimeUnit.MILLISECONDS);
         if (next == null) {
           if (abandoned) throw new IllegalStateException("stream abandoned");
@@ -273,14 +326,20 @@ final class CopyPipe {
         }
         if (next == END) break;
         Chunk chunk = ((Queued) next).chunk();
-        in.writeToCopy(chunk.data(), 0, chunk.length());
+        tgt.waiting("writing rows into the COPY");
+        for (int off = 0; off < chunk.length(); off += SLICE_BYTES) {
+          in.writeToCopy(chunk.data(), off, Math.min(SLICE_BYTES, chunk.length() - off));
+          tgt.progress();
+        }
         window.release(chunk.length());
         written += chunk.rows();
         long nanos = control.nanoTime() - ((Queued) next).at();
         ctx.runOnContext(v -> control.written(chunk.rows(), nanos));
       }
+      tgt.waiting("ending the COPY");
       long stored = in.endCopy();
       if (stored != written) throw new IllegalStateException("COPY stored " + stored + " rows of the " + written + " sent");
+      tgt.waiting("checking the lease and committing");
       fence(c, true);
       st.execute("COMMIT");
       clean = true;

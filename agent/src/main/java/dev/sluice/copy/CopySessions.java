@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.postgresql.core.BaseConnection;
@@ -36,6 +37,8 @@ public final class CopySessions implements AutoCloseable {
   private final ConnectionSettings connect;
   private final String init;
   private final String name;
+  private final int connectTimeoutSeconds;
+  private final int socketTimeoutSeconds;
   private final Deque<Connection> idle = new ArrayDeque<>();
   private boolean closed;
 
@@ -56,10 +59,17 @@ public final class CopySessions implements AutoCloseable {
    * Sessions to {@code db} named {@code applicationName}, opened as every Sluice session is
    * ({@link ConnectionSettings}: the same server, user, password and TLS as the pools).
    * {@code statementTimeout} caps one COPY statement (a whole segment's stream on one side),
-   * {@code idleTimeout} an idle transaction; zero for none.
+   * {@code idleTimeout} an idle transaction; zero for none. {@code stallTimeout}: how long a
+   * stream's {@link StallWatch} lets a session answer nothing (its reads also time out at twice it).
    */
-  public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout) {
-    this.connect = ConnectionSettings.of(db, applicationName, new SessionLimits(statementTimeout, idleTimeout));
+  public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout) {
+    this.connect = ConnectionSettings.of(db, applicationName, new SessionLimits(statementTimeout, idleTimeout, stallTimeout));
+    // A stream's StallWatch cannot abort a session before it is open: the TCP connect gives up within
+    // the stall timeout (at most the usual 30 s), and as a backstop for any wait no watch times, a read
+    // that waits twice the stall timeout fails. While a stream runs, its watch ends such a wait first.
+    long stallSeconds = Math.max(1, (stallTimeout.toMillis() + 999) / 1000);
+    this.connectTimeoutSeconds = (int) Math.min(ConnectionSettings.CONNECT_TIMEOUT_SECONDS, stallSeconds);
+    this.socketTimeoutSeconds = (int) Math.min(Integer.MAX_VALUE, 2 * stallSeconds);
     this.name = applicationName + " " + db.redacted();
     Map<String, String> s = new LinkedHashMap<>(SETTINGS);
     s.put("statement_timeout", String.valueOf(statementTimeout.toMillis()));
@@ -84,7 +94,10 @@ public final class CopySessions implements AutoCloseable {
       if (answers(c)) return c;
       quietly(c);
     }
-    Connection c = connect.openJdbc();
+    Properties p = connect.jdbcProperties();
+    p.setProperty("connectTimeout", String.valueOf(connectTimeoutSeconds));
+    p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+    Connection c = connect.openJdbc(p);
     try (Statement st = c.createStatement()) {
       st.execute(init);
     } catch (SQLException e) {
@@ -130,6 +143,16 @@ public final class CopySessions implements AutoCloseable {
       quietly(c);
     }
   }
+
+  /**
+   * Runs an abort on a thread of its own, so the caller (an event loop) never waits for it: closing a
+   * TLS socket may wait for a writer blocked on a frozen peer.
+   */
+  static final Executor APART = r -> {
+    Thread t = new Thread(r, "sluice-copy-abort");
+    t.setDaemon(true);
+    t.start();
+  };
 
   static void quietly(Connection c) {
     try {

@@ -134,6 +134,11 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     // In the startup packet, not a SET after it: until then the session ran its first statements unnamed, and
     // the foreground sensor (which leaves out sessions named sluice-*) took each new COPY session for a user.
     p.setProperty("assumeMinServerVersion", "10");
+    // A host that stops answering must not hang a session for the OS's defaults: the TCP connect gives
+    // up after CONNECT_TIMEOUT_SECONDS, and keepalive probes find a dead peer of an idle session (after
+    // the OS's keepalive time). Streams in progress are watched by the COPY path itself (copy.StallWatch).
+    p.setProperty("connectTimeout", String.valueOf(CONNECT_TIMEOUT_SECONDS));
+    p.setProperty("tcpKeepAlive", "true");
     p.setProperty("sslmode", db.tls().mode().text());
     if (db.tls().mode() != SslMode.DISABLE) {
       p.setProperty("sslfactory", JdbcTls.class.getName());
@@ -150,6 +155,9 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     if (options.length() > 0) p.setProperty("options", options.toString());
     return p;
   }
+
+  /** How long a JDBC session's TCP connect may take ({@value} s). */
+  public static final int CONNECT_TIMEOUT_SECONDS = 30;
 
   /** Settings pgjdbc sends itself in the startup packet, which win over {@code options}. */
   private static final Map<String, Boolean> PGJDBC_SETS = Map.of("application_name", true, "DateStyle", true, "TimeZone", true,

@@ -5,6 +5,11 @@ import dev.sluice.config.DatabaseConfig;
 import dev.sluice.db.Databases;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * The circuit breaker of one database ({@code source} or {@code target}), shared by every job of the
  * agent. Fed with the connection-class failures and the successes of real work; while open, jobs
  * pause with "source unavailable" / "target unavailable", and a half-open probe (a fresh connection
- * and {@code SELECT 1}) decides when the database is back.
+ * and {@code SELECT 1}) decides when the database is back. A probe that gets no answer within the
+ * stall timeout fails: vertx-pg-client has no timeout of its own past the TCP connect, so a probe
+ * whose connection went silent (a partition, a NAT entry dropped) would otherwise wait forever and,
+ * the breaker probing one at a time, keep the jobs waiting after the database came back.
  */
 public final class DatabaseBreaker {
   private static final Logger log = LoggerFactory.getLogger(DatabaseBreaker.class);
@@ -24,11 +32,14 @@ public final class DatabaseBreaker {
   private final DatabaseConfig db;
   private final LongSupplier clock;
   private final CircuitBreaker breaker;
+  private final Duration probeTimeout;
   private boolean probing;
   private long timer = -1;
 
-  public DatabaseBreaker(Vertx vertx, String name, DatabaseConfig db, BreakerConfig config, LongSupplier clock) {
+  /** {@code probeTimeout}: how long a probe may go unanswered ({@code sessions.stallTimeoutMs}). */
+  public DatabaseBreaker(Vertx vertx, String name, DatabaseConfig db, BreakerConfig config, Duration probeTimeout, LongSupplier clock) {
     this.vertx = vertx;
+    this.probeTimeout = probeTimeout;
     this.name = name;
     this.db = db;
     this.clock = clock;
@@ -77,6 +88,10 @@ public final class DatabaseBreaker {
     }
     Databases.connect(vertx, db, "sluice-probe")
         .compose(c -> c.query("SELECT 1").execute().eventually(c::close))
+        .timeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .recover(e -> Future.failedFuture(e instanceof TimeoutException ? new DatabaseStalled(String.format(Locale.ROOT,
+            "the %s stalled: no answer to the probe for %.1f s (sessions.stallTimeoutMs %d)", name, probeTimeout.toMillis() / 1e3,
+            probeTimeout.toMillis())) : e))
         .onComplete(ar -> {
           synchronized (this) {
             probing = false;

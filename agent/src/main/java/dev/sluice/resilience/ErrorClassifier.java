@@ -10,7 +10,8 @@ import java.util.concurrent.TimeoutException;
  * Classifies errors by SQLSTATE (PostgreSQL Appendix A) and by exception type.
  *
  * <ul>
- *   <li>Transient: a {@link RetryableFailure} (found by Sluice, not raised by a database), class 08 (connection), 40001 serialization, 40P01 deadlock, 53xxx insufficient
+ *   <li>Transient: a {@link RetryableFailure} (found by Sluice, not raised by a database), a
+ *       {@link DatabaseStalled} (a database that stopped answering, also a connection loss), class 08 (connection), 40001 serialization, 40P01 deadlock, 53xxx insufficient
  *       resources (53300 too many connections), 55P03 lock not available, 57014 query canceled
  *       (statement timeout), 57P01/57P02/57P03 shutdown and cannot-connect-now, 58xxx system errors,
  *       and any I/O or closed-connection error below SQL.
@@ -24,7 +25,7 @@ public final class ErrorClassifier {
   public static ErrorClass classify(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof LeaseLostException) return ErrorClass.FENCED;
-      if (c instanceof RetryableFailure) return ErrorClass.TRANSIENT;
+      if (c instanceof RetryableFailure || c instanceof DatabaseStalled) return ErrorClass.TRANSIENT;
       if (c instanceof PgException pg && pg.getSqlState() != null) return bySqlState(pg.getSqlState());
     }
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
@@ -52,6 +53,7 @@ public final class ErrorClassifier {
   public static boolean isConnectionLoss(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof RetryableFailure) return false;
+      if (c instanceof DatabaseStalled) return true;
       if (c instanceof PgException pg && pg.getSqlState() != null) {
         String s = pg.getSqlState();
         return s.startsWith("08") || s.equals("57P01") || s.equals("57P02") || s.equals("57P03") || s.equals("53300");
@@ -63,6 +65,7 @@ public final class ErrorClassifier {
   /** A short description for the ledger and logs: SQLSTATE and message, no stack trace. */
   public static String describe(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof DatabaseStalled) return c.getMessage();
       if (c instanceof PgException pg) {
         String detail = pg.getDetail() == null ? "" : " (" + pg.getDetail() + ")";
         return pg.getSqlState() + " " + pg.getErrorMessage() + detail;

@@ -38,6 +38,13 @@ class SourceJdbcTest {
     assertEquals("sluice-wal", p.getProperty("ApplicationName"));
     assertEquals("database", p.getProperty("replication"));
     assertEquals("simple", p.getProperty("preferQueryMode"));
+    // Common to every JDBC session (ConnectionSettings), not only this one: a frozen host cannot hang the connect.
+    assertEquals("30", p.getProperty("connectTimeout"));
+    assertEquals("true", p.getProperty("tcpKeepAlive"));
+    Properties plain = Databases.settings(db, "sluice-copy-source").jdbcProperties();
+    assertEquals("30", plain.getProperty("connectTimeout"));
+    assertEquals("true", plain.getProperty("tcpKeepAlive"));
+    assertEquals(null, plain.getProperty("replication"));
     assertTrue(p.getProperty("options").contains("-c bytea_output=hex") && p.getProperty("options").contains("-c IntervalStyle=postgres"),
         p.getProperty("options"));
     // A rotated secret is read at the reader's next connection.

@@ -54,6 +54,16 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofSeconds(AgentConfig.DEFAULT_HEARTBEAT_SECONDS), c.agent().heartbeat());
     assertEquals(DatabaseConfig.DEFAULT_POOL_SIZE, c.source().poolSize());
     assertFalse(c.sameDatabase());
+    assertEquals(Duration.ofMillis(SessionLimits.DEFAULT_STALL_TIMEOUT_MS), c.sessions().stallTimeout());
+  }
+
+  @Test
+  void aStallTimeoutBelowOneSecondIsRefusedWithItsPath() {
+    Env.override(Map.of());
+    String with = MINIMAL.replace("\"jobs\"", "\"sessions\": {\"stallTimeoutMs\": %s}, \"jobs\"");
+    assertEquals(Duration.ofSeconds(2), ConfigLoader.parse(with.formatted("2000")).sessions().stallTimeout());
+    assertEquals(List.of("sessions.stallTimeoutMs: must be between 1000 and 86400000 (got 0)"), problems(with.formatted("0")));
+    assertTrue(problems(with.formatted("\"60s\"")).get(0).startsWith("sessions.stallTimeoutMs: must be a whole number"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.sluice.copy;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.ConfigProblem;
+import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Databases;
 import dev.sluice.inspect.JobInspector;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 
@@ -63,10 +65,20 @@ final class CopyFixture {
    */
   static <T> Future<T> with(Vertx vertx, String src, String tgt, String job, int bufferBytes, Function<CopyFixture, Future<T>> test) {
     CopyFixture f = new CopyFixture(vertx, src, tgt, job);
-    return f.open(bufferBytes).compose(v -> test.apply(f)).eventually(f::close);
+    return f.open(bufferBytes, Duration.ofSeconds(60), db -> db).compose(v -> test.apply(f)).eventually(f::close);
   }
 
-  private Future<Void> open(int bufferBytes) {
+  /**
+   * The same with the COPY sessions' stall timeout {@code stall}, the engine reaching each database
+   * where {@code route} says (a proxy's port); the fixture's own pools and ledger connect directly.
+   */
+  static <T> Future<T> with(Vertx vertx, String src, String tgt, String job, int bufferBytes, Duration stall,
+      UnaryOperator<DatabaseConfig> route, Function<CopyFixture, Future<T>> test) {
+    CopyFixture f = new CopyFixture(vertx, src, tgt, job);
+    return f.open(bufferBytes, stall, route).compose(v -> test.apply(f)).eventually(f::close);
+  }
+
+  private Future<Void> open(int bufferBytes, Duration stall, UnaryOperator<DatabaseConfig> route) {
     // The inspector waits for its queries (it runs at start-up, off the event loops): a worker here too.
     return vertx.executeBlocking(() -> {
           List<ConfigProblem> problems = new ArrayList<>();
@@ -76,8 +88,8 @@ final class CopyFixture {
         }, false)
         .compose(s -> {
           shape = s;
-          engine = new CopyEngine(vertx, shape, config.source(), config.target(), AGENT,
-              new CopyEngine.Settings(bufferBytes, 4, Duration.ofSeconds(60), Duration.ofSeconds(60)));
+          engine = new CopyEngine(vertx, shape, route.apply(config.source()), route.apply(config.target()), AGENT,
+              new CopyEngine.Settings(bufferBytes, 4, Duration.ofSeconds(60), Duration.ofSeconds(60), stall), System::nanoTime);
           return LedgerSchema.ensure(targetPool);
         })
         .compose(v -> exec(tgt, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) VALUES ('"

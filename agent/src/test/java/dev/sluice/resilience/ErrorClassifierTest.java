@@ -36,6 +36,16 @@ class ErrorClassifierTest {
   }
 
   @Test
+  void aStalledDatabaseIsTransientAConnectionLossAndDescribedByItsReasonAlone() {
+    String why = "the source stalled: no answer for 60.4 s while reading rows of the COPY (sessions.stallTimeoutMs 60000);"
+        + " its sessions were aborted";
+    RuntimeException wrapped = new RuntimeException(why, new DatabaseStalled(why));
+    assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(wrapped));
+    assertEquals(true, ErrorClassifier.isConnectionLoss(wrapped), "the database's breaker counts it");
+    assertEquals(why, ErrorClassifier.describe(wrapped));
+  }
+
+  @Test
   void aRetryableFailureIsTransientButNotAConnectionLoss() {
     RetryableFailure e = new RetryableFailure("the copy read 0 of 2000 planned rows");
     assertEquals(ErrorClass.TRANSIENT, ErrorClassifier.classify(new RuntimeException("wrapped", e)));

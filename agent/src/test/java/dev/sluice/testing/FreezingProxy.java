@@ -1,0 +1,116 @@
+package dev.sluice.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A TCP proxy on a loopback port in front of a server that can be told to {@link #freeze()}: it then
+ * stops forwarding in both directions without closing anything, as a network partition or a frozen
+ * host does (no reset, no FIN). It reads nothing while frozen (beyond the one buffer a direction may
+ * hold), so the sender's socket buffers fill and its writes block, as they would. {@link #thaw()}
+ * lets the bytes flow again. A connection either side closes is closed on the other side too.
+ */
+public final class FreezingProxy implements AutoCloseable {
+  private final ServerSocket server;
+  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final Object lock = new Object();
+  private boolean frozen;
+  private volatile boolean closed;
+
+  public FreezingProxy(String host, int port) throws IOException {
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread accept = new Thread(() -> {
+      while (!closed) {
+        try {
+          Socket client = server.accept();
+          sockets.add(client);
+          Socket upstream = new Socket(host, port);
+          sockets.add(upstream);
+          pump(client, upstream);
+          pump(upstream, client);
+        } catch (IOException e) {
+          if (closed) return;
+        }
+      }
+    }, "freezing-proxy-accept");
+    accept.setDaemon(true);
+    accept.start();
+  }
+
+  public int port() {
+    return server.getLocalPort();
+  }
+
+  /** Stops forwarding, both ways, on every connection (and on new ones), closing nothing. */
+  public void freeze() {
+    synchronized (lock) {
+      frozen = true;
+    }
+  }
+
+  /** Forwards again what was held and what comes next. */
+  public void thaw() {
+    synchronized (lock) {
+      frozen = false;
+      lock.notifyAll();
+    }
+  }
+
+  private void whileFrozen() throws IOException {
+    synchronized (lock) {
+      while (frozen && !closed) {
+        try {
+          lock.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted");
+        }
+      }
+    }
+  }
+
+  private void pump(Socket from, Socket to) {
+    Thread t = new Thread(() -> {
+      byte[] buf = new byte[16384];
+      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+        while (true) {
+          whileFrozen();
+          int n = in.read(buf);
+          if (n < 0) break;
+          whileFrozen();
+          out.write(buf, 0, n);
+          out.flush();
+        }
+      } catch (IOException e) {
+        // one side went away: the other follows
+      } finally {
+        close(from);
+        close(to);
+      }
+    }, "freezing-proxy-pump");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static void close(Socket s) {
+    try {
+      s.close();
+    } catch (IOException e) {
+      // already closed
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    thaw();
+    server.close();
+    sockets.forEach(FreezingProxy::close);
+  }
+}
