@@ -28,6 +28,9 @@ BENCH_WAL_HTTP_PORT=${BENCH_WAL_HTTP_PORT:-18491}
 # (the statements' server time during each drain, into the scratch directory), the agent under Flight
 # Recorder, and `perf record -a` (whole machine) from the burst until the drain ends.
 BENCH_WAL_PROFILE=${BENCH_WAL_PROFILE:-0}
+# BENCH_WAL_AFTER_COPY=1: arm 8's capture phases start the writers once the job is in sync (copy and
+# final pass done): what capture and the applier alone cost the writers, without the copy.
+BENCH_WAL_AFTER_COPY=${BENCH_WAL_AFTER_COPY:-0}
 
 # Points the pg helpers at cluster $1 (tuned | stock), configured with wal_level=logical, and loads
 # the dataset into its src database.
@@ -113,6 +116,15 @@ wal_writers_phase() {
       sleep 0.1
     done
     grep -q ": change capture: $mode" "$logf" || { tail -20 "$logf" >&2; die "arm 8: the job did not get capture mode $mode (log: $logf)"; }
+    if [ "$BENCH_WAL_AFTER_COPY" = 1 ]; then
+      # Capture alone: the writers start once the copy and the final pass are done (the job in sync).
+      for i in $(seq 1200); do
+        grep -q 'final verification: ' "$logf" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "arm 8: the agent exited before the job was in sync (log: $logf)"; }
+        sleep 0.25
+      done
+      [ "$(wal_state "$job")" = in_sync ] || die "arm 8: job $(wal_state "$job"), not in sync after its final pass (log: $logf)"
+    fi
   fi
   t0=$(now_ns)
   pgbench -n -c "$BENCH_WAL_CLIENTS" -j 2 -R "$BENCH_WAL_RATE" -T "$PHASE_SECS" --latency-limit="$BENCH_LATENCY_LIMIT_MS" \
@@ -277,6 +289,7 @@ wal_arms() {
   emit run wal_pgbench "-c $BENCH_WAL_CLIENTS -j 2 -R $BENCH_WAL_RATE -T $PHASE_SECS --latency-limit=$BENCH_LATENCY_LIMIT_MS -f update@4 -f insert@1" ""
   emit run wal_burst "$BENCH_WAL_BURST" keys
   emit run wal_batch_rows "${BENCH_WAL_BATCH_ROWS:-default}" ""
+  emit run wal_after_copy "$BENCH_WAL_AFTER_COPY" ""
   for cl in ${BENCH_WAL_CLUSTERS//,/ }; do
     wal_cluster "$cl"
     if arm 8; then arm8 "$cl"; fi
