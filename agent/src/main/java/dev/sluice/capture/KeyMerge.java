@@ -2,6 +2,7 @@ package dev.sluice.capture;
 
 import dev.sluice.config.Sql;
 import dev.sluice.copy.ColumnKind;
+import dev.sluice.copy.RowDiffers;
 import dev.sluice.inspect.JobShape;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -17,7 +18,7 @@ import java.util.stream.Collectors;
  * and one {@code DELETE} of the keys not found. The MERGE cost about 0.6x the server CPU of
  * {@code INSERT .. ON CONFLICT DO UPDATE} for the same rows (its speculative insertion checks the key
  * index, then locks and updates: benchmarks/PROFILE.md, "The applier's write"). Rows equal to what
- * the target holds (compared as record text, as the upsert does) are left alone.
+ * the target holds ({@link RowDiffers}, as the upsert compares them) are left alone.
  *
  * <p>A MERGE does not arbitrate a key inserted concurrently between its lookup and its insert (it
  * fails with unique_violation where the upsert would update): {@link KeySync} then writes the same
@@ -74,10 +75,8 @@ final class KeyMerge {
     String matched = "";
     if (!rest.isEmpty()) {
       String set = rest.stream().map(c -> Sql.ident(c.name()) + " = s." + Sql.ident(c.name())).collect(Collectors.joining(", "));
-      String mine = rest.stream().map(c -> "t." + Sql.ident(c.name())).collect(Collectors.joining(", "));
-      String theirs = rest.stream().map(c -> "s." + Sql.ident(c.name())).collect(Collectors.joining(", "));
-      // Compared as record text, as the upsert does: works for types with no equality operator (json, point, xml).
-      matched = " WHEN MATCHED AND ROW(" + mine + ")::text IS DISTINCT FROM ROW(" + theirs + ")::text THEN UPDATE SET " + set;
+      // Compared as the upsert does (RowDiffers): a row equal to what the target holds is left alone.
+      matched = " WHEN MATCHED AND " + RowDiffers.sql(rest, "t", "s") + " THEN UPDATE SET " + set;
     }
     String values = shape.columns().stream().map(c -> "s." + Sql.ident(c.name())).collect(Collectors.joining(", "));
     return "WITH p AS MATERIALIZED (SELECT " + String.join(", ", texts) + ") MERGE INTO " + shape.job().target().table().sql()

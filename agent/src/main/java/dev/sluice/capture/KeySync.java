@@ -150,6 +150,35 @@ public final class KeySync {
    * found (as text). Params: one text[] per key column.
    */
   private String readSql() {
+    return shape.sourceKey().size() == 1 ? readOneColumnKeySql() : readCompositeKeySql();
+  }
+
+  /**
+   * The read for a one-column key: one index scan with the whole key array ({@code key = ANY(..)}),
+   * about half the server's time of looking each key up on its own (benchmarks/PROFILE.md, "The
+   * applier's re-read"); the keys not found are the array's keys less the found rows' keys. The
+   * array's cast to the key's type makes one key spelled two ways one value, as the composite read's
+   * DISTINCT does.
+   */
+  private String readOneColumnKeySql() {
+    String t = shape.job().source().table().sql();
+    String keys = "$1::text[]::" + shape.keyTypes().get(0) + "[]";
+    String key = t + "." + Sql.ident(shape.sourceKey().get(0));
+    List<String> values = new ArrayList<>();
+    List<String> packed = new ArrayList<>();
+    for (int i = 0; i < shape.columns().size(); i++) {
+      JobShape.Column c = shape.columns().get(i);
+      values.add(ColumnKind.of(c.type()).select("p." + Sql.ident(c.name())) + " AS v" + i);
+      packed.add("(array_agg(f.v" + i + "))::text");
+    }
+    packed.add("(SELECT array_agg(g.k::text) FROM (SELECT unnest(" + keys + ") EXCEPT SELECT f.sluice_k FROM f) AS g(k))::text");
+    return "WITH f AS MATERIALIZED (SELECT " + String.join(", ", values) + ", p.sluice_k FROM (SELECT " + shape.sourceProjection()
+        + ", " + key + " AS sluice_k FROM " + t + " WHERE " + shape.whereClause() + " AND " + key + " = ANY(" + keys + ")) p) "
+        + "SELECT count(*), " + String.join(", ", packed) + " FROM f";
+  }
+
+  /** The read for a composite key: each distinct key looked up on its own. */
+  private String readCompositeKeySql() {
     String t = shape.job().source().table().sql();
     List<String> keyNames = new ArrayList<>();
     List<String> typedKeys = new ArrayList<>();

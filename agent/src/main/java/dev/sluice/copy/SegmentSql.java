@@ -212,11 +212,7 @@ public final class SegmentSql {
     List<JobShape.Column> rest = shape.nonKeyColumns();
     if (rest.isEmpty()) return "ON CONFLICT (" + shape.targetKeyList() + ") DO NOTHING";
     String set = rest.stream().map(c -> Sql.ident(c.name()) + " = EXCLUDED." + Sql.ident(c.name())).collect(Collectors.joining(", "));
-    String mine = rest.stream().map(c -> "t." + Sql.ident(c.name())).collect(Collectors.joining(", "));
-    String theirs = rest.stream().map(c -> "EXCLUDED." + Sql.ident(c.name())).collect(Collectors.joining(", "));
-    // Compared as record text: works for types with no equality operator (json, point, xml).
-    return "ON CONFLICT (" + shape.targetKeyList() + ") DO UPDATE SET " + set
-        + " WHERE ROW(" + mine + ")::text IS DISTINCT FROM ROW(" + theirs + ")::text";
+    return "ON CONFLICT (" + shape.targetKeyList() + ") DO UPDATE SET " + set + " WHERE " + RowDiffers.sql(rest, "t", "EXCLUDED");
   }
 
   /** Fenced delete of a target range before a re-copy. Params: fence, then the range. Returns (fence rows, deleted). */
