@@ -149,6 +149,32 @@ public final class CaptureSql {
         + " c WHERE c.id > $1 ORDER BY c.id LIMIT $2";
   }
 
+  /**
+   * Places keys that are not in the changelog (handed over by the WAL reader) in their segments, as
+   * {@link #readBatch} places entries. Params: $1 text[] of key array literals, then one text[] per
+   * key column holding the lower bounds of segments 2..N. Returns (0, key text[], position).
+   */
+  public String placeKeys() {
+    int k = shape.keyTypes().size();
+    List<String> cols = new ArrayList<>();
+    List<String> arrays = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      cols.add("b" + i + "::" + shape.keyTypes().get(i));
+      arrays.add("$" + (i + 2) + "::text[]");
+      names.add("b" + i);
+    }
+    return "WITH th AS (SELECT array_agg(ROW(" + String.join(", ", cols) + ") ORDER BY o) AS v FROM unnest("
+        + String.join(", ", arrays) + ") WITH ORDINALITY AS x(" + String.join(", ", names) + ", o)) "
+        + "SELECT 0::bigint, c.key, coalesce(width_bucket(" + keyRecord("c") + ", (SELECT v FROM th)), 0) "
+        + "FROM (SELECT u.k::text[] AS key FROM unnest($1::text[]) AS u(k)) c";
+  }
+
+  /** Records keys in the changelog with their change's time. Params: $1 text[] of key array literals, $2 text[] of timestamps. */
+  public String insertEntries() {
+    return "INSERT INTO " + changelog() + " (key, at) SELECT u.k::text[], u.t::timestamptz FROM unnest($1::text[], $2::text[]) AS u(k, t)";
+  }
+
   /** Deletes applied (or superseded) entries. Params: $1 bigint[] of ids. */
   public String deleteEntries() {
     return "DELETE FROM " + changelog() + " WHERE id = ANY($1::bigint[])";

@@ -10,7 +10,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,10 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChangeApplier {
   private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
-  static final long BACKLOG_CAP = 10_000_000;
-  /** Over this many entries the backlog is counted less often. */
-  static final long LARGE_BACKLOG = 100_000;
-  static final int LARGE_BACKLOG_EVERY = 5;
 
   private final Vertx vertx;
   private final JobShape shape;
@@ -71,9 +66,10 @@ public final class ChangeApplier {
   private final List<ChangeApplied> listeners = new CopyOnWriteArrayList<>();
 
   private final PlacedChangelog changelog;
+  private final BacklogGauge gauge;
   private PgConnection listener;
   private boolean connecting;
-  private int holds;
+  private volatile int holds;
   private long pollTimer = -1;
   private long backlogTimer = -1;
   private long cursor;
@@ -82,12 +78,11 @@ public final class ChangeApplier {
   private boolean again;
   private volatile boolean stopping;
   private volatile boolean leader;
-  private volatile long backlogRows = -1;
-  private long skipped;
-  private volatile long oldestAgeMs;
   private volatile long applied;
   private volatile long deferred;
   private Promise<Void> idle = Promise.promise();
+  /** Keys this agent's WAL reader hands over in memory (logical mode); taken while the applier leads and runs. */
+  private final DirectKeys direct = new DirectKeys(() -> leader && !stopping && !paused.getAsBoolean() && holds == 0, this::wake);
 
   public ChangeApplier(Vertx vertx, JobShape shape, Pool source, Supplier<Future<PgConnection>> listen, ConsistencyLedger ledger,
       Pool target, Pacer pacer) {
@@ -100,6 +95,7 @@ public final class ChangeApplier {
     this.sync = new KeySync(shape, source, target);
     this.sql = new CaptureSql(shape);
     this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, ledger, sql);
+    this.gauge = new BacklogGauge(job, source, sql);
     this.pacer = pacer;
     this.batchRows = shape.job().capture().batchRows();
     this.pollMs = shape.job().capture().pollInterval().toMillis();
@@ -120,6 +116,11 @@ public final class ChangeApplier {
     return sync;
   }
 
+  /** Where this agent's WAL reader hands its keys over, in memory ({@link DirectKeys}). */
+  public KeyHandoff handoff() {
+    return direct;
+  }
+
   /** Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age. */
   public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader) {
     public io.vertx.core.json.JsonObject json() {
@@ -129,19 +130,19 @@ public final class ChangeApplier {
   }
 
   public Backlog backlog() {
-    return new Backlog(backlogRows, oldestAgeMs, applied, deferred, leader);
+    return new Backlog(gauge.rows(), gauge.oldestAgeMs(), applied, deferred, leader);
   }
 
   public Future<Void> start() {
     ctx = vertx.getOrCreateContext();
     return changelog.load().compose(v -> {
-      backlogTimer = vertx.setPeriodic(1000, t -> measureBacklog());
+      backlogTimer = vertx.setPeriodic(1000, t -> gauge.measure());
       pollTimer = vertx.setPeriodic(pollMs, t -> {
         if (leader) wake();
         else if (listener == null) becomeLeader();
       });
       becomeLeader();
-      return measureBacklog();
+      return gauge.measure();
     });
   }
 
@@ -195,24 +196,6 @@ public final class ChangeApplier {
         });
   }
 
-  /**
-   * Counts the backlog (up to {@value #BACKLOG_CAP} entries); a large one every {@value #LARGE_BACKLOG_EVERY}
-   * seconds only (a count reads every entry: the applier needs the source's time more than the dashboard does).
-   */
-  private Future<Void> measureBacklog() {
-    if (backlogRows > LARGE_BACKLOG && ++skipped % LARGE_BACKLOG_EVERY != 0) return Future.succeededFuture();
-    return source.preparedQuery(sql.backlog()).execute(Tuple.of(BACKLOG_CAP)).map(rows -> {
-      Row r = rows.iterator().next();
-      backlogRows = r.getLong(0);
-      Long age = r.getLong(1);
-      oldestAgeMs = age == null ? 0 : age;
-      return (Void) null;
-    }).otherwise(e -> {
-      log.debug("job {}: cannot measure the backlog: {}", job, ErrorClassifier.describe(e));
-      return null;
-    });
-  }
-
   /** Starts a cycle now, or right after the running one. */
   public void wake() {
     ctx.runOnContext(v -> {
@@ -247,7 +230,10 @@ public final class ChangeApplier {
 
   private void loop() {
     again = false;
-    Future<Boolean> cycle = paused.getAsBoolean() || holds > 0 ? Future.succeededFuture(false) : cycle();
+    boolean held = paused.getAsBoolean() || holds > 0;
+    if (held) direct.refuseAll();
+    DirectKeys.Batch handed = held ? null : direct.next();
+    Future<Boolean> cycle = held ? Future.succeededFuture(false) : handed != null ? applyHanded(handed) : cycle();
     cycle.onComplete(ar -> {
       boolean more = ar.succeeded() && ar.result();
       if (ar.failed()) {
@@ -261,10 +247,11 @@ public final class ChangeApplier {
           log.warn("job {}: applying captured changes failed (will retry): {}", job, ErrorClassifier.describe(ar.cause()));
         }
       }
-      if (!stopping && (more || again) && ar.succeeded()) {
+      if (!stopping && (more || again || direct.waiting()) && ar.succeeded()) {
         loop();
         return;
       }
+      if (stopping) direct.refuseAll();
       running = false;
       idle.tryComplete();
     });
@@ -292,7 +279,7 @@ public final class ChangeApplier {
           return changelog.load().map(true);
         }
         if (full) prefetched = changelog.read(last, batchRows);
-        return apply(entries, states).map(v -> {
+        return apply(entries, states, null).map(v -> {
           cursor = full ? last : 0;
           return full;
         });
@@ -300,8 +287,34 @@ public final class ChangeApplier {
     }).onFailure(e -> prefetched = null);
   }
 
-  private Future<Void> apply(List<PlacedChangelog.Entry> entries, Map<Integer, SegmentState> states) {
+  /** A batch handed over by this agent's WAL reader: applied in parts of {@code batchRows} keys, then the reader hears the outcome. */
+  private Future<Boolean> applyHanded(DirectKeys.Batch batch) {
+    List<List<String>> keys = new ArrayList<>(batch.keys.keySet());
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < keys.size(); from += batchRows) {
+      List<List<String>> part = keys.subList(from, Math.min(keys.size(), from + batchRows));
+      chain = chain.compose(v -> applyHanded(part, batch.keys, true));
+    }
+    return chain.onComplete(ar -> batch.finish(ar.succeeded())).map(v -> direct.waiting());
+  }
+
+  /** Keys placed in their segments (the keys are in hand before the states are read, as entries are read first in a cycle). */
+  private Future<Void> applyHanded(List<List<String>> keys, Map<List<String>, Long> times, boolean mayReload) {
+    return changelog.place(keys).compose(entries -> ledger.states(job).compose(states -> {
+      if (changelog.placesAmong(states.keySet())) return apply(entries, states, times);
+      if (!mayReload) return Future.failedFuture("job " + job + ": its segments changed twice while keys were placed");
+      return changelog.load().compose(v -> applyHanded(keys, times, false));
+    }));
+  }
+
+  /**
+   * Applies entries by their segments' states. {@code handed}: null for changelog entries (applied
+   * and dropped ones are then deleted, deferred ones stay); for keys handed over by the reader, their
+   * change times, and the deferred ones are recorded in the changelog instead.
+   */
+  private Future<Void> apply(List<PlacedChangelog.Entry> entries, Map<Integer, SegmentState> states, Map<List<String>, Long> handed) {
     List<Long> done = new ArrayList<>();
+    List<List<String>> later = new ArrayList<>();
     Set<List<String>> keys = new LinkedHashSet<>();
     Map<Integer, Long> perSegment = new LinkedHashMap<>();
     Map<Integer, Long> seen = new LinkedHashMap<>();
@@ -312,6 +325,7 @@ public final class ChangeApplier {
       if (st == SegmentState.ROLLING_BACK || st == SegmentState.ROLLED_BACK) return Future.failedFuture(new KeySync.JobFenced(job));
       if (st == SegmentState.COPYING || st == SegmentState.COPIED) {
         held++;
+        later.add(e.key());
         continue;
       }
       done.add(e.id());
@@ -320,19 +334,28 @@ public final class ChangeApplier {
       keys.add(e.key());
       perSegment.merge(seq, 1L, Long::sum);
     }
-    deferred = held;
-    if (done.isEmpty()) return Future.succeededFuture();
+    if (handed == null) deferred = held;
+    if (done.isEmpty() && (handed == null || later.isEmpty())) return Future.succeededFuture();
     List<List<String>> list = new ArrayList<>(keys);
     Future<Void> written = list.isEmpty() ? Future.succeededFuture()
         : pacer.acquire(list.size())
             .compose(v -> notifyListeners(list))
             .compose(v -> lanes.sync(sync, list));
     return written
-        .compose(v -> source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))))
+        .compose(v -> clear(done, later, handed))
         .compose(v -> {
           applied += list.size();
           return ledger.noteApplied(job, perSegment).otherwiseEmpty().compose(x -> ledger.noteSeen(job, seen).otherwiseEmpty());
         });
+  }
+
+  /** Changelog entries applied or dropped are deleted; handed keys to apply later are recorded. */
+  private Future<Void> clear(List<Long> done, List<List<String>> later, Map<List<String>, Long> handed) {
+    if (handed == null) return source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))).mapEmpty();
+    if (later.isEmpty()) return Future.succeededFuture();
+    List<Long> times = new ArrayList<>();
+    for (List<String> k : later) times.add(handed.get(k));
+    return changelog.record(later, times);
   }
 
   private Future<Void> notifyListeners(List<List<String>> keys) {
@@ -346,7 +369,7 @@ public final class ChangeApplier {
     Promise<Void> p = Promise.promise();
     ctx.runOnContext(v -> {
       wake();
-      vertx.setTimer(1, x -> idle.future().onComplete(y -> measureBacklog().onComplete(z -> p.complete())));
+      vertx.setTimer(1, x -> idle.future().onComplete(y -> gauge.measure().onComplete(z -> p.complete())));
     });
     return p.future();
   }
@@ -361,6 +384,7 @@ public final class ChangeApplier {
   /** Stops after the current batch; the lock is released with the connection. */
   public Future<Void> stop() {
     stopping = true;
+    direct.refuseAll();
     if (pollTimer >= 0) vertx.cancelTimer(pollTimer);
     if (backlogTimer >= 0) vertx.cancelTimer(backlogTimer);
     Promise<Void> p = Promise.promise();

@@ -62,6 +62,7 @@ public final class LogicalCapture {
   private final ConnectionSettings options;
   private final Settings settings;
   private final Events events;
+  private final KeyHandoff handoff;
   private final Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30), () -> ThreadLocalRandom.current().nextDouble());
   private Context ctx;
   private WalReader reader;
@@ -84,6 +85,13 @@ public final class LogicalCapture {
    */
   public LogicalCapture(Vertx vertx, String job, String namespace, String table, String tableSql, List<String> key, Pool source,
       ConnectionSettings options, Settings settings, Events events, Clock clock, LongSupplier nanos) {
+    this(vertx, job, namespace, table, tableSql, key, source, options, settings, events, clock, nanos, KeyHandoff.NONE);
+  }
+
+  /** {@code handoff}: where the reader hands keys first (this agent's applier); the rest goes to the changelog. */
+  public LogicalCapture(Vertx vertx, String job, String namespace, String table, String tableSql, List<String> key, Pool source,
+      ConnectionSettings options, Settings settings, Events events, Clock clock, LongSupplier nanos, KeyHandoff handoff) {
+    this.handoff = handoff;
     this.vertx = vertx;
     this.clock = clock;
     this.nanos = nanos;
@@ -121,7 +129,7 @@ public final class LogicalCapture {
       public void failed(Throwable error) {
         ctx.runOnContext(v -> readerFailed(error));
       }
-    }, nanos);
+    }, nanos, handoff);
     reader = r;
     r.start();
   }

@@ -61,18 +61,41 @@ final class PlacedChangelog {
     return mine.equals(seqs);
   }
 
+  /** Keys that are not in the changelog, each placed in its segment (id 0). */
+  Future<List<Entry>> place(List<List<String>> keys) {
+    String[] literals = new String[keys.size()];
+    for (int i = 0; i < literals.length; i++) literals[i] = ChangelogWriter.arrayLiteral(keys.get(i));
+    Tuple t = Tuple.of(literals);
+    for (String[] col : lowerBounds) t.addArrayOfString(col);
+    List<Segment> segs = segments;
+    return source.preparedQuery(sql.placeKeys()).execute(t).map(rows -> entries(rows, segs));
+  }
+
+  /** Records keys (with their change's time, PostgreSQL microseconds) in the changelog, to be applied later. */
+  Future<Void> record(List<List<String>> keys, List<Long> pgMicros) {
+    String[] literals = new String[keys.size()];
+    String[] times = new String[keys.size()];
+    for (int i = 0; i < literals.length; i++) {
+      literals[i] = ChangelogWriter.arrayLiteral(keys.get(i));
+      times[i] = java.time.Instant.EPOCH.plusNanos((pgMicros.get(i) + PgOutput.PG_EPOCH_MICROS) * 1000).toString();
+    }
+    return source.preparedQuery(sql.insertEntries()).execute(Tuple.of(literals, times)).mapEmpty();
+  }
+
   /** Up to {@code limit} entries after id {@code after}, each with its segment's seq. */
   Future<List<Entry>> read(long after, int limit) {
     Tuple t = Tuple.of(after, limit);
     for (String[] col : lowerBounds) t.addArrayOfString(col);
     List<Segment> segs = segments;
-    return source.preparedQuery(sql.readBatch()).execute(t).map(rows -> {
-      List<Entry> entries = new ArrayList<>();
-      for (Row r : rows) {
-        int position = Math.min(r.getInteger(2), segs.size() - 1);
-        entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), segs.get(position).seq()));
-      }
-      return entries;
-    });
+    return source.preparedQuery(sql.readBatch()).execute(t).map(rows -> entries(rows, segs));
+  }
+
+  private static List<Entry> entries(Iterable<Row> rows, List<Segment> segs) {
+    List<Entry> entries = new ArrayList<>();
+    for (Row r : rows) {
+      int position = Math.min(r.getInteger(2), segs.size() - 1);
+      entries.add(new Entry(r.getLong(0), Arrays.asList(r.getArrayOfStrings(1)), segs.get(position).seq()));
+    }
+    return entries;
   }
 }

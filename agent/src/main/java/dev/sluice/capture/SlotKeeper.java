@@ -44,8 +44,9 @@ public final class SlotKeeper {
 
   /** The usual reader of a job's table on {@code source}. */
   public static Supplier<LogicalCapture> reader(Vertx vertx, String job, String schema, String table, String tableSql, List<String> key,
-      Pool source, ConnectionSettings options, LogicalCapture.Settings settings, LogicalCapture.Events events, Clock clock, LongSupplier nanos) {
-    return () -> new LogicalCapture(vertx, job, schema, table, tableSql, key, source, options, settings, events, clock, nanos);
+      Pool source, ConnectionSettings options, LogicalCapture.Settings settings, LogicalCapture.Events events, Clock clock, LongSupplier nanos,
+      KeyHandoff handoff) {
+    return () -> new LogicalCapture(vertx, job, schema, table, tableSql, key, source, options, settings, events, clock, nanos, handoff);
   }
 
   public void start() {

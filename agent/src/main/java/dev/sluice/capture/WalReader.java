@@ -48,6 +48,7 @@ public final class WalReader {
   private final Settings settings;
   private final Listener listener;
   private final LongSupplier nanos;
+  private final KeyHandoff handoff;
   private volatile boolean stopping;
   private volatile Thread thread;
   private volatile PGReplicationStream stream;
@@ -57,6 +58,13 @@ public final class WalReader {
   private volatile boolean streaming;
 
   public WalReader(ConnectionSettings options, String job, WalKeys keys, Settings settings, Listener listener, LongSupplier nanos) {
+    this(options, job, keys, settings, listener, nanos, KeyHandoff.NONE);
+  }
+
+  /** {@code handoff}: where keys go first, straight to this agent's applier ({@link DirectKeys}); what it does not take goes to the changelog. */
+  public WalReader(ConnectionSettings options, String job, WalKeys keys, Settings settings, Listener listener, LongSupplier nanos,
+      KeyHandoff handoff) {
+    this.handoff = handoff;
     this.options = options;
     this.job = job;
     this.keys = keys;
@@ -161,11 +169,11 @@ public final class WalReader {
     }
   }
 
-  /** Records the waiting keys, then confirms what is safe to confirm. */
-  private void flush(PGReplicationStream s, ChangelogWriter writer) throws SQLException {
+  /** Hands the waiting keys over or records them, then confirms what is safe to confirm. */
+  private void flush(PGReplicationStream s, ChangelogWriter writer) throws SQLException, InterruptedException {
     if (keys.pendingKeys() > 0) {
       Map<List<String>, Long> batch = keys.takeKeys();
-      writer.record(batch);
+      if (!handoff.handle(batch, () -> stopping, () -> keepAlive(s))) writer.record(batch);
       recorded += batch.size();
     }
     if (keys.inTransaction()) return;
@@ -177,6 +185,15 @@ public final class WalReader {
       s.setFlushedLSN(l);
       s.setAppliedLSN(l);
       confirmedLsn = lsn;
+    }
+  }
+
+  /** While the applier applies a batch handed over: a status message, so the server does not end the stream as silent. */
+  private static void keepAlive(PGReplicationStream s) {
+    try {
+      s.forceUpdateStatus();
+    } catch (SQLException e) {
+      // the stream is broken: the next read says so
     }
   }
 }

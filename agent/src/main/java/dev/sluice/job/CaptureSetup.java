@@ -35,6 +35,8 @@ final class CaptureSetup {
   /** How long the completion and the final pass wait for the slot to be read up to a point. */
   static final Duration CAUGHT_UP_TIMEOUT = Duration.ofSeconds(60);
 
+  /** Where the WAL reader hands keys to this agent's applier first. */
+  private final dev.sluice.capture.KeyHandoff handoff;
   private final Vertx vertx;
   private final java.time.Clock clock;
   private final java.util.function.LongSupplier nanos;
@@ -49,7 +51,8 @@ final class CaptureSetup {
   private volatile SlotKeeper keeper;
 
   CaptureSetup(Vertx vertx, JobShape shape, Pool source, ConnectionSettings sourceOptions, Ledger ledger,
-      java.time.Clock clock, java.util.function.LongSupplier nanos) {
+      java.time.Clock clock, java.util.function.LongSupplier nanos, dev.sluice.capture.KeyHandoff handoff) {
+    this.handoff = handoff;
     this.clock = clock;
     this.nanos = nanos;
     this.vertx = vertx;
@@ -106,7 +109,7 @@ final class CaptureSetup {
         new SlotRisk.Limits(l.throttleMb() * MB, l.pauseMb() * MB, l.dropMb() * MB), Duration.ofSeconds(1));
     var t = shape.job().source().table();
     keeper = new SlotKeeper(vertx, job, leases, SlotKeeper.reader(vertx, job, t.schema(), t.name(), t.sql(), shape.sourceKey(), source,
-        sourceOptions, settings, events(), clock, nanos));
+        sourceOptions, settings, events(), clock, nanos, handoff));
     keeper.start();
   }
 

@@ -77,7 +77,7 @@ public final class CatchUp {
     this.verification = verification;
     this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
     this.drift = drift;
-    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, ledger, clock, nanos);
+    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, ledger, clock, nanos, applier.handoff());
     verification.changelogBarrier(capture::caughtUp);
     drift.onRewrite(changes -> rewritten(changes).onFailure(e -> log.warn("job {}: cannot record the rewrite: {}", job,
         ErrorClassifier.describe(e))));
