@@ -354,7 +354,8 @@ public final class ChangeApplier {
     if (handed == null) return source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))).mapEmpty();
     if (later.isEmpty()) return Future.succeededFuture();
     List<Long> times = new ArrayList<>();
-    for (List<String> k : later) times.add(handed.get(k));
+    long now = System.currentTimeMillis() * 1000 - PgOutput.PG_EPOCH_MICROS;
+    for (List<String> k : later) times.add(handed.getOrDefault(k, now));
     return changelog.record(later, times);
   }
 

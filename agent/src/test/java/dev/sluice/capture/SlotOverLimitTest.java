@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * A job's slot forced over its WAL limit: the reader is stuck (its changelog writes held back by a
- * lock) while rows change and WAL piles up. The slot is dropped and created afresh; the changes made
+ * A job's slot forced over its WAL limit: the reader is stuck while rows change and WAL piles up (the
+ * keys it hands to the applier wait on a lock on the target table, and its changelog writes on a lock
+ * on the changelog). The slot is dropped and created afresh; the changes made
  * in between reached no changelog, so the job records {@code capture.slot_replaced}, the final pass
  * runs again, repairs those rows from a fresh read of the source, and the job completes equal.
  */
@@ -40,21 +41,25 @@ class SlotOverLimitTest {
            "capture": {"mode": "logical", "pollMs": 200, "inSyncRows": 20,
                        "slotThrottleMb": 48, "slotPauseMb": 64, "slotDropMb": 96}}]}""".formatted(pg.url(src), pg.url(tgt));
     Agent agent = Agents.start(config);
-    try (Connection lock = pg.connect(src); Statement s = lock.createStatement()) {
+    try (Connection lock = pg.connect(src); Statement s = lock.createStatement();
+         Connection targetLock = pg.connect(tgt); Statement t = targetLock.createStatement()) {
       // In sync and verified once: what comes next must be found by a pass that runs again.
       Writes.waitFor(() -> state(tgt).equals("in_sync") && pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' "
           + "AND verify_report IS NOT NULL") == 1, 120);
       lock.setAutoCommit(false);
       s.execute("LOCK TABLE sluice.changes_items IN EXCLUSIVE MODE");
+      targetLock.setAutoCommit(false);
+      t.execute("LOCK TABLE items IN EXCLUSIVE MODE");
       pg.exec(src, "UPDATE items SET qty = -1 WHERE id = 1");
-      Writes.waitFor(() -> pg.scalar(src, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-          + "AND application_name = 'sluice-capture'") == 1, 60);
+      Writes.waitFor(() -> pg.scalar("postgres", "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+          + "AND application_name IN ('sluice-capture', 'sluice-source', 'sluice-target')") >= 1, 60);
       // The reader is stuck recording key 1: these changes stay in the WAL its slot holds.
       pg.exec(src, "UPDATE items SET qty = qty + 1000 WHERE id % 97 = 0");
       pg.exec(src, "SELECT count(pg_logical_emit_message(false, 'sluice.test.noise', repeat('x', 1048576))) FROM generate_series(1, 130)");
       Writes.waitFor(() -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'capture.slot_replaced'")
           == 1, 120);
       lock.rollback();
+      targetLock.rollback();
       Map<String, JobState> states = Await.result(agent.untilDone(), 3, TimeUnit.MINUTES);
       assertEquals(JobState.COMPLETED, states.get("items"));
     } finally {

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The WAL a job's slot retains is a sensor: the reader is held back (a lock on its changelog) while
+ * The WAL a job's slot retains is a sensor: the reader is held back (a lock on its changelog, and no
+ * applier to hand keys to: the test holds the job's applier lock) while
  * WAL piles up on the source, past {@code slotThrottleMb} the copy slows (the rate reason names the
  * slot), past {@code slotPauseMb} the job waits with the slot's figures as its reason ({@code GET
  * /api/jobs}, the audit trail, {@code sluice_throttled{reason="slot"}}) and copies nothing, and once
@@ -56,9 +57,13 @@ class SlotPressureTest {
            "concurrency": {"max": 1}, "pace": {"rowsPerSecond": 400},
            "capture": {"mode": "logical", "pollMs": 200, "inSyncRows": 20,
                        "slotThrottleMb": 24, "slotPauseMb": 72, "slotDropMb": 4000}}]}""".formatted(source.url(src), pg.url(tgt), TOKEN);
+    Connection applierLock = source.connect(src);
+    try (Statement a = applierLock.createStatement()) {
+      a.execute("SELECT pg_advisory_lock(hashtext('sluice.applier.slotpress'))");
+    }
     Agent agent = Agents.start(config);
     String base = "http://127.0.0.1:" + agent.httpPort();
-    try (Connection lock = source.connect(src); Statement s = lock.createStatement()) {
+    try (Connection lock = source.connect(src); Statement s = lock.createStatement(); applierLock) {
       Eventually.until(Duration.ofSeconds(60), "the copy under way", () -> agentFigures(base).getLong("rowsWritten", 0L) > 0);
       lock.setAutoCommit(false);
       s.execute("LOCK TABLE sluice.changes_slotpress IN EXCLUSIVE MODE");
@@ -95,6 +100,7 @@ class SlotPressureTest {
       // The reader drains the slot; a checkpoint (its running-transactions record) lets the slot's restart
       // position move past the noise once the reader confirms it.
       lock.rollback();
+      applierLock.close();
       Eventually.until(Duration.ofSeconds(60), "the job running again", () -> {
         source.exec(src, "CHECKPOINT");
         Eventually.pause(1000);
