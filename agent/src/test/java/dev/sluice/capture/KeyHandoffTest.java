@@ -30,7 +30,7 @@ class KeyHandoffTest {
     String config = """
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
          "health": {"foreground": {"enabled": false}},
-         "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
+         "jobs": [{"name": "handoff", "source": {"table": "public.items", "key": ["id"]},
            "target": {"table": "public.items", "create": true}, "segment": {"rows": 1000},
            "capture": {"mode": "logical", "pollMs": 200, "inSyncRows": 20}}]}""".formatted(pg.url(src), pg.url(tgt));
     Agent agent = Agents.start(config);
@@ -43,24 +43,26 @@ class KeyHandoffTest {
       assertEquals(entries, entriesEver(src), "no key went through the changelog: the reader handed them all to the applier");
       assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM items WHERE id = 4500"), "the key changed: old key deleted");
 
-      var job = agent.migrators().get("items");
+      var job = agent.migrators().get("handoff");
       Await.result(job.setPaused(true, "test", "test"), 30, TimeUnit.SECONDS);
       pg.exec(src, "UPDATE items SET qty = qty + 10 WHERE id <= 500", "DELETE FROM items WHERE id BETWEEN 100 AND 149");
       Writes.waitFor(() -> entriesEver(src) >= entries + 500, 60);
       assertTrue(!pg.string(src, ROWS).equals(pg.string(tgt, ROWS)), "paused: nothing applied");
       Await.result(job.setPaused(false, "test", "test"), 30, TimeUnit.SECONDS);
       waitForSameRows(src, tgt);
-      Writes.waitFor(() -> pg.scalar(src, "SELECT count(*) FROM sluice.changes_items") == 0, 60);
+      Writes.waitFor(() -> pg.scalar(src, "SELECT count(*) FROM sluice.changes_handoff") == 0, 60);
+      assertEquals(dev.sluice.ledger.JobState.COMPLETED, Await.result(agent.untilDone(), 2, TimeUnit.MINUTES).get("handoff"));
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
     assertEquals(pg.strings(src, "SELECT row(id, name, qty)::text FROM items ORDER BY id"),
         pg.strings(tgt, "SELECT row(id, name, qty)::text FROM items ORDER BY id"));
+    assertEquals(0, pg.scalar(src, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'sluice_handoff'"), "completed: no slot left");
   }
 
   /** Entries ever written to the changelog: its id sequence's position (exact, unlike the statistics views). */
   private long entriesEver(String src) {
-    return pg.scalar(src, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sluice.changes_items_id_seq");
+    return pg.scalar(src, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sluice.changes_handoff_id_seq");
   }
 
   private void waitForSameRows(String src, String tgt) throws InterruptedException {
