@@ -164,17 +164,22 @@ public final class KeySync {
     String t = shape.job().source().table().sql();
     String keys = "$1::text[]::" + shape.keyTypes().get(0) + "[]";
     String key = t + "." + Sql.ident(shape.sourceKey().get(0));
-    List<String> values = new ArrayList<>();
     List<String> packed = new ArrayList<>();
+    for (int i = 0; i < shape.columns().size(); i++) packed.add("(array_agg(f.v" + i + "))::text");
+    packed.add("(SELECT array_agg(g.k::text) FROM (SELECT unnest(" + keys + ") EXCEPT SELECT f.sluice_k FROM f) AS g(k))::text");
+    return "WITH f AS MATERIALIZED (SELECT " + String.join(", ", values()) + ", p.sluice_k FROM (SELECT " + shape.sourceProjection()
+        + ", " + key + " AS sluice_k FROM " + t + " WHERE " + shape.whereClause() + " AND " + key + " = ANY(" + keys + ")) p) "
+        + "SELECT count(*), " + String.join(", ", packed) + " FROM f";
+  }
+
+  /** Each column of a re-read row {@code p} as it travels in the packed arrays, named v0, v1, .. */
+  private List<String> values() {
+    List<String> values = new ArrayList<>();
     for (int i = 0; i < shape.columns().size(); i++) {
       JobShape.Column c = shape.columns().get(i);
       values.add(ColumnKind.of(c.type()).select("p." + Sql.ident(c.name())) + " AS v" + i);
-      packed.add("(array_agg(f.v" + i + "))::text");
     }
-    packed.add("(SELECT array_agg(g.k::text) FROM (SELECT unnest(" + keys + ") EXCEPT SELECT f.sluice_k FROM f) AS g(k))::text");
-    return "WITH f AS MATERIALIZED (SELECT " + String.join(", ", values) + ", p.sluice_k FROM (SELECT " + shape.sourceProjection()
-        + ", " + key + " AS sluice_k FROM " + t + " WHERE " + shape.whereClause() + " AND " + key + " = ANY(" + keys + ")) p) "
-        + "SELECT count(*), " + String.join(", ", packed) + " FROM f";
+    return values;
   }
 
   /** The read for a composite key: each distinct key looked up on its own. */
@@ -186,13 +191,9 @@ public final class KeySync {
       keyNames.add("sluice_k" + i);
       typedKeys.add("x.sluice_k" + i + "::" + shape.keyTypes().get(i) + " AS sluice_k" + i);
     }
-    List<String> values = new ArrayList<>();
+    List<String> values = values();
     List<String> packed = new ArrayList<>();
-    for (int i = 0; i < shape.columns().size(); i++) {
-      JobShape.Column c = shape.columns().get(i);
-      values.add(ColumnKind.of(c.type()).select("p." + Sql.ident(c.name())) + " AS v" + i);
-      packed.add("(array_agg(s.v" + i + ") FILTER (WHERE s.sluice_found))::text");
-    }
+    for (int i = 0; i < shape.columns().size(); i++) packed.add("(array_agg(s.v" + i + ") FILTER (WHERE s.sluice_found))::text");
     for (String k : keyNames) packed.add("(array_agg(k." + k + "::text) FILTER (WHERE s.sluice_found IS NULL))::text");
     String srcKey = "ROW(" + shape.sourceKey().stream().map(k -> t + "." + Sql.ident(k)).collect(Collectors.joining(", ")) + ")";
     String kRow = "ROW(" + keyNames.stream().map(k -> "k." + k).collect(Collectors.joining(", ")) + ")";

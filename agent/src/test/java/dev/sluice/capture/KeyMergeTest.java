@@ -4,15 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.sluice.agent.Validation;
-import dev.sluice.config.ConfigLoader;
-import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobShape;
-import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.Pool;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -47,13 +41,10 @@ class KeyMergeTest {
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return SyncSetup.await(f);
   }
 
-  /** A source and a target with the same table and a job in sync; returns (shape, source pool, target pool, target db). */
-  private record Setup(JobShape shape, Pool source, Pool target, String src, String tgt) {}
-
-  private Setup setup(String name) throws Exception {
+  private SyncSetup setup(String name) throws Exception {
     String src = pg.createDatabase(name + "_src");
     String tgt = pg.createDatabase(name + "_tgt");
     String table = "CREATE TABLE t (id int PRIMARY KEY, name text NOT NULL, note text, n numeric)";
@@ -61,17 +52,7 @@ class KeyMergeTest {
         + "(4, 'four', NULL, 4), (6, 'five moved to six', 'k', 6), (8, 'eight', 'src', 8)");
     pg.exec(tgt, table, "INSERT INTO t VALUES (1, 'one', 'old', 1), (2, 'two', NULL, 2), (4, 'four', 'was set', 4), "
         + "(5, 'five moved to six', 'k', 6), (8, 'eight', 'tgt', 8)");
-    var cfg = ConfigLoader.parse("""
-        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
-         "jobs": [{"name": "km", "source": {"table": "public.t", "key": ["id"]}, "target": {"table": "public.t"}}]}"""
-        .formatted(pg.url(src), pg.url(tgt)));
-    Pool source = Databases.pool(vertx, cfg.source(), "sluice-test", 2);
-    Pool target = Databases.pool(vertx, cfg.target(), "sluice-test", 2);
-    List<JobShape> shapes = await(vertx.executeBlocking(() -> Validation.check(vertx, cfg), false));
-    await(LedgerSchema.ensure(target));
-    pg.exec(tgt, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
-        + "VALUES ('km', 'in_sync', 'public.t', 'public.t', '{id}', '{integer}')");
-    return new Setup(shapes.get(0), source, target, src, tgt);
+    return SyncSetup.open(vertx, pg, src, tgt, "km");
   }
 
   private static final List<List<String>> KEYS = List.of(List.of("1"), List.of("2"), List.of("3"), List.of("4"), List.of("5"),
@@ -80,8 +61,8 @@ class KeyMergeTest {
   @Test
   void mergeAndUpsertLeaveTheSameRows() throws Exception {
     assumeTrue(pg.serverMajor() >= 15, "MERGE needs PostgreSQL 15 (this server: " + pg.serverMajor() + ")");
-    Setup m = setup("km_merge");
-    Setup u = setup("km_upsert");
+    SyncSetup m = setup("km_merge");
+    SyncSetup u = setup("km_upsert");
     long xmin2 = pg.scalar(m.tgt(), "SELECT xmin::text::bigint FROM t WHERE id = 2");
     KeySync.Result rm = await(new KeySync(m.shape(), m.source(), m.target()).sync(KEYS));
     KeySync.Result ru = await(new KeySync(u.shape(), u.source(), u.target(), false).sync(KEYS));
@@ -94,20 +75,21 @@ class KeyMergeTest {
     assertEquals(xmin2, pg.scalar(m.tgt(), "SELECT xmin::text::bigint FROM t WHERE id = 2"), "the equal row was not rewritten");
     // Idempotent: the same keys again write nothing.
     assertEquals(new KeySync.Result(0, 0), await(new KeySync(m.shape(), m.source(), m.target()).sync(KEYS)));
-    await(Future.join(m.source().close(), m.target().close(), u.source().close(), u.target().close()));
+    m.close();
+    u.close();
   }
 
   @Test
   void mergeWritesNothingOnceTheJobIsFenced() throws Exception {
     assumeTrue(pg.serverMajor() >= 15, "MERGE needs PostgreSQL 15 (this server: " + pg.serverMajor() + ")");
-    Setup m = setup("km_fence");
+    SyncSetup m = setup("km_fence");
     pg.exec(m.tgt(), "UPDATE sluice.jobs SET state = 'rolling_back'");
     ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
         () -> await(new KeySync(m.shape(), m.source(), m.target()).sync(KEYS)));
     assertInstanceOf(KeySync.JobFenced.class, e.getCause());
     assertEquals(List.of("1|one|old|1", "2|two|NULL|2", "4|four|was set|4", "5|five moved to six|k|6", "8|eight|tgt|8"),
         pg.strings(m.tgt(), ROWS), "nothing written, nothing deleted");
-    await(Future.join(m.source().close(), m.target().close()));
+    m.close();
   }
 
   /**
@@ -117,7 +99,7 @@ class KeyMergeTest {
   @Test
   void aKeyInsertedConcurrentlyIsWrittenByTheUpsert() throws Exception {
     assumeTrue(pg.serverMajor() >= 15, "MERGE needs PostgreSQL 15 (this server: " + pg.serverMajor() + ")");
-    Setup m = setup("km_race");
+    SyncSetup m = setup("km_race");
     try (Connection other = pg.connect(m.tgt()); Statement st = other.createStatement()) {
       other.setAutoCommit(false);
       st.execute("INSERT INTO t VALUES (3, 'inserted by another writer', NULL, 0)");
@@ -131,6 +113,6 @@ class KeyMergeTest {
       assertEquals(new KeySync.Result(4, 1), await(sync));
     }
     assertEquals("3|three|x|3", pg.strings(m.tgt(), ROWS).get(2), "the source's row 3, over the other writer's");
-    await(Future.join(m.source().close(), m.target().close()));
+    m.close();
   }
 }

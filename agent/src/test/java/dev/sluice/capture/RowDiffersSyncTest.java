@@ -3,15 +3,8 @@ package dev.sluice.capture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.sluice.agent.Validation;
-import dev.sluice.config.ConfigLoader;
-import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobShape;
-import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.testing.TestPg;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.sqlclient.Pool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,13 +45,7 @@ class RowDiffersSyncTest {
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
-  private record Setup(JobShape shape, Pool source, Pool target, String src, String tgt) {}
-
-  private Setup setup(String name) throws Exception {
+  private SyncSetup setup(String name) throws Exception {
     String src = pg.createDatabase(name + "_src");
     String tgt = pg.createDatabase(name + "_tgt");
     pg.exec(src, "CREATE TABLE t (" + COLUMNS + ")");
@@ -73,17 +60,7 @@ class RowDiffersSyncTest {
       if (!d[0].equals("7")) pg.exec(tgt, "UPDATE t SET " + d[1] + " = " + d[2] + " WHERE id = " + d[0]);
     }
     pg.exec(tgt, "UPDATE t SET s = '' WHERE id = 7");
-    var cfg = ConfigLoader.parse("""
-        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
-         "jobs": [{"name": "rd", "source": {"table": "public.t", "key": ["id"]}, "target": {"table": "public.t"}}]}"""
-        .formatted(pg.url(src), pg.url(tgt)));
-    Pool source = Databases.pool(vertx, cfg.source(), "sluice-test", 2);
-    Pool target = Databases.pool(vertx, cfg.target(), "sluice-test", 2);
-    List<JobShape> shapes = await(vertx.executeBlocking(() -> Validation.check(vertx, cfg), false));
-    await(LedgerSchema.ensure(target));
-    pg.exec(tgt, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types) "
-        + "VALUES ('rd', 'in_sync', 'public.t', 'public.t', '{id}', '{integer}')");
-    return new Setup(shapes.get(0), source, target, src, tgt);
+    return SyncSetup.open(vertx, pg, src, tgt, "rd");
   }
 
   private static List<List<String>> keys() {
@@ -104,15 +81,15 @@ class RowDiffersSyncTest {
     check(setup("rd_upsert"), false);
   }
 
-  private void check(Setup s, boolean merge) throws Exception {
+  private void check(SyncSetup s, boolean merge) throws Exception {
     long xmin1 = pg.scalar(s.tgt(), "SELECT xmin::text::bigint FROM t WHERE id = 1");
     KeySync sync = new KeySync(s.shape(), s.source(), s.target(), merge);
-    KeySync.Result first = await(sync.sync(keys()));
+    KeySync.Result first = SyncSetup.await(sync.sync(keys()));
     assertEquals(pg.strings(s.src(), ROWS), pg.strings(s.tgt(), ROWS), "the target's rows print as the source's");
     assertEquals(new KeySync.Result(9, 1), first,
         (merge ? "MERGE" : "upsert") + ": rows 2-9 rewritten and 11 inserted, 10 deleted; 1 equal and 12 never there");
     assertEquals(xmin1, pg.scalar(s.tgt(), "SELECT xmin::text::bigint FROM t WHERE id = 1"), "row 1, equal in every column, not rewritten");
-    assertEquals(new KeySync.Result(0, 0), await(sync.sync(keys())), "the same keys again: nothing differs any more");
-    await(Future.join(s.source().close(), s.target().close()));
+    assertEquals(new KeySync.Result(0, 0), SyncSetup.await(sync.sync(keys())), "the same keys again: nothing differs any more");
+    s.close();
   }
 }
