@@ -1,8 +1,6 @@
 package dev.sluice.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -32,8 +30,7 @@ public final class FreezingProxy implements AutoCloseable {
           sockets.add(client);
           Socket upstream = new Socket(host, port);
           sockets.add(upstream);
-          pump(client, upstream);
-          pump(upstream, client);
+          ProxyPump.join(client, upstream, "freezing-proxy-pump", this::whileFrozen);
         } catch (IOException e) {
           if (closed) return;
         }
@@ -62,6 +59,7 @@ public final class FreezingProxy implements AutoCloseable {
     }
   }
 
+  /** The pumps' gate: holds a pump, before its next read or write, for as long as the proxy is frozen. */
   private void whileFrozen() throws IOException {
     synchronized (lock) {
       while (frozen && !closed) {
@@ -75,42 +73,11 @@ public final class FreezingProxy implements AutoCloseable {
     }
   }
 
-  private void pump(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[16384];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        while (true) {
-          whileFrozen();
-          int n = in.read(buf);
-          if (n < 0) break;
-          whileFrozen();
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException e) {
-        // one side went away: the other follows
-      } finally {
-        close(from);
-        close(to);
-      }
-    }, "freezing-proxy-pump");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  private static void close(Socket s) {
-    try {
-      s.close();
-    } catch (IOException e) {
-      // already closed
-    }
-  }
-
   @Override
   public void close() throws IOException {
     closed = true;
     thaw();
     server.close();
-    sockets.forEach(FreezingProxy::close);
+    sockets.forEach(ProxyPump::close);
   }
 }

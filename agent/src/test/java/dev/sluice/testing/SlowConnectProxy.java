@@ -1,8 +1,6 @@
 package dev.sluice.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -47,37 +45,9 @@ public final class SlowConnectProxy implements AutoCloseable {
       Thread.sleep(delayMs);
       Socket upstream = new Socket(host, port);
       sockets.add(upstream);
-      pump(client, upstream);
-      pump(upstream, client);
+      ProxyPump.join(client, upstream, "slow-proxy-pump", ProxyPump.OPEN);
     } catch (IOException | InterruptedException e) {
-      close(client);
-    }
-  }
-
-  private void pump(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[16384];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        for (int n; (n = in.read(buf)) >= 0; ) {
-          out.write(buf, 0, n);
-          out.flush();
-        }
-      } catch (IOException e) {
-        // one side went away: the other follows
-      } finally {
-        close(from);
-        close(to);
-      }
-    }, "slow-proxy-pump");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  private static void close(Socket s) {
-    try {
-      s.close();
-    } catch (IOException e) {
-      // already closed
+      ProxyPump.close(client);
     }
   }
 
@@ -85,6 +55,6 @@ public final class SlowConnectProxy implements AutoCloseable {
   public void close() throws IOException {
     closed = true;
     server.close();
-    sockets.forEach(SlowConnectProxy::close);
+    sockets.forEach(ProxyPump::close);
   }
 }
