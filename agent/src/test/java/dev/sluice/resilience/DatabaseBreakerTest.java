@@ -20,10 +20,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * An open breaker's probe to a database that answers nothing (here a proxy that stopped forwarding,
  * closing nothing) fails after the stall timeout and the breaker probes again, instead of waiting
  * on that one connection for as long as TCP lets it; once the database answers, a probe closes it.
+ * Before the freeze, a probe through the same proxy must close the breaker: so the stalls are the
+ * freeze's doing, not a slow (cold) connection's, and the later probes run on a warm path, far
+ * below the stall timeout.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
 class DatabaseBreakerTest {
+  private static final Duration STALL = Duration.ofSeconds(3);
+  private static final String STALLED =
+      "source unavailable: the source stalled: no answer to the probe for 3.0 s (sessions.stallTimeoutMs 3000)";
   private final TestPg pg = TestPg.get();
 
   @Test
@@ -31,16 +37,27 @@ class DatabaseBreakerTest {
     FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port());
     DatabaseConfig db = new DatabaseConfig("127.0.0.1", proxy.port(), "postgres", "postgres", null, null, DatabaseConfig.Tls.DEFAULT, 1);
     DatabaseBreaker breaker = new DatabaseBreaker(vertx, "source", db, new BreakerConfig(1, Duration.ofMillis(10), Duration.ofMillis(50)),
-        Duration.ofSeconds(1), System::nanoTime);
-    proxy.freeze();
+        STALL, System::nanoTime);
     breaker.start();
-    breaker.failure(new PgException("connection lost", "ERROR", "08006", null));
-    Async.until(vertx, Duration.ofSeconds(20), "the probe to the frozen database failed on its own",
-            () -> Future.succeededFuture(String.valueOf(breaker.reason())
-                .equals("source unavailable: the source stalled: no answer to the probe for 1.0 s (sessions.stallTimeoutMs 1000)")))
+    breaker.failure(connectionLost());
+    Async.until(vertx, Duration.ofSeconds(15), "a probe through the proxy, not frozen yet, closed the breaker",
+            () -> Future.succeededFuture(!breaker.open() && proxy.connections() > 0))
+        .compose(v -> {
+          proxy.freeze();
+          long frozenAt = System.nanoTime();
+          int before = proxy.connections();
+          breaker.failure(connectionLost());
+          // One probe at a time: a third connection since the freeze means two probes had failed on their own.
+          return Async.until(vertx, STALL.multipliedBy(5), "two probes to the frozen database failed and a third began",
+                  () -> Future.succeededFuture(proxy.connections() >= before + 3))
+              .compose(w -> expect(STALLED.equals(breaker.reason()), "the breaker open for the stall; its reason: " + breaker.reason()))
+              .compose(w -> expect(System.nanoTime() - frozenAt >= STALL.multipliedBy(2).toNanos(),
+                  "two probes each waited the stall timeout out"));
+        })
         .compose(v -> {
           proxy.thaw();
-          return Async.until(vertx, Duration.ofSeconds(20), "a probe closed the breaker", () -> Future.succeededFuture(!breaker.open()));
+          return Async.until(vertx, Duration.ofSeconds(15), "a probe closed the breaker once the proxy thawed",
+              () -> Future.succeededFuture(!breaker.open()));
         })
         .eventually(() -> {
           breaker.stop();
@@ -53,5 +70,13 @@ class DatabaseBreakerTest {
           });
         })
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  private static PgException connectionLost() {
+    return new PgException("connection lost", "ERROR", "08006", null);
+  }
+
+  private static Future<Void> expect(boolean holds, String what) {
+    return holds ? Future.succeededFuture() : Future.failedFuture(new AssertionError("expected: " + what));
   }
 }

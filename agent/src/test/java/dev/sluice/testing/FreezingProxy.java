@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TCP proxy on a loopback port in front of a server that can be told to {@link #freeze()}: it then
@@ -17,6 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class FreezingProxy implements AutoCloseable {
   private final ServerSocket server;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final AtomicInteger accepted = new AtomicInteger();
   private final Object lock = new Object();
   private boolean frozen;
   private volatile boolean closed;
@@ -27,6 +29,7 @@ public final class FreezingProxy implements AutoCloseable {
       while (!closed) {
         try {
           Socket client = server.accept();
+          accepted.incrementAndGet();
           sockets.add(client);
           Socket upstream = new Socket(host, port);
           sockets.add(upstream);
@@ -42,6 +45,11 @@ public final class FreezingProxy implements AutoCloseable {
 
   public int port() {
     return server.getLocalPort();
+  }
+
+  /** How many connections clients opened through the proxy so far, frozen or not (it accepts while frozen). */
+  public int connections() {
+    return accepted.get();
   }
 
   /** Stops forwarding, both ways, on every connection (and on new ones), closing nothing. */
