@@ -181,7 +181,7 @@ wal_metric() {
 # its figures named <cluster>_base_<mode>_...
 wal_apply_run() {
   local cl=$1 mode=$2 jar=${3:-$SLUICE_JAR} job=walapply logf=$WORK/wal-apply-$1-$2${3:+-base}.log pid i st base maxid0 t0 t1 tfirst="" tdone="" rfirst="" rdone=""
-  local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST pgc0 pgc1 agc0 agc1
+  local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST pgc0 pgc1 agc0 agc1 afirst=""
   wal_reset "$job"
   wal_config "$WORK/wal-apply.json" "$job" "$mode" \
     "{\"http\": {\"enabled\": true, \"host\": \"127.0.0.1\", \"port\": $BENCH_WAL_HTTP_PORT}, \"health\": {\"foreground\": {\"enabled\": false}}}" \
@@ -220,6 +220,7 @@ wal_apply_run() {
     applied=$(( $(q1 dst "SELECT changes_applied FROM sluice.jobs WHERE name = '$job'") - base ))
     maxid=$(( $(q1 src "SELECT coalesce(max(id), 0) FROM sluice.changes_$job") - maxid0 ))
     [ -z "$rfirst" ] && [ "$maxid" -gt 0 ] && rfirst=$(now_ns)
+    [ -z "$afirst" ] && [ "$applied" -gt 0 ] && afirst=$(now_ns)
     [ -z "$rdone" ] && [ "$maxid" -ge "$n" ] && rdone=$(now_ns)
     [ "$applied" -ge "$n" ] && { tdone=$(now_ns); pgc1=$(pg_cpu_live) agc1=$(tree_cpu "$pid"); pg_cpu_snapshot "$WORK/cpu1-$cl-$mode.txt"; break; }
     if [ $((tick++ % 5)) -eq 0 ]; then
@@ -248,8 +249,12 @@ wal_apply_run() {
   else
     emit arm9 "${cl}_${mode}_catch_up_secs" "$(secs_between "$t1" "$tdone")" s
     # The applier can start once entries exist: at the commit in trigger mode, at the reader's first
-    # entry in logical mode (then it runs alongside the reader, so it is at most the reader's rate).
-    [ "$mode" = logical ] && [ -n "$rfirst" ] && tfirst=$rfirst || tfirst=$t1
+    # entry in logical mode (then it runs alongside the reader, so it is at most the reader's rate);
+    # when the reader hands its keys over in memory (no entry), at the first key applied.
+    tfirst=$t1
+    if [ "$mode" = logical ]; then
+      if [ -n "$rfirst" ]; then tfirst=$rfirst; elif [ -n "$afirst" ]; then tfirst=$afirst; fi
+    fi
     emit arm9 "${cl}_${mode}_applier_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$tfirst" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
     emit arm9 "${cl}_${mode}_end_to_end_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$t1" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
     emit arm9 "${cl}_${mode}_drain_pg_cpu_secs" "$(awk -v a="$pgc0" -v b="$pgc1" 'BEGIN {printf "%.2f", b - a}')" s
