@@ -69,3 +69,14 @@ check_rows() {
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2] + a[NR/2+1]) / 2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+# Every process of the cluster at this moment (for cpu_by_process.py): the postmaster's own CPU and
+# its reaped children's, then each live child's pid, CPU ticks and title. Written to file $1.
+pg_cpu_snapshot() {
+  local pm
+  pm=$(head -1 "$PG_DATA/postmaster.pid")
+  { echo "postmaster $(awk '{print $14 + $15, $16 + $17}' "/proc/$pm/stat")"
+    for c in $(pgrep -P "$pm"); do
+      echo "$c $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null) $(tr '\0' ' ' < "/proc/$c/cmdline" 2>/dev/null | cut -c1-80)"
+    done; } > "$1"
+}

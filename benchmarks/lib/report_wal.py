@@ -106,8 +106,9 @@ def wal_section(path, w, load, title):
                   f"{v('arm9', k + '_drain_agent_cpu_secs', '')} | {v('arm9', k + '_drain_cpu_us_per_key', '')} |")
         w("\n**catch-up**: from the burst's commit until the applier has applied all N keys; **end-to-end keys/s**: N / catch-up. "
           "**applier keys/s**: N over the applier's own drain, from the moment it can start (trigger: the commit, every entry is "
-          "in the changelog then; logical: the reader's first entry) to the last key applied. **reader s**: from the commit until "
-          "the WAL reader has recorded all N entries in the changelog; **reader keys/s**: N / reader s. /metrics maxima are the "
+          "in the changelog then; logical: the reader's first entry, or the first key applied when the reader hands its keys to "
+          "the applier in memory and records none) to the last key applied. **reader s**: from the commit until "
+          "the WAL reader has recorded all N entries in the changelog (empty when it recorded none); **reader keys/s**: N / reader s. /metrics maxima are the "
           "agent's per-second gauges sampled about every 1.5 s (a cross-check, they can miss a short peak). The polls start a "
           "`psql` per figure: about a tenth of the machine's CPU during a drain (perf, PROFILE.md), so these rates are a "
           "little understated. **drain**: CPU over the catch-up (from the burst's commit to the last key applied), of the whole "

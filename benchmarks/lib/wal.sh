@@ -15,8 +15,10 @@
 # mode trigger, then logical, and waits for the job in sync and its final pass done. Then one statement
 # updates $BENCH_WAL_BURST keys at once (the capture is as far behind as it can be), and the ledger is
 # polled until the applier has applied them all (`sluice.jobs.changes_applied`); in logical mode also
-# the changelog's newest entry id (the WAL reader's progress), and /metrics once a second for the
-# reader's keys/s and lag. Sourced by run.sh.
+# the changelog's newest entry id (the WAL reader's progress, when it records keys there: since the
+# reader hands them to its agent's applier in memory, the changelog stays empty in this arm), and
+# /metrics once a second for the reader's keys/s and lag. The drain's CPU is also split by kind of
+# process (lib/cpu_by_process.py). Sourced by run.sh.
 
 BENCH_WAL_CLUSTERS=${BENCH_WAL_CLUSTERS:-tuned,stock}
 BENCH_WAL_RATE=${BENCH_WAL_RATE:-200}
@@ -179,7 +181,7 @@ wal_metric() {
 # its figures named <cluster>_base_<mode>_...
 wal_apply_run() {
   local cl=$1 mode=$2 jar=${3:-$SLUICE_JAR} job=walapply logf=$WORK/wal-apply-$1-$2${3:+-base}.log pid i st base maxid0 t0 t1 tfirst="" tdone="" rfirst="" rdone=""
-  local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST pgc0 pgc1 agc0 agc1
+  local applied maxid kps="" kpsmax=0 lagmax=0 lag tick=0 n=$BENCH_WAL_BURST pgc0 pgc1 agc0 agc1 afirst=""
   wal_reset "$job"
   wal_config "$WORK/wal-apply.json" "$job" "$mode" \
     "{\"http\": {\"enabled\": true, \"host\": \"127.0.0.1\", \"port\": $BENCH_WAL_HTTP_PORT}, \"health\": {\"foreground\": {\"enabled\": false}}}" \
@@ -213,12 +215,14 @@ wal_apply_run() {
   # CPU over the drain, from the burst's commit to the last key applied: the cluster's (source and
   # target share it) and the agent's. CPU per key is what the machine's other load hardly moves.
   pgc0=$(pg_cpu_live) agc0=$(tree_cpu "$pid")
+  pg_cpu_snapshot "$WORK/cpu0-$cl-$mode.txt"
   for i in $(seq 1 2400); do
     applied=$(( $(q1 dst "SELECT changes_applied FROM sluice.jobs WHERE name = '$job'") - base ))
     maxid=$(( $(q1 src "SELECT coalesce(max(id), 0) FROM sluice.changes_$job") - maxid0 ))
     [ -z "$rfirst" ] && [ "$maxid" -gt 0 ] && rfirst=$(now_ns)
+    [ -z "$afirst" ] && [ "$applied" -gt 0 ] && afirst=$(now_ns)
     [ -z "$rdone" ] && [ "$maxid" -ge "$n" ] && rdone=$(now_ns)
-    [ "$applied" -ge "$n" ] && { tdone=$(now_ns); pgc1=$(pg_cpu_live) agc1=$(tree_cpu "$pid"); break; }
+    [ "$applied" -ge "$n" ] && { tdone=$(now_ns); pgc1=$(pg_cpu_live) agc1=$(tree_cpu "$pid"); pg_cpu_snapshot "$WORK/cpu1-$cl-$mode.txt"; break; }
     if [ $((tick++ % 5)) -eq 0 ]; then
       kps=$(wal_metric sluice_capture_wal_keys_per_second)
       lag=$(wal_metric sluice_capture_wal_lag_seconds)
@@ -245,13 +249,19 @@ wal_apply_run() {
   else
     emit arm9 "${cl}_${mode}_catch_up_secs" "$(secs_between "$t1" "$tdone")" s
     # The applier can start once entries exist: at the commit in trigger mode, at the reader's first
-    # entry in logical mode (then it runs alongside the reader, so it is at most the reader's rate).
-    [ "$mode" = logical ] && [ -n "$rfirst" ] && tfirst=$rfirst || tfirst=$t1
+    # entry in logical mode (then it runs alongside the reader, so it is at most the reader's rate);
+    # when the reader hands its keys over in memory (no entry), at the first key applied.
+    tfirst=$t1
+    if [ "$mode" = logical ]; then
+      if [ -n "$rfirst" ]; then tfirst=$rfirst; elif [ -n "$afirst" ]; then tfirst=$afirst; fi
+    fi
     emit arm9 "${cl}_${mode}_applier_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$tfirst" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
     emit arm9 "${cl}_${mode}_end_to_end_keys_per_sec" "$(awk -v n="$n" -v t="$(secs_between "$t1" "$tdone")" 'BEGIN {printf "%.0f", n / t}')" keys/s
     emit arm9 "${cl}_${mode}_drain_pg_cpu_secs" "$(awk -v a="$pgc0" -v b="$pgc1" 'BEGIN {printf "%.2f", b - a}')" s
     emit arm9 "${cl}_${mode}_drain_agent_cpu_secs" "$(awk -v a="$agc0" -v b="$agc1" 'BEGIN {printf "%.2f", b - a}')" s
     emit arm9 "${cl}_${mode}_drain_cpu_us_per_key" "$(awk -v a="$pgc0" -v b="$pgc1" -v c="$agc0" -v d="$agc1" -v n="$n" 'BEGIN {printf "%.1f", (b - a + d - c) * 1e6 / n}')" us
+    # The same window by kind of process: source and target backends, the WAL sender, reaped children.
+    python3 "$BENCH_DIR/lib/cpu_by_process.py" "$WORK/cpu0-$cl-$mode.txt" "$WORK/cpu1-$cl-$mode.txt" "$n" "${cl}_${mode}" >> "$CSV"
   fi
   if [ "$mode" = logical ] && [ -n "$rdone" ]; then
     emit arm9 "${cl}_${mode}_reader_secs" "$(secs_between "$t1" "$rdone")" s
