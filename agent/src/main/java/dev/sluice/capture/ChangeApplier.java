@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Entries are read in id order from a cursor, so deferred entries do not block the rest; a short
  * read ends a lap and the next wake-up starts again from the first entry.
+ *
+ * <p>In logical mode this agent's WAL reader hands its keys over in memory ({@link DirectKeys}); they
+ * are applied by the same rules, in turn with the changelog's batches (keys in hand, then the states),
+ * and those of segments copying or copied are recorded in the changelog instead of deferred there.
  */
 public final class ChangeApplier {
   private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
