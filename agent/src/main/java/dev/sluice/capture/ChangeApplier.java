@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Entries are read in id order from a cursor, so deferred entries do not block the rest; a short
  * read ends a lap and the next wake-up starts again from the first entry.
+ * Keys this agent's WAL reader hands over in memory ({@link DirectKeys}) follow the same rules, in
+ * turn with the changelog's batches; those of segments copying or copied go into the changelog.
  */
 public final class ChangeApplier {
   private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
@@ -307,11 +309,7 @@ public final class ChangeApplier {
     }));
   }
 
-  /**
-   * Applies entries by their segments' states. {@code handed}: null for changelog entries (applied
-   * and dropped ones are then deleted, deferred ones stay); for keys handed over by the reader, their
-   * change times, and the deferred ones are recorded in the changelog instead.
-   */
+  /** Applies entries by their segments' states; {@code handed}: null for changelog entries, else the handed keys' change times. */
   private Future<Void> apply(List<PlacedChangelog.Entry> entries, Map<Integer, SegmentState> states, Map<List<String>, Long> handed) {
     List<Long> done = new ArrayList<>();
     List<List<String>> later = new ArrayList<>();

@@ -13,8 +13,8 @@ import java.util.function.BooleanSupplier;
 /**
  * Keys handed from the WAL reader to the applier of the same agent, in memory. Without it each key
  * read from the WAL is written into the changelog on the source (a COPY), read back, and deleted once
- * applied, and the source's WAL sender decodes those writes too: about a third of the server's work a
- * key in logical mode (benchmarks/PROFILE.md). Handed over, a key is applied straight away; only keys
+ * applied, and the source's WAL sender decodes those writes too: 11-19% of a drain's CPU a key in
+ * logical mode (benchmarks/PROFILE.md, RESULTS.md). Handed over, a key is applied straight away; only keys
  * of segments being copied, which must wait until their segment is verified, go to the changelog.
  *
  * <p>The slot's position is confirmed only after {@link #handle} returns true, that is once every key

@@ -145,9 +145,10 @@ public final class KeySync {
 
   /**
    * The source read: the keys cast to their types and made distinct (one key spelled two ways by
-   * two sessions is read once), each looked up with the job's filter; returns one row: the number of
+   * two sessions is read once), looked up with the job's filter; returns one row: the number of
    * rows found, per column the found values packed into one array text, per key column the keys not
-   * found (as text). Params: one text[] per key column.
+   * found (as text). Params: one text[] per key column. A one-column key is read with one scan of
+   * the key array, a composite key key by key.
    */
   private String readSql() {
     return shape.sourceKey().size() == 1 ? readOneColumnKeySql() : readCompositeKeySql();

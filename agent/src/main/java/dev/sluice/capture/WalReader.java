@@ -15,10 +15,11 @@ import org.postgresql.replication.PGReplicationStream;
 
 /**
  * Reads a job's logical replication slot on a thread of its own (pgjdbc's replication API blocks)
- * and records the changed keys in the job's changelog ({@link ChangelogWriter}), where the applier
- * takes them. The slot's confirmed position moves only to the end of a transaction whose keys are
- * all recorded (committed on the source): killed at any moment, the next reader starts from the slot
- * and reads again at most what was not yet recorded; a key recorded twice is applied once.
+ * and hands the changed keys to its agent's applier ({@link KeyHandoff}, {@link DirectKeys}), or
+ * records them in the job's changelog ({@link ChangelogWriter}), where the applier takes them. The
+ * slot's confirmed position moves only to the end of a transaction whose keys are all handled
+ * (applied, dropped, or recorded and committed on the source): killed at any moment, the next reader
+ * starts from the slot and reads again at most what was not yet handled; a key read twice is applied once.
  *
  * <p>Keys are recorded in batches: when {@code batchKeys} are waiting, when the stream pauses for
  * {@code quiet} (nothing more is arriving right now), or at the latest {@code maxDelay} after the
