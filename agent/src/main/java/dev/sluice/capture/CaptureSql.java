@@ -134,18 +134,7 @@ public final class CaptureSql {
    * of segments 2..N (in order). Returns (id, key text[], position).
    */
   public String readBatch() {
-    int k = shape.keyTypes().size();
-    List<String> cols = new ArrayList<>();
-    List<String> arrays = new ArrayList<>();
-    for (int i = 0; i < k; i++) {
-      cols.add("b" + i + "::" + shape.keyTypes().get(i));
-      arrays.add("$" + (i + 3) + "::text[]");
-    }
-    List<String> names = new ArrayList<>();
-    for (int i = 0; i < k; i++) names.add("b" + i);
-    return "WITH th AS (SELECT array_agg(ROW(" + String.join(", ", cols) + ") ORDER BY o) AS v FROM unnest("
-        + String.join(", ", arrays) + ") WITH ORDINALITY AS x(" + String.join(", ", names) + ", o)) "
-        + "SELECT c.id, c.key, coalesce(width_bucket(" + keyRecord("c") + ", (SELECT v FROM th)), 0) FROM " + changelog()
+    return bounds(3) + "SELECT c.id, c.key, coalesce(width_bucket(" + keyRecord("c") + ", (SELECT v FROM th)), 0) FROM " + changelog()
         + " c WHERE c.id > $1 ORDER BY c.id LIMIT $2";
   }
 
@@ -155,19 +144,25 @@ public final class CaptureSql {
    * key column holding the lower bounds of segments 2..N. Returns (0, key text[], position).
    */
   public String placeKeys() {
-    int k = shape.keyTypes().size();
+    return bounds(2) + "SELECT 0::bigint, c.key, coalesce(width_bucket(" + keyRecord("c") + ", (SELECT v FROM th)), 0) "
+        + "FROM (SELECT u.k::text[] AS key FROM unnest($1::text[]) AS u(k)) c";
+  }
+
+  /**
+   * {@code WITH th}: the segments' lower bounds as one array of typed key records, in key order, for
+   * {@code width_bucket}; from one text[] per key column, the first at parameter {@code $first}.
+   */
+  private String bounds(int first) {
     List<String> cols = new ArrayList<>();
     List<String> arrays = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    for (int i = 0; i < k; i++) {
+    for (int i = 0; i < shape.keyTypes().size(); i++) {
       cols.add("b" + i + "::" + shape.keyTypes().get(i));
-      arrays.add("$" + (i + 2) + "::text[]");
+      arrays.add("$" + (i + first) + "::text[]");
       names.add("b" + i);
     }
     return "WITH th AS (SELECT array_agg(ROW(" + String.join(", ", cols) + ") ORDER BY o) AS v FROM unnest("
-        + String.join(", ", arrays) + ") WITH ORDINALITY AS x(" + String.join(", ", names) + ", o)) "
-        + "SELECT 0::bigint, c.key, coalesce(width_bucket(" + keyRecord("c") + ", (SELECT v FROM th)), 0) "
-        + "FROM (SELECT u.k::text[] AS key FROM unnest($1::text[]) AS u(k)) c";
+        + String.join(", ", arrays) + ") WITH ORDINALITY AS x(" + String.join(", ", names) + ", o)) ";
   }
 
   /** Records keys in the changelog with their change's time. Params: $1 text[] of key array literals, $2 text[] of timestamps. */

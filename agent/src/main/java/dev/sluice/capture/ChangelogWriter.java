@@ -5,7 +5,6 @@ import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.postgresql.PGConnection;
@@ -40,7 +39,7 @@ public final class ChangelogWriter implements AutoCloseable {
     StringBuilder sb = new StringBuilder(keys.size() * 40);
     for (Map.Entry<List<String>, Long> e : keys.entrySet()) {
       copyText(sb, arrayLiteral(e.getKey()));
-      sb.append('\t').append(Instant.ofEpochMilli(0).plusNanos((e.getValue() + PgOutput.PG_EPOCH_MICROS) * 1000)).append('\n');
+      sb.append('\t').append(PgOutput.instant(e.getValue())).append('\n');
     }
     try {
       copy.copyIn(copySql, new StringReader(sb.toString()));

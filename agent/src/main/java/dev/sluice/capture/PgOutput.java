@@ -221,6 +221,11 @@ public final class PgOutput {
     return new String(b, StandardCharsets.UTF_8);
   }
 
+  /** A PostgreSQL timestamp (microseconds since 2000-01-01) as an instant. */
+  public static java.time.Instant instant(long pgMicros) {
+    return java.time.Instant.EPOCH.plusNanos((pgMicros + PG_EPOCH_MICROS) * 1000);
+  }
+
   /** A PostgreSQL timestamp (microseconds since 2000-01-01) as Unix epoch milliseconds. */
   public static long epochMillis(long pgMicros) {
     return (pgMicros + PG_EPOCH_MICROS) / 1000;

@@ -63,9 +63,7 @@ final class PlacedChangelog {
 
   /** Keys that are not in the changelog, each placed in its segment (id 0). */
   Future<List<Entry>> place(List<List<String>> keys) {
-    String[] literals = new String[keys.size()];
-    for (int i = 0; i < literals.length; i++) literals[i] = ChangelogWriter.arrayLiteral(keys.get(i));
-    Tuple t = Tuple.of(literals);
+    Tuple t = Tuple.of(literals(keys));
     for (String[] col : lowerBounds) t.addArrayOfString(col);
     List<Segment> segs = segments;
     return source.preparedQuery(sql.placeKeys()).execute(t).map(rows -> entries(rows, segs));
@@ -73,13 +71,16 @@ final class PlacedChangelog {
 
   /** Records keys (with their change's time, PostgreSQL microseconds) in the changelog, to be applied later. */
   Future<Void> record(List<List<String>> keys, List<Long> pgMicros) {
-    String[] literals = new String[keys.size()];
     String[] times = new String[keys.size()];
-    for (int i = 0; i < literals.length; i++) {
-      literals[i] = ChangelogWriter.arrayLiteral(keys.get(i));
-      times[i] = java.time.Instant.EPOCH.plusNanos((pgMicros.get(i) + PgOutput.PG_EPOCH_MICROS) * 1000).toString();
-    }
-    return source.preparedQuery(sql.insertEntries()).execute(Tuple.of(literals, times)).mapEmpty();
+    for (int i = 0; i < times.length; i++) times[i] = PgOutput.instant(pgMicros.get(i)).toString();
+    return source.preparedQuery(sql.insertEntries()).execute(Tuple.of(literals(keys), times)).mapEmpty();
+  }
+
+  /** Each key as a text[] literal, as the changelog's key column holds it. */
+  private static String[] literals(List<List<String>> keys) {
+    String[] out = new String[keys.size()];
+    for (int i = 0; i < out.length; i++) out[i] = ChangelogWriter.arrayLiteral(keys.get(i));
+    return out;
   }
 
   /** Up to {@code limit} entries after id {@code after}, each with its segment's seq. */
