@@ -116,7 +116,30 @@ def side_runs(base, w):
         w("")
 
 
+HAND_BEGIN, HAND_END = "<!-- hand-written: kept when run.sh rewrites this file -->", "<!-- /hand-written -->"
+
+
+def hand_written(path):
+    """The sections of the current RESULTS.md between HAND_BEGIN and HAND_END (measurements made by hand or
+    from several runs' CSVs, with their commands), markers included: every rewrite keeps them, in order."""
+    try:
+        text = open(path).read()
+    except FileNotFoundError:
+        return []
+    kept, at = [], 0
+    while True:
+        b = text.find(HAND_BEGIN, at)
+        if b < 0:
+            return kept
+        e = text.find(HAND_END, b)
+        if e < 0:
+            raise SystemExit(f"{path}: a '{HAND_BEGIN}' has no '{HAND_END}' after it; fix the file, nothing was written")
+        kept.append(text[b:e + len(HAND_END)])
+        at = e + len(HAND_END)
+
+
 def main():
+    kept = hand_written(sys.argv[2])
     figs, settings = load(sys.argv[1])
     # The 10M memory run is slow and run once (`--with-10m`); later runs show its figures, labelled.
     ten_m_from = None
@@ -161,6 +184,8 @@ def main():
       "[PROFILE.md](PROFILE.md) (hand-made measurements, kept out of this file).\n")
     side_runs(sys.argv[1], w)
     wal_run(sys.argv[1], w, load)
+    for block in kept:
+        w(block + "\n")
     w("## Machine and PostgreSQL\n")
     w("| fact | value |\n|---|---|")
     for n, val, u in sec("machine"):

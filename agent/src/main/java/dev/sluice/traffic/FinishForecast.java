@@ -88,18 +88,27 @@ public final class FinishForecast {
     return masks;
   }
 
-  /** Walks hour by hour; within the hour that finishes, minute by minute. Null past the horizon. */
+  /**
+   * Walks hour by hour; within the hour that finishes, minute by minute. Null past the horizon, or
+   * once two weeks in a row added nothing: the rates and the windows repeat weekly, so every hour of
+   * the week has then had its turn (a daylight-saving skip misses one hour in one week only), and
+   * none ever will (this ends the slowest walk at once when some hours' slowest rate is zero, instead
+   * of 17,520 hours to the horizon at every refresh).
+   */
   private static Instant walk(long remaining, Instant now, ZoneId zone, long[] masks, RateModel model, Rates current, int which) {
     double left = remaining;
     Instant t = now;
     Instant horizon = now.plus(Duration.ofDays(HORIZON_DAYS));
     boolean first = true;
-    while (t.isBefore(horizon)) {
+    int idleHours = 0;
+    while (t.isBefore(horizon) && idleHours <= 2 * HourOfWeek.HOURS) {
       ZonedDateTime z = t.atZone(zone);
       int how = (z.getDayOfWeek().getValue() - 1) * 24 + z.getHour();
       Instant hourEnd = z.truncatedTo(ChronoUnit.HOURS).plusHours(1).toInstant();
-      double rate = rate(first && current != null ? current : model.at(how), which);
+      boolean live = first && current != null;
+      double rate = rate(live ? current : model.at(how), which);
       first = false;
+      idleHours = live || rate > 0 && masks[how] != 0 ? 0 : idleHours + 1;
       if (rate > 0) {
         int m0 = z.getMinute();
         double firstFraction = 1 - (z.getSecond() + z.getNano() / 1e9) / 60.0;

@@ -95,4 +95,28 @@ class FinishForecastTest {
     // 3 h on the short night (ends 05:00 CEST = 03:00Z), then 1 h the next night from 01:00 CEST = 23:00Z
     assertEquals(Instant.parse("2024-04-01T00:00:00Z"), e.finish());
   }
+
+  @Test
+  void aSlowestRateOfZeroLeavesNoLaterBoundAfterTwoWeeksOfHoursNotTheWholeHorizon() {
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    FinishForecast.RateModel m = h -> {
+      asked.incrementAndGet();
+      return new Rates(1000, 0, 2000);
+    };
+    FinishForecast.Estimate e = FinishForecast.estimate(3_600_000, MONDAY_14H, Schedule.ALWAYS, m, null);
+    assertEquals(MONDAY_14H.plus(Duration.ofHours(1)), e.finish());
+    assertEquals(MONDAY_14H.plus(Duration.ofMinutes(30)), e.earliest());
+    assertNull(e.latest());
+    // Two walks of an hour or so, and the slowest one given up after two weeks of hours adding nothing.
+    assertTrue(asked.get() <= 2 * 2 + 2 * 168 + 2, "the model was asked " + asked.get() + " times");
+  }
+
+  @Test
+  void aRateInOneHourOfTheWeekOnlyIsStillFoundAWeekLater() {
+    // Only Sunday 23:00-24:00 moves rows; from Monday 14:00 the walk crosses six and a half idle days first.
+    FinishForecast.RateModel m = h -> h == HourOfWeek.HOURS - 1 ? Rates.of(1000) : Rates.of(0);
+    FinishForecast.Estimate e = FinishForecast.estimate(3_600_000 + 1_800_000, MONDAY_14H, Schedule.ALWAYS, m, null);
+    // 3.6M rows on the first Sunday night, the other 1.8M in the first half of the next one.
+    assertEquals(Instant.parse("2024-01-14T23:30:00Z"), e.finish());
+  }
 }
