@@ -40,11 +40,15 @@ final class KeyLanes {
     return statementKeys;
   }
 
-  /** Syncs {@code keys} (distinct) with {@code sync}: the lanes at once, each lane's statements one after another. */
+  /**
+   * Syncs {@code keys} (distinct) with {@code sync}: the lanes at once, each lane's statements one after
+   * another. Ends once every lane has ended, failed when one failed: a failed batch is applied again
+   * later (its keys recorded), and a lane still writing its older re-read then could land after that.
+   */
   Future<Void> sync(KeySync sync, List<List<String>> keys) {
     List<Future<Void>> all = new ArrayList<>();
     for (List<List<String>> lane : split(keys, lanes)) all.add(syncFrom(sync, lane, 0));
-    return Future.all(all).mapEmpty();
+    return Future.join(all).mapEmpty();
   }
 
   private Future<Void> syncFrom(KeySync sync, List<List<String>> lane, int from) {
