@@ -58,6 +58,52 @@ public final class ChangelogWriter implements AutoCloseable {
   }
 
   /**
+   * Which of {@code $1} (32-bit transaction ids) a snapshot taken now does not see yet: still in its
+   * running list, or not before its xmax (the ids compared modulo 2^32, as PostgreSQL does).
+   */
+  static final String INVISIBLE = "WITH s AS (SELECT pg_current_snapshot() AS snap), "
+      + "r AS (SELECT (x::text::bigint % 4294967296) AS x FROM s, pg_snapshot_xip(s.snap) x), "
+      + "m AS (SELECT pg_snapshot_xmax(snap)::text::bigint % 4294967296 AS xmax FROM s) "
+      + "SELECT count(*) FROM unnest(?::bigint[]) t(x), m "
+      + "WHERE t.x IN (SELECT x FROM r) OR (m.xmax - t.x + 4294967296) % 4294967296 NOT BETWEEN 1 AND 2147483647";
+
+  /**
+   * Returns once the transactions {@code xids} (read from the stream, hence committed) are visible to
+   * new snapshots on the source. A commit is in the WAL, and decoded, before its backend makes it
+   * visible: right after the WAL flush, and with synchronous replication only once a standby confirmed
+   * it. A key handed over or recorded before then could be re-read as the row before the change (or
+   * dropped for a pending segment whose snapshot then misses the change): docs/consistency.md, the
+   * ordering argument's step 2, needs the change visible first. Runs {@code alive} about once a second
+   * while it waits.
+   */
+  public void awaitVisible(int[] xids, Runnable alive) throws SQLException, InterruptedException {
+    if (xids.length == 0) return;
+    Long[] ids = new Long[xids.length];
+    for (int i = 0; i < xids.length; i++) ids[i] = Integer.toUnsignedLong(xids[i]);
+    long sleepMs = 1;
+    long lastAlive = System.nanoTime();
+    while (true) {
+      long invisible;
+      try (PreparedStatement q = conn.prepareStatement(INVISIBLE)) {
+        q.setArray(1, conn.createArrayOf("bigint", ids));
+        try (var rs = q.executeQuery()) {
+          rs.next();
+          invisible = rs.getLong(1);
+        }
+      } finally {
+        rollbackQuietly();
+      }
+      if (invisible == 0) return;
+      if (System.nanoTime() - lastAlive >= 1_000_000_000L) {
+        alive.run();
+        lastAlive = System.nanoTime();
+      }
+      Thread.sleep(sleepMs);
+      sleepMs = Math.min(50, sleepMs * 2);
+    }
+  }
+
+  /**
    * Writes a small non-transactional message into the source's WAL: the stream then carries a
    * position to confirm even when the job's table is idle, so the slot keeps moving while other
    * tables (or databases) write.

@@ -5,8 +5,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Turns a pgoutput stream into what change capture needs: the changed keys of one table, and the
@@ -33,6 +35,9 @@ public final class WalKeys {
   private final Map<Integer, Shape> relations = new HashMap<>();
   private final Map<List<String>, Long> pending = new LinkedHashMap<>();
   private long currentCommitMicros;
+  private int currentXid;
+  private final Set<Integer> pendingXids = new LinkedHashSet<>();
+  private int[] takenXids = new int[0];
   private boolean inTransaction;
   private long committedLsn;
   private long lastCommitMicros;
@@ -69,6 +74,7 @@ public final class WalKeys {
     if (m instanceof PgOutput.Begin b) {
       inTransaction = true;
       currentCommitMicros = b.commitMicros();
+      currentXid = b.xid();
     } else if (m instanceof PgOutput.Commit c) {
       inTransaction = false;
       committedLsn = Math.max(committedLsn, c.endLsn());
@@ -145,6 +151,7 @@ public final class WalKeys {
 
   private void add(List<String> k) {
     pending.putIfAbsent(k, currentCommitMicros);
+    pendingXids.add(currentXid);
     changes++;
   }
 
@@ -162,7 +169,14 @@ public final class WalKeys {
   public Map<List<String>, Long> takeKeys() {
     Map<List<String>, Long> out = new LinkedHashMap<>(pending);
     pending.clear();
+    takenXids = pendingXids.stream().mapToInt(Integer::intValue).toArray();
+    pendingXids.clear();
     return out;
+  }
+
+  /** The transactions (ids) whose changes gave the keys {@link #takeKeys} took last: to wait until they are visible ({@link ChangelogWriter#awaitVisible}). */
+  public int[] takenXids() {
+    return takenXids;
   }
 
   /** The end of the last committed transaction seen: once the keys taken so far are recorded, the server may forget the WAL before it. */
