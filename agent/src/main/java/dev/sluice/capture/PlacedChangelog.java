@@ -71,9 +71,18 @@ final class PlacedChangelog {
 
   /** Records keys (with their change's time, PostgreSQL microseconds) in the changelog, to be applied later. */
   Future<Void> record(List<List<String>> keys, List<Long> pgMicros) {
+    return source.preparedQuery(sql.insertEntries()).execute(entries(keys, pgMicros)).mapEmpty();
+  }
+
+  /**
+   * The two parameters of {@link CaptureSql#insertEntries}: the keys' literals and their times, each
+   * one text[] (built one by one: {@code Tuple.of(a, b)} with {@code b} a {@code String[]} spreads
+   * {@code b} into parameters of their own, its varargs).
+   */
+  static Tuple entries(List<List<String>> keys, List<Long> pgMicros) {
     String[] times = new String[keys.size()];
     for (int i = 0; i < times.length; i++) times[i] = PgOutput.instant(pgMicros.get(i)).toString();
-    return source.preparedQuery(sql.insertEntries()).execute(Tuple.of(literals(keys), times)).mapEmpty();
+    return Tuple.tuple().addArrayOfString(literals(keys)).addArrayOfString(times);
   }
 
   /** Each key as a text[] literal, as the changelog's key column holds it. */
