@@ -39,9 +39,11 @@ class PostgresRestartTest {
       source.exec("rs_src", "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
           "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 20000) g");
       String tgt = pg.createDatabase("rs_tgt");
+      // resumeAfterMs: the probe fails closed while the source is down; once it answers, the job need not wait the
+      // default 5 s of sensor hysteresis (what is tested here is the reader resuming from its slot).
       String config = """
           {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
-           "health": {"foreground": {"enabled": false}},
+           "health": {"resumeAfterMs": 1000, "foreground": {"enabled": false}},
            "jobs": [{"name": "restarted", "source": {"table": "public.items", "key": ["id"]},
              "target": {"table": "public.items", "create": true},
              "segment": {"rows": 2000}, "batch": {"rows": 500}, "concurrency": {"max": 2}, "pace": {"rowsPerSecond": 4000},

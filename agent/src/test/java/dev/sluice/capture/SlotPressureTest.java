@@ -30,6 +30,12 @@ import org.junit.jupiter.api.Test;
  */
 class SlotPressureTest {
   private static final String TOKEN = "0123456789abcdef0123";
+  /**
+   * At the job's 400 rows/s, 7.5 s of copying: the slot reaches its pause level about 1.5 s after the first
+   * rows (the test checks the copy was not over by then); after the pause the rest is copied and every row
+   * verified at that pace, so more rows would only be waiting.
+   */
+  private static final int ROWS = 3000;
   private final TestPg pg = TestPg.get();
 
   @Test
@@ -46,7 +52,7 @@ class SlotPressureTest {
     source.exec("postgres", "CREATE DATABASE " + src);
     String tgt = pg.createDatabase("sp_tgt");
     source.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
-        "INSERT INTO items SELECT g, 'item ' || g, 0 FROM generate_series(1, 5000) g",
+        "INSERT INTO items SELECT g, 'item ' || g, 0 FROM generate_series(1, " + ROWS + ") g",
         "CREATE SCHEMA sluice", "CREATE TABLE sluice.changes_slotpress (id bigserial PRIMARY KEY, key text[] NOT NULL, "
             + "at timestamptz NOT NULL DEFAULT clock_timestamp())");
     String config = """
@@ -93,6 +99,7 @@ class SlotPressureTest {
       assertEquals(0.0, metric(base, "sluice_throttled{reason=\"health\",sluice_job=\"slotpress\"}"));
       Eventually.pause(1500); // a batch already past the gate ends
       long held = agentFigures(base).getLong("rowsWritten");
+      assertTrue(held < ROWS, "the copy was still under way when the slot held the job: " + held + " rows written");
       Eventually.pause(2000);
       assertEquals(held, agentFigures(base).getLong("rowsWritten"), "no row copied while the slot holds the job");
       assertTrue(pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'slotpress' AND kind = 'job.waiting' "

@@ -25,7 +25,11 @@ import org.junit.jupiter.api.Test;
  * keepalive took (two hours by default).
  */
 class StalledSourceMigrationTest {
-  private static final int ROWS = 60_000;
+  /**
+   * A first segment of 30,000 rows (the one frozen mid-stream) and a short second one: after the thaw the
+   * job copies and verifies every row again at its pace, so rows past what the freeze needs are only waiting.
+   */
+  private static final int ROWS = 35_000;
   private final TestPg pg = TestPg.get();
 
   @Test
@@ -36,11 +40,13 @@ class StalledSourceMigrationTest {
         "INSERT INTO items SELECT g, 'item ' || g || ' ' || repeat('x', 80) FROM generate_series(1, " + ROWS + ") g");
     pg.exec(tgt, "CREATE TABLE items (id bigint PRIMARY KEY, name text)");
     try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port())) {
+      // resumeAfterMs: the probe fails closed while the source is frozen; once it answers, the job need not wait
+      // the default 5 s of sensor hysteresis (what is tested here is the stall, the retry and the completion).
       String config = """
           {"source": {"url": "postgresql://postgres@127.0.0.1:%d/%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
            "agent": {"leaseSeconds": 10, "heartbeatSeconds": 2},
            "sessions": {"stallTimeoutMs": 2000},
-           "health": {"foreground": {"enabled": false}},
+           "health": {"resumeAfterMs": 1000, "foreground": {"enabled": false}},
            "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]}, "target": {"table": "public.items"},
              "segment": {"rows": 30000}, "concurrency": {"max": 1}, "pace": {"rowsPerSecond": 5000},
              "retry": {"baseDelayMs": 100, "maxDelayMs": 500}, "capture": {"enabled": false}}]}"""

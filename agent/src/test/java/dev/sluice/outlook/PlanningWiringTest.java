@@ -55,7 +55,7 @@ class PlanningWiringTest {
     root.addAppender(logs);
     String src = pg.createDatabase("psrc");
     String tgt = pg.createDatabase("ptgt");
-    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 24000) g",
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 16000) g",
         "CREATE TABLE later (id bigint PRIMARY KEY, name text)", "INSERT INTO later SELECT g, 'x' FROM generate_series(1, 5000) g",
         "ANALYZE items", "ANALYZE later");
     Vertx vertx = Vertx.vertx();
@@ -142,7 +142,7 @@ class PlanningWiringTest {
         return r.getBoolean("final", false) ? r : null;
       });
       assertEquals("completed", report.getString("outcome"));
-      assertEquals(24000, report.getJsonObject("rows").getLong("copied"));
+      assertEquals(16000, report.getJsonObject("rows").getLong("copied"));
       assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.reports WHERE job = 'items'"));
       assertEquals(404, Http.get(base + "/api/jobs/nosuchjob/report").status());
 
@@ -164,7 +164,7 @@ class PlanningWiringTest {
 
       // The CLI: the report as Markdown, the advice as text.
       String md = cli("report", "--config", configFile.toString(), "--job", "items");
-      assertTrue(md.contains("completed") && md.contains("24,000"), md);
+      assertTrue(md.contains("completed") && md.contains("16,000"), md);
       assertFalse(md.contains("Provisional"), md);
       String adv = cli("advise", "--config", configFile.toString());
       assertTrue(adv.contains("less than a day of data") && adv.contains("job later"), adv);
