@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -60,14 +61,41 @@ public final class ChangelogWriter implements AutoCloseable {
   /**
    * Writes a small non-transactional message into the source's WAL: the stream then carries a
    * position to confirm even when the job's table is idle, so the slot keeps moving while other
-   * tables (or databases) write.
+   * tables (or databases) write; its echo also shows the stream alive ({@link StreamWatch}). Returns
+   * the message's position in the WAL.
    */
-  public void heartbeat() throws SQLException {
-    try (PreparedStatement s = conn.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)")) {
+  public long heartbeat() throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT (pg_logical_emit_message(false, ?, ?) - '0/0'::pg_lsn)::bigint")) {
       s.setString(1, heartbeatPrefix);
       s.setString(2, job);
-      s.execute();
+      long lsn;
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        lsn = r.getLong(1);
+      }
       conn.commit();
+      return lsn;
+    }
+  }
+
+  /**
+   * How far the server's sender on {@code slot} read the WAL ({@code pg_stat_replication.sent_lsn}; a
+   * logical sender moves it as it decodes, whether or not it sends anything), or null when no sender
+   * holds the slot.
+   */
+  public Long sentLsn(String slot) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT (r.sent_lsn - '0/0'::pg_lsn)::bigint FROM pg_replication_slots l"
+        + " LEFT JOIN pg_stat_replication r ON r.pid = l.active_pid WHERE l.slot_name = ?")) {
+      s.setString(1, slot);
+      Long sent = null;
+      try (ResultSet r = s.executeQuery()) {
+        if (r.next()) {
+          long v = r.getLong(1);
+          sent = r.wasNull() ? null : v;
+        }
+      }
+      conn.commit();
+      return sent;
     }
   }
 

@@ -68,6 +68,7 @@ public final class LogicalCapture {
   private WalReader reader;
   private int failures;
   private long statusTimer = -1;
+  private long watchTimer = -1;
   private boolean replacing;
   private volatile boolean running;
   private volatile SlotRisk.Decision decision = new SlotRisk.Decision(SlotRisk.Action.NONE, 1.0, null);
@@ -114,6 +115,7 @@ public final class LogicalCapture {
       lastRateNanos = nanos.getAsLong();
       startReader();
       statusTimer = vertx.setPeriodic(settings.statusInterval().toMillis(), t -> watch());
+      watchTimer = vertx.setPeriodic(new StreamWatch(settings.reader().stallTimeout().toNanos()).tickMs(), t -> watchStream());
     });
   }
 
@@ -132,6 +134,14 @@ public final class LogicalCapture {
     }, nanos, handoff);
     reader = r;
     r.start();
+  }
+
+  /** Asks the reader whether a statement of its has gone unanswered for the stall timeout (it then aborts its sessions). */
+  private void watchStream() {
+    WalReader r = reader;
+    if (r == null) return;
+    String stall = r.watch(nanos.getAsLong());
+    if (stall != null) log.warn("job {}: {}", job, stall);
   }
 
   private void readerFailed(Throwable e) {
@@ -197,7 +207,7 @@ public final class LogicalCapture {
       log.info("job {}: slot {} is gone and the job no longer captures: reading stops", job, LogicalSlot.name(job));
       running = false;
       replacing = false;
-      if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+      cancelTimers();
       stopReader();
     });
   }
@@ -219,6 +229,11 @@ public final class LogicalCapture {
         });
   }
 
+  private void cancelTimers() {
+    if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+    if (watchTimer >= 0) vertx.cancelTimer(watchTimer);
+  }
+
   private Future<Void> stopReader() {
     WalReader r = reader;
     reader = null;
@@ -233,7 +248,7 @@ public final class LogicalCapture {
   /** Stops reading (what was read is recorded and confirmed first); the slot stays for the next reader. */
   public Future<Void> stop() {
     running = false;
-    if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+    cancelTimers();
     return stopReader();
   }
 
@@ -273,7 +288,7 @@ public final class LogicalCapture {
   public WalFigures figures() {
     LogicalSlot.Status st = status;
     return new WalFigures(LogicalSlot.name(job), true, reading(), keysPerSecond, lagMillis() / 1000.0,
-        st == null ? null : st.retainedBytes(), decision);
+        st == null ? null : st.retainedBytes(), decision, lastError);
   }
 
   /** The last reader failure, or null. */
