@@ -79,23 +79,27 @@ public final class ChangelogWriter implements AutoCloseable {
   }
 
   /**
-   * How far the server's sender on {@code slot} read the WAL ({@code pg_stat_replication.sent_lsn}; a
-   * logical sender moves it as it decodes, whether or not it sends anything), or null when no sender
-   * holds the slot.
+   * The server's sender on a slot: how far it read the WAL ({@code pg_stat_replication.sent_lsn}; a
+   * logical sender moves it after each record it decodes, whether or not it sends anything), and
+   * whether it is working (its process waits on nothing, or on I/O or a lock: not on the client nor idle).
    */
-  public Long sentLsn(String slot) throws SQLException {
-    try (PreparedStatement s = conn.prepareStatement("SELECT (r.sent_lsn - '0/0'::pg_lsn)::bigint FROM pg_replication_slots l"
-        + " LEFT JOIN pg_stat_replication r ON r.pid = l.active_pid WHERE l.slot_name = ?")) {
+  public record Sender(long sentLsn, boolean working) {}
+
+  /** The sender on {@code slot}, or null when none holds it. */
+  public Sender sender(String slot) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT (r.sent_lsn - '0/0'::pg_lsn)::bigint,"
+        + " a.wait_event_type IS NULL OR a.wait_event_type NOT IN ('Client', 'Activity') FROM pg_replication_slots l"
+        + " JOIN pg_stat_replication r ON r.pid = l.active_pid LEFT JOIN pg_stat_activity a ON a.pid = r.pid WHERE l.slot_name = ?")) {
       s.setString(1, slot);
-      Long sent = null;
+      Sender sender = null;
       try (ResultSet r = s.executeQuery()) {
         if (r.next()) {
           long v = r.getLong(1);
-          sent = r.wasNull() ? null : v;
+          if (!r.wasNull()) sender = new Sender(v, r.getBoolean(2));
         }
       }
       conn.commit();
-      return sent;
+      return sender;
     }
   }
 

@@ -17,9 +17,11 @@ import java.util.Locale;
  *   <li>no sender on the slot: the server lost the stream: stalled;
  *   <li>the last ask, a whole timeout ago, already found the sender past the (first unanswered)
  *       heartbeat: it sent the echo then, which never arrived: stalled;
- *   <li>the sender did not move since the last ask: stalled;
- *   <li>otherwise it moved (busy decoding: a large transaction of other tables sends nothing for
- *       minutes; or it just passed the heartbeat): healthy for now, the window starts again.
+ *   <li>the sender did not move since the last ask and is not working (it waits to send to the
+ *       client, or idles): stalled;
+ *   <li>otherwise it moved, or works on (busy decoding: a large transaction of other tables sends
+ *       nothing for minutes, and while the server replays one at its commit the position stands
+ *       still; or it just passed the heartbeat): healthy for now, the window starts again.
  * </ul>
  * A statement on the capture session (recording keys, a heartbeat, the question itself, opening the
  * stream) that has no answer for the timeout is a stall too ({@link #check}, asked by a timer while the
@@ -67,7 +69,7 @@ final class StreamWatch {
     silentSince = now;
   }
 
-  /** A heartbeat's position in the WAL ({@code pg_logical_emit_message}'s answer): the first one without an echo counts. */
+  /** A heartbeat's position in the WAL ({@code pg_logical_emit_message}'s answer, its record's end): the first one without an echo counts. */
   void heartbeatAt(long lsn) {
     if (heartbeatLsn < 0) heartbeatLsn = lsn;
   }
@@ -79,16 +81,19 @@ final class StreamWatch {
 
   /**
    * Decides on a suspect stream, given how far the server's sender on the slot read the WAL
-   * ({@code sentLsn}, null when the slot has no sender): the stall, or null (busy: the window starts again at {@code now}).
+   * ({@code sentLsn}, null when the slot has no sender) and whether it is {@code working}: the stall,
+   * or null (busy: the window starts again at {@code now}).
    */
-  Stall judge(long now, Long sentLsn) {
+  Stall judge(long now, Long sentLsn, boolean working) {
     long silent = now - silentSince;
     long ms = timeoutNanos / 1_000_000;
     if (sentLsn == null) return new Stall(STREAM, " (the server has no sender on the slot)", silent, ms);
-    if (heartbeatLsn >= 0 && probedSentLsn > heartbeatLsn) {
+    // pg_logical_emit_message answers the end of the heartbeat's record, and the sender's position is the end of the
+    // last record it read: at or past it, the sender read (and sent) the heartbeat.
+    if (heartbeatLsn >= 0 && probedSentLsn >= heartbeatLsn) {
       return new Stall(STREAM, " (the server sent the heartbeat a timeout ago, it never arrived)", silent, ms);
     }
-    if (probedSentLsn >= 0 && sentLsn <= probedSentLsn) return new Stall(STREAM, " (the server's sender did not move)", silent, ms);
+    if (probedSentLsn >= 0 && sentLsn <= probedSentLsn && !working) return new Stall(STREAM, " (the server's sender did not move and waits)", silent, ms);
     probedSentLsn = sentLsn;
     heartbeatAt = now;
     return null;

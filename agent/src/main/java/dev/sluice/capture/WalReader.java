@@ -249,9 +249,9 @@ public final class WalReader {
       }
       if (watch.due(now)) {
         watch.waiting("asking how far the server's sender read", now);
-        Long sent = writer.sentLsn(LogicalSlot.name(job));
+        ChangelogWriter.Sender sender = writer.sender(LogicalSlot.name(job));
         watch.answered();
-        StreamWatch.Stall stall = watch.judge(nanos.getAsLong(), sent);
+        StreamWatch.Stall stall = watch.judge(nanos.getAsLong(), sender == null ? null : sender.sentLsn(), sender != null && sender.working());
         if (stall != null) throw new StalledStream(stall);
       }
       Thread.sleep(sleepMs);
