@@ -133,13 +133,8 @@ public final class WalReader {
     return lag.millis(nowMillis);
   }
 
-  /** How often the owner should {@link #watch}. */
-  public long watchTickMs() {
-    return watch.tickMs();
-  }
-
   /**
-   * Asked by the owner's timer (never blocks): when a statement on the capture session, or the
+   * Asked by the owner's timer, every {@code sessions.stallTimeoutMs} / 4 (100 ms to 1 s), never blocks: when a statement on the capture session, or the
    * stream's start, had no answer for the stall timeout, the reader's sessions are aborted (on a
    * thread of their own) and the reader fails saying so. Returns the stall's reason, or null.
    */
@@ -201,7 +196,6 @@ public final class WalReader {
       s.close();
     } catch (Throwable e) {
       String why = stalled;
-      if (why == null && e instanceof StalledStream st) why = abort(st.stall);
       if (!stopping) listener.failed(why != null ? new DatabaseStalled(why) : e);
     } finally {
       streaming = false;
@@ -252,7 +246,10 @@ public final class WalReader {
         ChangelogWriter.Sender sender = writer.sender(LogicalSlot.name(job));
         watch.answered();
         StreamWatch.Stall stall = watch.judge(nanos.getAsLong(), sender == null ? null : sender.sentLsn(), sender != null && sender.working());
-        if (stall != null) throw new StalledStream(stall);
+        if (stall != null) {
+          abort(stall);
+          throw new DatabaseStalled(stall.reason());
+        }
       }
       Thread.sleep(sleepMs);
       sleepMs = Math.min(20, sleepMs * 2);
@@ -279,16 +276,6 @@ public final class WalReader {
       s.setFlushedLSN(l);
       s.setAppliedLSN(l);
       confirmedLsn = lsn;
-    }
-  }
-
-  /** The stream found stalled on the reader's own thread. */
-  private static final class StalledStream extends RuntimeException {
-    final StreamWatch.Stall stall;
-
-    StalledStream(StreamWatch.Stall stall) {
-      super(stall.reason(), null, false, false);
-      this.stall = stall;
     }
   }
 
