@@ -80,22 +80,25 @@ public final class ChangelogWriter implements AutoCloseable {
 
   /**
    * The server's sender on a slot: how far it read the WAL ({@code pg_stat_replication.sent_lsn}; a
-   * logical sender moves it after each record it decodes, whether or not it sends anything), and
-   * whether it is working (its process waits on nothing, or on I/O or a lock: not on the client nor idle).
+   * logical sender moves it after each record it decodes, whether or not it sends anything; null
+   * when the role may not see it: only superusers and members of {@code pg_read_all_stats} do), and
+   * whether it is working (its process waits on nothing, or on I/O or a lock: not on the client, nor
+   * idle; unknown counts as working).
    */
-  public record Sender(long sentLsn, boolean working) {}
+  public record Sender(Long sentLsn, boolean working) {}
 
   /** The sender on {@code slot}, or null when none holds it. */
   public Sender sender(String slot) throws SQLException {
     try (PreparedStatement s = conn.prepareStatement("SELECT (r.sent_lsn - '0/0'::pg_lsn)::bigint,"
         + " a.wait_event_type IS NULL OR a.wait_event_type NOT IN ('Client', 'Activity') FROM pg_replication_slots l"
-        + " JOIN pg_stat_replication r ON r.pid = l.active_pid LEFT JOIN pg_stat_activity a ON a.pid = r.pid WHERE l.slot_name = ?")) {
+        + " LEFT JOIN pg_stat_replication r ON r.pid = l.active_pid LEFT JOIN pg_stat_activity a ON a.pid = l.active_pid"
+        + " WHERE l.slot_name = ? AND l.active_pid IS NOT NULL")) {
       s.setString(1, slot);
       Sender sender = null;
       try (ResultSet r = s.executeQuery()) {
         if (r.next()) {
           long v = r.getLong(1);
-          if (!r.wasNull()) sender = new Sender(v, r.getBoolean(2));
+          sender = new Sender(r.wasNull() ? null : v, r.getBoolean(2));
         }
       }
       conn.commit();

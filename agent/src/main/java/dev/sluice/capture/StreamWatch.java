@@ -18,7 +18,8 @@ import java.util.Locale;
  *   <li>the last ask, a whole timeout ago, already found the sender past the (first unanswered)
  *       heartbeat: it sent the echo then, which never arrived: stalled;
  *   <li>the sender did not move since the last ask and is not working (it waits to send to the
- *       client, or idles): stalled;
+ *       client, or idles): stalled; where the role may not see the sender's position, not working
+ *       at this ask and the last one: stalled;
  *   <li>otherwise it moved, or works on (busy decoding: a large transaction of other tables sends
  *       nothing for minutes, and while the server replays one at its commit the position stands
  *       still; or it just passed the heartbeat): healthy for now, the window starts again.
@@ -46,6 +47,7 @@ final class StreamWatch {
   private long silentSince = -1;
   private long heartbeatLsn = -1;
   private long probedSentLsn = -1;
+  private boolean askedIdle;
   private volatile String waitingFor;
   private volatile long waitingSince;
 
@@ -60,6 +62,7 @@ final class StreamWatch {
     silentSince = -1;
     heartbeatLsn = -1;
     probedSentLsn = -1;
+    askedIdle = false;
   }
 
   /** A heartbeat is about to be written at {@code now}: the silence is timed from the first one without an echo. */
@@ -80,21 +83,23 @@ final class StreamWatch {
   }
 
   /**
-   * Decides on a suspect stream, given how far the server's sender on the slot read the WAL
-   * ({@code sentLsn}, null when the slot has no sender) and whether it is {@code working}: the stall,
-   * or null (busy: the window starts again at {@code now}).
+   * Decides on a suspect stream, given whether the slot has a sender ({@code active}), how far it read
+   * the WAL ({@code sentLsn}, null when not visible) and whether it is {@code working}: the stall, or
+   * null (busy: the window starts again at {@code now}).
    */
-  Stall judge(long now, Long sentLsn, boolean working) {
+  Stall judge(long now, boolean active, Long sentLsn, boolean working) {
     long silent = now - silentSince;
     long ms = timeoutNanos / 1_000_000;
-    if (sentLsn == null) return new Stall(STREAM, " (the server has no sender on the slot)", silent, ms);
+    if (!active) return new Stall(STREAM, " (the server has no sender on the slot)", silent, ms);
     // pg_logical_emit_message answers the end of the heartbeat's record, and the sender's position is the end of the
     // last record it read: at or past it, the sender read (and sent) the heartbeat.
     if (heartbeatLsn >= 0 && probedSentLsn >= heartbeatLsn) {
       return new Stall(STREAM, " (the server sent the heartbeat a timeout ago, it never arrived)", silent, ms);
     }
-    if (probedSentLsn >= 0 && sentLsn <= probedSentLsn && !working) return new Stall(STREAM, " (the server's sender did not move and waits)", silent, ms);
-    probedSentLsn = sentLsn;
+    boolean stood = sentLsn == null ? askedIdle : probedSentLsn >= 0 && sentLsn <= probedSentLsn;
+    if (stood && !working) return new Stall(STREAM, " (the server's sender did not move and waits)", silent, ms);
+    if (sentLsn != null) probedSentLsn = sentLsn;
+    askedIdle = !working;
     heartbeatAt = now;
     return null;
   }

@@ -29,7 +29,7 @@ import org.postgresql.replication.PGReplicationStream;
  * other tables or databases write.
  *
  * <p>A stream that stalls (a network partition, a frozen host: no error ever comes) is found by its
- * {@link StreamWatch} within about twice {@code stallTimeout}: the reader then aborts its sessions and
+ * {@link StreamWatch} within two to three times {@code stallTimeout}: the reader then aborts its sessions and
  * fails saying so, and its owner starts another, which reads again from the slot.
  */
 public final class WalReader {
@@ -245,7 +245,8 @@ public final class WalReader {
         watch.waiting("asking how far the server's sender read", now);
         ChangelogWriter.Sender sender = writer.sender(LogicalSlot.name(job));
         watch.answered();
-        StreamWatch.Stall stall = watch.judge(nanos.getAsLong(), sender == null ? null : sender.sentLsn(), sender != null && sender.working());
+        StreamWatch.Stall stall = watch.judge(nanos.getAsLong(), sender != null, sender == null ? null : sender.sentLsn(),
+            sender == null || sender.working());
         if (stall != null) {
           abort(stall);
           throw new DatabaseStalled(stall.reason());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.DatabaseConfig;
 import dev.sluice.db.ConnectionSettings;
 import dev.sluice.db.Databases;
 import dev.sluice.testing.Eventually;
@@ -21,7 +22,8 @@ import org.postgresql.replication.PGReplicationStream;
  * What {@link StreamWatch} asks the server, against the test server: the slot's sender position is
  * null without a reader, and once the stream carried a heartbeat the sender is past the heartbeat's
  * record (so a sender past it whose echo never arrived means a stalled stream, not a busy one), and a
- * sender caught up does not count as working.
+ * sender caught up does not count as working; a role without {@code pg_read_all_stats} sees the
+ * sender but not its position.
  */
 class SenderPositionTest {
   private final TestPg pg = TestPg.get();
@@ -48,11 +50,22 @@ class SenderPositionTest {
         Eventually.until(Duration.ofSeconds(10), "the sender past the heartbeat " + heartbeat + " (now " + sent(writer, slot) + ")",
             () -> sent(writer, slot) >= heartbeat);
         Eventually.until(Duration.ofSeconds(10), "the sender idle once caught up", () -> !senderOf(writer, slot).working());
+        // A role that is neither superuser nor in pg_read_all_stats sees the slot's sender, not its position.
+        pg.exec(db, "DO $$ BEGIN CREATE ROLE sluice_sp_plain LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        DatabaseConfig su = pg.database(db);
+        DatabaseConfig plain = new DatabaseConfig(su.host(), su.port(), db, "sluice_sp_plain", null, null, su.tls(), 1);
+        try (ChangelogWriter other = new ChangelogWriter(SourceJdbc.session(Databases.settings(plain, "sluice-capture"), "sluice-capture", 10),
+            "sp")) {
+          ChangelogWriter.Sender seen = other.sender(slot);
+          assertNotNull(seen, "the slot has a sender");
+          assertNull(seen.sentLsn(), "its position is hidden from this role");
+        }
         s.close();
       }
       Eventually.until(Duration.ofSeconds(10), "no sender once the stream closed", () -> sentOrNull(writer, slot) == null);
     } finally {
       pg.exec(db, "SELECT pg_drop_replication_slot('" + slot + "')");
+      pg.exec(db, "DROP ROLE IF EXISTS sluice_sp_plain");
     }
   }
 

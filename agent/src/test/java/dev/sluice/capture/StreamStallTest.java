@@ -25,6 +25,11 @@ import org.junit.jupiter.api.Test;
  * {@link FreezingProxy}, the test's writer directly. The WAL reader finds its stream stalled within
  * twice the stall timeout and says so; once the proxy thaws it reads the slot again, and every change
  * made meanwhile arrives through the slot (the final pass repairs nothing, no slot is replaced).
+ *
+ * <p>The job is paused over the freeze, so the reader records keys in the changelog on the source
+ * (its own session) rather than handing them to the applier: an applier blocked mid-batch on the
+ * frozen source would hold the reader in the hand-over, a wait on Sluice's applier that the reader does
+ * not time (the applier's own reads have no stall watch).
  */
 class StreamStallTest {
   private static final long STALL_MS = 2_000;
@@ -53,6 +58,9 @@ class StreamStallTest {
         Writes.waitFor(() -> "in_sync".equals(state(tgt)) && writes.get() > 200, 120);
         Migrator job = agent.migrators().get("stalled");
         assertEquals(null, job.live().wal().lastReaderError(), "no reader failure before the freeze");
+        Await.result(job.setPaused(true, "test", "test"), 30, TimeUnit.SECONDS);
+        long entries = entriesEver(src);
+        Writes.waitFor(() -> entriesEver(src) > entries + 50, 30); // the reader records keys on its session now
         long before = writes.get();
         long frozenAt = System.nanoTime();
         proxy.freeze();
@@ -64,6 +72,7 @@ class StreamStallTest {
         assertTrue(seconds < 2 * STALL_MS / 1000.0 + 3, "found " + seconds + " s after the freeze: " + error);
         Eventually.until(Duration.ofSeconds(10), "writes while frozen", () -> writes.get() > before + 200);
         proxy.thaw();
+        Await.result(job.setPaused(false, "test", "test"), 30, TimeUnit.SECONDS);
         long thawed = writes.get();
         Eventually.until(Duration.ofSeconds(60), "the slot read again and writes after the thaw", () -> writes.get() > thawed + 200
             && job.live().wal().reading());
@@ -84,6 +93,11 @@ class StreamStallTest {
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'stalled' AND kind = 'capture.slot_replaced'"));
     assertEquals(0, pg.scalar(tgt, "SELECT coalesce((verify_report->>'repaired')::int, 0) FROM sluice.jobs WHERE name = 'stalled'"),
         "every change arrived through the slot: " + pg.string(tgt, "SELECT verify_report::text FROM sluice.jobs WHERE name = 'stalled'"));
+  }
+
+  /** Entries ever written to the changelog: its id sequence's position. */
+  private long entriesEver(String src) {
+    return pg.scalar(src, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM sluice.changes_stalled_id_seq");
   }
 
   private String state(String tgt) {

@@ -45,7 +45,7 @@ class StreamWatchTest {
   void noSenderOnTheSlotIsAStall() {
     watch.heartbeatSent(0);
     watch.heartbeatAt(5_000);
-    StreamWatch.Stall stall = watch.judge(10 * S, null, false);
+    StreamWatch.Stall stall = watch.judge(10 * S, false, null, false);
     assertNotNull(stall);
     assertEquals("the source's replication stream stalled: nothing received for 10.0 s (the server has no sender on the slot)"
         + " (sessions.stallTimeoutMs 10000); reconnecting", stall.reason());
@@ -55,12 +55,12 @@ class StreamWatchTest {
   void aSenderBusyDecodingIsHealthyAsLongAsItMoves() {
     watch.heartbeatSent(0);
     watch.heartbeatAt(5_000);
-    assertNull(watch.judge(10 * S, 1_000L, false), "the sender is before the heartbeat: busy, the window starts again");
+    assertNull(watch.judge(10 * S, true, 1_000L, false), "the sender is before the heartbeat: busy, the window starts again");
     assertFalse(watch.due(19 * S));
     assertTrue(watch.due(20 * S));
-    assertNull(watch.judge(20 * S, 2_000L, false), "it moved since the last ask");
+    assertNull(watch.judge(20 * S, true, 2_000L, false), "it moved since the last ask");
     assertTrue(watch.due(30 * S));
-    StreamWatch.Stall stall = watch.judge(30 * S, 2_000L, false);
+    StreamWatch.Stall stall = watch.judge(30 * S, true, 2_000L, false);
     assertNotNull(stall, "it did not move for a whole timeout");
     assertTrue(stall.reason().contains("nothing received for 30.0 s (the server's sender did not move and waits)"), stall.reason());
   }
@@ -69,20 +69,33 @@ class StreamWatchTest {
   void aSenderThatStandsStillButWorksIsBusyNotStalled() {
     watch.heartbeatSent(0);
     watch.heartbeatAt(5_000);
-    assertNull(watch.judge(10 * S, 1_000L, true));
-    assertNull(watch.judge(20 * S, 1_000L, true), "replaying a large transaction at its commit: the position stands, the process works");
-    assertNull(watch.judge(30 * S, 1_000L, true));
-    assertNotNull(watch.judge(40 * S, 1_000L, false), "then it waits (on the client) without having moved: stalled");
+    assertNull(watch.judge(10 * S, true, 1_000L, true));
+    assertNull(watch.judge(20 * S, true, 1_000L, true), "replaying a large transaction at its commit: the position stands, the process works");
+    assertNull(watch.judge(30 * S, true, 1_000L, true));
+    assertNotNull(watch.judge(40 * S, true, 1_000L, false), "then it waits (on the client) without having moved: stalled");
+  }
+
+  @Test
+  void withoutTheSendersPositionTwoAsksFindingItIdleAreAStall() {
+    watch.heartbeatSent(0);
+    watch.heartbeatAt(5_000);
+    assertNull(watch.judge(10 * S, true, null, true), "the role may not see sent_lsn; the sender works");
+    assertNull(watch.judge(20 * S, true, null, false), "idle at one ask only");
+    assertNull(watch.judge(30 * S, true, null, true));
+    assertNull(watch.judge(40 * S, true, null, false));
+    StreamWatch.Stall stall = watch.judge(50 * S, true, null, false);
+    assertNotNull(stall, "idle at two asks in a row, and still nothing");
+    assertTrue(stall.reason().contains("nothing received for 50.0 s (the server's sender did not move and waits)"), stall.reason());
   }
 
   @Test
   void anEchoSentButNeverArrivedIsAStallOneTimeoutLater() {
     watch.heartbeatSent(0);
     watch.heartbeatAt(5_000);
-    assertNull(watch.judge(10 * S, 5_000L, false), "just at the heartbeat's end: its echo may be on its way");
+    assertNull(watch.judge(10 * S, true, 5_000L, false), "just at the heartbeat's end: its echo may be on its way");
     watch.heartbeatSent(12 * S);
     watch.heartbeatAt(7_000); // a later heartbeat: the first one without an echo still counts
-    StreamWatch.Stall stall = watch.judge(20 * S, 8_000L, false);
+    StreamWatch.Stall stall = watch.judge(20 * S, true, 8_000L, false);
     assertNotNull(stall, "past the heartbeat a timeout ago, and still nothing");
     assertTrue(stall.reason().contains("it never arrived"), stall.reason());
   }
@@ -91,7 +104,7 @@ class StreamWatchTest {
   void anEchoThatArrivesAfterTheAskEndsTheSuspicion() {
     watch.heartbeatSent(0);
     watch.heartbeatAt(5_000);
-    assertNull(watch.judge(10 * S, 6_000L, false));
+    assertNull(watch.judge(10 * S, true, 6_000L, false));
     watch.received();
     assertFalse(watch.due(100 * S));
   }
