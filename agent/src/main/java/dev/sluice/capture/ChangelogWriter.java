@@ -62,10 +62,13 @@ public final class ChangelogWriter implements AutoCloseable {
    * Writes a small non-transactional message into the source's WAL: the stream then carries a
    * position to confirm even when the job's table is idle, so the slot keeps moving while other
    * tables (or databases) write; its echo also shows the stream alive ({@link StreamWatch}). Returns
-   * the message's position in the WAL.
+   * the message's position in the WAL (its record's end). A non-transactional message alone is not
+   * flushed, and the server's sender reads only flushed WAL: on an idle server its echo could wait
+   * seconds for the WAL writer. So the statement also takes a transaction id, whose commit flushes the
+   * WAL up to it (or wakes the WAL writer at once where {@code synchronous_commit} is off).
    */
   public long heartbeat() throws SQLException {
-    try (PreparedStatement s = conn.prepareStatement("SELECT (pg_logical_emit_message(false, ?, ?) - '0/0'::pg_lsn)::bigint")) {
+    try (PreparedStatement s = conn.prepareStatement("SELECT (pg_logical_emit_message(false, ?, ?) - '0/0'::pg_lsn)::bigint, txid_current()")) {
       s.setString(1, heartbeatPrefix);
       s.setString(2, job);
       long lsn;

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A job's capture from the write-ahead log, on the agent that reads its slot: the Vert.x shell
  * around a {@link WalReader} (its own thread) and the slot's risk ({@link SlotRisk}). It starts the
- * reader, starts another after a failure (with backoff), and once a second reads the slot's state
- * on the source: the WAL it retains, which decides throttle, pause or drop, and whether the source
- * invalidated it. A dropped slot is created afresh at once, and its owner is told, so that what the
+ * reader, watches it for a stall (a timer asks {@link WalReader#watch}: a statement on its capture
+ * session unanswered for the stall timeout), starts another after a failure (with backoff), and once
+ * a second reads the slot's state on the source: the WAL it retains, which decides throttle, pause or
+ * drop, and whether the source invalidated it. A dropped slot is created afresh at once, and its owner is told, so that what the
  * old slot covered is verified again. Everything it tells its owner arrives on its Vert.x context.
  */
 public final class LogicalCapture {
