@@ -68,8 +68,8 @@ class StreamStallTest {
         double seconds = (System.nanoTime() - frozenAt) / 1e9;
         assertTrue(error.startsWith("the source's ") && error.contains(" stalled") && error.endsWith("(sessions.stallTimeoutMs 2000); reconnecting"),
             error);
-        // A heartbeat at most one timeout after the last message, unanswered for one more, and a timer tick.
-        assertTrue(seconds < 2 * STALL_MS / 1000.0 + 3, "found " + seconds + " s after the freeze: " + error);
+        // A heartbeat at most one timeout after the last message, unanswered for one more, a timer tick, and slack for a loaded machine.
+        assertTrue(seconds < 2 * STALL_MS / 1000.0 + 5, "found " + seconds + " s after the freeze: " + error);
         Eventually.until(Duration.ofSeconds(10), "writes while frozen", () -> writes.get() > before + 200);
         proxy.thaw();
         Await.result(job.setPaused(false, "test", "test"), 30, TimeUnit.SECONDS);
