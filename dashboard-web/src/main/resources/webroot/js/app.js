@@ -329,6 +329,7 @@ function walCapture(w) {
   let h = `<span class="k">capture</span><span id="wal-capture">from the WAL${w.reading ? '' : ' (reconnecting)'} · `
     + `${full(w.keysPerSecond ?? 0)} keys/s · lag ${lag(w.lagSeconds)}</span>`
     + `<span class="k">slot</span><span id="wal-slot">${esc(w.slot)} retains ${bytes(w.retainedBytes)} of WAL</span>`;
+  if (!w.reading && w.lastReaderError) h += `<span class="k">reader</span><span id="wal-error" class="bad">${esc(w.lastReaderError)}</span>`;
   if (w.slotReason) h += `<span class="k">slot risk</span><span id="wal-risk" class="${w.slotAction === 'throttle' ? '' : 'bad'}">${esc(w.slotReason)}</span>`;
   return h;
 }

@@ -121,7 +121,7 @@ final class JobWiring {
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
     return new CatchUp(vertx, shape, pools.source(), Databases.settings(cfg.source(), "sluice-wal"),
-        pools.target(), ledger, applier, verification, drift, clock, nanos);
+        cfg.sessions().stallTimeout(), pools.target(), ledger, applier, verification, drift, clock, nanos);
   }
 
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
@@ -106,14 +107,51 @@ public final class ChangelogWriter implements AutoCloseable {
   /**
    * Writes a small non-transactional message into the source's WAL: the stream then carries a
    * position to confirm even when the job's table is idle, so the slot keeps moving while other
-   * tables (or databases) write.
+   * tables (or databases) write; its echo also shows the stream alive ({@link StreamWatch}). Returns
+   * the message's position in the WAL (its record's end). A non-transactional message alone is not
+   * flushed, and the server's sender reads only flushed WAL: on an idle server its echo could wait
+   * seconds for the WAL writer. So the statement also takes a transaction id, whose commit flushes the
+   * WAL up to it (or wakes the WAL writer at once where {@code synchronous_commit} is off).
    */
-  public void heartbeat() throws SQLException {
-    try (PreparedStatement s = conn.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)")) {
+  public long heartbeat() throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT (pg_logical_emit_message(false, ?, ?) - '0/0'::pg_lsn)::bigint, txid_current()")) {
       s.setString(1, heartbeatPrefix);
       s.setString(2, job);
-      s.execute();
+      long lsn;
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        lsn = r.getLong(1);
+      }
       conn.commit();
+      return lsn;
+    }
+  }
+
+  /**
+   * The server's sender on a slot: how far it read the WAL ({@code pg_stat_replication.sent_lsn}; a
+   * logical sender moves it after each record it decodes, whether or not it sends anything; null
+   * when the role may not see it: only superusers and members of {@code pg_read_all_stats} do), and
+   * whether it is working (its process waits on nothing, or on I/O or a lock: not on the client, nor
+   * idle; unknown counts as working).
+   */
+  public record Sender(Long sentLsn, boolean working) {}
+
+  /** The sender on {@code slot}, or null when none holds it. */
+  public Sender sender(String slot) throws SQLException {
+    try (PreparedStatement s = conn.prepareStatement("SELECT (r.sent_lsn - '0/0'::pg_lsn)::bigint,"
+        + " a.wait_event_type IS NULL OR a.wait_event_type NOT IN ('Client', 'Activity') FROM pg_replication_slots l"
+        + " LEFT JOIN pg_stat_replication r ON r.pid = l.active_pid LEFT JOIN pg_stat_activity a ON a.pid = l.active_pid"
+        + " WHERE l.slot_name = ? AND l.active_pid IS NOT NULL")) {
+      s.setString(1, slot);
+      Sender sender = null;
+      try (ResultSet r = s.executeQuery()) {
+        if (r.next()) {
+          long v = r.getLong(1);
+          sender = new Sender(r.wasNull() ? null : v, r.getBoolean(2));
+        }
+      }
+      conn.commit();
+      return sender;
     }
   }
 

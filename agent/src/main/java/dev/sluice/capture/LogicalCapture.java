@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A job's capture from the write-ahead log, on the agent that reads its slot: the Vert.x shell
  * around a {@link WalReader} (its own thread) and the slot's risk ({@link SlotRisk}). It starts the
- * reader, starts another after a failure (with backoff), and once a second reads the slot's state
- * on the source: the WAL it retains, which decides throttle, pause or drop, and whether the source
- * invalidated it. A dropped slot is created afresh at once, and its owner is told, so that what the
+ * reader, watches it for a stall (a timer asks {@link WalReader#watch}: a statement on its capture
+ * session unanswered for the stall timeout), starts another after a failure (with backoff), and once
+ * a second reads the slot's state on the source: the WAL it retains, which decides throttle, pause or
+ * drop, and whether the source invalidated it. A dropped slot is created afresh at once, and its owner is told, so that what the
  * old slot covered is verified again. Everything it tells its owner arrives on its Vert.x context.
  */
 public final class LogicalCapture {
@@ -68,6 +69,7 @@ public final class LogicalCapture {
   private WalReader reader;
   private int failures;
   private long statusTimer = -1;
+  private long watchTimer = -1;
   private boolean replacing;
   private volatile boolean running;
   private volatile SlotRisk.Decision decision = new SlotRisk.Decision(SlotRisk.Action.NONE, 1.0, null);
@@ -114,6 +116,7 @@ public final class LogicalCapture {
       lastRateNanos = nanos.getAsLong();
       startReader();
       statusTimer = vertx.setPeriodic(settings.statusInterval().toMillis(), t -> watch());
+      watchTimer = vertx.setPeriodic(new StreamWatch(settings.reader().stallTimeout().toNanos()).tickMs(), t -> watchStream());
     });
   }
 
@@ -132,6 +135,14 @@ public final class LogicalCapture {
     }, nanos, handoff);
     reader = r;
     r.start();
+  }
+
+  /** Asks the reader whether a statement of its has gone unanswered for the stall timeout (it then aborts its sessions). */
+  private void watchStream() {
+    WalReader r = reader;
+    if (r == null) return;
+    String stall = r.watch(nanos.getAsLong());
+    if (stall != null) log.warn("job {}: {}", job, stall);
   }
 
   private void readerFailed(Throwable e) {
@@ -197,7 +208,7 @@ public final class LogicalCapture {
       log.info("job {}: slot {} is gone and the job no longer captures: reading stops", job, LogicalSlot.name(job));
       running = false;
       replacing = false;
-      if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+      cancelTimers();
       stopReader();
     });
   }
@@ -219,6 +230,11 @@ public final class LogicalCapture {
         });
   }
 
+  private void cancelTimers() {
+    if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+    if (watchTimer >= 0) vertx.cancelTimer(watchTimer);
+  }
+
   private Future<Void> stopReader() {
     WalReader r = reader;
     reader = null;
@@ -233,7 +249,7 @@ public final class LogicalCapture {
   /** Stops reading (what was read is recorded and confirmed first); the slot stays for the next reader. */
   public Future<Void> stop() {
     running = false;
-    if (statusTimer >= 0) vertx.cancelTimer(statusTimer);
+    cancelTimers();
     return stopReader();
   }
 
@@ -273,7 +289,7 @@ public final class LogicalCapture {
   public WalFigures figures() {
     LogicalSlot.Status st = status;
     return new WalFigures(LogicalSlot.name(job), true, reading(), keysPerSecond, lagMillis() / 1000.0,
-        st == null ? null : st.retainedBytes(), decision);
+        st == null ? null : st.retainedBytes(), decision, lastError);
   }
 
   /** The last reader failure, or null. */

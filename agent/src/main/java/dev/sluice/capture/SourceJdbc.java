@@ -20,16 +20,37 @@ public final class SourceJdbc {
 
   /** A plain session (autocommit off), named {@code applicationName}, with Sluice's session settings. */
   public static Connection session(ConnectionSettings settings, String applicationName) throws SQLException {
-    Connection c = settings.with("application_name", applicationName).openJdbc();
+    return session(settings, applicationName, 0);
+  }
+
+  /**
+   * The same, where a read that waits {@code socketTimeoutSeconds} fails (0: never): a backstop for a
+   * source that stops answering before the reader's {@link StreamWatch} can abort the session (while it opens).
+   */
+  public static Connection session(ConnectionSettings settings, String applicationName, int socketTimeoutSeconds) throws SQLException {
+    ConnectionSettings named = settings.with("application_name", applicationName);
+    Properties p = named.jdbcProperties();
+    p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+    Connection c = named.openJdbc(p);
     c.setAutoCommit(false);
     return c;
   }
 
   /** A logical replication connection to the source database ({@code replication=database}). */
   public static Connection replication(ConnectionSettings settings, String applicationName) throws SQLException {
+    return replication(settings, applicationName, 0);
+  }
+
+  /**
+   * The same with a socket timeout (0: none). pgjdbc reads a replication stream without blocking
+   * ({@code readPending}), so only the blocking reads (opening, starting and closing the stream) can reach it.
+   */
+  public static Connection replication(ConnectionSettings settings, String applicationName, int socketTimeoutSeconds) throws SQLException {
     ConnectionSettings named = settings.with("application_name", applicationName);
+    Properties p = properties(named);
+    p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
     // pgjdbc sends the JVM's time zone at start-up: openJdbc sets UTC, so the stream prints timestamptz keys in UTC.
-    return named.openJdbc(properties(named));
+    return named.openJdbc(p);
   }
 
   /**

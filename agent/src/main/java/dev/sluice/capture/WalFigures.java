@@ -6,14 +6,15 @@ import java.util.Locale;
 /**
  * What a job's capture from the WAL shows on one agent: whether this agent reads the slot, and if it
  * does, the keys it records per second, how far behind the source's commits it is, the WAL the slot
- * retains and the decision on it ({@link SlotRisk}). The same figures go to {@code GET /api/jobs},
+ * retains and the decision on it ({@link SlotRisk}), and why its reader last failed (null: never
+ * since this agent started; e.g. a stalled stream). The same figures go to {@code GET /api/jobs},
  * the dashboard and {@code /metrics}.
  */
 public record WalFigures(String slot, boolean readHere, boolean reading, double keysPerSecond, double lagSeconds, Long retainedBytes,
-    SlotRisk.Decision decision) {
+    SlotRisk.Decision decision, String lastReaderError) {
   /** A job in logical mode whose slot another agent reads. */
   public static WalFigures elsewhere(String slot) {
-    return new WalFigures(slot, false, false, Double.NaN, Double.NaN, null, SlotRisk.Decision.NONE);
+    return new WalFigures(slot, false, false, Double.NaN, Double.NaN, null, SlotRisk.Decision.NONE, null);
   }
 
   public JsonObject json() {
@@ -21,7 +22,7 @@ public record WalFigures(String slot, boolean readHere, boolean reading, double 
     if (!readHere) return j;
     return j.put("reading", reading).put("keysPerSecond", round(keysPerSecond)).put("lagSeconds", round(lagSeconds))
         .put("retainedBytes", retainedBytes).put("slotAction", decision.action().name().toLowerCase(Locale.ROOT))
-        .put("slotReason", decision.reason());
+        .put("slotReason", decision.reason()).put("lastReaderError", lastReaderError);
   }
 
   private static Double round(double d) {

@@ -1,6 +1,7 @@
 package dev.sluice.capture;
 
 import dev.sluice.db.ConnectionSettings;
+import dev.sluice.resilience.DatabaseStalled;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -26,12 +27,30 @@ import org.postgresql.replication.PGReplicationStream;
  * oldest waiting key was read. While the job's table is idle, a heartbeat message written into the
  * WAL every {@code heartbeat} brings a position to confirm, so the slot does not hold back WAL that
  * other tables or databases write.
+ *
+ * <p>A stream that stalls (a network partition, a frozen host: no error ever comes) is found by its
+ * {@link StreamWatch} within two to three times {@code stallTimeout}: the reader then aborts its sessions and
+ * fails saying so, and its owner starts another, which reads again from the slot.
  */
 public final class WalReader {
-  /** The reader's timing and batch settings. */
-  public record Settings(int batchKeys, Duration quiet, Duration maxDelay, Duration heartbeat, Duration statusInterval) {
+  /**
+   * The reader's timing and batch settings. {@code stallTimeout}: how long the stream may stay silent
+   * after a heartbeat, or the capture session leave a statement unanswered ({@code sessions.stallTimeoutMs}).
+   */
+  public record Settings(int batchKeys, Duration quiet, Duration maxDelay, Duration heartbeat, Duration statusInterval,
+      Duration stallTimeout) {
     public static final Settings DEFAULTS = new Settings(20_000, Duration.ofMillis(20), Duration.ofMillis(500), Duration.ofSeconds(10),
         Duration.ofSeconds(1));
+
+    /** With the default stall timeout. */
+    public Settings(int batchKeys, Duration quiet, Duration maxDelay, Duration heartbeat, Duration statusInterval) {
+      this(batchKeys, quiet, maxDelay, heartbeat, statusInterval, Duration.ofMillis(dev.sluice.config.SessionLimits.DEFAULT_STALL_TIMEOUT_MS));
+    }
+
+    /** The same with another stall timeout. */
+    public Settings withStallTimeout(Duration timeout) {
+      return new Settings(batchKeys, quiet, maxDelay, heartbeat, statusInterval, timeout);
+    }
   }
 
   /** What the reader tells its owner, on its own thread. */
@@ -57,6 +76,10 @@ public final class WalReader {
   private volatile long confirmedLsn;
   private final WalLag lag = new WalLag();
   private volatile boolean streaming;
+  private final StreamWatch watch;
+  private volatile Connection replication;
+  private volatile Connection session;
+  private volatile String stalled;
 
   public WalReader(ConnectionSettings options, String job, WalKeys keys, Settings settings, Listener listener, LongSupplier nanos) {
     this(options, job, keys, settings, listener, nanos, KeyHandoff.NONE);
@@ -72,6 +95,7 @@ public final class WalReader {
     this.settings = settings;
     this.listener = listener;
     this.nanos = nanos;
+    this.watch = new StreamWatch(settings.stallTimeout().toNanos());
   }
 
   /** Starts the reader's thread (once). */
@@ -109,10 +133,52 @@ public final class WalReader {
     return lag.millis(nowMillis);
   }
 
+  /**
+   * Asked by the owner's timer, every {@code sessions.stallTimeoutMs} / 4 (100 ms to 1 s), never blocks: when a statement on the capture session, or the
+   * stream's start, had no answer for the stall timeout, the reader's sessions are aborted (on a
+   * thread of their own) and the reader fails saying so. Returns the stall's reason, or null.
+   */
+  public String watch(long now) {
+    StreamWatch.Stall stall = watch.check(now);
+    if (stall == null || stopping) return null;
+    return abort(stall);
+  }
+
+  /** Aborts the sessions after a stall (once); the blocked thread then fails, and {@link #run} reports the stall. */
+  private String abort(StreamWatch.Stall stall) {
+    synchronized (this) {
+      if (stalled != null) return null;
+      stalled = stall.reason();
+    }
+    for (Connection c : new Connection[] {replication, session}) {
+      if (c != null) {
+        try {
+          c.abort(ABORT);
+        } catch (SQLException | RuntimeException e) {
+          // closing anyway below
+        }
+      }
+    }
+    return stalled;
+  }
+
+  /** Runs an abort on a thread of its own: closing a TLS socket may wait for a writer blocked on a frozen peer. */
+  private static final java.util.concurrent.Executor ABORT = r -> {
+    Thread t = new Thread(r, "sluice-wal-abort");
+    t.setDaemon(true);
+    t.start();
+  };
+
   private void run() {
     String name = LogicalSlot.name(job);
-    try (Connection repl = SourceJdbc.replication(options, "sluice-wal");
-         ChangelogWriter writer = new ChangelogWriter(SourceJdbc.session(options, "sluice-capture"), job)) {
+    // A read that waits twice the stall timeout fails: a backstop for the waits the watch cannot abort (opening a session).
+    int socketTimeout = (int) Math.min(Integer.MAX_VALUE, Math.max(1, 2 * ((settings.stallTimeout().toMillis() + 999) / 1000)));
+    watch.waiting("connecting", nanos.getAsLong());
+    try (Connection repl = SourceJdbc.replication(options, "sluice-wal", socketTimeout);
+         ChangelogWriter writer = new ChangelogWriter(session = SourceJdbc.session(options, "sluice-capture", socketTimeout), job)) {
+      replication = repl;
+      if (stalled != null) throw new java.sql.SQLException("aborted");
+      watch.waiting("starting the stream", nanos.getAsLong());
       PGReplicationStream s = repl.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
           .withSlotName(name)
           .withSlotOption("proto_version", 1)
@@ -120,6 +186,7 @@ public final class WalReader {
           .withSlotOption("messages", true)
           .withStatusInterval((int) settings.statusInterval().toMillis(), TimeUnit.MILLISECONDS)
           .start();
+      watch.answered();
       stream = s;
       streaming = true;
       loop(s, writer);
@@ -128,7 +195,8 @@ public final class WalReader {
       s.forceUpdateStatus();
       s.close();
     } catch (Throwable e) {
-      if (!stopping) listener.failed(e);
+      String why = stalled;
+      if (!stopping) listener.failed(why != null ? new DatabaseStalled(why) : e);
     } finally {
       streaming = false;
     }
@@ -137,11 +205,16 @@ public final class WalReader {
   private void loop(PGReplicationStream s, ChangelogWriter writer) throws SQLException, InterruptedException {
     long lastMessage = nanos.getAsLong();
     long lastHeartbeat = lastMessage;
+    long heartbeatEvery = watch.heartbeatNanos(settings.heartbeat().toNanos());
     long firstPending = 0;
     long sleepMs = 1;
+    long received = s.getLastReceiveLSN().asLong();
     while (!stopping) {
       ByteBuffer m = s.readPending();
       long now = nanos.getAsLong();
+      long lsn = s.getLastReceiveLSN().asLong();
+      if (m != null || lsn != received) watch.received(); // a message, or a keepalive that moved the position
+      received = lsn;
       if (m != null) {
         int before = keys.pendingKeys();
         boolean wasInTransaction = keys.inTransaction();
@@ -161,9 +234,23 @@ public final class WalReader {
         flush(s, writer);
         if (!keys.inTransaction()) lag.caughtUp();
       }
-      if (now - lastMessage >= settings.heartbeat().toNanos() && now - lastHeartbeat >= settings.heartbeat().toNanos()) {
-        writer.heartbeat();
+      if (now - lastMessage >= heartbeatEvery && now - lastHeartbeat >= heartbeatEvery) {
+        watch.heartbeatSent(now);
+        watch.waiting("writing a heartbeat", now);
+        watch.heartbeatAt(writer.heartbeat());
+        watch.answered();
         lastHeartbeat = now;
+      }
+      if (watch.due(now)) {
+        watch.waiting("asking how far the server's sender read", now);
+        ChangelogWriter.Sender sender = writer.sender(LogicalSlot.name(job));
+        watch.answered();
+        StreamWatch.Stall stall = watch.judge(nanos.getAsLong(), sender != null, sender == null ? null : sender.sentLsn(),
+            sender == null || sender.working());
+        if (stall != null) {
+          abort(stall);
+          throw new DatabaseStalled(stall.reason());
+        }
       }
       Thread.sleep(sleepMs);
       sleepMs = Math.min(20, sleepMs * 2);
@@ -174,7 +261,11 @@ public final class WalReader {
   private void flush(PGReplicationStream s, ChangelogWriter writer) throws SQLException, InterruptedException {
     if (keys.pendingKeys() > 0) {
       Map<List<String>, Long> batch = keys.takeKeys();
-      if (!handoff.handle(batch, () -> stopping, () -> keepAlive(s))) writer.record(batch);
+      if (!handoff.handle(batch, () -> stopping, () -> keepAlive(s))) {
+        watch.waiting("recording keys", nanos.getAsLong());
+        writer.record(batch);
+        watch.answered();
+      }
       recorded += batch.size();
     }
     if (keys.inTransaction()) return;

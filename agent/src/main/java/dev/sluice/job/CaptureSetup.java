@@ -44,13 +44,14 @@ final class CaptureSetup {
   private final String job;
   private final Pool source;
   private final ConnectionSettings sourceOptions;
+  private final Duration stallTimeout;
   private final CaptureLedger ledger;
   private final CaptureLeases leases;
   private final Ledger jobs;
   private volatile CaptureChoice.Mode mode;
   private volatile SlotKeeper keeper;
 
-  CaptureSetup(Vertx vertx, JobShape shape, Pool source, ConnectionSettings sourceOptions, Ledger ledger,
+  CaptureSetup(Vertx vertx, JobShape shape, Pool source, ConnectionSettings sourceOptions, Duration stallTimeout, Ledger ledger,
       java.time.Clock clock, java.util.function.LongSupplier nanos, dev.sluice.capture.KeyHandoff handoff) {
     this.handoff = handoff;
     this.clock = clock;
@@ -60,6 +61,7 @@ final class CaptureSetup {
     this.job = shape.job().name();
     this.source = source;
     this.sourceOptions = sourceOptions;
+    this.stallTimeout = stallTimeout;
     this.ledger = new CaptureLedger(ledger.pool(), ledger.agentId());
     this.leases = new CaptureLeases(ledger.pool(), ledger.agentId());
     this.jobs = ledger;
@@ -105,7 +107,7 @@ final class CaptureSetup {
   private void startKeeper() {
     if (keeper != null) return;
     JobConfig.SlotLimits l = shape.job().capture().slot();
-    LogicalCapture.Settings settings = new LogicalCapture.Settings(WalReader.Settings.DEFAULTS,
+    LogicalCapture.Settings settings = new LogicalCapture.Settings(WalReader.Settings.DEFAULTS.withStallTimeout(stallTimeout),
         new SlotRisk.Limits(l.throttleMb() * MB, l.pauseMb() * MB, l.dropMb() * MB), Duration.ofSeconds(1));
     var t = shape.job().source().table();
     keeper = new SlotKeeper(vertx, job, leases, SlotKeeper.reader(vertx, job, t.schema(), t.name(), t.sql(), shape.sourceKey(), source,

@@ -61,8 +61,11 @@ public final class CatchUp {
 
   private final CaptureSetup capture;
 
-  /** {@code sourceOptions}: the source's connection settings, for the WAL reader's own JDBC sessions (null: no logical mode). */
-  public CatchUp(Vertx vertx, JobShape shape, Pool source, dev.sluice.db.ConnectionSettings sourceOptions,
+  /**
+   * {@code sourceOptions}: the source's connection settings, for the WAL reader's own JDBC sessions (null: no logical mode);
+   * {@code stallTimeout}: how long the reader's stream may stay silent after a heartbeat ({@code sessions.stallTimeoutMs}).
+   */
+  public CatchUp(Vertx vertx, JobShape shape, Pool source, dev.sluice.db.ConnectionSettings sourceOptions, java.time.Duration stallTimeout,
       Pool target, Ledger ledger,
       ChangeApplier applier, FinalVerification verification, DriftMonitor drift, java.time.Clock clock,
       java.util.function.LongSupplier nanos) {
@@ -77,7 +80,7 @@ public final class CatchUp {
     this.verification = verification;
     this.gauge = new SyncGauge(shape.job().capture().inSyncRows());
     this.drift = drift;
-    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, ledger, clock, nanos, applier.handoff());
+    this.capture = new CaptureSetup(vertx, shape, source, sourceOptions, stallTimeout, ledger, clock, nanos, applier.handoff());
     verification.changelogBarrier(capture::caughtUp);
     drift.onRewrite(changes -> rewritten(changes).onFailure(e -> log.warn("job {}: cannot record the rewrite: {}", job,
         ErrorClassifier.describe(e))));

@@ -21,6 +21,7 @@ public final class FreezingProxy implements AutoCloseable {
   private final AtomicInteger accepted = new AtomicInteger();
   private final Object lock = new Object();
   private boolean frozen;
+  private final java.util.Set<Integer> frozenOnes = new java.util.HashSet<>();
   private volatile boolean closed;
 
   public FreezingProxy(String host, int port) throws IOException {
@@ -29,11 +30,11 @@ public final class FreezingProxy implements AutoCloseable {
       while (!closed) {
         try {
           Socket client = server.accept();
-          accepted.incrementAndGet();
+          int n = accepted.getAndIncrement();
           sockets.add(client);
           Socket upstream = new Socket(host, port);
           sockets.add(upstream);
-          ProxyPump.join(client, upstream, "freezing-proxy-pump", this::whileFrozen);
+          ProxyPump.join(client, upstream, "freezing-proxy-pump", () -> whileFrozen(n));
         } catch (IOException e) {
           if (closed) return;
         }
@@ -59,18 +60,26 @@ public final class FreezingProxy implements AutoCloseable {
     }
   }
 
-  /** Forwards again what was held and what comes next. */
+  /** Stops forwarding, both ways, on the {@code n}-th connection accepted (from 0) only. */
+  public void freeze(int n) {
+    synchronized (lock) {
+      frozenOnes.add(n);
+    }
+  }
+
+  /** Forwards again what was held and what comes next (on every connection). */
   public void thaw() {
     synchronized (lock) {
       frozen = false;
+      frozenOnes.clear();
       lock.notifyAll();
     }
   }
 
   /** The pumps' gate: holds a pump, before its next read or write, for as long as the proxy is frozen. */
-  private void whileFrozen() throws IOException {
+  private void whileFrozen(int n) throws IOException {
     synchronized (lock) {
-      while (frozen && !closed) {
+      while ((frozen || frozenOnes.contains(n)) && !closed) {
         try {
           lock.wait(100);
         } catch (InterruptedException e) {
