@@ -261,6 +261,10 @@ public final class WalReader {
   private void flush(PGReplicationStream s, ChangelogWriter writer) throws SQLException, InterruptedException {
     if (keys.pendingKeys() > 0) {
       Map<List<String>, Long> batch = keys.takeKeys();
+      // Decoded is not yet visible: a commit reaches the WAL (and the stream) before its backend makes it
+      // visible, and with synchronous replication only once a standby confirmed it. Re-read or recorded
+      // before then, a key would bring the row as it was (docs/consistency.md, step 2 of the argument).
+      writer.awaitVisible(keys.takenXids(), () -> keepAlive(s));
       if (!handoff.handle(batch, () -> stopping, () -> keepAlive(s))) {
         watch.waiting("recording keys", nanos.getAsLong());
         writer.record(batch);

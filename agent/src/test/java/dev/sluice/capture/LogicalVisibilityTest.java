@@ -10,7 +10,6 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,8 +26,6 @@ class LogicalVisibilityTest {
   private final TestPg pg = TestPg.get();
 
   @Test
-  @Disabled("fails until WalReader.flush calls writer.awaitVisible(keys.takenXids(), ..) before handing over or recording "
-      + "(one line, left to the WalReader change in flight; handreview report, 2026-12-07): it passes with it")
   void aKeyWhoseChangeIsCommittedButNotYetVisibleIsNotAppliedBeforeIt() throws Exception {
     String src = pg.createDatabase("lv_src");
     String tgt = pg.createDatabase("lv_tgt");
