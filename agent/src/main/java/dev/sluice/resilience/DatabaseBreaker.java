@@ -2,10 +2,15 @@ package dev.sluice.resilience;
 
 import dev.sluice.config.BreakerConfig;
 import dev.sluice.config.DatabaseConfig;
+import dev.sluice.db.ConnectionSettings;
 import dev.sluice.db.Databases;
-import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnection;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.pgclient.PgException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +24,12 @@ import org.slf4j.LoggerFactory;
  * agent. Fed with the connection-class failures and the successes of real work; while open, jobs
  * pause with "source unavailable" / "target unavailable", and a half-open probe (a fresh connection
  * and {@code SELECT 1}) decides when the database is back. A probe that gets no answer within the
- * stall timeout fails: vertx-pg-client has no timeout of its own past the TCP connect, so a probe
- * whose connection went silent (a partition, a NAT entry dropped) would otherwise wait forever and,
- * the breaker probing one at a time, keep the jobs waiting after the database came back.
+ * stall timeout fails, and its connection is closed: the probe is a JDBC session on a worker thread
+ * of its own, whose connect and reads time out (vertx-pg-client has no timeout past the TCP connect
+ * and no way to abandon a connection still starting, so each probe into a frozen host or a partition
+ * would leave a socket open for as long as the freeze lasts: one a probe, until the agent runs out of
+ * file descriptors). Without the timeout a silent probe would also keep the breaker, probing one at a
+ * time, from seeing the database come back.
  */
 public final class DatabaseBreaker {
   private static final Logger log = LoggerFactory.getLogger(DatabaseBreaker.class);
@@ -33,6 +41,8 @@ public final class DatabaseBreaker {
   private final LongSupplier clock;
   private final CircuitBreaker breaker;
   private final Duration probeTimeout;
+  private final ConnectionSettings probeSettings;
+  private final WorkerExecutor probes;
   private boolean probing;
   private long timer = -1;
 
@@ -44,6 +54,9 @@ public final class DatabaseBreaker {
     this.db = db;
     this.clock = clock;
     this.breaker = new CircuitBreaker(config.failures(), config.open().toNanos(), config.maxOpen().toNanos());
+    this.probeSettings = Databases.settings(db, "sluice-probe");
+    // Two threads: a probe past its timeout may still be closing its socket while the next one starts.
+    this.probes = vertx.createSharedWorkerExecutor("sluice-probe-" + name, 2);
   }
 
   public void start() {
@@ -52,6 +65,7 @@ public final class DatabaseBreaker {
 
   public void stop() {
     if (timer >= 0) vertx.cancelTimer(timer);
+    probes.close();
   }
 
   /** Counts a failure of real work; only connection-class failures say the database is down. */
@@ -86,12 +100,14 @@ public final class DatabaseBreaker {
       if (probing || breaker.state(clock.getAsLong()) != CircuitBreaker.State.HALF_OPEN) return;
       probing = true;
     }
-    Databases.connect(vertx, db, "sluice-probe")
-        .compose(c -> c.query("SELECT 1").execute().eventually(c::close))
-        .timeout(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)
-        .recover(e -> Future.failedFuture(e instanceof TimeoutException ? new DatabaseStalled(String.format(Locale.ROOT,
+    probes.executeBlocking(this::probe, false)
+        // A backstop only: the probe's own timeouts end it first, and with its connection closed. They count whole
+        // seconds, and under sslmode=prefer the driver tries again without TLS after a first attempt fails: two waits.
+        .timeout(2 * probeTimeout.toMillis() + 2_000, TimeUnit.MILLISECONDS)
+        .recover(e -> Future.failedFuture(stalled(e) ? new DatabaseStalled(String.format(Locale.ROOT,
             "the %s stalled: no answer to the probe for %.1f s (sessions.stallTimeoutMs %d)", name, probeTimeout.toMillis() / 1e3,
-            probeTimeout.toMillis())) : e))
+            probeTimeout.toMillis())) : e instanceof SQLException q && q.getSQLState() != null
+                ? refused(q) : e))
         .onComplete(ar -> {
           synchronized (this) {
             probing = false;
@@ -103,5 +119,32 @@ public final class DatabaseBreaker {
             }
           }
         });
+  }
+
+  /** One probe: a fresh session and {@code SELECT 1}, every wait on the database bounded by the probe timeout. Blocking. */
+  private Void probe() throws SQLException {
+    long seconds = Math.max(1, (probeTimeout.toMillis() + 999) / 1000);
+    java.util.Properties p = probeSettings.jdbcProperties();
+    p.setProperty("connectTimeout", String.valueOf(seconds));
+    p.setProperty("socketTimeout", String.valueOf(seconds)); // every read, the start-up's and TLS's included
+    try (Connection c = probeSettings.openJdbc(p); Statement st = c.createStatement()) {
+      st.execute("SELECT 1");
+    }
+    return null;
+  }
+
+  /** No answer in time: the backstop's timeout, or a read or connect of the probe that timed out. */
+  private static boolean stalled(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof TimeoutException || c instanceof java.net.SocketTimeoutException) return true;
+    }
+    return false;
+  }
+
+  /** A probe refused by the driver or the server, as the other paths say it (SQLSTATE and message; class 08 counts as down). */
+  private static PgException refused(SQLException e) {
+    PgException pg = new PgException(e.getMessage(), "ERROR", e.getSQLState(), null);
+    pg.addSuppressed(e);
+    return pg;
   }
 }

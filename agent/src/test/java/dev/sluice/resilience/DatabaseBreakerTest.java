@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * on that one connection for as long as TCP lets it; once the database answers, a probe closes it.
  * Before the freeze, a probe through the same proxy must close the breaker: so the stalls are the
  * freeze's doing, not a slow (cold) connection's, and the later probes run on a warm path, far
- * below the stall timeout.
+ * below the stall timeout. A probe that failed has closed its connection: probes into a long freeze
+ * must not pile up open sockets.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
@@ -47,12 +48,16 @@ class DatabaseBreakerTest {
           long frozenAt = System.nanoTime();
           int before = proxy.connections();
           breaker.failure(connectionLost());
-          // One probe at a time: a third connection since the freeze means two probes had failed on their own.
-          return Async.until(vertx, STALL.multipliedBy(5), "two probes to the frozen database failed and a third began",
+          // One probe at a time, each of two connections (sslmode prefer: TLS asked first, then without after a
+          // failure): a third connection since the freeze means a whole probe failed on its own, both connections waited out.
+          return Async.until(vertx, STALL.multipliedBy(5), "a probe to the frozen database failed and another began",
                   () -> Future.succeededFuture(proxy.connections() >= before + 3))
               .compose(w -> expect(STALLED.equals(breaker.reason()), "the breaker open for the stall; its reason: " + breaker.reason()))
+              // The failed probes closed their connections: only the probe in flight still has one open.
+              .compose(w -> Async.blocking(vertx, () -> openConnectionsTo(proxy.port())))
+              .compose(open -> expect(open <= 1, open + " connections to the frozen database still open (at most the probe in flight)"))
               .compose(w -> expect(System.nanoTime() - frozenAt >= STALL.multipliedBy(2).toNanos(),
-                  "two probes each waited the stall timeout out"));
+                  "the probe's two connections each waited the stall timeout out"));
         })
         .compose(v -> {
           proxy.thaw();
@@ -70,6 +75,27 @@ class DatabaseBreakerTest {
           });
         })
         .onComplete(ctx.succeedingThenComplete());
+  }
+
+  /**
+   * This host's TCP connections whose far end is {@code port} on loopback and which are still
+   * established on our side (a closed one has sent its FIN: FIN_WAIT, not ESTABLISHED). Only the
+   * probes connect to the proxy's port.
+   */
+  private static long openConnectionsTo(int port) {
+    String far = String.format(":%04X ", port);
+    long n = 0;
+    for (String file : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+      try {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(file))) {
+          String[] f = line.trim().split("\\s+");
+          if (f.length > 3 && (f[2] + " ").endsWith(far) && f[3].equals("01")) n++;
+        }
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot read " + file + " (Linux only)", e);
+      }
+    }
+    return n;
   }
 
   private static PgException connectionLost() {
