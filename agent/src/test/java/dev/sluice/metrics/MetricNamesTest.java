@@ -65,7 +65,8 @@ class MetricNamesTest {
   private static final Set<String> POOLS = Set.of("sluice-source", "sluice-target", "sluice-ledger", "sluice-reads-source",
       "sluice-reads-target");
   /** Vert.x's own worker pools, and the COPY workers of the job (named for it). */
-  private static final Set<String> WORKER_POOLS = Set.of("vert.x-worker-thread", "vert.x-internal-blocking", "sluice-copy-items");
+  private static final Set<String> WORKER_POOLS = Set.of("vert.x-worker-thread", "vert.x-internal-blocking", "sluice-copy-items",
+      "sluice-probe-source", "sluice-probe-target");
   private static final ObjectMapper JSON = new ObjectMapper();
   private final TestPg pg = TestPg.get();
 
