@@ -65,13 +65,17 @@ final class RowSql {
    * job, then one text[] per key column. Columns: verified, row JSON (null when absent).
    */
   String target() {
+    // Bounds and keys are cast from text: each comparison names the target key column's collation, as
+    // the column's own comparisons (the segment's copy and verification) order keys by it.
     List<String> lower = new ArrayList<>();
     List<String> upper = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
     for (int i = 0; i < shape.keyTypes().size(); i++) {
-      lower.add("(s.lower_bound[" + (i + 1) + "])::" + shape.keyTypes().get(i));
-      upper.add("(s.upper_bound[" + (i + 1) + "])::" + shape.keyTypes().get(i));
+      lower.add("(s.lower_bound[" + (i + 1) + "])::" + shape.keyTypes().get(i) + shape.targetKeyCollate(i));
+      upper.add("(s.upper_bound[" + (i + 1) + "])::" + shape.keyTypes().get(i) + shape.targetKeyCollate(i));
+      keys.add("k.sluice_k" + (i + 1) + shape.targetKeyCollate(i));
     }
-    String verified = ReadPathLedger.verifiedSegmentHolds(keyRow, row(lower), row(upper));
+    String verified = ReadPathLedger.verifiedSegmentHolds(row(keys), row(lower), row(upper));
     return "WITH " + keyCte + " SELECT " + verified + ", (SELECT row_to_json(r)::text FROM (SELECT " + targetColumns()
         + " FROM " + shape.job().target().table().sql() + " t WHERE " + targetKeyRow + " = " + keyRow + ") r) "
         + "FROM k ORDER BY k.sluice_ord";

@@ -20,6 +20,9 @@ import java.util.stream.Collectors;
  * <p>Keys travel as their text forms and are cast back to the key types, as segment bounds are, so a
  * changelog entry can be placed in its segment with {@code width_bucket} over the segments' lower
  * bounds (a binary search done by the server, for any orderable key, composite ones as records).
+ * Each cast names the source key column's collation: a value cast from text takes the database's
+ * default one, and a key column declared with another would be placed in the wrong segment (a change
+ * dropped for a "pending" segment whose snapshot never held the key).
  */
 public final class CaptureSql {
   private final JobShape shape;
@@ -124,7 +127,7 @@ public final class CaptureSql {
   /** The changelog key cast back to its types, as a record: {@code ROW(c.key[1]::bigint, ..)}. */
   String keyRecord(String alias) {
     List<String> parts = new ArrayList<>();
-    for (int i = 0; i < shape.keyTypes().size(); i++) parts.add(alias + ".key[" + (i + 1) + "]::" + shape.keyTypes().get(i));
+    for (int i = 0; i < shape.keyTypes().size(); i++) parts.add(alias + ".key[" + (i + 1) + "]::" + shape.keyTypes().get(i) + shape.sourceKeyCollate(i));
     return "ROW(" + String.join(", ", parts) + ")";
   }
 
@@ -157,7 +160,7 @@ public final class CaptureSql {
     List<String> arrays = new ArrayList<>();
     List<String> names = new ArrayList<>();
     for (int i = 0; i < shape.keyTypes().size(); i++) {
-      cols.add("b" + i + "::" + shape.keyTypes().get(i));
+      cols.add("b" + i + "::" + shape.keyTypes().get(i) + shape.sourceKeyCollate(i));
       arrays.add("$" + (i + first) + "::text[]");
       names.add("b" + i);
     }
@@ -191,7 +194,7 @@ public final class CaptureSql {
   /** Keys with entries still waiting in a key range. Params: the range's bounds. */
   public KeyRange.Predicate pendingInRange(KeyRange r) {
     List<String> exprs = new ArrayList<>();
-    for (int i = 0; i < shape.keyTypes().size(); i++) exprs.add("c.key[" + (i + 1) + "]::" + shape.keyTypes().get(i));
+    for (int i = 0; i < shape.keyTypes().size(); i++) exprs.add("c.key[" + (i + 1) + "]::" + shape.keyTypes().get(i) + shape.sourceKeyCollate(i));
     KeyRange.Predicate p = r.predicateOn(exprs, shape.keyTypes(), 1);
     return new KeyRange.Predicate("SELECT DISTINCT c.key FROM " + changelog() + " c WHERE " + p.sql(), p.params());
   }

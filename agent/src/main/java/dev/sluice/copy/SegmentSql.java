@@ -253,9 +253,16 @@ public final class SegmentSql {
         && shape.columns().stream().allMatch(c -> c.expression().matches("\"([^\"]|\"\")+\""));
   }
 
-  /** The target table's DDL when Sluice creates it: the mapped columns, the key as primary key. */
+  /** The target table's DDL when Sluice creates it: the mapped columns, the key as primary key (see {@link dev.sluice.inspect.KeyCollations}). */
   public String createTarget() {
-    String cols = shape.columns().stream().map(c -> Sql.ident(c.name()) + " " + c.type()).collect(Collectors.joining(", "));
+    List<String> defs = new ArrayList<>();
+    for (JobShape.Column c : shape.columns()) {
+      int k = shape.targetKey().indexOf(c.name());
+      // A key column sorts as the source's does (KeyCollations chose the collation), so key ranges
+      // hold the same rows on both sides.
+      defs.add(Sql.ident(c.name()) + " " + c.type() + (c.key() && k >= 0 ? shape.targetKeyCollate(k) : ""));
+    }
+    String cols = String.join(", ", defs);
     return "CREATE TABLE IF NOT EXISTS " + shape.job().target().table().sql() + " (" + cols + ", PRIMARY KEY (" + shape.targetKeyList() + "))";
   }
 

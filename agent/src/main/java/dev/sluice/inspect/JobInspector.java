@@ -155,9 +155,11 @@ public final class JobInspector {
       }
     }
     if (problems.size() > before) return null;
+    List<List<String>> collations = KeyCollations.resolve(source, target, srcOid, tgtOid, tt, key, targetKey, keyTypes, path, problems);
+    if (problems.size() > before) return null;
     double estimate = estimateRows(st, job.source().where());
     return new JobShape(job, List.copyOf(cols), List.copyOf(key), List.copyOf(targetKey), List.copyOf(keyTypes), tgtOid != null, estimate,
-        recordHash());
+        recordHash(), collations.get(0), collations.get(1));
   }
 
   /** PostgreSQL 14 added {@code hash_record_extended}; the typed row hash needs it on both sides (see {@link RowHash}). */

@@ -21,12 +21,38 @@ public record JobShape(
     List<String> keyTypes,
     boolean targetExists,
     double estimatedRows,
-    boolean recordHash) {
+    boolean recordHash,
+    List<String> sourceKeyCollations,
+    List<String> targetKeyCollations) {
+
+  /** A shape whose key columns sort by their columns' own collations (no explicit COLLATE). */
+  public JobShape(JobConfig job, List<Column> columns, List<String> sourceKey, List<String> targetKey, List<String> keyTypes,
+      boolean targetExists, double estimatedRows, boolean recordHash) {
+    this(job, columns, sourceKey, targetKey, keyTypes, targetExists, estimatedRows, recordHash, List.of(), List.of());
+  }
 
   /** A shape hashed with the record text ({@link RowHash}'s TEXT kind). */
   public JobShape(JobConfig job, List<Column> columns, List<String> sourceKey, List<String> targetKey, List<String> keyTypes,
       boolean targetExists, double estimatedRows) {
     this(job, columns, sourceKey, targetKey, keyTypes, targetExists, estimatedRows, false);
+  }
+
+  /**
+   * {@code " COLLATE <the source key column's collation>"} for key part {@code i}, or "" for a type
+   * without one: what a comparison of key values outside the column itself (cast from text, where
+   * the database's default collation would apply) needs to order keys as the column and the plan do.
+   */
+  public String sourceKeyCollate(int i) {
+    return collate(sourceKeyCollations, i);
+  }
+
+  /** The same on the target, with the target key column's collation (see {@link KeyCollations}). */
+  public String targetKeyCollate(int i) {
+    return collate(targetKeyCollations, i);
+  }
+
+  private static String collate(List<String> collations, int i) {
+    return collations == null || i >= collations.size() || collations.get(i) == null ? "" : " COLLATE " + collations.get(i);
   }
 
   /** The job's row hash (see {@link RowHash}). */

@@ -50,6 +50,9 @@ class BadConfigTest {
         "CREATE TABLE dups (k int NOT NULL, v text)", // no unique index on k
         "CREATE TABLE nullkey (k int UNIQUE, v text)"); // unique but nullable
     pg.exec(tgt, "CREATE TABLE plain (id bigint, status text, total numeric(12, 2), note text)"); // no unique key
+    // A text key sorted by ICU's English order on the source and by the database's default (C) order on the target.
+    pg.exec(src, "CREATE TABLE coded (code text COLLATE \"en-x-icu\" PRIMARY KEY, v int)");
+    pg.exec(tgt, "CREATE TABLE coded (code text PRIMARY KEY, v int)");
     targetBefore = targetObjects();
     pg.exec(src, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + PW_ROLE + "') THEN "
         + "CREATE ROLE " + PW_ROLE + " LOGIN PASSWORD 'right-password'; END IF; END $$",
@@ -171,6 +174,10 @@ class BadConfigTest {
     all.add(bad("target lacks a mapped column", c -> job(c).put("target", new JsonObject().put("table", "plain"))
             .put("columns", new JsonObject().put("id", "id").put("colour", "status")),
         "jobs[0].columns.colour", "does not exist in target table public.plain"));
+    all.add(bad("target key ordering text differently", c -> job(c).put("source", new JsonObject().put("table", "coded")
+            .put("key", new JsonArray().add("code"))).put("target", new JsonObject().put("table", "coded")),
+        "jobs[0].target.table", "key column \"code\" of public.coded orders text differently on the target (collation pg_catalog.\"default\") "
+            + "than on the source (collation pg_catalog.\"en-x-icu\")"));
     return all.stream();
   }
 
