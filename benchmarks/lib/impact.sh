@@ -1,6 +1,7 @@
 # Arm 3: foreground impact. pgbench at a fixed rate against the source, in three phases of equal
 # length: idle, a big-bang copy (the psql COPY pipe, looped), Sluice with its default settings
-# (looped). Latency is taken from pgbench's per-transaction log, from the scheduled start.
+# (looped); with BENCH_IMPACT_NICE=N two more: Sluice with sessions.nice N, and the same with the
+# foreground control off. Latency is taken from pgbench's per-transaction log, from the scheduled start.
 # Then, with pgbench stopped ("when the database has room"), two timed copies of the table: Sluice
 # with its defaults, and Sluice with the foreground control off (its unpaced rate).
 # Sourced by run.sh.
@@ -12,8 +13,17 @@ impact_copy_once() {
   if [ "$1" = pipe ]; then
     copy_pipe
   else
-    sluice_config "$WORK/impact.json" src dst bench bench impact
-    SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" exec "$ROOT/bin/sluice" run --config "$WORK/impact.json" --until-done
+    sluice_config "$WORK/impact-$1.json" src dst bench bench impact
+    # sluicenice: sessions.nice (the agent's threads and its sessions' backends at a lower CPU and I/O
+    # priority); sluicenicefree: the same with the foreground control off.
+    local patch=''
+    case $1 in
+      sluicenice) patch='{"sessions": {"nice": '"$BENCH_IMPACT_NICE"'}}' ;;
+      sluicenicefree) patch='{"sessions": {"nice": '"$BENCH_IMPACT_NICE"'}, "health": {"foreground": {"enabled": false}}}' ;;
+    esac
+    [ -z "$patch" ] || python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.update(json.loads(sys.argv[2])); json.dump(c,open(sys.argv[1],"w"))' \
+      "$WORK/impact-$1.json" "$patch"
+    SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" exec "$ROOT/bin/sluice" run --config "$WORK/impact-$1.json" --until-done
   fi
 }
 
@@ -55,7 +65,7 @@ impact_phase() {
   [ "$kind" = none ] || { impact_load "$kind" & loadpid=$!; }
   # A sidecar starts once, not per phase: the measured window opens when the agent is copying, so
   # its JVM start-up (class loading and JIT on the database's two cores) is not counted as copying.
-  if [ "$kind" = sluice ]; then
+  if [ "$kind" != none ] && [ "$kind" != pipe ]; then
     for _ in $(seq 600); do
       [ "$(copies_started "$kind")" -gt "$started" ] && break
       sleep 0.1
@@ -99,12 +109,22 @@ arm3() {
   impact_phase baseline none
   impact_phase bigbang pipe
   impact_phase sluice sluice
+  if [ "${BENCH_IMPACT_NICE:-0}" -gt 0 ]; then
+    impact_phase sluice_nice sluicenice
+    impact_phase sluice_nice_free sluicenicefree
+  fi
   local base sl bb
   base=$(grep '^arm3,baseline_p99_ms,' "$CSV" | cut -d, -f3)
   bb=$(grep '^arm3,bigbang_p99_ms,' "$CSV" | cut -d, -f3)
   sl=$(grep '^arm3,sluice_p99_ms,' "$CSV" | cut -d, -f3)
   emit arm3 ratio_bigbang_p99_vs_baseline "$(ratio "$bb" "$base")" x
   emit arm3 ratio_sluice_p99_vs_baseline "$(ratio "$sl" "$base")" x
+  if [ "${BENCH_IMPACT_NICE:-0}" -gt 0 ]; then
+    emit arm3 nice "$BENCH_IMPACT_NICE" ""
+    for ph in sluice_nice sluice_nice_free; do
+      emit arm3 "ratio_${ph}_p99_vs_baseline" "$(ratio "$(grep "^arm3,${ph}_p99_ms," "$CSV" | cut -d, -f3)" "$base")" x
+    done
+  fi
   if [ -n "${SLUICE_UNPACED_RATE:-}" ]; then
     emit arm3 ratio_sluice_rate_vs_unpaced "$(ratio "$(grep '^arm3,sluice_rows_per_sec,' "$CSV" | cut -d, -f3)" "$SLUICE_UNPACED_RATE")" x
   fi

@@ -234,13 +234,20 @@ def main():
       "starts once, so its JVM start-up is not counted as the copy's impact). Rows moved count what was committed in the target.\n")
     w("| phase | tx | p50 ms | p99 ms | max ms | late (> limit) | skipped (late at start) | rows moved | rows/s |")
     w("|---|---|---|---|---|---|---|---|---|")
-    for ph in ("baseline", "bigbang", "sluice"):
+    nice_phases = ("sluice_nice", "sluice_nice_free") if f("arm3", "ratio_sluice_nice_p99_vs_baseline") is not None else ()
+    for ph in ("baseline", "bigbang", "sluice") + nice_phases:
         w(f"| {ph} | {v('arm3', ph + '_transactions')} | {v('arm3', ph + '_p50_ms')} | {v('arm3', ph + '_p99_ms')} | "
           f"{v('arm3', ph + '_max_ms')} | {v('arm3', ph + '_late_over_limit')} | {v('arm3', ph + '_skipped_late')} | "
           f"{v('arm3', ph + '_rows_moved')} | {v('arm3', ph + '_rows_per_sec')} |")
     rb, rs, rr = f("arm3", "ratio_bigbang_p99_vs_baseline"), f("arm3", "ratio_sluice_p99_vs_baseline"), f("arm3", "ratio_sluice_rate_vs_unpaced")
     w(f"\n- big-bang p99 / baseline p99: **{v('arm3', 'ratio_bigbang_p99_vs_baseline')}x**")
     w(f"- Sluice p99 / baseline p99: **{v('arm3', 'ratio_sluice_p99_vs_baseline')}x** (goal <= 1.25): {goal(None if rs is None else rs <= 1.25)}")
+    if f("arm3", "ratio_sluice_nice_p99_vs_baseline") is not None:
+        n = v("arm3", "nice")
+        for ph, what in (("sluice_nice", f"with `sessions.nice: {n}`"), ("sluice_nice_free", f"with `sessions.nice: {n}` and the foreground control off")):
+            r = f("arm3", f"ratio_{ph}_p99_vs_baseline")
+            w(f"- Sluice {what}, p99 / baseline p99: **{v('arm3', f'ratio_{ph}_p99_vs_baseline')}x** (goal <= 1.25): "
+              f"{goal(None if r is None else r <= 1.25)}; {v('arm3', ph + '_rows_per_sec')} rows/s moved")
     w(f"- Sluice rows/s under pgbench / its unpaced rows/s in arm 1: **{v('arm3', 'ratio_sluice_rate_vs_unpaced')}x** "
       "(no goal: with users present the foreground control slows it on purpose)")
     ri = f("arm3", "ratio_idle_sluice_vs_unpaced")

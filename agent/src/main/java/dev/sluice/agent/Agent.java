@@ -5,6 +5,7 @@ import dev.sluice.command.OperatorCommands;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.ConfigWatcher;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.db.BackendPriority;
 import dev.sluice.db.Databases;
 import dev.sluice.health.HealthMonitor;
 import dev.sluice.http.ControlServer;
@@ -153,6 +154,7 @@ public final class Agent {
     // The checks and the host name lookup (DNS) may block: on a worker, never on an event loop.
     return vertx.executeBlocking(() -> {
       host = ConfigLoader.hostName();
+      BackendPriority.lowerAgent(config.sessions().nice());
       return Validation.check(vertx, config);
     }, false).compose(this::startWith);
   }

@@ -118,8 +118,9 @@ final class PacingConfigLoader {
     long st = n.integer("statementTimeoutMs", SessionLimits.DEFAULT_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
     long idle = n.integer("idleInTransactionTimeoutMs", SessionLimits.DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS, 0, 86_400_000);
     long stall = n.integer("stallTimeoutMs", SessionLimits.DEFAULT_STALL_TIMEOUT_MS, SessionLimits.MIN_STALL_TIMEOUT_MS, 86_400_000);
+    long nice = n.integer("nice", (long) SessionLimits.DEFAULT_NICE, 0, 19);
     n.rejectUnknown();
-    return new SessionLimits(Duration.ofMillis(st), Duration.ofMillis(idle), Duration.ofMillis(stall));
+    return new SessionLimits(Duration.ofMillis(st), Duration.ofMillis(idle), Duration.ofMillis(stall), (int) nice);
   }
 
   static ScheduleConfig schedule(ConfigNode n) {

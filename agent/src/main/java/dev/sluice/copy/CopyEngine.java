@@ -46,7 +46,12 @@ public final class CopyEngine implements AutoCloseable {
    * COPY statement streams a whole segment); {@code stallTimeout}: how long a stream may wait on a
    * database that answers nothing before its sessions are aborted ({@link StallWatch}).
    */
-  public record Settings(int bufferBytes, int maxPipes, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout) {}
+  public record Settings(int bufferBytes, int maxPipes, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout, int nice) {
+    /** At the server's own priority ({@code sessions.nice} 0). */
+    public Settings(int bufferBytes, int maxPipes, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout) {
+      this(bufferBytes, maxPipes, statementTimeout, idleTimeout, stallTimeout, 0);
+    }
+  }
 
   private final Vertx vertx;
   private final Setup setup;
@@ -64,8 +69,8 @@ public final class CopyEngine implements AutoCloseable {
     // Named for the job alone: the pool_name of its vertx_pool_* metrics is the same at every start.
     this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name(), 2 * s.maxPipes(), 1, TimeUnit.HOURS);
     this.setup = new Setup(new CopySql(shape),
-        new CopySessions(source, "sluice-copy-source", s.statementTimeout(), s.idleTimeout(), s.stallTimeout()),
-        new CopySessions(target, "sluice-copy-target", s.statementTimeout(), s.idleTimeout(), s.stallTimeout()),
+        new CopySessions(source, "sluice-copy-source", s.statementTimeout(), s.idleTimeout(), s.stallTimeout(), s.nice()),
+        new CopySessions(target, "sluice-copy-target", s.statementTimeout(), s.idleTimeout(), s.stallTimeout(), s.nice()),
         workers, agentId, s.bufferBytes(), s.stallTimeout());
   }
 

@@ -45,7 +45,7 @@ public final class CopyPaths {
     }
     CopyEngine engine = new CopyEngine(vertx, shape, at.source(), at.target(), agentId,
         new CopyEngine.Settings(BUFFER_BYTES, Math.max(1, maxPipes), at.limits().statementTimeout(), at.limits().idleInTransactionTimeout(),
-            at.limits().stallTimeout()), control::nanoTime);
+            at.limits().stallTimeout(), at.limits().nice()), control::nanoTime);
     return new CopyProtocolPath(engine, control, choice, at.sourcePool(), sql);
   }
 }

@@ -2,6 +2,7 @@ package dev.sluice.copy;
 
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.SessionLimits;
+import dev.sluice.db.BackendPriority;
 import dev.sluice.db.ConnectionSettings;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -39,6 +40,8 @@ public final class CopySessions implements AutoCloseable {
   private final String name;
   private final int connectTimeoutSeconds;
   private final int socketTimeoutSeconds;
+  private final int nice;
+  private final String database;
   private final Deque<Connection> idle = new ArrayDeque<>();
   private boolean closed;
 
@@ -63,6 +66,14 @@ public final class CopySessions implements AutoCloseable {
    * stream's {@link StallWatch} lets a session answer nothing (its reads also time out at twice it).
    */
   public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout) {
+    this(db, applicationName, statementTimeout, idleTimeout, stallTimeout, 0);
+  }
+
+  /** The same, each new session's server process at {@code nice} where it runs on this host ({@link BackendPriority}). */
+  public CopySessions(DatabaseConfig db, String applicationName, Duration statementTimeout, Duration idleTimeout, Duration stallTimeout,
+      int nice) {
+    this.nice = nice;
+    this.database = db.redacted();
     this.connect = ConnectionSettings.of(db, applicationName, new SessionLimits(statementTimeout, idleTimeout, stallTimeout));
     // A stream's StallWatch cannot abort a session before it is open: the TCP connect gives up within
     // the stall timeout (at most the usual 30 s), and as a backstop for any wait no watch times, a read
@@ -104,6 +115,7 @@ public final class CopySessions implements AutoCloseable {
       c.close();
       throw e;
     }
+    BackendPriority.lower(c, nice, database);
     return c;
   }
 

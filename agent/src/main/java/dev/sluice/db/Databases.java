@@ -7,6 +7,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.SqlConnectOptions;
@@ -43,7 +44,7 @@ public final class Databases {
   }
 
   public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size, SessionLimits limits) {
-    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, applicationName, size);
+    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, applicationName, size, limits.nice(), db.redacted());
   }
 
   /**
@@ -65,12 +66,31 @@ public final class Databases {
    * {@code sluice-reads-target}, ...), and unique within one agent.
    */
   private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size) {
+    return pool(vertx, settings, tune, name, size, 0, null);
+  }
+
+  /**
+   * {@code nice} above 0: each new connection's server process gets that priority before the pool
+   * hands the connection out, where it runs on this host ({@link BackendPriority}).
+   */
+  private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size,
+      int nice, String database) {
     Supplier<Future<SqlConnectOptions>> options = () -> settings.pgConnectOptions(vertx).map(tune::apply);
-    return PgBuilder.pool()
+    var builder = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setName(name)
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
-        .connectingTo(options)
-        .using(vertx)
-        .build();
+        .connectingTo(options);
+    if (nice > 0) {
+      // The pool takes the connection once the handler closes it.
+      builder = builder.withConnectHandler(conn -> conn.query("SELECT pg_backend_pid(), coalesce(inet_client_port(), -1)").execute()
+          .compose(rows -> {
+            Row r = rows.iterator().next();
+            long pid = r.getInteger(0);
+            int port = r.getInteger(1);
+            return vertx.executeBlocking(() -> BackendPriority.lower(pid, port, nice, database), false);
+          })
+          .onComplete(ar -> conn.close()));
+    }
+    return builder.using(vertx).build();
   }
 }

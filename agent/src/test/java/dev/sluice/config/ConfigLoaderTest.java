@@ -67,6 +67,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void niceIsOffByDefaultAndBetweenZeroAndNineteen() {
+    Env.override(Map.of());
+    assertEquals(0, ConfigLoader.parse(MINIMAL).sessions().nice());
+    String with = MINIMAL.replace("\"jobs\"", "\"sessions\": {\"nice\": %s}, \"jobs\"");
+    assertEquals(10, ConfigLoader.parse(with.formatted("10")).sessions().nice());
+    assertEquals(List.of("sessions.nice: must be between 0 and 19 (got 20)"), problems(with.formatted("20")));
+    assertEquals(List.of("sessions.nice: must be between 0 and 19 (got -1)"), problems(with.formatted("-1")));
+  }
+
+  @Test
   void reportsEveryProblemAtOnceEachWithItsPath() {
     List<String> p = problems("""
         {"source": {"url": "http://x"}, "target": {}, "colour": 1,
