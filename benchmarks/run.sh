@@ -14,7 +14,7 @@
 # BENCH_PHASE_SECONDS (45), BENCH_PGBENCH_RATE (200), BENCH_READ_ROWS (100000), BENCH_READ_SECONDS (15), BENCH_COLD_ROWS (200000), BENCH_COLD_COPY_SECONDS (40),
 # BENCH_COLD_WRITE_RATE (400),
 # BENCH_WAL_CLUSTERS (tuned,stock), BENCH_WAL_RATE (200), BENCH_WAL_CLIENTS (4), BENCH_WAL_BURST (200000),
-# BENCH_WAL_HTTP_PORT (18491), BENCH_WAL_BATCH_ROWS (arm 9's capture.batchRows), BENCH_WAL_PROFILE=1 (arm 9 profiled), BENCH_WAL_AFTER_COPY=1 (arm 8 with capture alone),
+# BENCH_WAL_HTTP_PORT (18491), BENCH_WAL_BATCH_ROWS (arm 9's capture.batchRows), BENCH_WAL_PROFILE=1 (arm 9 profiled), BENCH_WAL_AFTER_COPY=1 (arm 8 with capture alone), BENCH_WAL_NICE=N (arm 8: a fourth phase, logical capture with sessions.nice N), BENCH_IMPACT_NICE=N (arm 3: two more phases with sessions.nice N),
 # BENCH_JAVA_OPTS (-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1), BENCH_JFR=1
 # (record the arm-1 Sluice runs with Flight Recorder into the work dir).
 set -euo pipefail

@@ -59,7 +59,7 @@ def wal_section(path, w, load, title):
           "`copying` within the window (or the rows in the target over the window when the copy was not done).\n")
         w("| cluster | phase | tx | p50 ms | p99 ms | max ms | late (> limit) | copy s | rows/s moved |\n|---|---|---|---|---|---|---|---|---|")
         for cl in clusters:
-            for m in ("none", "trigger", "logical"):
+            for m in ("none", "trigger", "logical", "logicalnice"):
                 k = f"{cl}_{m}"
                 if ("arm8", k + "_p99_ms") not in figs:
                     continue
@@ -71,6 +71,10 @@ def wal_section(path, w, load, title):
             lg, tr = f("arm8", f"{cl}_ratio_logical_p99_vs_none"), f("arm8", f"{cl}_ratio_trigger_p99_vs_none")
             w(f"- {names.get(cl, cl)}: writers' p99 with logical capture / no migration: **{v('arm8', cl + '_ratio_logical_p99_vs_none')}x** "
               f"(goal <= 1.25): {goal(None if lg is None else lg <= 1.25)}; with trigger capture: {v('arm8', cl + '_ratio_trigger_p99_vs_none')}x")
+            ln = f("arm8", f"{cl}_ratio_logicalnice_p99_vs_none")
+            if ln is not None:
+                w(f"- {names.get(cl, cl)}: with logical capture and `sessions.nice: {v('arm8', 'nice')}` (phase `logicalnice`): "
+                  f"**{v('arm8', cl + '_ratio_logicalnice_p99_vs_none')}x** (goal <= 1.25): {goal(ln <= 1.25)}")
         w("\nOne phase each, one after the other, on a machine shared with other builds and test suites: every transaction "
           "commits with an fsync (`synchronous_commit = on`), so the p99 of 200 tx/s is set by the disk's worst flushes, which "
           "other processes share. A logical phase below the no-migration one is that noise, not a gain; read the p50 and the late "

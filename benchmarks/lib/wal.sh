@@ -106,7 +106,10 @@ wal_writers_phase() {
   rm -f "$lp".*
   wal_reset "$job"
   q src -c "CHECKPOINT" && q dst -c "CHECKPOINT"
-  if [ "$mode" != none ]; then
+  if [ "$mode" = logicalnice ]; then
+    # Logical capture with the agent and its sessions' backends at sessions.nice BENCH_WAL_NICE.
+    wal_config "$WORK/wal-writers.json" "$job" logical "{\"sessions\": {\"nice\": $BENCH_WAL_NICE}}"
+  elif [ "$mode" != none ]; then
     wal_config "$WORK/wal-writers.json" "$job" "$mode"
     SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" "$ROOT/bin/sluice" run --config "$WORK/wal-writers.json" >"$logf" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
     pid=$!
@@ -117,7 +120,7 @@ wal_writers_phase() {
       kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "arm 8: the agent exited before copying (log: $logf)"; }
       sleep 0.1
     done
-    grep -q ": change capture: $mode" "$logf" || { tail -20 "$logf" >&2; die "arm 8: the job did not get capture mode $mode (log: $logf)"; }
+    grep -q ": change capture: ${mode%nice}" "$logf" || { tail -20 "$logf" >&2; die "arm 8: the job did not get capture mode $mode (log: $logf)"; }
     if [ "$BENCH_WAL_AFTER_COPY" = 1 ]; then
       # Capture alone: the writers start once the copy and the final pass are done (the job in sync).
       for i in $(seq 1200); do
@@ -163,10 +166,12 @@ wal_writers_phase() {
 arm8() {
   local cl=$1 base m
   log "arm 8 ($cl): writers on the migrating table, pgbench -R $BENCH_WAL_RATE, phases none/trigger/logical of ${PHASE_SECS}s"
-  for m in none trigger logical; do wal_writers_phase "$cl" "$m"; done
+  local modes="none trigger logical"
+  [ "${BENCH_WAL_NICE:-0}" -gt 0 ] && modes="$modes logicalnice" && emit arm8 nice "$BENCH_WAL_NICE" ""
+  for m in $modes; do wal_writers_phase "$cl" "$m"; done
   wal_reset walw
   base=$(grep "^arm8,${cl}_none_p99_ms," "$CSV" | cut -d, -f3)
-  for m in trigger logical; do
+  for m in ${modes#none }; do
     emit arm8 "${cl}_ratio_${m}_p99_vs_none" "$(ratio "$(grep "^arm8,${cl}_${m}_p99_ms," "$CSV" | cut -d, -f3)" "$base")" x
   done
 }

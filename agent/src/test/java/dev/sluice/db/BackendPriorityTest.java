@@ -115,10 +115,6 @@ class BackendPriorityTest {
 
   @Test
   void theAgentsThreadsAndTheThreadsTheyStartRunAtTheNiceValue() throws Exception {
-    List<String> tids = new ArrayList<>();
-    try (var s = Files.list(Path.of("/proc/self/task"))) {
-      s.forEach(p -> tids.add(p.getFileName().toString()));
-    }
     try {
       assertTrue(BackendPriority.lowerAgent(3));
       assertEquals(3, nice("/proc/thread-self/stat"));
@@ -135,12 +131,16 @@ class BackendPriorityTest {
       assertEquals(3, started[0], "a thread started afterwards");
     } finally {
       // Back to the test JVM's own priority for the tests after this one (as root; else it stays lower, harmlessly).
-      List<String> back = new ArrayList<>(List.of("renice", "-n", "0", "-p"));
+      List<String> all = new ArrayList<>();
       try (var s = Files.list(Path.of("/proc/self/task"))) {
-        s.forEach(p -> back.add(p.getFileName().toString()));
+        s.forEach(p -> all.add(p.getFileName().toString()));
       }
-      BackendPriority.run(back);
-      BackendPriority.run(new ArrayList<>(List.of("ionice", "-c", "0", "-p")) {{ addAll(back.subList(4, back.size())); }});
+      List<String> renice = new ArrayList<>(List.of("renice", "-n", "0", "-p"));
+      renice.addAll(all);
+      List<String> ionice = new ArrayList<>(List.of("ionice", "-c", "0", "-p"));
+      ionice.addAll(all);
+      BackendPriority.run(renice);
+      BackendPriority.run(ionice);
     }
   }
 }
