@@ -8,7 +8,9 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlConnectOptions;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -47,6 +49,16 @@ public final class Databases {
   }
 
   /**
+   * A pool named {@code name} whose sessions are {@code applicationName}'s; {@code connected} hears each
+   * connection the pool opens, before its first statement, and must close it: that hands it to the
+   * pool (the change applier keeps their sockets, to reset them after a stall: {@link ConnectionReset}).
+   */
+  public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, String name, int size, SessionLimits limits,
+      Handler<SqlConnection> connected) {
+    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, name, size, connected);
+  }
+
+  /**
    * A pool for the read API: each connection keeps its prepared statements, so a read is one Bind and
    * Execute of a statement PostgreSQL parsed once (and, after a few runs, planned once), instead of a
    * Parse and a plan each time, which cost more than the lookup itself. The read path's statements
@@ -65,12 +77,18 @@ public final class Databases {
    * {@code sluice-reads-target}, ...), and unique within one agent.
    */
   private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size) {
+    return pool(vertx, settings, tune, name, size, null);
+  }
+
+  private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size,
+      Handler<SqlConnection> connected) {
     Supplier<Future<SqlConnectOptions>> options = () -> settings.pgConnectOptions(vertx).map(tune::apply);
-    return PgBuilder.pool()
+    var builder = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setName(name)
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
         .connectingTo(options)
-        .using(vertx)
-        .build();
+        .using(vertx);
+    if (connected != null) builder.withConnectHandler(connected);
+    return builder.build();
   }
 }
