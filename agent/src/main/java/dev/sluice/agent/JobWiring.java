@@ -2,6 +2,7 @@ package dev.sluice.agent;
 
 import dev.sluice.cache.JobReads;
 import dev.sluice.capture.ChangeApplier;
+import dev.sluice.capture.WatchedPool;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.copy.CopyPaths;
 import dev.sluice.db.Databases;
@@ -47,6 +48,9 @@ final class JobWiring {
   /** The pools every job shares: the copy's, the ledger's. */
   record Pools(Pool source, Pool target, Pool ledger) {}
 
+  /** The pools every job's applier shares. */
+  private record ApplierPools(WatchedPool source, WatchedPool target) {}
+
   private final Vertx vertx;
   private final Supplier<SluiceConfig> config;
   private final Pools pools;
@@ -61,6 +65,7 @@ final class JobWiring {
   private final Map<String, HeatRanker> rankers = new ConcurrentHashMap<>();
   private Pool readSource;
   private Pool readTarget;
+  private ApplierPools applierPools;
 
   JobWiring(Vertx vertx, Supplier<SluiceConfig> config, Pools pools, Ledger ledger, Guards guards, Metrics metrics, Clock clock,
       LongSupplier nanos) {
@@ -114,14 +119,37 @@ final class JobWiring {
   private CatchUp catchUp(JobShape shape, Migrator m) {
     SluiceConfig cfg = config.get();
     ConsistencyLedger facts = new ConsistencyLedger(pools.ledger(), cfg.agent().id());
-    ChangeApplier applier = new ChangeApplier(vertx, shape, pools.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
-        facts, pools.target(), m.pacer());
+    ApplierPools own = applierPools();
+    ChangeApplier applier = new ChangeApplier(vertx, shape, own.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
+        new ConsistencyLedger(own.target().pool(), cfg.agent().id()), own.target(), m.pacer());
     FinalVerification verification = new FinalVerification(shape, pools.source(), pools.target(), facts, applier, m.pacer(),
         why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why), m.copyPath());
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
     return new CatchUp(vertx, shape, pools.source(), Databases.settings(cfg.source(), "sluice-wal"),
         cfg.sessions().stallTimeout(), pools.target(), ledger, applier, verification, drift, clock, nanos);
+  }
+
+  /**
+   * The appliers' own pools, to the source and to the target, shared by the agent's jobs: sized at the
+   * first job for every job of the config with capture on, each statement timed ({@link WatchedPool}).
+   */
+  private ApplierPools applierPools() {
+    if (applierPools == null) {
+      SluiceConfig cfg = config.get();
+      List<dev.sluice.config.JobConfig> capturing = cfg.jobs().stream().filter(j -> j.capture().enabled()).toList();
+      int source = Math.max(1, capturing.stream().mapToInt(ChangeApplier::sourceConnections).sum());
+      int target = Math.max(1, capturing.stream().mapToInt(ChangeApplier::targetConnections).sum());
+      applierPools = new ApplierPools(WatchedPool.open(vertx, cfg.source(), "source", source, cfg.sessions()),
+          WatchedPool.open(vertx, cfg.target(), "target", target, cfg.sessions()));
+    }
+    return applierPools;
+  }
+
+  /** Closes the appliers' pools, their connections reset first (none waits on a silent database). */
+  Future<Void> closeApplierPools() {
+    if (applierPools == null) return Future.succeededFuture();
+    return Future.join(applierPools.source().close().otherwiseEmpty(), applierPools.target().close().otherwiseEmpty()).mapEmpty();
   }
 
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */

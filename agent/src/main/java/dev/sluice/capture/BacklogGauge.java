@@ -2,7 +2,6 @@ package dev.sluice.capture;
 
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
@@ -22,13 +21,14 @@ final class BacklogGauge {
   static final int LARGE_BACKLOG_EVERY = 5;
 
   private final String job;
-  private final Pool source;
+  private final WatchedPool source;
   private final CaptureSql sql;
   private volatile long rows = -1;
   private volatile long oldestAgeMs;
   private long skipped;
+  private volatile Future<Void> measuring;
 
-  BacklogGauge(String job, Pool source, CaptureSql sql) {
+  BacklogGauge(String job, WatchedPool source, CaptureSql sql) {
     this.job = job;
     this.source = source;
     this.sql = sql;
@@ -42,10 +42,15 @@ final class BacklogGauge {
     return oldestAgeMs;
   }
 
-  /** Measures again (called once a second, on the applier's context); never fails. */
+  /**
+   * Measures again (called once a second, on the applier's context); never fails. One measure at a
+   * time: the one in flight is the answer (a measure that waits on a silent source would otherwise be
+   * joined by another every second, each holding a connection).
+   */
   Future<Void> measure() {
+    if (measuring != null && !measuring.isComplete()) return measuring;
     if (rows > LARGE_BACKLOG && ++skipped % LARGE_BACKLOG_EVERY != 0) return Future.succeededFuture();
-    return source.preparedQuery(sql.backlog()).execute(Tuple.of(BACKLOG_CAP)).map(result -> {
+    measuring = source.timed("measuring the backlog", () -> source.pool().preparedQuery(sql.backlog()).execute(Tuple.of(BACKLOG_CAP))).map(result -> {
       Row r = result.iterator().next();
       rows = r.getLong(0);
       Long age = r.getLong(1);
@@ -55,5 +60,6 @@ final class BacklogGauge {
       log.debug("job {}: cannot measure the backlog: {}", job, ErrorClassifier.describe(e));
       return null;
     });
+    return measuring;
   }
 }

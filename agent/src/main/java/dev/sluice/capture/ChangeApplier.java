@@ -9,7 +9,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -26,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tails a job's changelog on the source and applies it to the target. One applier per job among all
- * agents (a session advisory lock on its own source connection, which also LISTENs for the
- * trigger's NOTIFY; a poll timer is the fallback).
+ * agents ({@link ApplierLock}: a session advisory lock on its own source connection, which also
+ * LISTENs for the trigger's NOTIFY; a poll timer is the fallback).
  *
  * <p>The race with the copier: a copier batch comes from a snapshot that may be older than a row the
  * applier just wrote, and would overwrite it (or undo a delete). So each cycle FIRST reads a batch of
@@ -47,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * read ends a lap and the next wake-up starts again from the first entry.
  * Keys this agent's WAL reader hands over in memory ({@link DirectKeys}) follow the same rules, in
  * turn with the changelog's batches; those of segments copying or copied go into the changelog.
+ *
+ * <p>Every statement runs on the appliers' own pools and is timed ({@link WatchedPool}): a database
+ * that stops answering fails the batch after {@code sessions.stallTimeoutMs}, its connections are
+ * reset, and the batch is applied again on fresh ones; nothing it held was deleted or confirmed.
  */
 public final class ChangeApplier {
   private static final Logger log = LoggerFactory.getLogger(ChangeApplier.class);
@@ -54,8 +56,8 @@ public final class ChangeApplier {
   private final Vertx vertx;
   private final JobShape shape;
   private final String job;
-  private final Pool source;
-  private final Supplier<Future<PgConnection>> listen;
+  private final WatchedPool source;
+  private final WatchedPool target;
   private final ConsistencyLedger ledger;
   private final KeySync sync;
   private final CaptureSql sql;
@@ -69,8 +71,7 @@ public final class ChangeApplier {
 
   private final PlacedChangelog changelog;
   private final BacklogGauge gauge;
-  private PgConnection listener;
-  private boolean connecting;
+  private final ApplierLock lock;
   private volatile int holds;
   private long pollTimer = -1;
   private long backlogTimer = -1;
@@ -79,30 +80,48 @@ public final class ChangeApplier {
   private boolean running;
   private boolean again;
   private volatile boolean stopping;
-  private volatile boolean leader;
   private volatile long applied;
   private volatile long deferred;
+  private volatile String lastError;
   private Promise<Void> idle = Promise.promise();
   /** Keys this agent's WAL reader hands over in memory (logical mode); taken while the applier leads and runs. */
-  private final DirectKeys direct = new DirectKeys(() -> leader && !stopping && !paused.getAsBoolean() && holds == 0, this::wake);
+  private final DirectKeys direct = new DirectKeys(this::takesHanded, this::wake);
 
-  public ChangeApplier(Vertx vertx, JobShape shape, Pool source, Supplier<Future<PgConnection>> listen, ConsistencyLedger ledger,
-      Pool target, Pacer pacer) {
+  /**
+   * {@code source}, {@code target}: the appliers' own pools, every statement timed ({@link WatchedPool});
+   * {@code ledger} on {@code target}'s pool; {@code listen} opens the connection that holds the lock.
+   */
+  public ChangeApplier(Vertx vertx, JobShape shape, WatchedPool source, Supplier<Future<PgConnection>> listen, ConsistencyLedger ledger,
+      WatchedPool target, Pacer pacer) {
     this.vertx = vertx;
     this.shape = shape;
     this.job = shape.job().name();
     this.source = source;
-    this.listen = listen;
+    this.target = target;
     this.ledger = ledger;
     this.sync = new KeySync(shape, source, target);
     this.sql = new CaptureSql(shape);
-    this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, ledger, sql);
+    this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, target, ledger, sql);
     this.gauge = new BacklogGauge(job, source, sql);
+    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> lastError = why);
     this.pacer = pacer;
     this.batchRows = shape.job().capture().batchRows();
     this.pollMs = shape.job().capture().pollInterval().toMillis();
     this.lanes = new KeyLanes(shape.job().concurrencyMax());
     idle.complete();
+  }
+
+  /**
+   * Connections {@code job}'s applier may use at once in the appliers' pool to the source: a statement
+   * a lane ({@link KeyLanes}), the next batch's read, the backlog's measure.
+   */
+  public static int sourceConnections(dev.sluice.config.JobConfig job) {
+    return KeyLanes.lanes(job.concurrencyMax()) + 2;
+  }
+
+  /** The same to the target: a write a lane, and a statement on the ledger. */
+  public static int targetConnections(dev.sluice.config.JobConfig job) {
+    return KeyLanes.lanes(job.concurrencyMax()) + 1;
   }
 
   /** The applier idles while {@code paused} says so (the job is paused). */
@@ -123,16 +142,19 @@ public final class ChangeApplier {
     return direct;
   }
 
-  /** Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age. */
-  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader) {
+  /**
+   * Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age;
+   * {@code lastError}: why a batch (or taking the lock) last failed on this agent, null if never.
+   */
+  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader, String lastError) {
     public io.vertx.core.json.JsonObject json() {
       return new io.vertx.core.json.JsonObject().put("backlogRows", rows < 0 ? null : rows).put("oldestChangeAgeMs", oldestAgeMs)
-          .put("keysApplied", applied).put("deferredEntries", deferred).put("applier", leader);
+          .put("keysApplied", applied).put("deferredEntries", deferred).put("applier", leader).put("lastApplierError", lastError);
     }
   }
 
   public Backlog backlog() {
-    return new Backlog(gauge.rows(), gauge.oldestAgeMs(), applied, deferred, leader);
+    return new Backlog(gauge.rows(), gauge.oldestAgeMs(), applied, deferred, lock.held(), lastError);
   }
 
   public Future<Void> start() {
@@ -140,68 +162,22 @@ public final class ChangeApplier {
     return changelog.load().compose(v -> {
       backlogTimer = vertx.setPeriodic(1000, t -> gauge.measure());
       pollTimer = vertx.setPeriodic(pollMs, t -> {
-        if (leader) wake();
-        else if (listener == null) becomeLeader();
+        if (lock.held()) wake();
+        else lock.take();
       });
-      becomeLeader();
+      lock.take();
       return gauge.measure();
     });
   }
 
-  /**
-   * Takes the job's applier lock on a dedicated connection and LISTENs; another agent may hold it.
-   * One attempt at a time: the poll timer calls this every {@code pollMs}, and opening a connection
-   * can take longer than that; a second attempt that lost the lock to the first would otherwise close
-   * its own connection and, through the shared fields, make this applier forget the lock it holds
-   * (the lock stays held by the open connection, so no agent would ever apply again).
-   */
-  private void becomeLeader() {
-    if (stopping || listener != null || connecting) return;
-    connecting = true;
-    AtomicBoolean closed = new AtomicBoolean();
-    listen.get().compose(conn -> {
-      conn.closeHandler(v -> {
-        closed.set(true);
-        // Only the connection that holds the lock says anything about leadership.
-        if (listener != conn) return;
-        listener = null;
-        leader = false;
-        log.info("job {}: the applier's connection closed; it tries again to take the applier lock", job);
-      });
-      return lead(conn).onFailure(e -> conn.close());
-    }).onComplete(ar -> {
-      connecting = false;
-      if (ar.failed()) {
-        log.warn("job {}: cannot open the applier's connection: {}", job, ErrorClassifier.describe(ar.cause()));
-        return;
-      }
-      PgConnection conn = ar.result();
-      if (conn == null || closed.get()) return; // another agent applies, or the lock went with the connection: try again
-      if (stopping) {
-        conn.close();
-        return;
-      }
-      listener = conn;
-      leader = true;
-      log.info("job {}: applying captured changes from {}", job, sql.changelog());
-      wake();
-    });
-  }
-
-  /** The connection once it holds the lock and LISTENs; null (and closed) when another agent holds the lock. */
-  private Future<PgConnection> lead(PgConnection conn) {
-    return conn.preparedQuery("SELECT pg_try_advisory_lock(hashtext('sluice.applier.' || $1))").execute(Tuple.of(job))
-        .compose(rows -> {
-          if (!rows.iterator().next().getBoolean(0)) return conn.close().map((PgConnection) null);
-          conn.notificationHandler(n -> wake());
-          return conn.query("LISTEN " + sql.channel()).execute().map(conn);
-        });
+  private boolean takesHanded() {
+    return lock.held() && !stopping && !paused.getAsBoolean() && holds == 0;
   }
 
   /** Starts a cycle now, or right after the running one. */
   public void wake() {
     ctx.runOnContext(v -> {
-      if (stopping || !leader) return;
+      if (stopping || !lock.held()) return;
       if (running) {
         again = true;
         return;
@@ -246,7 +222,8 @@ public final class ChangeApplier {
           log.info("job {}: changelog {} removed; the applier stops", job, sql.changelog());
           stopping = true;
         } else {
-          log.warn("job {}: applying captured changes failed (will retry): {}", job, ErrorClassifier.describe(ar.cause()));
+          lastError = ErrorClassifier.describe(ar.cause());
+          log.warn("job {}: applying captured changes failed (will retry): {}", job, lastError);
         }
       }
       if (!stopping && (more || again || direct.waiting()) && ar.succeeded()) {
@@ -275,7 +252,7 @@ public final class ChangeApplier {
       }
       long last = entries.get(entries.size() - 1).id();
       // Segment states are read after the entries: see the class comment.
-      return ledger.states(job).compose(states -> {
+      return states().compose(states -> {
         if (!changelog.placesAmong(states.keySet())) {
           // Segments were cut or re-planned since the bounds were read: map these entries again.
           return changelog.load().map(true);
@@ -302,7 +279,7 @@ public final class ChangeApplier {
 
   /** Keys placed in their segments (the keys are in hand before the states are read, as entries are read first in a cycle). */
   private Future<Void> applyHanded(List<List<String>> keys, Map<List<String>, Long> times, boolean mayReload) {
-    return changelog.place(keys).compose(entries -> ledger.states(job).compose(states -> {
+    return changelog.place(keys).compose(entries -> states().compose(states -> {
       if (changelog.placesAmong(states.keySet())) return apply(entries, states, times);
       if (!mayReload) return Future.failedFuture("job " + job + ": its segments changed twice while keys were placed");
       return changelog.load().compose(v -> applyHanded(keys, times, false));
@@ -343,13 +320,22 @@ public final class ChangeApplier {
         .compose(v -> clear(done, later, handed))
         .compose(v -> {
           applied += list.size();
-          return ledger.noteApplied(job, perSegment).otherwiseEmpty().compose(x -> ledger.noteSeen(job, seen).otherwiseEmpty());
+          return target.timed("counting applied keys", () -> ledger.noteApplied(job, perSegment)).otherwiseEmpty()
+              .compose(x -> target.timed("counting seen keys", () -> ledger.noteSeen(job, seen)).otherwiseEmpty());
         });
+  }
+
+  /** The segments' states, from the ledger. */
+  private Future<Map<Integer, SegmentState>> states() {
+    return target.timed("reading the segments' states", () -> ledger.states(job));
   }
 
   /** Changelog entries applied or dropped are deleted; handed keys to apply later are recorded. */
   private Future<Void> clear(List<Long> done, List<List<String>> later, Map<List<String>, Long> handed) {
-    if (handed == null) return source.preparedQuery(sql.deleteEntries()).execute(Tuple.of(done.toArray(new Long[0]))).mapEmpty();
+    if (handed == null) {
+      Tuple ids = Tuple.of(done.toArray(new Long[0]));
+      return source.timed("deleting applied entries", () -> source.pool().preparedQuery(sql.deleteEntries()).execute(ids)).mapEmpty();
+    }
     if (later.isEmpty()) return Future.succeededFuture();
     List<Long> times = new ArrayList<>();
     long now = System.currentTimeMillis() * 1000 - PgOutput.PG_EPOCH_MICROS;
@@ -387,12 +373,7 @@ public final class ChangeApplier {
     if (pollTimer >= 0) vertx.cancelTimer(pollTimer);
     if (backlogTimer >= 0) vertx.cancelTimer(backlogTimer);
     Promise<Void> p = Promise.promise();
-    ctx.runOnContext(v -> idle.future().onComplete(x -> {
-      PgConnection c = listener;
-      listener = null;
-      leader = false;
-      (c == null ? Future.<Void>succeededFuture() : c.close().otherwiseEmpty()).onComplete(y -> p.complete());
-    }));
+    ctx.runOnContext(v -> idle.future().onComplete(x -> lock.release().onComplete(y -> p.complete())));
     return p.future();
   }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.capture;
 
+import dev.sluice.resilience.DatabaseStalled;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,12 @@ final class KeyLanes {
 
   /** {@code lanes}: the most lanes a batch is split into (at least 1, at most {@value #MAX_LANES}). */
   KeyLanes(int lanes) {
-    this.lanes = Math.max(1, Math.min(MAX_LANES, lanes));
+    this.lanes = lanes(lanes);
+  }
+
+  /** The lanes of a job whose {@code concurrency.max} is {@code max}. */
+  static int lanes(int max) {
+    return Math.max(1, Math.min(MAX_LANES, max));
   }
 
   /** The keys of the next statement at most. */
@@ -44,11 +50,16 @@ final class KeyLanes {
    * Syncs {@code keys} (distinct) with {@code sync}: the lanes at once, each lane's statements one after
    * another. Ends once every lane has ended, failed when one failed: a failed batch is applied again
    * later (its keys recorded), and a lane still writing its older re-read then could land after that.
+   * A lane that found its database stalled gives the batch its reason ({@link WatchedPool}: the other
+   * lanes then fail with their connections reset, which says less).
    */
   Future<Void> sync(KeySync sync, List<List<String>> keys) {
     List<Future<Void>> all = new ArrayList<>();
     for (List<List<String>> lane : split(keys, lanes)) all.add(syncFrom(sync, lane, 0));
-    return Future.join(all).mapEmpty();
+    return Future.join(all).<Void>mapEmpty().recover(e -> {
+      for (Future<Void> f : all) if (f.failed() && f.cause() instanceof DatabaseStalled) return Future.failedFuture(f.cause());
+      return Future.failedFuture(e);
+    });
   }
 
   private Future<Void> syncFrom(KeySync sync, List<List<String>> lane, int from) {

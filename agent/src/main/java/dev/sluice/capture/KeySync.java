@@ -30,8 +30,8 @@ public final class KeySync {
   private static final String FENCE = "f AS (" + FENCE_ROW + ")";
 
   private final JobShape shape;
-  private final Pool source;
-  private final Pool target;
+  private final WatchedPool source;
+  private final WatchedPool target;
   private final String read;
   private final String write;
   private final KeyMerge merge;
@@ -44,6 +44,15 @@ public final class KeySync {
 
   /** {@code mergeAllowed} false: always the upsert (the path for targets before PostgreSQL 15). */
   KeySync(JobShape shape, Pool source, Pool target, boolean mergeAllowed) {
+    this(shape, WatchedPool.unwatched(source), WatchedPool.unwatched(target), mergeAllowed);
+  }
+
+  /** The applier's: every statement timed on its pools ({@link WatchedPool}). */
+  KeySync(JobShape shape, WatchedPool source, WatchedPool target) {
+    this(shape, source, target, true);
+  }
+
+  private KeySync(JobShape shape, WatchedPool source, WatchedPool target, boolean mergeAllowed) {
     this.shape = shape;
     this.source = source;
     this.target = target;
@@ -85,7 +94,7 @@ public final class KeySync {
       for (int i = 0; i < keys.size(); i++) col[i] = keys.get(i).get(k);
       t.addArrayOfString(col);
     }
-    return source.preparedQuery(read).execute(t).compose(rows -> {
+    return source.timed("re-reading changed keys", () -> source.pool().preparedQuery(read).execute(t)).compose(rows -> {
       Row r = rows.iterator().next();
       int width = shape.columns().size();
       int keyCols = shape.sourceKey().size();
@@ -97,17 +106,22 @@ public final class KeySync {
       for (String p : packed) chars += p == null ? 0 : p.length();
       long size = chars;
       if (packed.get(0) == null && gone.get(0) == null) return Future.succeededFuture(new Sized(new Result(0, 0), 0));
-      return merges().compose(m -> m ? merge.write(target, packed, gone).recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone))
+      return merges().compose(m -> m ? target.timed("writing changed keys", () -> merge.write(target.pool(), packed, gone))
+              .recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone))
           .map(res -> new Sized(res, size));
     });
   }
 
-  /** The fenced upsert and delete in one statement (any target version). */
+  /**
+   * The fenced upsert and delete in one statement (any target version), in a transaction of its own: a
+   * write whose answer never came (a stall, {@link WatchedPool}) can then commit only if its rows were
+   * written, and locked, before the applier gave up on it, so the retry's write of the same keys lands after it.
+   */
   private Future<Result> upsert(List<String> packed, List<String> gone) {
     Tuple w = Tuple.of(shape.job().name());
     for (String p : packed) w.addString(p);
     for (String g : gone) w.addString(g);
-    return target.preparedQuery(write).execute(w).compose(x -> {
+    return target.timed("writing changed keys", () -> target.pool().withTransaction(c -> c.preparedQuery(write).execute(w))).compose(x -> {
       Row o = x.iterator().next();
       if (o.getLong(0) == 0) return Future.failedFuture(new JobFenced(shape.job().name()));
       return Future.succeededFuture(new Result(o.getLong(1).intValue(), o.getLong(2).intValue()));
@@ -127,7 +141,7 @@ public final class KeySync {
   private Future<Boolean> merges() {
     Future<Boolean> m = merges;
     if (m != null && !m.failed()) return m;
-    m = target.query("SELECT current_setting('server_version_num')::int").execute()
+    m = target.timed("asking the target's version", () -> target.pool().query("SELECT current_setting('server_version_num')::int").execute())
         .map(rows -> rows.iterator().next().getInteger(0) >= KeyMerge.MIN_SERVER_VERSION);
     merges = m;
     return m;

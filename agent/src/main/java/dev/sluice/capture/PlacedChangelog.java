@@ -4,7 +4,6 @@ import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.Segment;
 import dev.sluice.plan.SegmentChain;
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -25,23 +24,26 @@ final class PlacedChangelog {
 
   private final String job;
   private final int keyColumns;
-  private final Pool source;
+  private final WatchedPool source;
+  private final WatchedPool target;
   private final ConsistencyLedger ledger;
   private final CaptureSql sql;
   private List<Segment> segments = List.of();
   private String[][] lowerBounds = new String[0][0];
 
-  PlacedChangelog(String job, int keyColumns, Pool source, ConsistencyLedger ledger, CaptureSql sql) {
+  /** {@code ledger}: on {@code target}, the pool its statements are timed on. */
+  PlacedChangelog(String job, int keyColumns, WatchedPool source, WatchedPool target, ConsistencyLedger ledger, CaptureSql sql) {
     this.job = job;
     this.keyColumns = keyColumns;
     this.source = source;
+    this.target = target;
     this.ledger = ledger;
     this.sql = sql;
   }
 
   /** Reads the job's segments and the lower bounds that map a key to its segment. */
   Future<Void> load() {
-    return ledger.segments(job).map(all -> {
+    return target.timed("reading the job's segments", () -> ledger.segments(job)).map(all -> {
       List<Segment> segs = SegmentChain.keyOrder(all, Segment::range);
       String[][] bounds = new String[keyColumns][Math.max(0, segs.size() - 1)];
       for (int i = 1; i < segs.size(); i++) {
@@ -66,12 +68,14 @@ final class PlacedChangelog {
     Tuple t = Tuple.of(literals(keys));
     for (String[] col : lowerBounds) t.addArrayOfString(col);
     List<Segment> segs = segments;
-    return source.preparedQuery(sql.placeKeys()).execute(t).map(rows -> entries(rows, segs));
+    return source.timed("placing keys in their segments", () -> source.pool().preparedQuery(sql.placeKeys()).execute(t))
+        .map(rows -> entries(rows, segs));
   }
 
   /** Records keys (with their change's time, PostgreSQL microseconds) in the changelog, to be applied later. */
   Future<Void> record(List<List<String>> keys, List<Long> pgMicros) {
-    return source.preparedQuery(sql.insertEntries()).execute(entries(keys, pgMicros)).mapEmpty();
+    Tuple t = entries(keys, pgMicros);
+    return source.timed("recording keys in the changelog", () -> source.pool().preparedQuery(sql.insertEntries()).execute(t)).mapEmpty();
   }
 
   /**
@@ -97,7 +101,7 @@ final class PlacedChangelog {
     Tuple t = Tuple.of(after, limit);
     for (String[] col : lowerBounds) t.addArrayOfString(col);
     List<Segment> segs = segments;
-    return source.preparedQuery(sql.readBatch()).execute(t).map(rows -> entries(rows, segs));
+    return source.timed("reading the changelog", () -> source.pool().preparedQuery(sql.readBatch()).execute(t)).map(rows -> entries(rows, segs));
   }
 
   private static List<Entry> entries(Iterable<Row> rows, List<Segment> segs) {

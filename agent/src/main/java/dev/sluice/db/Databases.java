@@ -9,7 +9,9 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlConnectOptions;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -44,7 +46,17 @@ public final class Databases {
   }
 
   public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, int size, SessionLimits limits) {
-    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, applicationName, size, limits.nice(), db.redacted());
+    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, applicationName, size, limits.nice(), db.redacted(), null);
+  }
+
+  /**
+   * A pool named {@code name} whose sessions are {@code applicationName}'s; {@code connected} hears each
+   * connection the pool opens, before its first statement, and must close it: that hands it to the
+   * pool (the change applier keeps their sockets, to reset them after a stall: {@link ConnectionReset}).
+   */
+  public static Pool pool(Vertx vertx, DatabaseConfig db, String applicationName, String name, int size, SessionLimits limits,
+      Handler<SqlConnection> connected) {
+    return pool(vertx, ConnectionSettings.of(db, applicationName, limits), o -> o, name, size, limits.nice(), db.redacted(), connected);
   }
 
   /**
@@ -66,31 +78,36 @@ public final class Databases {
    * {@code sluice-reads-target}, ...), and unique within one agent.
    */
   private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size) {
-    return pool(vertx, settings, tune, name, size, 0, null);
+    return pool(vertx, settings, tune, name, size, 0, null, null);
   }
 
   /**
    * {@code nice} above 0: each new connection's server process gets that priority before the pool
-   * hands the connection out, where it runs on this host ({@link BackendPriority}).
+   * hands the connection out, where it runs on this host ({@link BackendPriority}). {@code connected}
+   * (may be null) then hears the connection and must close it, which hands it to the pool.
    */
   private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size,
-      int nice, String database) {
+      int nice, String database, Handler<SqlConnection> connected) {
     Supplier<Future<SqlConnectOptions>> options = () -> settings.pgConnectOptions(vertx).map(tune::apply);
     var builder = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size).setName(name)
             .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
-        .connectingTo(options);
+        .connectingTo(options)
+        .using(vertx);
+    Handler<SqlConnection> then = connected != null ? connected : SqlConnection::close;
     if (nice > 0) {
-      // The pool takes the connection once the handler closes it.
-      builder = builder.withConnectHandler(conn -> conn.query("SELECT pg_backend_pid(), coalesce(inet_client_port(), -1)").execute()
+      // The pool takes the connection once the handler (or `connected`) closes it.
+      builder.withConnectHandler(conn -> conn.query("SELECT pg_backend_pid(), coalesce(inet_client_port(), -1)").execute()
           .compose(rows -> {
             Row r = rows.iterator().next();
             long pid = r.getInteger(0);
             int port = r.getInteger(1);
             return vertx.executeBlocking(() -> BackendPriority.lower(pid, port, nice, database), false);
           })
-          .onComplete(ar -> conn.close()));
+          .onComplete(ar -> then.handle(conn)));
+    } else if (connected != null) {
+      builder.withConnectHandler(connected);
     }
-    return builder.using(vertx).build();
+    return builder.build();
   }
 }

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
  * made meanwhile arrives through the slot (the final pass repairs nothing, no slot is replaced).
  *
  * <p>The job is paused over the freeze, so the reader records keys in the changelog on the source
- * (its own session) rather than handing them to the applier: an applier blocked mid-batch on the
- * frozen source would hold the reader in the hand-over, a wait on Sluice's applier that the reader does
- * not time (the applier's own reads have no stall watch).
+ * (its own session) rather than handing them to the applier: an applier mid-batch on the frozen
+ * source holds the reader in the hand-over until its own stall timeout fails the batch
+ * ({@link WatchedPool}, {@link ApplierStallTest}), a wait on Sluice's applier that the reader does not time.
  */
 class StreamStallTest {
   private static final long STALL_MS = 2_000;

@@ -67,6 +67,18 @@ public final class FreezingProxy implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops forwarding, both ways, on every connection open now, and lets new ones through: a firewall
+   * or load balancer that lost its state drops the flows it had (their packets vanish, no reset),
+   * while new connections work; or a server that gave up on its sessions during a partition, whose
+   * clients never hear of it. Until {@link #thaw()}.
+   */
+  public void freezeOpen() {
+    synchronized (lock) {
+      for (int n = 0; n < accepted.get(); n++) frozenOnes.add(n);
+    }
+  }
+
   /** Forwards again what was held and what comes next (on every connection). */
   public void thaw() {
     synchronized (lock) {

@@ -1,0 +1,164 @@
+package dev.sluice.capture;
+
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.SessionLimits;
+import dev.sluice.db.ConnectionReset;
+import dev.sluice.db.Databases;
+import dev.sluice.resilience.DatabaseStalled;
+import io.netty.channel.Channel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One of the change applier's own pools, to the source or to the target (one of each an agent, shared
+ * by its jobs' appliers), every statement on it timed. A network partition or a frozen host sends no
+ * reset and no error, vertx-pg-client has no timeout, and its close waits for the server: a statement
+ * in flight then waits for as long as the freeze lasts, for ever once the server gave up on the
+ * session, and the applier with it (its batch, the WAL reader handing keys over, the job's final
+ * pass, the agent's stop). Here a statement that has had no answer for the stall timeout
+ * ({@code sessions.stallTimeoutMs}) fails with {@link DatabaseStalled}, and every connection of the
+ * pool is reset at once ({@link ConnectionReset}): every statement in flight on the pool fails with
+ * the same reason, and the pool opens fresh connections for the next ones. The applier applies the
+ * batch again; its keys are still in the changelog, or still unconfirmed in the slot.
+ *
+ * <p>The time counts from the statement's start, its wait for a connection included (the pool is
+ * sized for the appliers' statements at once, see {@link ChangeApplier#sourceConnections}); a write's
+ * transaction counts as one statement. A statement that waits this long for a lock looks the same and
+ * is ended too, as {@code sessions.statementTimeoutMs} would end it. A write ended so never lands
+ * after the retry's: each write is a transaction, and its COMMIT is sent only once its rows are
+ * written (and locked until it ends), so the retry's write of the same keys waits for it.
+ */
+public final class WatchedPool {
+  private static final Logger log = LoggerFactory.getLogger(WatchedPool.class);
+  private static final AtomicBoolean UNREACHABLE_SAID = new AtomicBoolean();
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final String side;
+  private final long timeoutMs;
+  private final Set<Channel> sockets;
+  private final Set<Promise<?>> inFlight = ConcurrentHashMap.newKeySet();
+
+  private WatchedPool(Vertx vertx, Pool pool, String side, long timeoutMs, Set<Channel> sockets) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.side = side;
+    this.timeoutMs = timeoutMs;
+    this.sockets = sockets;
+  }
+
+  /**
+   * The appliers' pool to {@code side} ({@code source} or {@code target}, {@code db}): {@code size}
+   * sessions at most; the pool and its sessions are named {@code sluice-applier-<side>} (the session
+   * that holds a job's applier lock is {@code sluice-applier}).
+   */
+  public static WatchedPool open(Vertx vertx, DatabaseConfig db, String side, int size, SessionLimits limits) {
+    Set<Channel> sockets = ConcurrentHashMap.newKeySet();
+    Pool pool = Databases.pool(vertx, db, "sluice-applier-" + side, "sluice-applier-" + side, size, limits, conn -> {
+      Channel ch = ConnectionReset.channel(conn);
+      if (ch != null) {
+        sockets.add(ch);
+        ch.closeFuture().addListener(f -> sockets.remove(ch));
+      } else if (UNREACHABLE_SAID.compareAndSet(false, true)) {
+        log.warn("the applier cannot reach its connections' sockets (a vertx-pg-client it does not know): a stalled statement fails, "
+            + "its connection is not reset");
+      }
+      conn.close(); // hands the connection to the pool
+    });
+    return new WatchedPool(vertx, pool, side, limits.stallTimeout().toMillis(), sockets);
+  }
+
+  /** {@code pool} with no statement timed (the key syncs of tests and tools). */
+  static WatchedPool unwatched(Pool pool) {
+    return new WatchedPool(null, pool, "", 0, Set.of());
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /** {@code source} or {@code target}. */
+  String side() {
+    return side;
+  }
+
+  /**
+   * Runs {@code statement} ({@code what} it does, for the reason: "re-reading changed keys"), failing
+   * it with {@link DatabaseStalled} when it has had no answer for the stall timeout; every
+   * connection of the pool is then reset, and every statement then in flight on the pool fails with
+   * the same reason (rather than with its connection closed, which says less).
+   */
+  <T> Future<T> timed(String what, Supplier<Future<T>> statement) {
+    if (timeoutMs <= 0) return statement.get();
+    Promise<T> outcome = Promise.promise();
+    inFlight.add(outcome);
+    outcome.future().onComplete(ar -> inFlight.remove(outcome));
+    return run(what, statement, outcome, why -> {
+      for (Promise<?> p : List.copyOf(inFlight)) p.tryFail(new DatabaseStalled(why));
+      reset();
+    });
+  }
+
+  /** The same for a statement on {@code conn}, a connection of the applier's own (its lock's): only it is reset after a stall. */
+  <T> Future<T> timedOn(SqlConnection conn, String what, Supplier<Future<T>> statement) {
+    if (timeoutMs <= 0) return statement.get();
+    Promise<T> outcome = Promise.promise();
+    return run(what, statement, outcome, why -> {
+      outcome.tryFail(new DatabaseStalled(why));
+      ConnectionReset.reset(conn);
+    });
+  }
+
+  private <T> Future<T> run(String what, Supplier<Future<T>> statement, Promise<T> outcome, Consumer<String> stalled) {
+    long start = System.nanoTime();
+    long timer = vertx.setTimer(timeoutMs, id -> {
+      if (!outcome.future().isComplete()) stalled.accept(reason(what, System.nanoTime() - start));
+    });
+    Future<T> f;
+    try {
+      f = statement.get();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) outcome.tryComplete(ar.result());
+      else outcome.tryFail(ar.cause());
+    });
+    return outcome.future();
+  }
+
+  /** For the log and the API: the side, how long, on what, and what was done. */
+  String reason(String what, long nanos) {
+    return String.format(Locale.ROOT, "the %s stalled: no answer for %.1f s while %s (sessions.stallTimeoutMs %d); "
+        + "the applier's connections to it were reset", side, nanos / 1e9, what, timeoutMs);
+  }
+
+  /** Resets every connection of the pool (returns at once; the pool drops them as they close). */
+  void reset() {
+    for (Channel ch : sockets) ConnectionReset.reset(ch);
+  }
+
+  /** Connections of the pool open now (that this pool could reach). */
+  int open() {
+    return (int) sockets.stream().filter(Channel::isOpen).count();
+  }
+
+  /** Closes the pool, its connections reset first: a frozen one would hold the close for as long as it stays silent. */
+  public Future<Void> close() {
+    reset();
+    return pool.close();
+  }
+}
