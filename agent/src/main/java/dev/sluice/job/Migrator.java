@@ -82,6 +82,7 @@ public final class Migrator {
     SegmentSql sql = new SegmentSql(shape);
     PathChoice choice = PathChoice.of(job.mode(), at.source().sameDatabaseAs(at.target()), at.source(), at.target());
     this.pace = new AdaptivePace(vertx, job, nanos, j -> CopyPaths.concurrency(j, choice));
+    if (choice.kind() == PathChoice.Kind.COPY) pace.assumeFullRate(CopyPaths.concurrency(job, choice) * (double) CopyPaths.STREAM_ROWS_PER_SECOND);
     this.budget = new RateBudget(job.name(), job.pace(), pace, ledger);
     this.gate = new JobGate(vertx, job.name(), ledger, () -> this.schedule, guards, pace, this::pauseSentence, clock);
     this.gate.shareWith(budget::fleetHealth);

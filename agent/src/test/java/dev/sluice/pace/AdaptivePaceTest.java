@@ -47,6 +47,24 @@ class AdaptivePaceTest {
   }
 
   @Test
+  void aPathsGuessStandsForTheFullRateUntilOneIsMeasured() {
+    AdaptivePace pace = unpaced();
+    pace.assumeFullRate(100_000); // the COPY path's: two streams of 50,000 rows/s
+    assertNull(pace.pacer().rate(), "unpaced at full headroom");
+    pace.headroom(0.1, "foreground active");
+    assertEquals(10_000.0, pace.pacer().rate(), 1e-6, "a tenth of the guess, not of the batch sizer's 80,000 rows/s");
+    pace.headroom(1.0, null);
+    pace.onBatch(5_000, 50 * MS);
+    for (int i = 0; i < 10; i++) {
+      now += 100 * MS;
+      pace.onBatch(3_000, 50 * MS);
+    }
+    assertEquals(30_000.0, pace.fullRate(), 1e-6);
+    pace.headroom(0.1, "foreground active");
+    assertEquals(3_000.0, pace.pacer().rate(), 1e-6, "the measured rate wins over the guess");
+  }
+
+  @Test
   void theFullRateIsTheBestSecondMeasuredAtFullHeadroom() {
     AdaptivePace pace = unpaced();
     pace.onBatch(5_000, 50 * MS); // opens the first window
