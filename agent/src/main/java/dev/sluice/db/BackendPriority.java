@@ -68,7 +68,7 @@ public final class BackendPriority {
     String err = run(List.of("renice", "-n", String.valueOf(nice), "-p", String.valueOf(pid)));
     if (err == null) err = run(List.of("ionice", "-c", "2", "-n", "7", "-p", String.valueOf(pid)));
     if (err != null) {
-      refuse(database, err);
+      if (vanishedOnly(err) != null) refuse(database, err.lines().findFirst().orElse(err)); // else the session just ended
       return false;
     }
     return true;
@@ -88,10 +88,11 @@ public final class BackendPriority {
     renice.addAll(tids);
     List<String> ionice = new ArrayList<>(List.of("ionice", "-c", "2", "-n", "7", "-p"));
     ionice.addAll(tids);
-    String err = run(renice);
-    if (err == null) err = run(ionice);
+    // A thread may end between the listing and the command: "No such process" for it is no failure.
+    String err = vanishedOnly(run(renice));
+    if (err == null) err = vanishedOnly(run(ionice));
     if (err != null) {
-      log.info("sessions.nice: cannot lower this agent's priority ({}); it keeps its own", err);
+      log.info("sessions.nice: cannot lower this agent's priority ({}); it keeps its own", err.lines().findFirst().orElse(err));
       return false;
     }
     log.info("sessions.nice: the agent's threads and its sessions' server processes on this host run at nice {}, I/O best-effort 7", nice);
@@ -112,6 +113,12 @@ public final class BackendPriority {
     }
   }
 
+  /** {@code said} unless every line of it is about a process that no longer exists (then null). */
+  static String vanishedOnly(String said) {
+    if (said == null) return null;
+    return said.lines().allMatch(l -> l.isBlank() || l.contains("No such process")) ? null : said;
+  }
+
   /** Runs a command; null when it succeeded, else what it said (or why it could not run). */
   static String run(List<String> command) {
     try {
@@ -123,7 +130,7 @@ public final class BackendPriority {
       }
       if (p.exitValue() == 0) return null;
       String said = new String(out, StandardCharsets.UTF_8).trim();
-      return command.get(0) + ": " + (said.isEmpty() ? "exit " + p.exitValue() : said.lines().findFirst().orElse(said));
+      return said.isEmpty() ? command.get(0) + ": exit " + p.exitValue() : said;
     } catch (IOException e) {
       return command.get(0) + ": " + e.getMessage();
     } catch (InterruptedException e) {

@@ -114,6 +114,18 @@ class BackendPriorityTest {
   }
 
   @Test
+  void aThreadOrSessionThatEndedMeanwhileIsNoFailure() {
+    assertEquals(null, BackendPriority.vanishedOnly(null));
+    assertEquals(null, BackendPriority.vanishedOnly("renice: failed to set priority for 4242 (process ID): No such process\n"));
+    String denied = "renice: failed to set priority for 1 (process ID): Permission denied";
+    assertEquals(denied, BackendPriority.vanishedOnly(denied));
+    assertEquals(denied + "\nrenice: failed to set priority for 4242 (process ID): No such process",
+        BackendPriority.vanishedOnly(denied + "\nrenice: failed to set priority for 4242 (process ID): No such process"));
+    String gone = BackendPriority.run(List.of("renice", "-n", "3", "-p", "2147483646"));
+    assertTrue(gone != null && BackendPriority.vanishedOnly(gone) == null, "what renice says of a process that does not exist: " + gone);
+  }
+
+  @Test
   void theAgentsThreadsAndTheThreadsTheyStartRunAtTheNiceValue() throws Exception {
     try {
       assertTrue(BackendPriority.lowerAgent(3));
