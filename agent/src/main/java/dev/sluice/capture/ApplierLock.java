@@ -26,13 +26,18 @@ final class ApplierLock {
   private final Runnable wake;
   private final BooleanSupplier stopping;
   private final Consumer<String> failed;
+  private final Supplier<Future<Void>> claim;
   private PgConnection listener;
   private boolean connecting;
   private volatile boolean held;
 
-  /** {@code wake}: on taking the lock and at each NOTIFY; {@code failed}: why an attempt failed. */
+  /**
+   * {@code wake}: on taking the lock and at each NOTIFY; {@code failed}: why an attempt failed;
+   * {@code claim}: run once the lock is taken and before anything is applied (the applier's epoch).
+   */
   ApplierLock(String job, CaptureSql sql, Supplier<Future<PgConnection>> listen, WatchedPool source, Runnable wake,
-      BooleanSupplier stopping, Consumer<String> failed) {
+      BooleanSupplier stopping, Consumer<String> failed, Supplier<Future<Void>> claim) {
+    this.claim = claim;
     this.job = job;
     this.sql = sql;
     this.listen = listen;
@@ -67,7 +72,8 @@ final class ApplierLock {
         held = false;
         log.info("job {}: the applier's connection closed; it tries again to take the applier lock", job);
       });
-      return lead(conn).onFailure(e -> conn.close());
+      return lead(conn).compose(c -> c == null ? Future.succeededFuture((PgConnection) null) : claim.get().map(c))
+          .onFailure(e -> conn.close());
     }).onComplete(ar -> {
       connecting = false;
       if (ar.failed()) {
@@ -100,6 +106,24 @@ final class ApplierLock {
           conn.notificationHandler(n -> wake.run());
           return conn.query("LISTEN " + sql.channel()).execute().map(conn);
         }));
+  }
+
+  /**
+   * Counts the job's applier epoch up in the ledger (on the target), for an agent that just took the
+   * lock, before it applies anything; its key syncs fence every write with it ({@link KeySync#fenceEpoch}).
+   * The update waits for a write in flight of the previous applier (each holds the job's row FOR
+   * SHARE), and that applier's later writes find the new epoch and write nothing: its batch re-read
+   * the source before this one's, so it must not land after. Null when the job has no ledger row.
+   */
+  static Future<Long> claimEpoch(WatchedPool target, String job) {
+    return target.timed("claiming the applier epoch", () -> target.pool()
+            .preparedQuery("UPDATE sluice.jobs SET applier_epoch = applier_epoch + 1 WHERE name = $1 RETURNING applier_epoch")
+            .execute(Tuple.of(job)))
+        .map(rows -> {
+          Long e = rows.size() == 0 ? null : rows.iterator().next().getLong(0);
+          if (e != null) log.info("job {}: applier epoch {}", job, e);
+          return e;
+        });
   }
 
   /** Lets the lock go with its connection (reset if the source does not answer its close: a frozen one would hold the stop). */

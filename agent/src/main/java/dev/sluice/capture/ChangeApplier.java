@@ -103,7 +103,11 @@ public final class ChangeApplier {
     this.sql = new CaptureSql(shape);
     this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, target, ledger, sql);
     this.gauge = new BacklogGauge(job, source, sql);
-    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> lastError = why);
+    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> lastError = why,
+        () -> ApplierLock.claimEpoch(target, job).map(e -> {
+          sync.fenceEpoch(e);
+          return null;
+        }));
     this.pacer = pacer;
     this.batchRows = shape.job().capture().batchRows();
     this.pollMs = shape.job().capture().pollInterval().toMillis();
@@ -215,7 +219,14 @@ public final class ChangeApplier {
     cycle.onComplete(ar -> {
       boolean more = ar.succeeded() && ar.result();
       if (ar.failed()) {
-        if (ar.cause() instanceof KeySync.JobFenced) {
+        if (ar.cause() instanceof KeySync.ApplierSuperseded) {
+          // Another agent took the lock (this one's session ended) and applies now: stand down, and
+          // try again for the lock at the next poll.
+          lastError = ar.cause().getMessage();
+          log.warn("{}", lastError);
+          sync.fenceEpoch(null);
+          lock.release();
+        } else if (ar.cause() instanceof KeySync.JobFenced) {
           stopping = true;
         } else if (ar.cause() instanceof io.vertx.pgclient.PgException pg && "42P01".equals(pg.getSqlState())) {
           // The changelog is gone: a rollback or cleanup removed capture. Nothing is left to apply.

@@ -34,17 +34,18 @@ final class KeyMerge {
 
   KeyMerge(JobShape shape) {
     this.job = shape.job().name();
-    this.fence = "SELECT count(*) FROM (" + KeySync.FENCE_ROW + ") f";
+    this.fence = "SELECT count(*) FROM (" + KeySync.fenceRow(2) + ") f";
     this.merge = mergeSql(shape);
     this.delete = deleteSql(shape);
   }
 
   /**
    * Writes the packed rows ({@code packed}: one array text per column, null when no row was found)
-   * and deletes the keys not found ({@code gone}: one array text per key column, null when none).
+   * and deletes the keys not found ({@code gone}: one array text per key column, null when none),
+   * fenced by the job's state and, when {@code epoch} is not null, by the applier epoch.
    */
-  Future<KeySync.Result> write(Pool target, List<String> packed, List<String> gone) {
-    return target.withTransaction(conn -> conn.preparedQuery(fence).execute(Tuple.of(job)).compose(f -> {
+  Future<KeySync.Result> write(Pool target, List<String> packed, List<String> gone, Long epoch) {
+    return target.withTransaction(conn -> conn.preparedQuery(fence).execute(Tuple.of(job, epoch)).compose(f -> {
       if (f.iterator().next().getLong(0) == 0) return Future.failedFuture(new KeySync.JobFenced(job));
       Future<Integer> upserted = packed.get(0) == null ? Future.succeededFuture(0)
           : conn.preparedQuery(merge).execute(Tuple.wrap(new ArrayList<Object>(packed))).map(r -> r.rowCount());

@@ -24,10 +24,18 @@ import java.util.stream.Collectors;
  * and nothing is written after it.
  */
 public final class KeySync {
-  /** The job's ledger row while it is in a writing state, locked FOR SHARE. Param: $1 job. */
-  static final String FENCE_ROW = "SELECT 1 FROM sluice.jobs WHERE name = $1 "
-      + "AND state IN ('copying', 'catching_up', 'in_sync', 'failed') FOR SHARE";
-  private static final String FENCE = "f AS (" + FENCE_ROW + ")";
+  /** The writing states of a job. */
+  static final String WRITING = "('copying', 'catching_up', 'in_sync', 'failed')";
+
+  /**
+   * The job's ledger row while it is in a writing state and, when parameter {@code $epoch} is not
+   * null, while the applier's epoch there is still that one (no other agent's applier took over
+   * since), locked FOR SHARE. Params: $1 job, {@code $epoch} the writer's applier epoch or null.
+   */
+  static String fenceRow(int epoch) {
+    return "SELECT 1 FROM sluice.jobs WHERE name = $1 AND state IN " + WRITING
+        + " AND ($" + epoch + "::bigint IS NULL OR applier_epoch = $" + epoch + "::bigint) FOR SHARE";
+  }
 
   private final JobShape shape;
   private final WatchedPool source;
@@ -76,6 +84,29 @@ public final class KeySync {
   }
 
   /**
+   * Thrown when another agent's applier took the job over (a newer applier epoch in the ledger): this
+   * write wrote nothing. The other agent re-reads the same keys after its takeover, so nothing is lost.
+   */
+  public static final class ApplierSuperseded extends RuntimeException {
+    public ApplierSuperseded(String job, long mine, long now) {
+      super("job " + job + ": another agent's applier took over (applier epoch " + now + ", this one's " + mine
+          + "); this agent stops applying and tries again for the applier lock", null, false, false);
+    }
+  }
+
+  /** The applier epoch its writes carry (null: none, as verification's repairs and tools write). */
+  private volatile Long epoch;
+
+  /** Fences this sync's writes with the applier epoch {@code e} (null: no epoch). */
+  void fenceEpoch(Long e) {
+    this.epoch = e;
+  }
+
+  Long fenceEpoch() {
+    return epoch;
+  }
+
+  /**
    * Keys are source key values as text, one list per key. Whatever the number of keys: one read of
    * the source that returns ONE row (per column the found rows' values packed into one array text,
    * as the copy's pages are; per key column the keys not found), and one fenced write on the target
@@ -106,8 +137,10 @@ public final class KeySync {
       for (String p : packed) chars += p == null ? 0 : p.length();
       long size = chars;
       if (packed.get(0) == null && gone.get(0) == null) return Future.succeededFuture(new Sized(new Result(0, 0), 0));
-      return merges().compose(m -> m ? target.timed("writing changed keys", () -> merge.write(target.pool(), packed, gone))
-              .recover(e -> mergeFailed(e, packed, gone)) : upsert(packed, gone))
+      Long e = epoch;
+      return merges().compose(m -> m ? target.timed("writing changed keys", () -> merge.write(target.pool(), packed, gone, e))
+              .recover(x -> mergeFailed(x, packed, gone, e)) : upsert(packed, gone, e))
+          .recover(x -> x instanceof JobFenced && e != null ? superseded(e, x) : Future.failedFuture(x))
           .map(res -> new Sized(res, size));
     });
   }
@@ -117,10 +150,11 @@ public final class KeySync {
    * write whose answer never came (a stall, {@link WatchedPool}) can then commit only if its rows were
    * written, and locked, before the applier gave up on it, so the retry's write of the same keys lands after it.
    */
-  private Future<Result> upsert(List<String> packed, List<String> gone) {
+  private Future<Result> upsert(List<String> packed, List<String> gone, Long epoch) {
     Tuple w = Tuple.of(shape.job().name());
     for (String p : packed) w.addString(p);
     for (String g : gone) w.addString(g);
+    w.addLong(epoch);
     return target.timed("writing changed keys", () -> target.pool().withTransaction(c -> c.preparedQuery(write).execute(w))).compose(x -> {
       Row o = x.iterator().next();
       if (o.getLong(0) == 0) return Future.failedFuture(new JobFenced(shape.job().name()));
@@ -133,9 +167,26 @@ public final class KeySync {
    * lookup (unique_violation) or a serialization failure: the upsert arbitrates those, it writes
    * instead. Anything else fails the sync.
    */
-  private Future<Result> mergeFailed(Throwable e, List<String> packed, List<String> gone) {
+  private Future<Result> mergeFailed(Throwable e, List<String> packed, List<String> gone, Long epoch) {
     String state = e instanceof io.vertx.pgclient.PgException pg ? pg.getSqlState() : "";
-    return "23505".equals(state) || "40001".equals(state) ? upsert(packed, gone) : Future.failedFuture(e);
+    return "23505".equals(state) || "40001".equals(state) ? upsert(packed, gone, epoch) : Future.failedFuture(e);
+  }
+
+  /**
+   * A write with applier epoch {@code mine} was fenced: another agent's applier took over when the
+   * ledger's epoch moved on while the job still writes ({@link ApplierSuperseded}), else it is the
+   * job's state ({@code fenced} as it is).
+   */
+  private <T> Future<T> superseded(long mine, Throwable fenced) {
+    return target.timed("reading the applier epoch", () -> target.pool()
+            .preparedQuery("SELECT applier_epoch, state IN " + WRITING + " FROM sluice.jobs WHERE name = $1").execute(Tuple.of(shape.job().name())))
+        .compose(rows -> {
+          if (rows.size() == 0) return Future.failedFuture(fenced);
+          Row r = rows.iterator().next();
+          long now = r.getLong(0);
+          return r.getBoolean(1) && now != mine ? Future.failedFuture(new ApplierSuperseded(shape.job().name(), mine, now))
+              : Future.failedFuture(fenced);
+        });
   }
 
   private Future<Boolean> merges() {
@@ -221,7 +272,7 @@ public final class KeySync {
   /**
    * The target write, fenced: upserts the packed rows and deletes the keys not found, in one
    * statement. Params: $1 job, one array text per column, one array text per key column (either
-   * may be null). Returns one row: (fence rows, rows upserted, rows deleted).
+   * may be null), the applier epoch (or null). Returns one row: (fence rows, rows upserted, rows deleted).
    */
   private String writeSql() {
     List<String> texts = new ArrayList<>();
@@ -243,11 +294,12 @@ public final class KeySync {
       goneNames.add("g" + i);
       goneTyped.add("x.g" + i + "::" + shape.keyTypes().get(i));
     }
+    String fence = "f AS (" + fenceRow(n) + ")";
     String table = shape.job().target().table().sql();
     String tk = "ROW(" + shape.targetKey().stream().map(Sql::ident).collect(Collectors.joining(", ")) + ")";
     String onConflict = new dev.sluice.copy.SegmentSql(shape).onConflict();
     // The packed texts come in through a MATERIALIZED CTE, as the copy's writes do (no array parsed at planning).
-    return "WITH " + FENCE + ", p AS MATERIALIZED (SELECT " + String.join(", ", texts) + "), "
+    return "WITH " + fence + ", p AS MATERIALIZED (SELECT " + String.join(", ", texts) + "), "
         + "ins AS (INSERT INTO " + table + " AS t (" + shape.targetColumnList() + ") SELECT " + String.join(", ", casts)
         + " FROM (SELECT " + String.join(", ", arrays) + " FROM p) AS u WHERE EXISTS (SELECT 1 FROM f) " + onConflict + " RETURNING 1), "
         + "d AS (DELETE FROM " + table + " WHERE EXISTS (SELECT 1 FROM f) AND " + tk + " IN (SELECT " + String.join(", ", goneTyped)

@@ -200,6 +200,12 @@ public final class LedgerSchema {
       // the drift monitor, the final verification), so the reason shown names them
       """
       ALTER TABLE sluice.jobs ADD COLUMN paused_by text;
+      """,
+      // 10: the change applier's epoch: an agent that takes a job's applier lock counts it up before it
+      // applies anything, and every applier write is fenced by it, so the writes of an agent that lost
+      // the lock (its session ended while a batch was in flight) land before the new applier's or not at all
+      """
+      ALTER TABLE sluice.jobs ADD COLUMN applier_epoch bigint NOT NULL DEFAULT 0;
       """);
 
   private LedgerSchema() {}
