@@ -61,7 +61,7 @@ class LogicalOrderTest {
       assertEquals(0, pg.scalar(src, "SELECT count(*) FROM sluice.changes_items"),
           "no entry reached the changelog while segments were copied and verified");
       assertEquals(1, pg.scalar(src, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-          + "AND application_name IN ('sluice-capture', 'sluice-source')"), "the reader, or the applier for it, waits to record keys");
+          + "AND application_name IN ('sluice-capture', 'sluice-source', 'sluice-applier-source')"), "the reader, or the applier for it, waits to record keys");
       lock.rollback(); // the entries arrive now, after their segments' snapshots
       Writes.waitFor(() -> writes.get() > 600, 120);
       stop.set(true);

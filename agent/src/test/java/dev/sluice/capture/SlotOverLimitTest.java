@@ -52,7 +52,7 @@ class SlotOverLimitTest {
       t.execute("LOCK TABLE items IN EXCLUSIVE MODE");
       pg.exec(src, "UPDATE items SET qty = -1 WHERE id = 1");
       Writes.waitFor(() -> pg.scalar("postgres", "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-          + "AND application_name IN ('sluice-capture', 'sluice-source', 'sluice-target')") >= 1, 60);
+          + "AND application_name IN ('sluice-capture', 'sluice-source', 'sluice-target', 'sluice-applier-source', 'sluice-applier-target')") >= 1, 60);
       // The reader is stuck recording key 1: these changes stay in the WAL its slot holds.
       pg.exec(src, "UPDATE items SET qty = qty + 1000 WHERE id % 97 = 0");
       pg.exec(src, "SELECT count(pg_logical_emit_message(false, 'sluice.test.noise', repeat('x', 1048576))) FROM generate_series(1, 130)");
