@@ -21,7 +21,8 @@ import java.util.stream.Collectors;
  *
  * <p>Fence: the target's writes run only while the job's ledger row is in a writing state,
  * holding {@code FOR SHARE} on it; a rollback (which updates that row) waits for an in-flight write,
- * and nothing is written after it.
+ * and nothing is written after it. The applier's writes also carry its epoch ({@link #fenceEpoch}):
+ * once another agent's applier counted it up, they write nothing ({@link ApplierSuperseded}).
  */
 public final class KeySync {
   /** The writing states of a job. */
