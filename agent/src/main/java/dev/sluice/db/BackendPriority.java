@@ -45,7 +45,7 @@ public final class BackendPriority {
    * this agent may; {@code database} names it in the one log line a refusal gets. Returns whether it did.
    */
   public static boolean lower(Connection c, int nice, String database) {
-    if (nice <= 0 || refused.containsKey(database)) return false;
+    if (!wanted(nice, database)) return false;
     long pid;
     int port;
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_backend_pid(), coalesce(inet_client_port(), -1)")) {
@@ -60,13 +60,12 @@ public final class BackendPriority {
 
   /** The same for a backend already known by its process id and its session's client port. */
   public static boolean lower(long pid, int clientPort, int nice, String database) {
-    if (nice <= 0 || refused.containsKey(database)) return false;
+    if (!wanted(nice, database)) return false;
     if (!ownBackend(pid, clientPort)) {
       refuse(database, "its server processes are not on this host (or not visible from here: another PID namespace, a Unix socket)");
       return false;
     }
-    String err = run(List.of("renice", "-n", String.valueOf(nice), "-p", String.valueOf(pid)));
-    if (err == null) err = run(List.of("ionice", "-c", "2", "-n", "7", "-p", String.valueOf(pid)));
+    String err = lowerAll(List.of(String.valueOf(pid)), nice);
     if (err != null) {
       if (vanishedOnly(err) != null) refuse(database, err.lines().findFirst().orElse(err)); // else the session just ended
       return false;
@@ -84,19 +83,33 @@ public final class BackendPriority {
       log.info("sessions.nice: cannot list this agent's threads ({}); the agent keeps its priority", e.getMessage());
       return false;
     }
-    List<String> renice = new ArrayList<>(List.of("renice", "-n", String.valueOf(nice), "-p"));
-    renice.addAll(tids);
-    List<String> ionice = new ArrayList<>(List.of("ionice", "-c", "2", "-n", "7", "-p"));
-    ionice.addAll(tids);
     // A thread may end between the listing and the command: "No such process" for it is no failure.
-    String err = vanishedOnly(run(renice));
-    if (err == null) err = vanishedOnly(run(ionice));
+    String err = vanishedOnly(lowerAll(tids, nice));
     if (err != null) {
       log.info("sessions.nice: cannot lower this agent's priority ({}); it keeps its own", err.lines().findFirst().orElse(err));
       return false;
     }
     log.info("sessions.nice: the agent's threads and its sessions' server processes on this host run at nice {}, I/O best-effort 7", nice);
     return true;
+  }
+
+  /**
+   * Gives the processes (or threads) {@code ids} the nice value {@code nice} and the lowest
+   * best-effort I/O priority; null when both commands succeeded, else what the failing one said.
+   */
+  private static String lowerAll(List<String> ids, int nice) {
+    List<String> renice = new ArrayList<>(List.of("renice", "-n", String.valueOf(nice), "-p"));
+    renice.addAll(ids);
+    String err = run(renice);
+    if (err != null) return err;
+    List<String> ionice = new ArrayList<>(List.of("ionice", "-c", "2", "-n", "7", "-p"));
+    ionice.addAll(ids);
+    return run(ionice);
+  }
+
+  /** Whether sessions to {@code database} are to be lowered to {@code nice} (on, and not refused before). */
+  public static boolean wanted(int nice, String database) {
+    return nice > 0 && !refused.containsKey(database);
   }
 
   /**

@@ -97,14 +97,21 @@ public final class Databases {
     Handler<SqlConnection> then = connected != null ? connected : SqlConnection::close;
     if (nice > 0) {
       // The pool takes the connection once the handler (or `connected`) closes it.
-      builder.withConnectHandler(conn -> conn.query("SELECT pg_backend_pid(), coalesce(inet_client_port(), -1)").execute()
-          .compose(rows -> {
-            Row r = rows.iterator().next();
-            long pid = r.getInteger(0);
-            int port = r.getInteger(1);
-            return vertx.executeBlocking(() -> BackendPriority.lower(pid, port, nice, database), false);
-          })
-          .onComplete(ar -> then.handle(conn)));
+      builder.withConnectHandler(conn -> {
+        // Once the database refused (remote, another user's processes), no new connection asks again.
+        if (!BackendPriority.wanted(nice, database)) {
+          then.handle(conn);
+          return;
+        }
+        conn.query("SELECT pg_backend_pid(), coalesce(inet_client_port(), -1)").execute()
+            .compose(rows -> {
+              Row r = rows.iterator().next();
+              long pid = r.getInteger(0);
+              int port = r.getInteger(1);
+              return vertx.executeBlocking(() -> BackendPriority.lower(pid, port, nice, database), false);
+            })
+            .onComplete(ar -> then.handle(conn));
+      });
     } else if (connected != null) {
       builder.withConnectHandler(connected);
     }
