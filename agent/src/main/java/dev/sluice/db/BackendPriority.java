@@ -126,10 +126,14 @@ public final class BackendPriority {
     }
   }
 
-  /** {@code said} unless every line of it is about a process that no longer exists (then null). */
+  /**
+   * {@code said} unless every failure in it is about a process that no longer exists (then null).
+   * renice prints a line for each process it did change ("... old priority 0, new priority 10"),
+   * which is no failure.
+   */
   static String vanishedOnly(String said) {
     if (said == null) return null;
-    return said.lines().allMatch(l -> l.isBlank() || l.contains("No such process")) ? null : said;
+    return said.lines().allMatch(l -> l.isBlank() || l.contains("No such process") || l.contains("new priority")) ? null : said;
   }
 
   /** Runs a command; null when it succeeded, else what it said (or why it could not run). */

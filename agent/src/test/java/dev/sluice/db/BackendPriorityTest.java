@@ -117,6 +117,8 @@ class BackendPriorityTest {
   void aThreadOrSessionThatEndedMeanwhileIsNoFailure() {
     assertEquals(null, BackendPriority.vanishedOnly(null));
     assertEquals(null, BackendPriority.vanishedOnly("renice: failed to set priority for 4242 (process ID): No such process\n"));
+    assertEquals(null, BackendPriority.vanishedOnly("2830 (process ID) old priority 0, new priority 3\n"
+        + "renice: failed to set priority for 4242 (process ID): No such process"), "the threads changed, one had ended");
     String denied = "renice: failed to set priority for 1 (process ID): Permission denied";
     assertEquals(denied, BackendPriority.vanishedOnly(denied));
     assertEquals(denied + "\nrenice: failed to set priority for 4242 (process ID): No such process",
