@@ -54,6 +54,8 @@ public final class CatchUp {
   private volatile boolean stopped;
   private volatile boolean started;
   private volatile boolean applierStopped;
+  /** How often the job's catch-up is looked at (backlog, state, final pass, completion). */
+  private static final long TICK_MS = 500;
   private long timer = -1;
   private Promise<JobState> outcome;
   private boolean busy;
@@ -174,31 +176,41 @@ public final class CatchUp {
           .compose(f -> f != null && f.state() == JobState.COPYING ? ledger.setJobState(job, JobState.CATCHING_UP, null) : Future.succeededFuture())
           .onComplete(ar -> {
             if (ar.failed()) log.warn("job {}: cannot record catching up: {}", job, ErrorClassifier.describe(ar.cause()));
-            if (timer < 0 && !stopped) timer = vertx.setPeriodic(500, t -> tick());
+            if (timer < 0 && !stopped) {
+              timer = vertx.setPeriodic(TICK_MS, t -> tick());
+              tick();
+            }
           });
     }
     return outcome.future();
   }
 
+  /**
+   * One step; a step that moved the job on (to in sync, or past the final pass) is followed by the
+   * next one at once rather than at the next tick, so a job that is done does not idle a tick per
+   * transition.
+   */
   private void tick() {
     if (busy || stopped) return;
     busy = true;
     step().onComplete(ar -> {
       busy = false;
       if (ar.failed()) log.warn("job {}: catch-up step failed (will retry): {}", job, ErrorClassifier.describe(ar.cause()));
+      else if (ar.result() && !stopped) vertx.runOnContext(v -> tick());
     });
   }
 
-  private Future<Void> step() {
+  /** True when the job moved on and the next step may follow at once. */
+  private Future<Boolean> step() {
     return facts.facts(job).compose(f -> {
-      if (f == null) return Future.succeededFuture();
+      if (f == null) return Future.succeededFuture(false);
       JobState st = f.state();
       if (st == JobState.COMPLETED || st == JobState.FAILED || st == JobState.ROLLING_BACK || st == JobState.ROLLED_BACK) {
         finish(st);
-        return Future.succeededFuture();
+        return Future.succeededFuture(false);
       }
       ChangeApplier.Backlog b = applier.backlog();
-      if (!b.leader() || f.paused()) return Future.succeededFuture(); // another agent drives, or the job is paused
+      if (!b.leader() || f.paused()) return Future.succeededFuture(false); // another agent drives, or the job is paused
       return capture.takeReverify().compose(again -> {
         if (again) verified = false; // changes were lost to capture: the final pass runs (again) before completing
         return drive(f, st, b);
@@ -206,31 +218,31 @@ public final class CatchUp {
     });
   }
 
-  private Future<Void> drive(ConsistencyLedger.JobFacts f, JobState st, ChangeApplier.Backlog b) {
+  private Future<Boolean> drive(ConsistencyLedger.JobFacts f, JobState st, ChangeApplier.Backlog b) {
     SyncGauge.Move move = gauge.next(st, b.rows());
     if (move == SyncGauge.Move.IN_SYNC) {
       log.info("job {}: in sync (backlog {} rows, oldest change {} ms)", job, b.rows(), b.oldestAgeMs());
-      return ledger.setJobState(job, JobState.IN_SYNC, "backlog " + b.rows() + " rows");
+      return ledger.setJobState(job, JobState.IN_SYNC, "backlog " + b.rows() + " rows").map(true);
     }
     if (move == SyncGauge.Move.CATCHING_UP) {
-      return ledger.setJobState(job, JobState.CATCHING_UP, "backlog grew to " + b.rows() + " rows");
+      return ledger.setJobState(job, JobState.CATCHING_UP, "backlog grew to " + b.rows() + " rows").map(false);
     }
-    if (st != JobState.IN_SYNC) return Future.succeededFuture();
+    if (st != JobState.IN_SYNC) return Future.succeededFuture(false);
     if (!verified && shape.job().verify().finalPass()) {
       return verification.run().compose(report -> {
         verified = true;
         if (report.unrepaired() > 0 || report.checksFailed() > 0) {
           String why = "final verification: " + report.unrepaired() + " mismatched rows not repaired, " + report.checksFailed()
               + " custom checks differ (see the verify report)";
-          return ledger.setJobState(job, JobState.FAILED, why).onSuccess(v -> finish(JobState.FAILED));
+          return ledger.setJobState(job, JobState.FAILED, why).onSuccess(v -> finish(JobState.FAILED)).map(false);
         }
-        return Future.succeededFuture();
+        return Future.succeededFuture(true);
       });
     }
     verified = true;
-    if (!(untilDone || f.completeRequested())) return Future.succeededFuture();
+    if (!(untilDone || f.completeRequested())) return Future.succeededFuture(false);
     return verification.rewrittenSincePass().compose(changes -> {
-      if (!changes.isEmpty()) return rewritten(changes); // the pass runs again before completing
+      if (!changes.isEmpty()) return rewritten(changes).map(false); // the pass runs again before completing
       // Logical capture: the slot is read up to now first, so every change committed before the
       // completion has its changelog entry when the backlog is drained the last time.
       return capture.caughtUp().compose(c -> applier.drain())
@@ -239,7 +251,7 @@ public final class CatchUp {
           .onSuccess(v -> {
             log.info("job {}: completed (in sync and verified)", job);
             finish(JobState.COMPLETED);
-          });
+          }).map(false);
     });
   }
 
