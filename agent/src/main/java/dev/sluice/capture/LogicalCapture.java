@@ -214,7 +214,9 @@ public final class LogicalCapture {
   }
 
   private void dropAndCreate(String reason) {
-    stopReader()
+    // The reader is not waited for: what it has not confirmed is verified again with the rest, and a
+    // reader stuck on a statement must not hold the slot (and the source's disk) for its stop timeout.
+    abandonReader()
         .compose(v -> LogicalSlot.drop(source, job))
         .compose(v -> LogicalSlot.ensure(source, job, tableSql))
         .onComplete(ar -> {
@@ -246,6 +248,17 @@ public final class LogicalCapture {
     }, false);
   }
 
+  private Future<Void> abandonReader() {
+    WalReader r = reader;
+    reader = null;
+    if (r == null) return Future.succeededFuture();
+    return vertx.executeBlocking(() -> {
+      r.abandon(Duration.ofSeconds(5));
+      recordedBefore += r.recorded();
+      return null;
+    }, false);
+  }
+
   /** Stops reading (what was read is recorded and confirmed first); the slot stays for the next reader. */
   public Future<Void> stop() {
     running = false;
@@ -261,6 +274,12 @@ public final class LogicalCapture {
   /** The slot's state as last read, or null before the first read. */
   public LogicalSlot.Status status() {
     return status;
+  }
+
+  /** The position this agent's reader has confirmed (0 before its first), or -1 when it is not reading. */
+  public long confirmedLsn() {
+    WalReader r = reader;
+    return r == null || !running ? -1 : r.confirmedLsn();
   }
 
   /** Keys recorded since this agent started reading. */

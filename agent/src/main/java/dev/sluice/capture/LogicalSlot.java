@@ -138,34 +138,52 @@ public final class LogicalSlot {
    * first. The reader confirms a position only after recording the keys of every transaction before
    * it, so then every such change has its changelog entry. Fails after {@code timeout}, or when the
    * slot is gone.
+   *
+   * <p>{@code localConfirmed}: the position this agent's own reader has confirmed, or -1 when another
+   * agent reads the slot. The server learns a confirmed position only from the reader's next status
+   * message (up to a second later), so with a local reader its own figure is asked first, every 10 ms;
+   * the server's is asked every 100 ms in any case.
    */
   public static Future<Void> caughtUp(io.vertx.core.Vertx vertx, SqlClient source, String job, java.time.Duration timeout,
-      java.util.function.LongSupplier nanos) {
+      java.util.function.LongSupplier nanos, java.util.function.LongSupplier localConfirmed) {
     long deadline = nanos.getAsLong() + timeout.toNanos();
     return source.query("SELECT pg_current_wal_insert_lsn()::text").execute()
         .compose(rows -> {
           String lsn = rows.iterator().next().getString(0);
           return source.preparedQuery("SELECT pg_logical_emit_message(false, $1, $2)").execute(Tuple.of(HEARTBEAT_PREFIX, job))
-              .compose(v -> pollConfirmed(vertx, source, job, lsn, deadline, nanos));
+              .compose(v -> new ConfirmedPoll(vertx, source, job, lsn, deadline, nanos, localConfirmed).next(0));
         });
   }
 
-  private static Future<Void> pollConfirmed(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long deadline,
-      java.util.function.LongSupplier nanos) {
-    return source.preparedQuery("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1 "
-            + "AND database = current_database()")
-        .execute(Tuple.of(name(job), lsn))
-        .compose(rows -> {
-          if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " is gone"));
-          if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) return Future.succeededFuture();
-          if (nanos.getAsLong() > deadline) {
-            return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " has not been read up to " + lsn
-                + " yet (is its reader running?)"));
-          }
-          io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
-          vertx.setTimer(100, t -> pollConfirmed(vertx, source, job, lsn, deadline, nanos).onComplete(p));
-          return p.future();
-        });
+  /** Polls until the slot is confirmed at or past {@code lsn}: this agent's reader first, the server every 100 ms. */
+  private record ConfirmedPoll(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long deadline,
+      java.util.function.LongSupplier nanos, java.util.function.LongSupplier localConfirmed) {
+    private static final long SERVER_EVERY_NANOS = 100_000_000L;
+
+    Future<Void> next(long serverAskedAt) {
+      long now = nanos.getAsLong();
+      long local = localConfirmed.getAsLong();
+      if (local >= 0 && local >= org.postgresql.replication.LogSequenceNumber.valueOf(lsn).asLong()) return Future.succeededFuture();
+      if (serverAskedAt != 0 && now - serverAskedAt < SERVER_EVERY_NANOS) return later(10, serverAskedAt);
+      return source.preparedQuery("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1 "
+              + "AND database = current_database()")
+          .execute(Tuple.of(name(job), lsn))
+          .compose(rows -> {
+            if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " is gone"));
+            if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) return Future.succeededFuture();
+            if (nanos.getAsLong() > deadline) {
+              return Future.failedFuture(new IllegalStateException("replication slot " + name(job) + " has not been read up to " + lsn
+                  + " yet (is its reader running?)"));
+            }
+            return later(localConfirmed.getAsLong() >= 0 ? 10 : 100, now);
+          });
+    }
+
+    private Future<Void> later(long ms, long serverAskedAt) {
+      io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+      vertx.setTimer(ms, t -> next(serverAskedAt).onComplete(p));
+      return p.future();
+    }
   }
 
   /** True when the job's slot or publication is on the source. */

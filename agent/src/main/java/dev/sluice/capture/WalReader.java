@@ -113,6 +113,19 @@ public final class WalReader {
     if (t != null) t.join(wait.toMillis());
   }
 
+  /**
+   * Stops reading at once, recording and confirming nothing more: for a slot about to be dropped,
+   * whose changes are all verified again anyway. A thread blocked on a statement (a lock held by
+   * someone else, a frozen server) is freed by aborting its sessions rather than waited for. Blocks up
+   * to {@code wait} for the thread to end.
+   */
+  public void abandon(Duration wait) throws InterruptedException {
+    stopping = true;
+    abortSessions("stopped: its slot is dropped");
+    Thread t = thread;
+    if (t != null) t.join(wait.toMillis());
+  }
+
   /** Keys recorded so far (folded within each batch). */
   public long recorded() {
     return recorded;
@@ -146,9 +159,14 @@ public final class WalReader {
 
   /** Aborts the sessions after a stall (once); the blocked thread then fails, and {@link #run} reports the stall. */
   private String abort(StreamWatch.Stall stall) {
+    return abortSessions(stall.reason()) ? stall.reason() : null;
+  }
+
+  /** Aborts both sessions once, for {@code reason}; false when they were aborted already. */
+  private boolean abortSessions(String reason) {
     synchronized (this) {
-      if (stalled != null) return null;
-      stalled = stall.reason();
+      if (stalled != null) return false;
+      stalled = reason;
     }
     for (Connection c : new Connection[] {replication, session}) {
       if (c != null) {
@@ -159,7 +177,7 @@ public final class WalReader {
         }
       }
     }
-    return stalled;
+    return true;
   }
 
   /** Runs an abort on a thread of its own: closing a TLS socket may wait for a writer blocked on a frozen peer. */

@@ -161,7 +161,10 @@ final class CaptureSetup {
   /** Completes when every change committed before the call has its changelog entry. */
   Future<Void> caughtUp() {
     if (mode != CaptureChoice.Mode.LOGICAL) return Future.succeededFuture();
-    return LogicalSlot.caughtUp(vertx, source, job, CAUGHT_UP_TIMEOUT, nanos);
+    return LogicalSlot.caughtUp(vertx, source, job, CAUGHT_UP_TIMEOUT, nanos, () -> {
+      LogicalCapture c = capture();
+      return c == null ? -1 : c.confirmedLsn();
+    });
   }
 
   /** True (once) when changes were lost to capture since the last call: the final pass must run again. */
