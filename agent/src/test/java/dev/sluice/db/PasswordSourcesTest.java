@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Where passwords come from, against a server that checks them (role {@code sluice_pw}, scram): a
@@ -96,8 +97,7 @@ class PasswordSourcesTest {
   }
 
   @Test
-  void thePgpassFileIsUsedWhenNoPasswordIsConfigured(Vertx vertx, VertxTestContext ctx) throws Exception {
-    Path dir = Files.createTempDirectory("sluice-pgpass-");
+  void thePgpassFileIsUsedWhenNoPasswordIsConfigured(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) throws Exception {
     Path pgpass = dir.resolve("pgpass");
     Files.writeString(pgpass, String.join("\n",
         "# comment",
@@ -130,8 +130,8 @@ class PasswordSourcesTest {
   }
 
   @Test
-  void pgpassLinesFollowLibpq() throws Exception {
-    Path f = Files.createTempFile("pgpass", "");
+  void pgpassLinesFollowLibpq(@TempDir Path dir) throws Exception {
+    Path f = Files.createFile(dir.resolve("pgpass"));
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
     Files.writeString(f, "db\\:1:5432:app:me:pa\\:ss\\\\word:with:colons\n*:*:*:*:fallback\n");
     assertEquals("pa:ss\\word:with:colons", Passwords.pgpass(f, "db:1", 5432, "app", "me"));

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -48,7 +49,7 @@ class PlanningWiringTest {
   private final TestPg pg = TestPg.get();
 
   @Test
-  void finishDatesMilestonesReportAndAdviceInARunningAgent() throws Exception {
+  void finishDatesMilestonesReportAndAdviceInARunningAgent(@TempDir Path dir) throws Exception {
     ListAppender<ILoggingEvent> logs = new ListAppender<>();
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     logs.start();
@@ -68,7 +69,7 @@ class PlanningWiringTest {
       posts.add(b.toJsonObject());
       req.response().setStatusCode(200).end();
     })).listen(0, "127.0.0.1"));
-    Path tokenFile = Files.createTempFile("hook", ".token");
+    Path tokenFile = dir.resolve("hook.token");
     Files.writeString(tokenFile, TOKEN + "\n");
     // The second job's only window: two days from now, 01:00-02:00 UTC, so it is closed now.
     DayOfWeek day = Instant.now().atZone(ZoneOffset.UTC).getDayOfWeek().plus(2);
@@ -84,7 +85,7 @@ class PlanningWiringTest {
                    "capture": {"enabled": false},
                    "schedule": {"timeZone": "UTC", "windows": [{"days": ["%s"], "start": "01:00", "end": "02:00"}]}}]}
         """.formatted(pg.url(src), pg.url(tgt), receiver.actualPort(), SECRET_PATH, tokenFile, day.name().substring(0, 3).toLowerCase());
-    Path configFile = Files.createTempFile("planning", ".json");
+    Path configFile = dir.resolve("planning.json");
     Files.writeString(configFile, config);
     Agent agent = Agents.start(config);
     String base = "http://127.0.0.1:" + agent.httpPort();
