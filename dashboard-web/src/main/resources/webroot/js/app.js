@@ -315,6 +315,8 @@ function renderBacklog(live) {
   let h = '<div class="kv">';
   h += b ? `<span class="k">backlog</span><span>${full(b.rows)} changes · oldest ${duration(b.oldestAgeSeconds)}</span>`
     : '<span class="k">backlog</span><span class="none">not reported (no change capture on this agent)</span>';
+  // Why the applier's latest batch failed (it retries), shown until a batch goes through again.
+  if (b && b.applierFailing && b.lastApplierError) h += `<span class="k">applier</span><span id="applier-error" class="warn">${esc(b.lastApplierError)}</span>`;
   h += walCapture(live.wal);
   h += c ? `<span class="k">cache hit ratio</span><span>${c.hitRatio == null ? '–' : (100 * c.hitRatio).toFixed(1) + '%'}</span>`
       + `<span class="k">cache</span><span>${full(c.size)} rows · ${full(c.hits)} hits · ${full(c.misses)} misses · ${full(c.evictions)} evicted</span>`

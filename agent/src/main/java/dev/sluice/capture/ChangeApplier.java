@@ -83,6 +83,7 @@ public final class ChangeApplier {
   private volatile long applied;
   private volatile long deferred;
   private volatile String lastError;
+  private volatile boolean failing; // the latest batch (or attempt at the lock) failed: lastError says why
   private Promise<Void> idle = Promise.promise();
   /** Keys this agent's WAL reader hands over in memory (logical mode); taken while the applier leads and runs. */
   private final DirectKeys direct = new DirectKeys(this::takesHanded, this::wake);
@@ -103,7 +104,7 @@ public final class ChangeApplier {
     this.sql = new CaptureSql(shape);
     this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, target, ledger, sql);
     this.gauge = new BacklogGauge(job, source, sql);
-    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> lastError = why,
+    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> { if (why != null) lastError = why; failing = why != null; },
         () -> ApplierLock.claimEpoch(target, job).map(e -> {
           sync.fenceEpoch(e);
           return null;
@@ -148,17 +149,19 @@ public final class ChangeApplier {
 
   /**
    * Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age;
-   * {@code lastError}: why a batch (or taking the lock) last failed on this agent, null if never.
+   * {@code lastError}: why a batch (or taking the lock) last failed on this agent, null if never;
+   * {@code failing}: the latest one failed (a batch applied, or the lock attempt that went through, ends it).
    */
-  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader, String lastError) {
+  public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader, String lastError, boolean failing) {
     public io.vertx.core.json.JsonObject json() {
       return new io.vertx.core.json.JsonObject().put("backlogRows", rows < 0 ? null : rows).put("oldestChangeAgeMs", oldestAgeMs)
-          .put("keysApplied", applied).put("deferredEntries", deferred).put("applier", leader).put("lastApplierError", lastError);
+          .put("keysApplied", applied).put("deferredEntries", deferred).put("applier", leader).put("lastApplierError", lastError)
+          .put("applierFailing", failing);
     }
   }
 
   public Backlog backlog() {
-    return new Backlog(gauge.rows(), gauge.oldestAgeMs(), applied, deferred, lock.held(), lastError);
+    return new Backlog(gauge.rows(), gauge.oldestAgeMs(), applied, deferred, lock.held(), lastError, failing);
   }
 
   public Future<Void> start() {
@@ -218,6 +221,7 @@ public final class ChangeApplier {
     Future<Boolean> cycle = held ? Future.succeededFuture(false) : handed != null ? applyHanded(handed) : cycle();
     cycle.onComplete(ar -> {
       boolean more = ar.succeeded() && ar.result();
+      failing = ar.failed() && !(ar.cause() instanceof KeySync.ApplierSuperseded); // standing down is no failure
       if (ar.failed()) {
         if (ar.cause() instanceof KeySync.ApplierSuperseded) {
           // Another agent took the lock (this one's session ended) and applies now: stand down, and

@@ -39,8 +39,11 @@ public final class JobMeters implements JobEvents {
   /** {@code successAgeSeconds}: since the last successful read (since the sensor started, before one). */
   public record SensorReading(double value, Double threshold, String unit, double ageSeconds, double successAgeSeconds, boolean healthy) {}
 
-  /** Captured changes not yet applied to the target ({@code rows} negative: not measured yet). */
-  public record Backlog(long rows, double oldestAgeSeconds) {}
+  /**
+   * Captured changes not yet applied to the target ({@code rows} negative: not measured yet); why the
+   * applier last failed on this agent (null if never), and whether its latest batch failed.
+   */
+  public record Backlog(long rows, double oldestAgeSeconds, String lastError, boolean failing) {}
 
   /** The throttle decision in force: a short code for the metric label, and the sentence for people. */
   public record Throttle(boolean throttled, String code, String reason) {
@@ -274,7 +277,7 @@ public final class JobMeters implements JobEvents {
   /** Captured changes not yet applied ({@code rows} negative: not measured yet), or null without capture. */
   public Backlog backlog() {
     ChangeApplier.Backlog b = backlogReported ? live().backlog() : null;
-    return b == null ? null : new Backlog(Math.max(0, b.rows()), b.oldestAgeMs() / 1000.0);
+    return b == null ? null : new Backlog(Math.max(0, b.rows()), b.oldestAgeMs() / 1000.0, b.lastError(), b.failing());
   }
 
   /** Registers the job's row cache (build it with {@code recordStats()}): hits, misses, evictions, size. */

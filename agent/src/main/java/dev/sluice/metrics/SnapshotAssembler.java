@@ -93,7 +93,8 @@ final class SnapshotAssembler {
         .put("rateFactor", f.rateFactor()).put("rateReason", f.rateReason()).put("sensors", sensors));
     JobMeters.Backlog b = meters.backlog();
     if (f.wal() != null) live.put("wal", f.wal().json());
-    if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds())));
+    if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds()))
+        .put("lastApplierError", b.lastError()).put("applierFailing", b.failing()));
     Cache<?, ?> c = meters.cache();
     if (c != null) {
       CacheStats st = c.stats();

@@ -1,0 +1,154 @@
+package dev.sluice.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.sluice.agent.Agent;
+import dev.sluice.db.Await;
+import dev.sluice.job.Migrator;
+import dev.sluice.testing.Agents;
+import dev.sluice.testing.TestPg;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The change applier failing, as a person watching the dashboard sees it (headless Chromium, a real
+ * PostgreSQL). A job in trigger mode is in sync; then the target's table gets a CHECK constraint the
+ * source's next updates break, so every batch the applier tries fails with PostgreSQL's own error
+ * (23514). The backlog card shows "applier" and that error, in the warning colour, as text (the
+ * constraint's name is HTML, which must not become markup). Once the constraint is dropped the
+ * next batch goes through: the line is gone, and the target is level with the source. Screenshot:
+ * target/dashboard-applier-error.png. With {@code CI=true} a missing browser fails the test; elsewhere
+ * it is skipped.
+ */
+class ApplierErrorBrowserTest {
+  private static final File CHROMIUM = new File("/usr/bin/chromium");
+  private static final File DRIVER = new File("/usr/bin/chromedriver");
+  private static final String CONSTRAINT = "\"<b>no plus</b>\"";
+  private static final String VIOLATION = "23514 new row for relation \"items\" violates check constraint \"<b>no plus</b>\"";
+  private static final String ROWS = "SELECT row(id, name)::text FROM items ORDER BY id";
+  private final TestPg pg = TestPg.get();
+
+  @Test
+  void theApplierFailingIsShownWhileItFailsAndGoneOnceItApplies() throws Exception {
+    if (!CHROMIUM.canExecute() || !DRIVER.canExecute()) {
+      String why = "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)";
+      if ("true".equals(System.getenv("CI"))) fail(why);
+      Assumptions.abort(why);
+    }
+    // Chromium takes seconds to start on a busy machine: it starts while the agent copies and verifies.
+    CompletableFuture<WebDriver> starting = CompletableFuture.supplyAsync(ApplierErrorBrowserTest::browser);
+    Agent agent = null;
+    try {
+      String src = pg.createDatabase("aesrc");
+      String tgt = pg.createDatabase("aetgt");
+      pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
+          "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) g");
+      agent = Agents.start("""
+          {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0},
+           "health": {"foreground": {"enabled": false}},
+           "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
+                     "target": {"table": "public.items", "create": true}, "segment": {"rows": 1000},
+                     "capture": {"mode": "trigger", "pollMs": 200, "inSyncRows": 20}}]}""".formatted(pg.url(src), pg.url(tgt)));
+      Migrator job = agent.migrators().get("items");
+      WebDriver driver = starting.get(1, TimeUnit.MINUTES);
+      WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(10), Duration.ofMillis(100));
+      wait.ignoring(StaleElementReferenceException.class);
+      driver.get("http://127.0.0.1:" + agent.httpPort() + "/");
+      // In sync and finally verified: from here on only the applier writes to the target's table.
+      wait.until(d -> "in_sync".equals(state(tgt)));
+      wait.until(d -> text(d, "#backlog").contains("changes · oldest"));
+      assertTrue(driver.findElements(By.id("applier-error")).isEmpty(), "no applier line before a failure");
+
+      pg.exec(tgt, "ALTER TABLE items ADD CONSTRAINT " + CONSTRAINT + " CHECK (name NOT LIKE '%+%') NOT VALID");
+      pg.exec(src, "UPDATE items SET name = name || '+' WHERE id <= 5");
+      wait.until(d -> visible(d, "#applier-error"));
+      String reported = job.live().backlog().lastError();
+      assertTrue(reported.startsWith(VIOLATION), reported);
+      // The page re-renders the card every second: each look finds the line afresh.
+      boolean displayed = wait.until(d -> d.findElement(By.id("applier-error")).isDisplayed());
+      assertTrue(displayed, "the applier's error is displayed");
+      String shown = wait.until(d -> d.findElement(By.id("applier-error")).getText());
+      assertTrue(shown.startsWith(VIOLATION), "the error as text, its HTML not markup: " + shown);
+      assertTrue(driver.findElements(By.cssSelector("#backlog b")).isEmpty(), "no element made of the server's text");
+      assertEquals("applier", script(driver, "return document.getElementById('applier-error').previousElementSibling.textContent"),
+          "labelled");
+      assertEquals("rgb(252, 211, 77)", script(driver, "return getComputedStyle(document.getElementById('applier-error')).color"),
+          "in the warning colour");
+      script(driver, "document.getElementById('backlog').scrollIntoView({block: 'center'})");
+      screenshot(driver, "dashboard-applier-error.png");
+
+      pg.exec(tgt, "ALTER TABLE items DROP CONSTRAINT " + CONSTRAINT);
+      wait.until(d -> d.findElements(By.id("applier-error")).isEmpty());
+      wait.until(d -> pg.strings(src, ROWS).equals(pg.strings(tgt, ROWS)));
+      assertEquals(reported, job.live().backlog().lastError(), "the API still says why it last failed");
+      assertTrue(pg.strings(tgt, ROWS).contains("(5,\"item 5+\")"), "the failed change applied in the end");
+    } finally {
+      try {
+        starting.get(1, TimeUnit.MINUTES).quit();
+      } catch (Exception e) {
+        // the browser did not start: nothing to quit
+      }
+      if (agent != null) Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
+  }
+
+  private String state(String tgt) {
+    try {
+      return pg.string(tgt, "SELECT state FROM sluice.jobs WHERE name = 'items' AND verify_report IS NOT NULL");
+    } catch (IllegalStateException e) {
+      return "";
+    }
+  }
+
+  private static WebDriver browser() {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM);
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-dev-shm-usage", "--window-size=1280,800", "--hide-scrollbars");
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+
+  /** Whether an element takes room on the page and is not hidden (read in one script: the page re-renders every second). */
+  private static boolean visible(WebDriver d, String selector) {
+    return Boolean.TRUE.equals(script(d, """
+        const e = document.querySelector(arguments[0]);
+        if (!e) return false;
+        const r = e.getBoundingClientRect(), st = getComputedStyle(e);
+        return r.width > 0 && r.height > 0 && st.visibility === 'visible' && st.display !== 'none' && parseFloat(st.opacity) > 0;""",
+        selector));
+  }
+
+  private static String text(WebDriver d, String selector) {
+    Object t = script(d, "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : ''", selector);
+    return t == null ? "" : t.toString();
+  }
+
+  private static Object script(WebDriver d, String js, Object... args) {
+    return ((JavascriptExecutor) d).executeScript(js, args);
+  }
+
+  private static void screenshot(WebDriver driver, String name) throws Exception {
+    File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+    Files.copy(shot.toPath(), Path.of("target", name), StandardCopyOption.REPLACE_EXISTING);
+  }
+}
