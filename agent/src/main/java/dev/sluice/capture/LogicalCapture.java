@@ -216,7 +216,7 @@ public final class LogicalCapture {
   private void dropAndCreate(String reason) {
     // The reader is not waited for: what it has not confirmed is verified again with the rest, and a
     // reader stuck on a statement must not hold the slot (and the source's disk) for its stop timeout.
-    abandonReader()
+    stopReader(true)
         .compose(v -> LogicalSlot.drop(source, job))
         .compose(v -> LogicalSlot.ensure(source, job, tableSql))
         .onComplete(ar -> {
@@ -238,22 +238,17 @@ public final class LogicalCapture {
   }
 
   private Future<Void> stopReader() {
-    WalReader r = reader;
-    reader = null;
-    if (r == null) return Future.succeededFuture();
-    return vertx.executeBlocking(() -> {
-      r.stop(Duration.ofSeconds(30));
-      recordedBefore += r.recorded();
-      return null;
-    }, false);
+    return stopReader(false);
   }
 
-  private Future<Void> abandonReader() {
+  /** {@code abandon}: stop at once, recording and confirming nothing more ({@link WalReader#abandon}). */
+  private Future<Void> stopReader(boolean abandon) {
     WalReader r = reader;
     reader = null;
     if (r == null) return Future.succeededFuture();
     return vertx.executeBlocking(() -> {
-      r.abandon(Duration.ofSeconds(5));
+      if (abandon) r.abandon(Duration.ofSeconds(5));
+      else r.stop(Duration.ofSeconds(30));
       recordedBefore += r.recorded();
       return null;
     }, false);

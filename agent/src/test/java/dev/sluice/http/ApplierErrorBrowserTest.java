@@ -1,32 +1,25 @@
 package dev.sluice.http;
 
+import static dev.sluice.testing.Browser.screenshot;
+import static dev.sluice.testing.Browser.script;
+import static dev.sluice.testing.Browser.text;
+import static dev.sluice.testing.Browser.visible;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.job.Migrator;
 import dev.sluice.testing.Agents;
+import dev.sluice.testing.Browser;
 import dev.sluice.testing.TestPg;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -40,8 +33,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * it is skipped.
  */
 class ApplierErrorBrowserTest {
-  private static final File CHROMIUM = new File("/usr/bin/chromium");
-  private static final File DRIVER = new File("/usr/bin/chromedriver");
   private static final String CONSTRAINT = "\"<b>no plus</b>\"";
   private static final String VIOLATION = "23514 new row for relation \"items\" violates check constraint \"<b>no plus</b>\"";
   private static final String ROWS = "SELECT row(id, name)::text FROM items ORDER BY id";
@@ -49,13 +40,9 @@ class ApplierErrorBrowserTest {
 
   @Test
   void theApplierFailingIsShownWhileItFailsAndGoneOnceItApplies() throws Exception {
-    if (!CHROMIUM.canExecute() || !DRIVER.canExecute()) {
-      String why = "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)";
-      if ("true".equals(System.getenv("CI"))) fail(why);
-      Assumptions.abort(why);
-    }
+    Browser.require();
     // Chromium takes seconds to start on a busy machine: it starts while the agent copies and verifies.
-    CompletableFuture<WebDriver> starting = CompletableFuture.supplyAsync(ApplierErrorBrowserTest::browser);
+    CompletableFuture<WebDriver> starting = CompletableFuture.supplyAsync(Browser::start);
     Agent agent = null;
     try {
       String src = pg.createDatabase("aesrc");
@@ -117,38 +104,5 @@ class ApplierErrorBrowserTest {
     } catch (IllegalStateException e) {
       return "";
     }
-  }
-
-  private static WebDriver browser() {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-dev-shm-usage", "--window-size=1280,800", "--hide-scrollbars");
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).usingAnyFreePort().build();
-    return new ChromeDriver(service, options);
-  }
-
-  /** Whether an element takes room on the page and is not hidden (read in one script: the page re-renders every second). */
-  private static boolean visible(WebDriver d, String selector) {
-    return Boolean.TRUE.equals(script(d, """
-        const e = document.querySelector(arguments[0]);
-        if (!e) return false;
-        const r = e.getBoundingClientRect(), st = getComputedStyle(e);
-        return r.width > 0 && r.height > 0 && st.visibility === 'visible' && st.display !== 'none' && parseFloat(st.opacity) > 0;""",
-        selector));
-  }
-
-  private static String text(WebDriver d, String selector) {
-    Object t = script(d, "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : ''", selector);
-    return t == null ? "" : t.toString();
-  }
-
-  private static Object script(WebDriver d, String js, Object... args) {
-    return ((JavascriptExecutor) d).executeScript(js, args);
-  }
-
-  private static void screenshot(WebDriver driver, String name) throws Exception {
-    File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-    Files.copy(shot.toPath(), Path.of("target", name), StandardCopyOption.REPLACE_EXISTING);
   }
 }

@@ -1,13 +1,16 @@
 package dev.sluice.http;
 
+import static dev.sluice.testing.Browser.screenshot;
+import static dev.sluice.testing.Browser.text;
+import static dev.sluice.testing.Browser.visible;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.config.ConfigLoader;
+import dev.sluice.testing.Browser;
 import dev.sluice.testing.MovableClock;
 import dev.sluice.testing.TestPg;
 import java.awt.image.BufferedImage;
@@ -28,18 +31,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -53,17 +51,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class DashboardBrowserTest {
   private static final String TOKEN = "browser-token-0123456789";
-  private static final File CHROMIUM = new File("/usr/bin/chromium");
-  private static final File DRIVER = new File("/usr/bin/chromedriver");
   private final TestPg pg = TestPg.get();
 
   @Test
   void liveMigrationPauseAndResume() throws Exception {
-    if (!CHROMIUM.canExecute() || !DRIVER.canExecute()) {
-      String why = "Chromium and chromedriver are needed (apt-get install chromium chromium-driver)";
-      if ("true".equals(System.getenv("CI"))) fail(why);
-      Assumptions.abort(why);
-    }
+    Browser.require();
     String src = pg.createDatabase("bsrc");
     String tgt = pg.createDatabase("btgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
@@ -85,7 +77,7 @@ class DashboardBrowserTest {
     Thread writer = new Thread(() -> updateUntil(src, stopWriting), "test-writer");
     try {
       writer.start();
-      driver = browser();
+      driver = Browser.start();
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(15), Duration.ofMillis(100));
       driver.get("http://127.0.0.1:" + agent.httpPort() + "/");
 
@@ -299,15 +291,6 @@ class DashboardBrowserTest {
     }
   }
 
-  private static WebDriver browser() {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM);
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-dev-shm-usage", "--window-size=1280,800", "--hide-scrollbars");
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).usingAnyFreePort().build();
-    return new ChromeDriver(service, options);
-  }
-
   /** The overview card's progress in percent ("35.6% · 80k / 225k rows"). */
   private static double progress(WebDriver d) {
     Matcher m = Pattern.compile("([0-9.]+)%").matcher(text(d, ".jobcard .row.muted"));
@@ -319,29 +302,5 @@ class DashboardBrowserTest {
     WebElement e = d.findElement(By.id(id));
     ((JavascriptExecutor) d).executeScript("arguments[0].scrollIntoView({block: 'center'})", e);
     e.click();
-  }
-
-  /** Whether an element takes room on the page and is not hidden (read in one script: the page re-renders). */
-  private static boolean visible(WebDriver d, String selector) {
-    Object v = ((JavascriptExecutor) d).executeScript("""
-        const e = document.querySelector(arguments[0]);
-        if (!e) return false;
-        const r = e.getBoundingClientRect(), st = getComputedStyle(e);
-        return r.width > 0 && r.height > 0 && st.visibility === 'visible' && st.display !== 'none' && parseFloat(st.opacity) > 0;""",
-        selector);
-    return Boolean.TRUE.equals(v);
-  }
-
-  /** An element's text read in the page (the dashboard re-renders parts of itself every second). */
-  private static String text(WebDriver d, String selector) {
-    Object t = ((JavascriptExecutor) d).executeScript(
-        "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : ''", selector);
-    return t == null ? "" : t.toString();
-  }
-
-  private static void screenshot(WebDriver driver, String name) throws Exception {
-    File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-    Path out = Path.of("target", name);
-    Files.copy(shot.toPath(), out, StandardCopyOption.REPLACE_EXISTING);
   }
 }
