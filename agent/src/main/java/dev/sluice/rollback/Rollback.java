@@ -137,17 +137,23 @@ public final class Rollback {
     });
   }
 
-  /** Deletes a key range in batches (short transactions, paced), until nothing is left. */
+  /**
+   * Deletes a key range in batches (short transactions, paced), until a batch finds fewer rows than it
+   * may delete (the range is then empty: the job's leases are fenced, nothing of Sluice's writes there).
+   * The pace is charged with the rows each batch deleted, once it has: charging the batch's size up
+   * front, with a last batch of the range finding none, ran a range of 6,000 rows at a third of the
+   * rate asked for.
+   */
   private Future<Long> eraseRange(String table, List<String> key, List<String> types, KeyRange range, Pacer pacer, long sofar) {
     KeyRange.Predicate p = range.predicate(key, types, 1);
     String cols = key.stream().map(Sql::ident).collect(Collectors.joining(", "));
     String sql = "WITH d AS (DELETE FROM " + table + " WHERE (" + cols + ") IN (SELECT " + cols + " FROM " + table + " WHERE " + p.sql()
         + " LIMIT " + DELETE_BATCH_ROWS + ") RETURNING 1) SELECT count(*) FROM d";
-    return pacer.acquire(DELETE_BATCH_ROWS)
-        .compose(v -> target.preparedQuery(sql).execute(Tuple.tuple(p.params())))
+    return target.preparedQuery(sql).execute(Tuple.tuple(p.params()))
         .compose(rows -> {
           long n = rows.iterator().next().getLong(0);
-          return n == 0 ? Future.succeededFuture(sofar) : eraseRange(table, key, types, range, pacer, sofar + n);
+          Future<Void> paced = n == 0 ? Future.succeededFuture() : pacer.acquire(n);
+          return n < DELETE_BATCH_ROWS ? paced.map(sofar + n) : paced.compose(v -> eraseRange(table, key, types, range, pacer, sofar + n));
         });
   }
 

@@ -113,6 +113,35 @@ class RollbackTest {
     assertTrue(c[2].contains("is rolled_back"), c[2]);
   }
 
+  /**
+   * The deletes keep the pace asked for: 16,000 rows in four ranges of 4,000 at 4,000 rows/s take about
+   * (16,000 - a burst of 5,000) / 4,000 = 2.75 s. Charging each batch's size up front, plus a last
+   * batch per range that found nothing, took 40,000 rows' worth: 8.75 s or more.
+   */
+  @Test
+  void theDeletesKeepThePaceAskedFor() throws Exception {
+    String src = pg.createDatabase("rp_src");
+    String tgt = pg.createDatabase("rp_tgt");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
+        "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 16000) g");
+    pg.exec(tgt, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)");
+    Path cfg = Files.writeString(dir.resolve("rp.json"), """
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
+         "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]}, "target": {"table": "public.items"},
+           "segment": {"rows": 4000}, "capture": {"enabled": false}}]}""".formatted(pg.url(src), pg.url(tgt)));
+    assertEquals(JobState.COMPLETED, Agents.runUntilDone(Files.readString(cfg)).get("items"));
+    assertEquals(4, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items'"));
+
+    long t0 = System.nanoTime();
+    String[] r = cli("rollback", "--config", cfg.toString(), "--job", "items", "--rows-per-second", "4000");
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertEquals("0", r[0], r[1] + r[2]);
+    assertTrue(r[1].contains("16000 rows deleted from 4 segments"), r[1]);
+    assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM items"));
+    assertTrue(seconds >= 2.5, "paced: " + seconds + " s");
+    assertTrue(seconds < 6.5, "at the pace asked for, not a fraction of it: " + seconds + " s");
+  }
+
   static void waitFor(BooleanSupplier cond, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
     while (!cond.getAsBoolean()) {
