@@ -100,7 +100,7 @@ class CopyStallTest {
                 DatabaseStalled stalled = assertInstanceOf(DatabaseStalled.class, e, String.valueOf(e));
                 assertTrue(stalled.getMessage().startsWith("the target stalled: no answer for "), stalled.getMessage());
                 // Opening the session waits out an idle session's check (the stall timeout) and the new
-                // session's read timeout (twice the stall timeout): the watch reports, those end the thread.
+                // session's opening (at most twice the stall timeout): the watch reports, those end the thread.
                 assertTrue(waited < Duration.ofSeconds(30).toNanos(), "failed after " + waited / 1_000_000 + " ms");
                 return null;
               });
