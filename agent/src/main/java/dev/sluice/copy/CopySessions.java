@@ -32,7 +32,7 @@ public final class CopySessions implements AutoCloseable {
   /** Output-deciding settings, the same on both sides (and what {@code Databases} sets for the other pools). */
   public static final Map<String, String> SETTINGS = settings();
 
-  /** How long an idle session has to answer before it is dropped for a new one. */
+  /** How long an idle session has to answer before it is dropped for a new one (at most the stall timeout). */
   private static final int VALID_SECONDS = 5;
 
   private final ConnectionSettings connect;
@@ -40,6 +40,7 @@ public final class CopySessions implements AutoCloseable {
   private final String name;
   private final int connectTimeoutSeconds;
   private final int socketTimeoutSeconds;
+  private final int validSeconds;
   private final int nice;
   private final String database;
   private final Deque<Connection> idle = new ArrayDeque<>();
@@ -81,6 +82,8 @@ public final class CopySessions implements AutoCloseable {
     long stallSeconds = Math.max(1, (stallTimeout.toMillis() + 999) / 1000);
     this.connectTimeoutSeconds = (int) Math.min(ConnectionSettings.CONNECT_TIMEOUT_SECONDS, stallSeconds);
     this.socketTimeoutSeconds = (int) Math.min(Integer.MAX_VALUE, 2 * stallSeconds);
+    // An idle session that does not answer within the stall timeout is one a stream would call stalled.
+    this.validSeconds = (int) Math.min(VALID_SECONDS, stallSeconds);
     this.name = applicationName + " " + db.redacted();
     Map<String, String> s = new LinkedHashMap<>(SETTINGS);
     s.put("statement_timeout", String.valueOf(statementTimeout.toMillis()));
@@ -102,12 +105,15 @@ public final class CopySessions implements AutoCloseable {
         c = idle.pollFirst();
       }
       if (c == null) break;
-      if (answers(c)) return c;
+      if (answers(c, validSeconds)) return c;
       quietly(c);
     }
     Properties p = connect.jdbcProperties();
     p.setProperty("connectTimeout", String.valueOf(connectTimeoutSeconds));
     p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+    // The whole opening within the read timeout too: with sslmode prefer, pgjdbc whose SSL request got
+    // no answer tries again without SSL, so a server that answers nothing held this thread twice as long.
+    p.setProperty("loginTimeout", String.valueOf(socketTimeoutSeconds));
     Connection c = connect.openJdbc(p);
     try (Statement st = c.createStatement()) {
       st.execute(init);
@@ -119,9 +125,9 @@ public final class CopySessions implements AutoCloseable {
     return c;
   }
 
-  private static boolean answers(Connection c) {
+  private static boolean answers(Connection c, int seconds) {
     try {
-      return c.isValid(VALID_SECONDS);
+      return c.isValid(seconds);
     } catch (SQLException e) {
       return false;
     }

@@ -61,21 +61,23 @@ class SameDatabaseMigrationTest {
    */
   @Test
   void aServerSideCopyOverTheStatementCapIsSplit() {
-    String db = seed(4_000);
-    // pg_sleep sleeps whole milliseconds: a 2,000-row segment takes over 2 s, over the 1 s cap.
+    String db = seed(1_400);
+    // pg_sleep sleeps whole milliseconds, at least: a 700-row segment takes over 1.4 s, over the 1 s cap; its
+    // halves (0.7 s of sleep) fit, or on a slow machine are split again (a part under 200 rows is not split,
+    // and fits while a row takes under 5 ms). Every failed attempt costs the cap: fewer rows, fewer seconds.
     var states = Agents.runUntilDone(LedgerChecks.config(pg, db, db, """
         {"name": "items", "source": {"table": "public.items", "key": ["id"]},
          "target": {"table": "public.items_copy"}, "mode": "server",
-         "columns": {"id": "id", "name": "name || (SELECT '' FROM pg_sleep(0.001 + id * 0))", "amount": "amount", "at": "at"},
+         "columns": {"id": "id", "name": "name || (SELECT '' FROM pg_sleep(0.002 + id * 0))", "amount": "amount", "at": "at"},
          "capture": {"enabled": false}, "verify": {"finalPass": false},
-         "segment": {"rows": 2000}, "concurrency": {"max": 2}}""").replaceFirst("\"jobs\"",
+         "segment": {"rows": 700}, "concurrency": {"max": 2}}""").replaceFirst("\"jobs\"",
         "\"sessions\": {\"statementTimeoutMs\": 1000}, \"jobs\""));
     assertEquals(JobState.COMPLETED, states.get("items"));
-    assertEquals(4_000, Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
+    assertEquals(1_400, Tables.assertSameRows(pg, db, "SELECT row(id, name, amount, at)::text FROM items ORDER BY id",
         db, "SELECT row(id, name, amount, at)::text FROM items_copy ORDER BY id"));
     assertTrue(pg.scalar(db, "SELECT count(*) FROM sluice.events WHERE kind = 'segment.split' AND message LIKE '%statement cap%'") >= 2,
         "both planned segments were split");
-    assertTrue(LedgerChecks.assertAllVerified(pg, db, "items", 4_000) >= 4, "more segments than the 2 planned");
+    assertTrue(LedgerChecks.assertAllVerified(pg, db, "items", 1_400) >= 4, "more segments than the 2 planned");
   }
 
   /** The contrast that shows the check above can fail: forced client mode streams each segment through the agent with COPY. */

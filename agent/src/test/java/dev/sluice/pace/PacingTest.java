@@ -62,14 +62,22 @@ class PacingTest {
     String tgt = pg.createDatabase("cut_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
         "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 4000) g");
-    Map<String, JobState> states = Agents.runUntilDone("""
+    Agent agent = Agents.start("""
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 4000, "maxSeconds": 1}, "batch": {"rows": 100, "minRows": 50},
                    "pace": {"rowsPerSecond": 1500, "burstRows": 100}, "concurrency": {"max": 1}}]}"""
         .formatted(pg.url(src), pg.url(tgt)));
-    assertEquals(JobState.COMPLETED, states.get("items"));
+    try {
+      Eventually.until(Duration.ofSeconds(30), "a segment cut at the cap",
+          () -> pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'segment.split'") >= 1);
+      agent.migrators().get("items").setRate(null, 100); // the rest, and the final pass, at full speed
+      Map<String, JobState> states = Await.result(agent.untilDone(), 2, TimeUnit.MINUTES);
+      assertEquals(JobState.COMPLETED, states.get("items"));
+    } finally {
+      Await.result(agent.stop(), 1, TimeUnit.MINUTES);
+    }
     assertEquals(4000, Tables.assertSameRows(pg, src, "SELECT row(id, name)::text FROM items ORDER BY id",
         tgt, "SELECT row(id, name)::text FROM items ORDER BY id"));
     long cuts = pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'segment.split'");
