@@ -49,6 +49,7 @@ final class JobWiring {
   record Pools(Pool source, Pool target, Pool ledger) {}
 
   /** The pools every job's applier shares. */
+  /** Watched pools to the source and to the target (the appliers', the final verification's). */
   private record ApplierPools(WatchedPool source, WatchedPool target) {}
 
   private final Vertx vertx;
@@ -66,6 +67,7 @@ final class JobWiring {
   private Pool readSource;
   private Pool readTarget;
   private ApplierPools applierPools;
+  private ApplierPools verifyPools;
 
   JobWiring(Vertx vertx, Supplier<SluiceConfig> config, Pools pools, Ledger ledger, Guards guards, Metrics metrics, Clock clock,
       LongSupplier nanos) {
@@ -122,7 +124,9 @@ final class JobWiring {
     ApplierPools own = applierPools();
     ChangeApplier applier = new ChangeApplier(vertx, shape, own.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
         new ConsistencyLedger(own.target().pool(), cfg.agent().id()), own.target(), m.pacer());
-    FinalVerification verification = new FinalVerification(shape, pools.source(), pools.target(), facts, applier, m.pacer(),
+    ApplierPools checking = verifyPools();
+    FinalVerification verification = new FinalVerification(shape, checking.source().timedPool("verifying"),
+        checking.target().timedPool("verifying"), facts, applier, m.pacer(),
         why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why), m.copyPath());
     DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
         m::paused);
@@ -146,10 +150,34 @@ final class JobWiring {
     return applierPools;
   }
 
-  /** Closes the appliers' pools, their connections reset first (none waits on a silent database). */
+  /**
+   * The final verification's own pools, shared by the agent's jobs, each statement timed like the
+   * appliers': a pass that reads from a database gone silent fails after the stall timeout, and runs
+   * again on fresh connections, rather than wait for ever. One session a side per job with a final pass
+   * (a pass runs one statement at a time) and one more, at most four: a connection still opening when
+   * its database went silent cannot be reset (it holds its place in the pool until the database answers),
+   * and the spare one lets the pass run again meanwhile.
+   */
+  private ApplierPools verifyPools() {
+    if (verifyPools == null) {
+      SluiceConfig cfg = config.get();
+      int size = (int) Math.min(4, 1 + Math.max(1, cfg.jobs().stream().filter(j -> j.verify().finalPass()).count()));
+      verifyPools = new ApplierPools(
+          WatchedPool.open(vertx, cfg.source(), "final verification", "sluice-verify-source", "source", size, cfg.sessions()),
+          WatchedPool.open(vertx, cfg.target(), "final verification", "sluice-verify-target", "target", size, cfg.sessions()));
+    }
+    return verifyPools;
+  }
+
+  /** Closes the appliers' and the final verification's pools, their connections reset first (none waits on a silent database). */
   Future<Void> closeApplierPools() {
-    if (applierPools == null) return Future.succeededFuture();
-    return Future.join(applierPools.source().close().otherwiseEmpty(), applierPools.target().close().otherwiseEmpty()).mapEmpty();
+    List<Future<Void>> closing = new java.util.ArrayList<>();
+    for (ApplierPools p : new ApplierPools[] {applierPools, verifyPools}) {
+      if (p == null) continue;
+      closing.add(p.source().close().otherwiseEmpty());
+      closing.add(p.target().close().otherwiseEmpty());
+    }
+    return Future.join(closing).mapEmpty();
   }
 
   /** The job's read path: its own small pools, so reads never queue behind the copy's connections. */

@@ -46,14 +46,16 @@ public final class WatchedPool {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final String owner;
   private final String side;
   private final long timeoutMs;
   private final Set<Channel> sockets;
   private final Set<Promise<?>> inFlight = ConcurrentHashMap.newKeySet();
 
-  private WatchedPool(Vertx vertx, Pool pool, String side, long timeoutMs, Set<Channel> sockets) {
+  private WatchedPool(Vertx vertx, Pool pool, String owner, String side, long timeoutMs, Set<Channel> sockets) {
     this.vertx = vertx;
     this.pool = pool;
+    this.owner = owner;
     this.side = side;
     this.timeoutMs = timeoutMs;
     this.sockets = sockets;
@@ -65,28 +67,51 @@ public final class WatchedPool {
    * that holds a job's applier lock is {@code sluice-applier}).
    */
   public static WatchedPool open(Vertx vertx, DatabaseConfig db, String side, int size, SessionLimits limits) {
+    return open(vertx, db, "applier", "sluice-applier-" + side, side, size, limits);
+  }
+
+  /**
+   * A pool of {@code owner}'s ("applier", "final verification": the log's and the reason's word) to
+   * {@code side}, its sessions named {@code name}.
+   */
+  public static WatchedPool open(Vertx vertx, DatabaseConfig db, String owner, String name, String side, int size, SessionLimits limits) {
     Set<Channel> sockets = ConcurrentHashMap.newKeySet();
-    Pool pool = Databases.pool(vertx, db, "sluice-applier-" + side, "sluice-applier-" + side, size, limits, conn -> {
+    Pool pool = Databases.pool(vertx, db, name, name, size, limits, conn -> {
       Channel ch = ConnectionReset.channel(conn);
       if (ch != null) {
         sockets.add(ch);
         ch.closeFuture().addListener(f -> sockets.remove(ch));
       } else if (UNREACHABLE_SAID.compareAndSet(false, true)) {
-        log.warn("the applier cannot reach its connections' sockets (a vertx-pg-client it does not know): a stalled statement fails, "
-            + "its connection is not reset");
+        log.warn("the {} cannot reach its connections' sockets (a vertx-pg-client it does not know): a stalled statement fails, "
+            + "its connection is not reset", owner);
       }
       conn.close(); // hands the connection to the pool
     });
-    return new WatchedPool(vertx, pool, side, limits.stallTimeout().toMillis(), sockets);
+    return new WatchedPool(vertx, pool, owner, side, limits.stallTimeout().toMillis(), sockets);
   }
 
   /** {@code pool} with no statement timed (the key syncs of tests and tools). */
   static WatchedPool unwatched(Pool pool) {
-    return new WatchedPool(null, pool, "", 0, Set.of());
+    return new WatchedPool(null, pool, "applier", "", 0, Set.of());
   }
 
   public Pool pool() {
     return pool;
+  }
+
+  /**
+   * The pool as a {@link Pool} whose every {@code query(..)} and {@code preparedQuery(..)} execution is
+   * {@link #timed} ({@code what}: "verifying", for the reason), for code written against the SQL client
+   * (the final verification's fingerprints, comparisons and reads). Connections and transactions taken
+   * from it are not timed.
+   */
+  public Pool timedPool(String what) {
+    return TimedQueries.pool(pool, new TimedQueries.Timer() {
+      @Override
+      public <T> Future<T> timed(Supplier<Future<T>> statement) {
+        return WatchedPool.this.timed(what, statement);
+      }
+    });
   }
 
   /** {@code source} or {@code target}. */
@@ -143,7 +168,7 @@ public final class WatchedPool {
   /** For the log and the API: the side, how long, on what, and what was done. */
   String reason(String what, long nanos) {
     return String.format(Locale.ROOT, "the %s stalled: no answer for %.1f s while %s (sessions.stallTimeoutMs %d); "
-        + "the applier's connections to it were reset", side, nanos / 1e9, what, timeoutMs);
+        + "the %s's connections to it were reset", side, nanos / 1e9, what, timeoutMs, owner);
   }
 
   /** Resets every connection of the pool (returns at once; the pool drops them as they close). */
