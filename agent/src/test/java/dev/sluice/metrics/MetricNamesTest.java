@@ -63,7 +63,7 @@ class MetricNamesTest {
   /** PromQL in the docs: an inline code span or a promql block that groups or lists label values. */
   private static final Pattern DOC_PROMQL = Pattern.compile("```promql\\n(.*?)```|`([^`\\n]+)`", Pattern.DOTALL);
   private static final Set<String> POOLS = Set.of("sluice-source", "sluice-target", "sluice-ledger", "sluice-reads-source",
-      "sluice-reads-target", "sluice-applier-source", "sluice-applier-target");
+      "sluice-reads-target", "sluice-applier-source", "sluice-applier-target", "sluice-verify-source", "sluice-verify-target");
   /** Vert.x's own worker pools, and the COPY workers of the job (named for it). */
   private static final Set<String> WORKER_POOLS = Set.of("vert.x-worker-thread", "vert.x-internal-blocking", "sluice-copy-items",
       "sluice-probe-source", "sluice-probe-target");
