@@ -48,7 +48,6 @@ final class JobWiring {
   /** The pools every job shares: the copy's, the ledger's. */
   record Pools(Pool source, Pool target, Pool ledger) {}
 
-  /** The pools every job's applier shares. */
   /** Watched pools to the source and to the target (the appliers', the final verification's). */
   private record ApplierPools(WatchedPool source, WatchedPool target) {}
 

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One of the change applier's own pools, to the source or to the target (one of each an agent, shared
- * by its jobs' appliers), every statement on it timed. A network partition or a frozen host sends no
+ * by its jobs' appliers), every statement on it timed; the final verification has a pair of its own
+ * ({@link #timedPool}). A network partition or a frozen host sends no
  * reset and no error, vertx-pg-client has no timeout, and its close waits for the server: a statement
  * in flight then waits for as long as the freeze lasts, for ever once the server gave up on the
  * session, and the applier with it (its batch, the WAL reader handing keys over, the job's final
