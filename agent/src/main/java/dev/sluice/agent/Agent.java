@@ -282,7 +282,7 @@ public final class Agent {
     if (jobs != null) all.addAll(jobs.readPools());
     List<Future<Void>> closes = new ArrayList<>();
     for (Pool p : all) if (p != null) closes.add(p.close().otherwiseEmpty());
-    if (jobs != null) closes.add(jobs.closeApplierPools());
+    if (jobs != null) closes.add(jobs.closeWatchedPools());
     return Future.join(closes).mapEmpty();
   }
 }

@@ -49,7 +49,7 @@ final class JobWiring {
   record Pools(Pool source, Pool target, Pool ledger) {}
 
   /** Watched pools to the source and to the target (the appliers', the final verification's). */
-  private record ApplierPools(WatchedPool source, WatchedPool target) {}
+  private record WatchedPair(WatchedPool source, WatchedPool target) {}
 
   private final Vertx vertx;
   private final Supplier<SluiceConfig> config;
@@ -65,8 +65,8 @@ final class JobWiring {
   private final Map<String, HeatRanker> rankers = new ConcurrentHashMap<>();
   private Pool readSource;
   private Pool readTarget;
-  private ApplierPools applierPools;
-  private ApplierPools verifyPools;
+  private WatchedPair applierPools;
+  private WatchedPair verifyPools;
 
   JobWiring(Vertx vertx, Supplier<SluiceConfig> config, Pools pools, Ledger ledger, Guards guards, Metrics metrics, Clock clock,
       LongSupplier nanos) {
@@ -120,10 +120,10 @@ final class JobWiring {
   private CatchUp catchUp(JobShape shape, Migrator m) {
     SluiceConfig cfg = config.get();
     ConsistencyLedger facts = new ConsistencyLedger(pools.ledger(), cfg.agent().id());
-    ApplierPools own = applierPools();
+    WatchedPair own = applierPools();
     ChangeApplier applier = new ChangeApplier(vertx, shape, own.source(), () -> Databases.connect(vertx, cfg.source(), "sluice-applier"),
         new ConsistencyLedger(own.target().pool(), cfg.agent().id()), own.target(), m.pacer());
-    ApplierPools checking = verifyPools();
+    WatchedPair checking = verifyPools();
     FinalVerification verification = new FinalVerification(shape, checking.source().timedPool("verifying"),
         checking.target().timedPool("verifying"), facts, applier, m.pacer(),
         why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why), m.copyPath());
@@ -137,13 +137,13 @@ final class JobWiring {
    * The appliers' own pools, to the source and to the target, shared by the agent's jobs: sized at the
    * first job for every job of the config with capture on, each statement timed ({@link WatchedPool}).
    */
-  private ApplierPools applierPools() {
+  private WatchedPair applierPools() {
     if (applierPools == null) {
       SluiceConfig cfg = config.get();
       List<dev.sluice.config.JobConfig> capturing = cfg.jobs().stream().filter(j -> j.capture().enabled()).toList();
       int source = Math.max(1, capturing.stream().mapToInt(ChangeApplier::sourceConnections).sum());
       int target = Math.max(1, capturing.stream().mapToInt(ChangeApplier::targetConnections).sum());
-      applierPools = new ApplierPools(WatchedPool.open(vertx, cfg.source(), "source", source, cfg.sessions()),
+      applierPools = new WatchedPair(WatchedPool.open(vertx, cfg.source(), "source", source, cfg.sessions()),
           WatchedPool.open(vertx, cfg.target(), "target", target, cfg.sessions()));
     }
     return applierPools;
@@ -157,11 +157,11 @@ final class JobWiring {
    * its database went silent cannot be reset (it holds its place in the pool until the database answers),
    * and the spare one lets the pass run again meanwhile.
    */
-  private ApplierPools verifyPools() {
+  private WatchedPair verifyPools() {
     if (verifyPools == null) {
       SluiceConfig cfg = config.get();
       int size = (int) Math.min(4, 1 + Math.max(1, cfg.jobs().stream().filter(j -> j.verify().finalPass()).count()));
-      verifyPools = new ApplierPools(
+      verifyPools = new WatchedPair(
           WatchedPool.open(vertx, cfg.source(), "final verification", "sluice-verify-source", "source", size, cfg.sessions()),
           WatchedPool.open(vertx, cfg.target(), "final verification", "sluice-verify-target", "target", size, cfg.sessions()));
     }
@@ -169,9 +169,9 @@ final class JobWiring {
   }
 
   /** Closes the appliers' and the final verification's pools, their connections reset first (none waits on a silent database). */
-  Future<Void> closeApplierPools() {
-    List<Future<Void>> closing = new java.util.ArrayList<>();
-    for (ApplierPools p : new ApplierPools[] {applierPools, verifyPools}) {
+  Future<Void> closeWatchedPools() {
+    List<Future<Void>> closing = new ArrayList<>();
+    for (WatchedPair p : new WatchedPair[] {applierPools, verifyPools}) {
       if (p == null) continue;
       closing.add(p.source().close().otherwiseEmpty());
       closing.add(p.target().close().otherwiseEmpty());

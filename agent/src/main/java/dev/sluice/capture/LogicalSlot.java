@@ -151,19 +151,20 @@ public final class LogicalSlot {
         .compose(rows -> {
           String lsn = rows.iterator().next().getString(0);
           return source.preparedQuery("SELECT pg_logical_emit_message(false, $1, $2)").execute(Tuple.of(HEARTBEAT_PREFIX, job))
-              .compose(v -> new ConfirmedPoll(vertx, source, job, lsn, deadline, nanos, localConfirmed).next(0));
+              .compose(v -> new ConfirmedPoll(vertx, source, job, lsn, org.postgresql.replication.LogSequenceNumber.valueOf(lsn).asLong(),
+                  deadline, nanos, localConfirmed).next(0));
         });
   }
 
   /** Polls until the slot is confirmed at or past {@code lsn}: this agent's reader first, the server every 100 ms. */
-  private record ConfirmedPoll(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long deadline,
+  private record ConfirmedPoll(io.vertx.core.Vertx vertx, SqlClient source, String job, String lsn, long lsnValue, long deadline,
       java.util.function.LongSupplier nanos, java.util.function.LongSupplier localConfirmed) {
     private static final long SERVER_EVERY_NANOS = 100_000_000L;
 
     Future<Void> next(long serverAskedAt) {
       long now = nanos.getAsLong();
       long local = localConfirmed.getAsLong();
-      if (local >= 0 && local >= org.postgresql.replication.LogSequenceNumber.valueOf(lsn).asLong()) return Future.succeededFuture();
+      if (local >= 0 && local >= lsnValue) return Future.succeededFuture();
       if (serverAskedAt != 0 && now - serverAskedAt < SERVER_EVERY_NANOS) return later(10, serverAskedAt);
       return source.preparedQuery("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1 "
               + "AND database = current_database()")

@@ -30,7 +30,7 @@ public final class SourceJdbc {
   public static Connection session(ConnectionSettings settings, String applicationName, int socketTimeoutSeconds) throws SQLException {
     ConnectionSettings named = settings.with("application_name", applicationName);
     Properties p = named.jdbcProperties();
-    timeouts(p, socketTimeoutSeconds);
+    ConnectionSettings.readTimeout(p, socketTimeoutSeconds);
     Connection c = named.openJdbc(p);
     c.setAutoCommit(false);
     return c;
@@ -48,19 +48,9 @@ public final class SourceJdbc {
   public static Connection replication(ConnectionSettings settings, String applicationName, int socketTimeoutSeconds) throws SQLException {
     ConnectionSettings named = settings.with("application_name", applicationName);
     Properties p = properties(named);
-    timeouts(p, socketTimeoutSeconds);
+    ConnectionSettings.readTimeout(p, socketTimeoutSeconds);
     // pgjdbc sends the JVM's time zone at start-up: openJdbc sets UTC, so the stream prints timestamptz keys in UTC.
     return named.openJdbc(p);
-  }
-
-  /**
-   * A read that waits {@code seconds} fails (0: never), and so does the whole opening: with sslmode
-   * prefer (the default), pgjdbc whose TLS request got no answer asks again without TLS, so a source
-   * that answers nothing held the opening twice the socket timeout (measured with pgjdbc 42.7.14).
-   */
-  private static void timeouts(Properties p, int seconds) {
-    p.setProperty("socketTimeout", String.valueOf(seconds));
-    if (seconds > 0) p.setProperty("loginTimeout", String.valueOf(seconds));
   }
 
   /**

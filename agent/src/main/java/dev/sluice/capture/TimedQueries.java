@@ -8,34 +8,29 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.util.function.Supplier;
 
 /**
- * A {@link Pool} whose queries' executions go through a {@link Timer}: {@code query(sql)} and
- * {@code preparedQuery(sql)} give queries whose {@code execute} and {@code executeBatch} futures the
- * timer runs, and so do the queries their {@code collecting} and {@code mapping} make. Everything else
+ * A {@link WatchedPool}'s pool as a plain {@link Pool} whose queries' executions are timed
+ * ({@link WatchedPool#timed}): {@code query(sql)} and {@code preparedQuery(sql)} give queries whose
+ * {@code execute} and {@code executeBatch} futures are timed, and so do the queries their {@code collecting} and {@code mapping} make. Everything else
  * goes to the pool as it is. A dynamic proxy: vertx-sql-client's query interfaces are wide and grow
  * from release to release, and only their futures matter here.
  */
 final class TimedQueries {
-  /** Runs a statement, failing it when it has had no answer for too long ({@link WatchedPool#timed}). */
-  interface Timer {
-    <T> Future<T> timed(Supplier<Future<T>> statement);
-  }
-
   private TimedQueries() {}
 
-  static Pool pool(Pool pool, Timer timer) {
-    return proxy(Pool.class, pool, timer);
+  /** {@code what}: what the statements do, for a stall's reason ("verifying"). */
+  static Pool pool(WatchedPool watched, String what) {
+    return proxy(Pool.class, watched.pool(), watched, what);
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> T proxy(Class<T> type, Object target, Timer timer) {
+  private static <T> T proxy(Class<T> type, Object target, WatchedPool watched, String what) {
     InvocationHandler h = (self, m, args) -> {
       if (m.getDeclaringClass() == Object.class) return call(target, m, args);
       Class<?> r = m.getReturnType();
       if (Future.class.isAssignableFrom(r) && target instanceof Query<?>) {
-        return timer.timed(() -> {
+        return watched.timed(what, () -> {
           try {
             return (Future<Object>) call(target, m, args);
           } catch (Throwable e) {
@@ -44,7 +39,7 @@ final class TimedQueries {
         });
       }
       Object out = call(target, m, args);
-      if (out != null && (r == PreparedQuery.class || r == Query.class)) return proxy(r, out, timer);
+      if (out != null && (r == PreparedQuery.class || r == Query.class)) return proxy(r, out, watched, what);
       return out;
     };
     return (T) Proxy.newProxyInstance(TimedQueries.class.getClassLoader(), new Class<?>[] {type}, h);

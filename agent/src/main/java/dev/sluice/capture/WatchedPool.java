@@ -107,12 +107,7 @@ public final class WatchedPool {
    * from it are not timed.
    */
   public Pool timedPool(String what) {
-    return TimedQueries.pool(pool, new TimedQueries.Timer() {
-      @Override
-      public <T> Future<T> timed(Supplier<Future<T>> statement) {
-        return WatchedPool.this.timed(what, statement);
-      }
-    });
+    return TimedQueries.pool(this, what);
   }
 
   /** {@code source} or {@code target}. */

@@ -110,10 +110,7 @@ public final class CopySessions implements AutoCloseable {
     }
     Properties p = connect.jdbcProperties();
     p.setProperty("connectTimeout", String.valueOf(connectTimeoutSeconds));
-    p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
-    // The whole opening within the read timeout too: with sslmode prefer, pgjdbc whose SSL request got
-    // no answer tries again without SSL, so a server that answers nothing held this thread twice as long.
-    p.setProperty("loginTimeout", String.valueOf(socketTimeoutSeconds));
+    ConnectionSettings.readTimeout(p, socketTimeoutSeconds);
     Connection c = connect.openJdbc(p);
     try (Statement st = c.createStatement()) {
       st.execute(init);
