@@ -161,11 +161,16 @@ public final class FinalVerification {
 
   private Future<Void> segment(Segment s, ConsistencyLedger.CopyFacts f, Tally tally) {
     if (!captured) return recorded(s, f, tally);
-    return verifier.target(target, s.range()).compose(tfp -> {
+    // Both sides at once: each is a scan of the range on its own database and pool. Which snapshot is
+    // the later one does not matter: a difference is only a hint, settled by fresh reads of both sides
+    // and of the changelog (mismatch).
+    Future<Verifier.Fingerprint> tgt = verifier.target(target, s.range());
+    Future<Verifier.Fingerprint> src = verifier.source(source, s.range());
+    return Future.all(tgt, src).compose(both -> {
       tally.fresh++;
       tally.segments++;
-      tally.rows += tfp.rows();
-      return verifier.source(source, s.range()).compose(sfp -> sfp.equals(tfp) ? Future.succeededFuture() : mismatch(s, tally));
+      tally.rows += tgt.result().rows();
+      return src.result().equals(tgt.result()) ? Future.succeededFuture() : mismatch(s, tally);
     }).compose(v -> checks(s, tally)).compose(v -> sample(s, tally));
   }
 
