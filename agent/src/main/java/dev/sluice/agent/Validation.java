@@ -13,6 +13,7 @@ import dev.sluice.db.Databases;
 import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.resilience.ErrorClassifier;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
@@ -41,8 +42,11 @@ public final class Validation {
    */
   public static List<JobShape> check(Vertx vertx, SluiceConfig config, Map<String, CaptureChoice> captures) {
     List<ConfigProblem> problems = new ArrayList<>();
-    PgConnection src = connect(vertx, config.source(), "source", problems);
-    PgConnection tgt = connect(vertx, config.target(), "target", problems);
+    // Both at once: each waits for its server's authentication (and TLS) round trips.
+    Future<PgConnection> opening = connect(vertx, config.source());
+    Future<PgConnection> openingTarget = connect(vertx, config.target());
+    PgConnection src = opened(opening, config.source(), "source", problems);
+    PgConnection tgt = opened(openingTarget, config.target(), "target", problems);
     try {
       if (!problems.isEmpty()) throw new ConfigException(problems);
       JobInspector inspector = new JobInspector(src, tgt);
@@ -83,9 +87,13 @@ public final class Validation {
     return CaptureChoice.resolve(asked, null, v);
   }
 
-  private static PgConnection connect(Vertx vertx, DatabaseConfig db, String side, List<ConfigProblem> problems) {
+  private static Future<PgConnection> connect(Vertx vertx, DatabaseConfig db) {
+    return Databases.connect(vertx, Databases.settings(db, "sluice-validate").with("default_transaction_read_only", "on"));
+  }
+
+  private static PgConnection opened(Future<PgConnection> opening, DatabaseConfig db, String side, List<ConfigProblem> problems) {
     try {
-      return Await.result(Databases.connect(vertx, Databases.settings(db, "sluice-validate").with("default_transaction_read_only", "on")));
+      return Await.result(opening);
     } catch (RuntimeException e) {
       String why = e instanceof PgException pg ? pg.getErrorMessage() : ErrorClassifier.describe(e);
       problems.add(new ConfigProblem(side + ".url", "cannot connect to " + db.redacted() + ": " + why));

@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -107,6 +108,21 @@ public final class CopyEngine implements AutoCloseable {
     Promise<T> p = Promise.promise();
     ctx.runOnContext(v -> f.apply(ctx).onComplete(p));
     return p.future();
+  }
+
+  /**
+   * Opens a session to each side ahead of the first segment, on the engine's workers: their start-up
+   * (connection, authentication, TLS, the driver's first use in this process) then overlaps the job's
+   * planning instead of delaying its first segment. Best effort: a side that cannot be reached now is
+   * the first segment's to report, with its retries.
+   */
+  public void warm() {
+    for (CopySessions sessions : List.of(setup.source(), setup.target())) {
+      workers.executeBlocking(() -> {
+        sessions.give(sessions.take());
+        return null;
+      }, false).onFailure(e -> log.debug("warming a COPY session: {}", e.toString()));
+    }
   }
 
   /** The target range's stored rows, read back with COPY and hashed as the copy hashed the source's. */

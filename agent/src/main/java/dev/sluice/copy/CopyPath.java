@@ -36,6 +36,12 @@ public interface CopyPath extends AutoCloseable {
     return choice().kind() == PathChoice.Kind.SERVER_SIDE;
   }
 
+  /**
+   * Gets ready for the first segment while the job plans (the COPY path opens a session to each side,
+   * in the background). Best effort: what fails here, the first segment meets and reports.
+   */
+  default void warm() {}
+
   /** Lets go of what the path holds (the COPY path's sessions and worker threads). */
   @Override
   default void close() {}

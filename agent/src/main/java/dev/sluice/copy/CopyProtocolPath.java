@@ -35,6 +35,11 @@ final class CopyProtocolPath implements CopyPath {
   }
 
   @Override
+  public void warm() {
+    engine.warm();
+  }
+
+  @Override
   public PathChoice choice() {
     return choice;
   }

@@ -105,10 +105,16 @@ final class JobLifecycle {
     return finished.future();
   }
 
-  /** Resumes or records the plan, then starts the workers; {@code path} says how the rows travel (for the log). */
-  Future<Void> start(String path) {
+  /**
+   * Resumes or records the plan, then starts the workers; {@code path} says how the rows travel (for the
+   * log). {@code warm} runs once the ledger says the job has copying ahead of it, before planning.
+   */
+  Future<Void> start(String path, Runnable warm) {
     ConsistencyLedger facts = new ConsistencyLedger(ledger.pool(), ledger.agentId());
     return ledger.job(name)
+        .onSuccess(row -> {
+          if (row == null || !row.state().ended()) warm.run();
+        })
         // A job that was rolled back is planned afresh under the same name.
         .compose(row -> row != null && row.state() == JobState.ROLLED_BACK ? facts.forgetRolledBack(name).map(x -> null) : Future.succeededFuture(row))
         .compose(row -> row == null ? JobPlanning.planAndRecord(shape, sql, source, ledger) : JobPlanning.checkSameJob(row, shape.job(), shape, path))

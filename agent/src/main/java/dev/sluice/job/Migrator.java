@@ -250,7 +250,7 @@ public final class Migrator {
 
   /** Resumes or records the plan, then starts the workers. */
   public Future<Void> start() {
-    return lifecycle.start(copier.choice().describe());
+    return lifecycle.start(copier.choice().describe(), copier::warm);
   }
 
   /** Completes when the job has nothing left to do on any agent (or this agent stops). */
