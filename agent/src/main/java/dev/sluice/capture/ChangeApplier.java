@@ -83,9 +83,7 @@ public final class ChangeApplier {
   private volatile long applied;
   private volatile long deferred;
   private volatile String lastError;
-  // The latest batch (or attempt at the lock) failed: lastError says why. Only a batch that went through (or another agent
-  // found applying) ends it: not a turn that applied nothing because the job is paused or held, nor taking the lock again.
-  private volatile boolean failing;
+  private volatile boolean failing; // the latest batch (or lock attempt) failed: lastError says why; see Backlog
   private Promise<Void> idle = Promise.promise();
   /** Keys this agent's WAL reader hands over in memory (logical mode); taken while the applier leads and runs. */
   private final DirectKeys direct = new DirectKeys(this::takesHanded, this::wake);
@@ -106,10 +104,7 @@ public final class ChangeApplier {
     this.sql = new CaptureSql(shape);
     this.changelog = new PlacedChangelog(job, shape.keyTypes().size(), source, target, ledger, sql);
     this.gauge = new BacklogGauge(job, source, sql);
-    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> {
-          if (why != null) lastError = why;
-          failing = why != null;
-        },
+    this.lock = new ApplierLock(job, sql, listen, source, this::wake, () -> stopping, why -> { if (why != null) lastError = why; failing = why != null; },
         () -> ApplierLock.claimEpoch(target, job).map(e -> {
           sync.fenceEpoch(e);
           return null;
