@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * agent. Fed with the connection-class failures and the successes of real work; while open, jobs
  * pause with "source unavailable" / "target unavailable", and a half-open probe (a fresh connection
  * and {@code SELECT 1}) decides when the database is back. A probe that gets no answer within the
- * stall timeout fails, and its connection is closed: the probe is a JDBC session on a worker thread
- * of its own, whose connect and reads time out (vertx-pg-client has no timeout past the TCP connect
+ * stall timeout fails, and its connection is closed (an opening given up on, by the driver within one
+ * more stall timeout): the probe is a JDBC session on a worker thread of its own, whose opening (whole)
+ * and reads time out (vertx-pg-client has no timeout past the TCP connect
  * and no way to abandon a connection still starting, so each probe into a frozen host or a partition
  * would leave a socket open for as long as the freeze lasts: one a probe, until the agent runs out of
  * file descriptors). Without the timeout a silent probe would also keep the breaker, probing one at a
