@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code cache.warmFirstRows} of each, or none ({@code cache.warm}).
  *
  * <p>Warming is the least important work of the agent, so it yields: one segment and one batch at a
- * time, at its own rate ({@code cache.warmRowsPerSecond}, its own bucket, never the copy's), only
+ * time, at its own rate ({@code cache.warmRowsPerSecond}, its own bucket, never the copy's, charged the
+ * rows each batch read once it has; a segment ends with its first short batch), only
  * while the job's gate is open (not paused, by an operator or for drift, nor held by a circuit
  * breaker, its time windows or its health sensors: {@code hold} says why not), and not once the cache
  * is nearly full (it would only evict what reads brought in). Batches use keyset pagination, each a
@@ -151,17 +152,18 @@ public final class CacheWarmer {
     long left = cfg.warm() == JobConfig.WarmMode.FIRST ? cfg.warmFirstRows() - done : Long.MAX_VALUE;
     int limit = (int) Math.min(cfg.warmBatchRows(), left);
     if (limit <= 0) return Future.succeededFuture(done);
-    return pacer.acquire(limit).compose(v -> {
-      long generation = cache.capture();
-      long t0 = System.nanoTime();
-      return lookup.warmBatch(item.range(), after, limit).onComplete(ar -> cache.recordLoad(System.nanoTime() - t0, ar.succeeded()))
-          .map(rows -> {
-        long put = 0;
-        for (RowLookup.KeyedRow r : rows) if (cache.putIfUnchanged(KeyCodec.text(r.key()), r.row(), generation)) put++;
-        stats.warmed(put);
-        return rows;
-      });
-    }).compose(rows -> rows.size() < limit ? Future.succeededFuture(done + rows.size())
-        : warm(item, rows.get(rows.size() - 1).key(), done + rows.size()));
+    long generation = cache.capture();
+    long t0 = System.nanoTime();
+    return lookup.warmBatch(item.range(), after, limit).onComplete(ar -> cache.recordLoad(System.nanoTime() - t0, ar.succeeded()))
+        .compose(rows -> {
+          long put = 0;
+          for (RowLookup.KeyedRow r : rows) if (cache.putIfUnchanged(KeyCodec.text(r.key()), r.row(), generation)) put++;
+          stats.warmed(put);
+          // The pace is charged the rows this batch read, once it has: charging a full batch up front
+          // over-charged each segment's last, short one (segments shorter than a batch ran at a fraction of the rate).
+          Future<Void> paced = rows.isEmpty() ? Future.succeededFuture() : pacer.acquire(rows.size());
+          return rows.size() < limit ? paced.map(done + rows.size())
+              : paced.compose(v -> warm(item, rows.get(rows.size() - 1).key(), done + rows.size()));
+        });
   }
 }

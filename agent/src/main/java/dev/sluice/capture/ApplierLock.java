@@ -32,8 +32,9 @@ final class ApplierLock {
   private volatile boolean held;
 
   /**
-   * {@code wake}: on taking the lock and at each NOTIFY; {@code failed}: why an attempt failed, null for one that went through
-   * (took the lock, or found another agent holding it);
+   * {@code wake}: on taking the lock and at each NOTIFY; {@code failed}: why an attempt failed, null for one that found another
+   * agent holding the lock (this agent applies nothing then); nothing on taking it (the applier's first batch says whether it
+   * recovered);
    * {@code claim}: run once the lock is taken and before anything is applied (the applier's epoch).
    */
   ApplierLock(String job, CaptureSql sql, Supplier<Future<PgConnection>> listen, WatchedPool source, Runnable wake,
@@ -83,8 +84,8 @@ final class ApplierLock {
         log.warn("job {}: cannot open the applier's connection: {}", job, why);
         return;
       }
-      failed.accept(null);
       PgConnection conn = ar.result();
+      if (conn == null) failed.accept(null);
       if (conn == null || closed.get()) return; // another agent applies, or the lock went with the connection: try again
       if (stopping.getAsBoolean()) {
         conn.close();

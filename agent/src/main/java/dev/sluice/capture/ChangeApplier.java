@@ -83,7 +83,7 @@ public final class ChangeApplier {
   private volatile long applied;
   private volatile long deferred;
   private volatile String lastError;
-  private volatile boolean failing; // the latest batch (or attempt at the lock) failed: lastError says why
+  private volatile boolean failing; // the latest batch (or lock attempt) failed: lastError says why; see Backlog
   private Promise<Void> idle = Promise.promise();
   /** Keys this agent's WAL reader hands over in memory (logical mode); taken while the applier leads and runs. */
   private final DirectKeys direct = new DirectKeys(this::takesHanded, this::wake);
@@ -150,7 +150,8 @@ public final class ChangeApplier {
   /**
    * Backlog as last measured: entries waiting (-1 before the first measure) and the oldest one's age;
    * {@code lastError}: why a batch (or taking the lock) last failed on this agent, null if never;
-   * {@code failing}: the latest one failed (a batch applied, or the lock attempt that went through, ends it).
+   * {@code failing}: the latest one failed, until a batch goes through (or another agent is found applying); a paused job's
+   * applier tries no batch, so it stays failing while paused.
    */
   public record Backlog(long rows, long oldestAgeMs, long applied, long deferred, boolean leader, String lastError, boolean failing) {
     public io.vertx.core.json.JsonObject json() {
@@ -221,7 +222,8 @@ public final class ChangeApplier {
     Future<Boolean> cycle = held ? Future.succeededFuture(false) : handed != null ? applyHanded(handed) : cycle();
     cycle.onComplete(ar -> {
       boolean more = ar.succeeded() && ar.result();
-      failing = ar.failed() && !(ar.cause() instanceof KeySync.ApplierSuperseded); // standing down is no failure
+      // A turn held (paused) tried nothing: the applier is as failing as it was. Standing down is no failure.
+      if (!held) failing = ar.failed() && !(ar.cause() instanceof KeySync.ApplierSuperseded);
       if (ar.failed()) {
         if (ar.cause() instanceof KeySync.ApplierSuperseded) {
           // Another agent took the lock (this one's session ended) and applies now: stand down, and

@@ -120,12 +120,6 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
   }
 
   /**
-   * JDBC properties with the password resolved now (blocking: call on a worker thread). TLS goes through
-   * {@link JdbcTls}, which reads the same PEM files as the Vert.x side; pgjdbc itself checks the host name
-   * under verify-full. pgjdbc sets DateStyle, TimeZone, client_encoding and extra_float_digits itself:
-   * {@link #openJdbc()} sets the time zone after connecting; the rest go in {@code options}.
-   */
-  /**
    * Sets on {@code p} a read timeout of {@code seconds} (0: none) that also bounds the opening whole
    * (pgjdbc's {@code loginTimeout}): with sslmode prefer (the default), pgjdbc whose TLS request got no
    * answer asks again without TLS, so by the read timeout alone a database that answers nothing held
@@ -136,6 +130,12 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     if (seconds > 0) p.setProperty("loginTimeout", String.valueOf(seconds));
   }
 
+  /**
+   * JDBC properties with the password resolved now (blocking: call on a worker thread). TLS goes through
+   * {@link JdbcTls}, which reads the same PEM files as the Vert.x side; pgjdbc itself checks the host name
+   * under verify-full. pgjdbc sets DateStyle, TimeZone, client_encoding and extra_float_digits itself:
+   * {@link #openJdbc()} sets the time zone after connecting; the rest go in {@code options}.
+   */
   public Properties jdbcProperties() {
     Properties p = new Properties();
     p.setProperty("user", user());

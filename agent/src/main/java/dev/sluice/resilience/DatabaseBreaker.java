@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
  * agent. Fed with the connection-class failures and the successes of real work; while open, jobs
  * pause with "source unavailable" / "target unavailable", and a half-open probe (a fresh connection
  * and {@code SELECT 1}) decides when the database is back. A probe that gets no answer within the
- * stall timeout fails, and its connection is closed: the probe is a JDBC session on a worker thread
- * of its own, whose connect and reads time out (vertx-pg-client has no timeout past the TCP connect
+ * stall timeout fails, and its connection is closed (an opening given up on, by the driver within one
+ * more stall timeout): the probe is a JDBC session on a worker thread of its own, whose opening (whole)
+ * and reads time out (vertx-pg-client has no timeout past the TCP connect
  * and no way to abandon a connection still starting, so each probe into a frozen host or a partition
  * would leave a socket open for as long as the freeze lasts: one a probe, until the agent runs out of
  * file descriptors). Without the timeout a silent probe would also keep the breaker, probing one at a
@@ -101,8 +102,7 @@ public final class DatabaseBreaker {
       probing = true;
     }
     probes.executeBlocking(this::probe, false)
-        // A backstop only: the probe's own timeouts end it first, and with its connection closed. They count whole
-        // seconds, and under sslmode=prefer the driver tries again without TLS after a first attempt fails: two waits.
+        // A backstop only: the probe's own timeouts end it first (they count whole seconds): the opening's, then the query's.
         .timeout(2 * probeTimeout.toMillis() + 2_000, TimeUnit.MILLISECONDS)
         .recover(e -> Future.failedFuture(stalled(e) ? new DatabaseStalled(String.format(Locale.ROOT,
             "the %s stalled: no answer to the probe for %.1f s (sessions.stallTimeoutMs %d)", name, probeTimeout.toMillis() / 1e3,
@@ -121,19 +121,37 @@ public final class DatabaseBreaker {
         });
   }
 
-  /** One probe: a fresh session and {@code SELECT 1}, every wait on the database bounded by the probe timeout. Blocking. */
-  private Void probe() throws SQLException {
-    long seconds = Math.max(1, (probeTimeout.toMillis() + 999) / 1000);
+  /**
+   * One probe: a fresh session and {@code SELECT 1}, every wait on the database bounded by the probe
+   * timeout, the opening's whole ({@link ConnectionSettings#readTimeout}: with sslmode prefer, pgjdbc
+   * whose TLS request got no answer asks again without TLS, so read by read the opening took twice the
+   * timeout). Blocking.
+   */
+  private Void probe() throws SQLException, TimeoutException {
+    int seconds = (int) Math.max(1, (probeTimeout.toMillis() + 999) / 1000);
     java.util.Properties p = probeSettings.jdbcProperties();
     p.setProperty("connectTimeout", String.valueOf(seconds));
-    p.setProperty("socketTimeout", String.valueOf(seconds)); // every read, the start-up's and TLS's included
-    try (Connection c = probeSettings.openJdbc(p); Statement st = c.createStatement()) {
+    ConnectionSettings.readTimeout(p, seconds); // every read, the start-up's and TLS's included, and the opening whole
+    long t0 = System.nanoTime();
+    Connection c;
+    try {
+      c = probeSettings.openJdbc(p);
+    } catch (SQLException e) {
+      // pgjdbc's loginTimeout ends the opening with 08001 and no cause (its message may be translated): told by the time it took.
+      if ("08001".equals(e.getSQLState()) && System.nanoTime() - t0 >= TimeUnit.SECONDS.toNanos(seconds)) {
+        TimeoutException t = new TimeoutException("opening the probe's session: " + e.getMessage());
+        t.initCause(e);
+        throw t;
+      }
+      throw e;
+    }
+    try (c; Statement st = c.createStatement()) {
       st.execute("SELECT 1");
     }
     return null;
   }
 
-  /** No answer in time: the backstop's timeout, or a read or connect of the probe that timed out. */
+  /** No answer in time: the backstop's timeout, the probe's opening, or a read or connect of the probe that timed out. */
   private static boolean stalled(Throwable e) {
     for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof TimeoutException || c instanceof java.net.SocketTimeoutException) return true;

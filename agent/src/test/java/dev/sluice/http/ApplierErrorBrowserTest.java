@@ -12,7 +12,9 @@ import dev.sluice.db.Await;
 import dev.sluice.job.Migrator;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.Browser;
+import dev.sluice.testing.Http;
 import dev.sluice.testing.TestPg;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,14 +29,19 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * PostgreSQL). A job in trigger mode is in sync; then the target's table gets a CHECK constraint the
  * source's next updates break, so every batch the applier tries fails with PostgreSQL's own error
  * (23514). The backlog card shows "applier" and that error, in the warning colour, as text (the
- * constraint's name is HTML, which must not become markup). Once the constraint is dropped the
- * next batch goes through: the line is gone, and the target is level with the source. Screenshot:
- * target/dashboard-applier-error.png. With {@code CI=true} a missing browser fails the test; elsewhere
+ * constraint's name is HTML, which must not become markup). The operator then pauses the job: the
+ * applier applies nothing while it is paused, so it has not recovered, and the line stays, as does
+ * {@code capture.applierFailing} in {@code GET /api/jobs} (before, the applier's idle turns while
+ * paused cleared it within a poll). The constraint is dropped while the job is paused: still
+ * failing, since no batch went through. Once the job resumes the next batch goes through: the line is
+ * gone, and the target is level with the source. Screenshots: target/dashboard-applier-error.png,
+ * target/dashboard-applier-error-paused.png. With {@code CI=true} a missing browser fails the test; elsewhere
  * it is skipped.
  */
 class ApplierErrorBrowserTest {
   private static final String CONSTRAINT = "\"<b>no plus</b>\"";
   private static final String VIOLATION = "23514 new row for relation \"items\" violates check constraint \"<b>no plus</b>\"";
+  private static final String TOKEN = "applier-error-token-0123456789";
   private static final String ROWS = "SELECT row(id, name)::text FROM items ORDER BY id";
   private final TestPg pg = TestPg.get();
 
@@ -50,11 +57,11 @@ class ApplierErrorBrowserTest {
       pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)",
           "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 500) g");
       agent = Agents.start("""
-          {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0},
+          {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0, "token": "%s"},
            "health": {"foreground": {"enabled": false}},
            "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                      "target": {"table": "public.items", "create": true}, "segment": {"rows": 1000},
-                     "capture": {"mode": "trigger", "pollMs": 200, "inSyncRows": 20}}]}""".formatted(pg.url(src), pg.url(tgt)));
+                     "capture": {"mode": "trigger", "pollMs": 200, "inSyncRows": 20}}]}""".formatted(pg.url(src), pg.url(tgt), TOKEN));
       Migrator job = agent.migrators().get("items");
       WebDriver driver = starting.get(1, TimeUnit.MINUTES);
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(10), Duration.ofMillis(100));
@@ -83,8 +90,17 @@ class ApplierErrorBrowserTest {
       script(driver, "document.getElementById('backlog').scrollIntoView({block: 'center'})");
       screenshot(driver, "dashboard-applier-error.png");
 
+      // Paused because the applier fails: the reason stays in sight (the applier polls every 200 ms).
+      String base = "http://127.0.0.1:" + agent.httpPort();
+      assertEquals(200, Http.post(base + "/api/jobs/items/pause", TOKEN, "{\"reason\": \"the applier fails\"}").status());
+      wait.until(d -> String.valueOf(job.waitingReason()).startsWith("paused by api"));
+      stillFailing(driver, base, 2_500);
       pg.exec(tgt, "ALTER TABLE items DROP CONSTRAINT " + CONSTRAINT);
+      stillFailing(driver, base, 1_500); // nothing applied yet: not recovered
+      screenshot(driver, "dashboard-applier-error-paused.png");
+      assertEquals(200, Http.post(base + "/api/jobs/items/resume", TOKEN, "{}").status());
       wait.until(d -> d.findElements(By.id("applier-error")).isEmpty());
+      assertEquals(false, capture(base).getBoolean("applierFailing"), "a batch went through");
       wait.until(d -> pg.strings(src, ROWS).equals(pg.strings(tgt, ROWS)));
       assertEquals(reported, job.live().backlog().lastError(), "the API still says why it last failed");
       assertTrue(pg.strings(tgt, ROWS).contains("(5,\"item 5+\")"), "the failed change applied in the end");
@@ -96,6 +112,22 @@ class ApplierErrorBrowserTest {
       }
       if (agent != null) Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
+  }
+
+  /** For {@code ms}: the API says the applier fails, with the constraint's error, and the dashboard shows it. */
+  private static void stillFailing(WebDriver driver, String base, long ms) throws InterruptedException {
+    long end = System.nanoTime() + ms * 1_000_000;
+    do {
+      JsonObject capture = capture(base);
+      assertEquals(true, capture.getBoolean("applierFailing"), "GET /api/jobs while paused: " + capture);
+      assertTrue(capture.getString("lastApplierError").startsWith(VIOLATION), capture.encode());
+      assertTrue(visible(driver, "#applier-error"), "the applier line while paused");
+      Thread.sleep(200);
+    } while (System.nanoTime() < end);
+  }
+
+  private static JsonObject capture(String base) {
+    return new JsonObject(Http.get(base + "/api/jobs").body()).getJsonArray("jobs").getJsonObject(0).getJsonObject("capture");
   }
 
   private String state(String tgt) {
