@@ -238,6 +238,7 @@ public final class HealthMonitor {
     closes.add(locks.stop());
     synchronized (this) {
       for (Loop l : loops) {
+        l.retired = true; // a connection still opening is closed when it opens
         vertx.cancelTimer(l.timer);
         // A poll in flight may wait on a silent database: a close would wait with it.
         if (l.conn != null && l.busy) ConnectionReset.reset(l.conn);
