@@ -2,6 +2,7 @@ package dev.sluice.agent;
 
 import dev.sluice.cache.JobReads;
 import dev.sluice.command.OperatorCommands;
+import dev.sluice.capture.WatchedPool;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.ConfigWatcher;
 import dev.sluice.config.SluiceConfig;
@@ -164,7 +165,9 @@ public final class Agent {
     pools = new JobWiring.Pools(
         Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 3), config.sessions()),
         Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2), config.sessions()),
-        Databases.pool(vertx, config.target(), "sluice-ledger", 4, config.sessions()));
+        // Every ledger statement timed by sessions.stallTimeoutMs (WatchedPool): none waits for ever on a silent target.
+        WatchedPool.open(vertx, config.target(), "ledger", "sluice-ledger", "target", 4, config.sessions())
+            .timedPool("reading or writing the ledger"));
     guards = newGuards();
     AgentMeters.bind(metrics.registry(), guards.source()::state, guards.target()::state, () -> watcher);
     ledger = new Ledger(pools.ledger(), config.agent().id());

@@ -127,8 +127,8 @@ final class JobWiring {
     FinalVerification verification = new FinalVerification(shape, checking.source().timedPool("verifying"),
         checking.target().timedPool("verifying"), facts, applier, m.pacer(),
         why -> m.pauseForDrift(DriftPauser.FINAL_VERIFICATION, why), m.copyPath());
-    DriftMonitor drift = new DriftMonitor(vertx, shape, pools.source(), pools.target(), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why),
-        m::paused);
+    DriftMonitor drift = new DriftMonitor(vertx, shape, checking.source().timedPool("checking for drift"),
+        checking.target().timedPool("checking for drift"), why -> m.pauseForDrift(DriftPauser.DRIFT_MONITOR, why), m::paused);
     return new CatchUp(vertx, shape, pools.source(), Databases.settings(cfg.source(), "sluice-wal"),
         cfg.sessions().stallTimeout(), pools.target(), ledger, applier, verification, drift, clock, nanos);
   }
@@ -150,17 +150,19 @@ final class JobWiring {
   }
 
   /**
-   * The final verification's own pools, shared by the agent's jobs, each statement timed like the
-   * appliers': a pass that reads from a database gone silent fails after the stall timeout, and runs
-   * again on fresh connections, rather than wait for ever. One session a side per job with a final pass
-   * (a pass runs one statement at a time) and one more, at most four: a connection still opening when
-   * its database went silent cannot be reset (it holds its place in the pool until the database answers),
-   * and the spare one lets the pass run again meanwhile.
+   * The final verification's own pools, shared by the agent's jobs and their drift monitors, each
+   * statement timed like the appliers': a pass (or a drift check) that reads from a database gone silent
+   * fails after the stall timeout, and runs again on fresh connections, rather than wait for ever. One
+   * session a side per job with a final pass and per job with a drift monitor (each runs one statement
+   * at a time) and one more, at most four: a connection still opening when its database went silent
+   * cannot be reset (it holds its place in the pool until the database answers), and the spare one lets
+   * the pass run again meanwhile.
    */
   private WatchedPair verifyPools() {
     if (verifyPools == null) {
       SluiceConfig cfg = config.get();
-      int size = (int) Math.min(4, 1 + Math.max(1, cfg.jobs().stream().filter(j -> j.verify().finalPass()).count()));
+      long users = cfg.jobs().stream().mapToLong(j -> (j.verify().finalPass() ? 1 : 0) + (j.drift().enabled() ? 1 : 0)).sum();
+      int size = (int) Math.min(4, 1 + Math.max(1, users));
       verifyPools = new WatchedPair(
           WatchedPool.open(vertx, cfg.source(), "final verification", "sluice-verify-source", "source", size, cfg.sessions()),
           WatchedPool.open(vertx, cfg.target(), "final verification", "sluice-verify-target", "target", size, cfg.sessions()));

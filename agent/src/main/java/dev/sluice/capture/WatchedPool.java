@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One of the change applier's own pools, to the source or to the target (one of each an agent, shared
- * by its jobs' appliers), every statement on it timed; the final verification has a pair of its own
- * ({@link #timedPool}). A network partition or a frozen host sends no
+ * by its jobs' appliers), every statement on it timed; the final verification has a pair of its own,
+ * and the ledger's pool ({@code sluice-ledger}) is one too ({@link #timedPool}). A network partition or a frozen host sends no
  * reset and no error, vertx-pg-client has no timeout, and its close waits for the server: a statement
  * in flight then waits for as long as the freeze lasts, for ever once the server gave up on the
  * session, and the applier with it (its batch, the WAL reader handing keys over, the job's final
@@ -103,8 +103,9 @@ public final class WatchedPool {
   /**
    * The pool as a {@link Pool} whose every {@code query(..)} and {@code preparedQuery(..)} execution is
    * {@link #timed} ({@code what}: "verifying", for the reason), for code written against the SQL client
-   * (the final verification's fingerprints, comparisons and reads). Connections and transactions taken
-   * from it are not timed.
+   * (the final verification's fingerprints, comparisons and reads; the ledger). So is every statement on
+   * a connection or in a transaction taken from it, one by one ({@link TimedQueries}), and its close
+   * resets the connections first.
    */
   public Pool timedPool(String what) {
     return TimedQueries.pool(this, what);

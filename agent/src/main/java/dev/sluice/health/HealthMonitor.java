@@ -5,10 +5,13 @@ import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.HealthConfig;
 import dev.sluice.config.SessionLimits;
 import dev.sluice.config.TableName;
+import dev.sluice.db.ConnectionReset;
 import dev.sluice.db.Databases;
 import dev.sluice.pace.ForegroundPace;
+import dev.sluice.resilience.DatabaseStalled;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,7 +25,12 @@ import java.util.function.LongSupplier;
 /**
  * Runs the agent's sensors, each on its own timer and its own connection, and stores each reading
  * with the time it was taken. A sensor whose last poll is still running is not polled again, so a
- * hung query makes its reading age until the {@link Throttler} fails closed on it. The decision is
+ * hung query makes its reading age until the {@link Throttler} fails closed on it. A poll that has had
+ * no answer at all for twice {@code health.timeoutMs} (the server itself cancels the query at that
+ * timeout and says so: silence past it is a database gone silent, a partition or a frozen host) fails
+ * with {@link DatabaseStalled}, its session is reset ({@link ConnectionReset}), and the next poll opens a
+ * fresh one: the sensor reads "failed" (the database unhealthy, its breaker told) rather than hang for
+ * ever, and reads again once the database answers. The decision is
  * taken from the stored readings only, every {@value #DECIDE_MS} ms, and read by every job's gate.
  * The foreground sensor's and the foreground probe's readings also feed the {@link ForegroundPace} controller;
  * the decision is the throttler's combined with it (the lower rate factor, either one's hold).
@@ -30,6 +38,8 @@ import java.util.function.LongSupplier;
 public final class HealthMonitor {
   static final long DECIDE_MS = 200;
   static final long LOG_EVERY_NANOS = 5_000_000_000L;
+  /** The least a poll waits for an answer before its database counts as silent (a connection's opening included). */
+  static final long MIN_SILENCE_MS = 1_000;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HealthMonitor.class);
 
   private final Vertx vertx;
@@ -105,7 +115,8 @@ public final class HealthMonitor {
       // store that as a reading, or a threshold edit would fail closed and pause the job.
       l.retired = true;
       vertx.cancelTimer(l.timer);
-      if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
+      if (l.conn != null && l.busy) ConnectionReset.reset(l.conn);
+      else if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
     }
     loops.clear();
     config = next;
@@ -227,8 +238,11 @@ public final class HealthMonitor {
     closes.add(locks.stop());
     synchronized (this) {
       for (Loop l : loops) {
+        l.retired = true; // a connection still opening is closed when it opens
         vertx.cancelTimer(l.timer);
-        if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
+        // A poll in flight may wait on a silent database: a close would wait with it.
+        if (l.conn != null && l.busy) ConnectionReset.reset(l.conn);
+        else if (l.conn != null) closes.add(l.conn.close().otherwiseEmpty());
       }
     }
     return Future.join(closes).mapEmpty();
@@ -239,7 +253,9 @@ public final class HealthMonitor {
     private final SensorSpec spec;
     private long timer;
     private PgConnection conn;
-    private boolean busy;
+    private volatile boolean busy;
+    /** Counts the polls that went silent: a connection opened for an earlier one is not kept. */
+    private int silences;
     private volatile boolean retired;
 
     Loop(SensorSpec spec) {
@@ -249,7 +265,7 @@ public final class HealthMonitor {
     void poll() {
       if (busy) return; // still waiting on the previous poll: the reading ages, and goes stale
       busy = true;
-      read().onComplete(ar -> {
+      timed().onComplete(ar -> {
         busy = false;
         if (retired) {
           if (conn != null) conn.close();
@@ -272,6 +288,30 @@ public final class HealthMonitor {
       });
     }
 
+    /** {@link #read}, failed with {@link DatabaseStalled} and its session reset when it has no answer in time. */
+    private Future<Double> timed() {
+      if (spec.kind() == SensorSpec.Kind.LOAD_AVERAGE) return read();
+      long limit = Math.max(MIN_SILENCE_MS, 2 * config.timeout().toMillis());
+      long start = System.nanoTime();
+      Promise<Double> outcome = Promise.promise();
+      long watch = vertx.setTimer(limit, id -> {
+        if (!outcome.tryFail(new DatabaseStalled(String.format(java.util.Locale.ROOT, "the %s stalled: no answer for %.1f s while reading "
+            + "the %s (health.timeoutMs %d, twice that); the sensor's session was reset", spec.database(), (System.nanoTime() - start) / 1e9,
+            spec.kind().label, config.timeout().toMillis())))) {
+          return;
+        }
+        silences++;
+        if (conn != null) ConnectionReset.reset(conn);
+        conn = null;
+      });
+      read().onComplete(ar -> {
+        vertx.cancelTimer(watch);
+        if (ar.succeeded()) outcome.tryComplete(ar.result());
+        else outcome.tryFail(ar.cause());
+      });
+      return outcome.future();
+    }
+
     private Future<Double> read() {
       if (spec.kind() == SensorSpec.Kind.LOAD_AVERAGE) {
         return vertx.fileSystem().readFile("/proc/loadavg").map(b -> Double.parseDouble(b.toString().trim().split("\\s+")[0]));
@@ -291,7 +331,12 @@ public final class HealthMonitor {
       if (conn != null) return Future.succeededFuture(conn);
       DatabaseConfig db = spec.database().equals("target") ? target : source;
       SessionLimits limits = new SessionLimits(config.timeout(), config.timeout());
+      int silent = silences;
       return Databases.connect(vertx, db, "sluice-sensor", limits).map(c -> {
+        if (silent != silences || retired) { // opened after its poll went silent (or the loop retired): not kept
+          c.close();
+          return c;
+        }
         conn = c;
         return c;
       });

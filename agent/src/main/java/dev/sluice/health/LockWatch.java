@@ -3,11 +3,14 @@ package dev.sluice.health;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.SessionLimits;
 import dev.sluice.config.TableName;
+import dev.sluice.db.ConnectionReset;
 import dev.sluice.db.Databases;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code pg_stat_activity}, with the lock they want ({@code pg_locks}) and the session holding them up
  * ({@code pg_blocking_pids}; the one whose transaction is oldest). A job's copy that makes no progress
  * behind someone's {@code LOCK TABLE} then says so, instead of only slowing down for no stated reason.
- * Only what is already known to the role is read; no query text is shown.
+ * Only what is already known to the role is read; no query text is shown. A poll with no answer at all
+ * for twice the sensors' timeout (a silent database) is given up and its session reset: the wait it saw
+ * last is forgotten (the sensors and the breaker report the database), and the next poll opens a fresh one.
  */
 public final class LockWatch {
   static final long POLL_MS = 1000;
@@ -82,7 +87,11 @@ public final class LockWatch {
     if (timer >= 0) vertx.cancelTimer(timer);
     timer = -1;
     List<Future<Void>> closes = new ArrayList<>();
-    connections.values().forEach(c -> closes.add(c.close().otherwiseEmpty()));
+    // A poll in flight may wait on a silent database: a close would wait with it.
+    connections.forEach((db, c) -> {
+      if (busy.containsKey(db)) ConnectionReset.reset(c);
+      else closes.add(c.close().otherwiseEmpty());
+    });
     connections.clear();
     return Future.join(closes).mapEmpty();
   }
@@ -153,7 +162,20 @@ public final class LockWatch {
 
   private void poll(String database) {
     if (busy.putIfAbsent(database, Boolean.TRUE) != null) return; // the last poll is still running
+    // No answer at all for twice the timeout (the server cancels the query at the timeout): the database went
+    // silent. The poll is given up, its session reset; the next one opens a fresh one.
+    Promise<RowSet<Row>> outcome = Promise.promise();
+    long watch = vertx.setTimer(Math.max(HealthMonitor.MIN_SILENCE_MS, 2 * timeout.toMillis()), id -> {
+      if (!outcome.tryFail("silent")) return;
+      PgConnection c = connections.remove(database);
+      if (c != null) ConnectionReset.reset(c);
+    });
     connection(database).compose(c -> c.query(SQL).execute()).onComplete(ar -> {
+      vertx.cancelTimer(watch);
+      if (ar.succeeded()) outcome.tryComplete(ar.result());
+      else outcome.tryFail(ar.cause());
+    });
+    outcome.future().onComplete(ar -> {
       busy.remove(database);
       if (ar.failed()) {
         // The breaker and the sensors report an unreachable database; a wait seen before is no longer known.
@@ -176,8 +198,11 @@ public final class LockWatch {
     if (c != null) return Future.succeededFuture(c);
     return Databases.connect(vertx, databases.get(database), "sluice-sensor", new SessionLimits(timeout, timeout))
         .map(conn -> {
-          connections.put(database, conn);
-          return conn;
+          // One opened for a poll that went silent meanwhile may come late: one connection a database is kept.
+          PgConnection had = connections.putIfAbsent(database, conn);
+          if (had == null) return conn;
+          conn.close();
+          return had;
         });
   }
 }

@@ -5,9 +5,11 @@ import dev.sluice.copy.SegmentCopier;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.ledger.Segment;
+import dev.sluice.ledger.SegmentBounds;
 import dev.sluice.plan.KeyRange;
 import dev.sluice.plan.Planner;
 import dev.sluice.resilience.Backoff;
+import dev.sluice.resilience.DatabaseStalled;
 import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
 import dev.sluice.verify.Bisector;
@@ -215,11 +217,34 @@ final class SegmentRun {
     return ctx.ledger().noteRetry(seg, what, delay).otherwiseEmpty()
         .compose(v -> ctx.vertx().timer(Math.max(1, delay)))
         .compose(v -> job.whenOpen())
+        .compose(v -> stalled(e) ? resync() : Future.succeededFuture())
         .compose(v -> copied ? ctx.ledger().markRecopy(seg, "retry after: " + what) : Future.succeededFuture())
         .compose(v -> {
           copied = false;
           return job.stopping() ? Future.<Void>succeededFuture() : attempt(next, true);
         }, err -> ErrorClassifier.classify(err) == ErrorClass.FENCED || job.stopping() ? Future.succeededFuture() : attempt(next, true));
+  }
+
+  /**
+   * After a stall a cut of this segment may have landed in the ledger though its answer never came
+   * ({@link SegmentBounds}): the retry copies the range the ledger holds, not the whole one (whose rest is
+   * a pending segment of its own by then). Best effort: a ledger still silent leaves the range as it is.
+   */
+  private Future<Void> resync() {
+    return SegmentBounds.held(ctx.ledger().pool(), ctx.ledger().agentId(), seg).<Void>map(now -> {
+      if (now != null && !now.range().equals(seg.range())) {
+        log.info("job {} segment {}: cut in the ledger though the answer never came; its range is now {} ({} rows planned)", seg.job(),
+            seg.seq(), now.range(), now.rowsPlanned());
+        seg = new Segment(seg.job(), seg.seq(), now.range(), seg.state(), now.rowsPlanned(), now.rowsCopied(), seg.attempts(),
+            seg.lastError(), seg.owner(), seg.epoch());
+      }
+      return null;
+    }).otherwiseEmpty();
+  }
+
+  private static boolean stalled(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) if (c instanceof DatabaseStalled) return true;
+    return false;
   }
 
   /** Where a failure happened: the failing row from PostgreSQL's detail, else the batch's key span. */

@@ -2,6 +2,7 @@ package dev.sluice.verify;
 
 import dev.sluice.config.TableName;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.resilience.DatabaseStalled;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>Each poll also compares both tables' files ({@link RewriteWatch}) with the last poll's: a rewrite
  * or TRUNCATE (which the column check misses when no type changes) is told to the listener set with
  * {@link #onRewrite}, once per rewrite, paused or not.
+ *
+ * <p>The agent hands it the final verification's pools, every statement timed: a check whose database
+ * went silent fails after {@code sessions.stallTimeoutMs} (a WARN with the reason), the pool's
+ * connections are reset, and the next poll checks on fresh ones (it never waits for ever, nor holds a
+ * connection of the copy's pools).
  */
 public final class DriftMonitor {
   private static final Logger log = LoggerFactory.getLogger(DriftMonitor.class);
@@ -92,7 +98,11 @@ public final class DriftMonitor {
     }
     columns.compose(v -> rewrites()).onComplete(ar -> {
       busy = false;
-      if (ar.failed()) log.debug("job {}: drift check failed: {}", shape.job().name(), ErrorClassifier.describe(ar.cause()));
+      if (ar.failed() && ar.cause() instanceof DatabaseStalled) {
+        log.warn("job {}: drift check failed (will retry): {}", shape.job().name(), ErrorClassifier.describe(ar.cause()));
+      } else if (ar.failed()) {
+        log.debug("job {}: drift check failed: {}", shape.job().name(), ErrorClassifier.describe(ar.cause()));
+      }
     });
   }
 

@@ -68,4 +68,50 @@ class TimedQueriesTest {
       SyncSetup.await(vertx.close());
     }
   }
+
+  /**
+   * On a connection taken from a timed pool ({@code withTransaction}, {@code withConnection},
+   * {@code getConnection}) every statement is timed, one at a time: a transaction of short statements
+   * that lasts longer than the stall timeout goes through; one statement with no answer fails the
+   * transaction saying so, nothing of it is committed, and the pool's one connection is not lost.
+   */
+  @Test
+  void aConnectionsStatementsAreTimedOneByOne() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    String db = pg.createDatabase("tqc");
+    pg.exec(db, "CREATE TABLE t (id int PRIMARY KEY)");
+    WatchedPool watched = WatchedPool.open(vertx, pg.database(db), "ledger", "sluice-ledger-test", "target", 1,
+        new SessionLimits(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1)));
+    Pool pool = watched.timedPool("reading or writing the ledger");
+    try {
+      // Three statements of 0.6 s each: 1.8 s in all, no statement silent for the stall timeout.
+      SyncSetup.await(pool.withTransaction(c -> c.query("SELECT pg_sleep(0.6)").execute()
+          .compose(x -> c.preparedQuery("INSERT INTO t VALUES ($1)").execute(Tuple.of(1)))
+          .compose(x -> c.query("SELECT pg_sleep(0.6)").execute())
+          .compose(x -> c.query("SELECT pg_sleep(0.6)").execute())));
+      assertEquals(1, pg.scalar(db, "SELECT count(*) FROM t"));
+
+      List<Future<?>> silent = List.of(
+          pool.withTransaction(c -> c.preparedQuery("INSERT INTO t VALUES ($1)").execute(Tuple.of(2))
+              .compose(x -> c.query("SELECT pg_sleep(5)").execute())),
+          pool.withConnection(c -> c.preparedQuery("SELECT pg_sleep($1)").execute(Tuple.of(5))),
+          pool.getConnection().compose(c -> c.begin().compose(tx -> c.query("SELECT pg_sleep(5)").execute()).eventually(c::close)));
+      for (Future<?> f : silent) {
+        long start = System.nanoTime();
+        Throwable e = SyncSetup.await(f.transform(ar -> Future.succeededFuture(ar.cause())));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertInstanceOf(DatabaseStalled.class, e, String.valueOf(e));
+        assertTrue(e.getMessage().endsWith(" while reading or writing the ledger (sessions.stallTimeoutMs 1000); "
+            + "the ledger's connections to it were reset"), e.getMessage());
+        assertTrue(seconds < 4, "failed within the stall timeout (and the two before it): " + seconds + " s");
+      }
+      assertEquals(1, pg.scalar(db, "SELECT count(*) FROM t"), "the stalled transaction's insert not committed");
+      assertEquals(3, (int) SyncSetup.await(pool.withTransaction(c -> c.query("SELECT 3").execute())).iterator().next().getInteger(0),
+          "the pool's one connection came back (fresh)");
+    } finally {
+      SyncSetup.await(pool.close());
+      Eventually.until(Duration.ofSeconds(5), "closed, its connections reset", () -> watched.open() == 0);
+      SyncSetup.await(vertx.close());
+    }
+  }
 }

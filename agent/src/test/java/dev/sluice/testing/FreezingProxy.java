@@ -22,6 +22,8 @@ public final class FreezingProxy implements AutoCloseable {
   private final Object lock = new Object();
   private boolean frozen;
   private final java.util.Set<Integer> frozenOnes = new java.util.HashSet<>();
+  /** Each connection's upstream socket's local port (the server's {@code client_port} for it), by number. */
+  private final java.util.Map<Integer, Integer> upstreamPorts = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   public FreezingProxy(String host, int port) throws IOException {
@@ -34,6 +36,7 @@ public final class FreezingProxy implements AutoCloseable {
           sockets.add(client);
           Socket upstream = new Socket(host, port);
           sockets.add(upstream);
+          upstreamPorts.put(n, upstream.getLocalPort());
           ProxyPump.join(client, upstream, "freezing-proxy-pump", () -> whileFrozen(n));
         } catch (IOException e) {
           if (closed) return;
@@ -76,6 +79,21 @@ public final class FreezingProxy implements AutoCloseable {
   public void freezeOpen() {
     synchronized (lock) {
       for (int n = 0; n < accepted.get(); n++) frozenOnes.add(n);
+    }
+  }
+
+  /**
+   * Stops forwarding, both ways, on the connections open now whose upstream end is one of
+   * {@code clientPorts} (as the server sees them: {@code client_port} in {@code pg_stat_activity}),
+   * the others and new ones flowing; until {@link #thaw()}. Returns how many it froze.
+   */
+  public int freezeOpen(java.util.Collection<Integer> clientPorts) {
+    synchronized (lock) {
+      int n = 0;
+      for (var e : upstreamPorts.entrySet()) {
+        if (clientPorts.contains(e.getValue()) && frozenOnes.add(e.getKey())) n++;
+      }
+      return n;
     }
   }
 
