@@ -12,8 +12,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.sql.Connection;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * COPY protocol ({@link CopyPipe}), their rows hashed as they pass, and a segment's target rows are
  * read back with COPY and hashed the same way ({@link #targetSum}) to prove it.
  *
- * <p>Blocking driver calls run on a worker pool of the engine's own, two threads a segment; at
- * most {@code maxPipes} segments (and read-backs) hold them at once, the rest wait their turn
- * without blocking anything. Per segment at most {@code bufferBytes} of row data are in memory.
+ * <p>Blocking driver calls run on a worker pool of the engine's own, two threads a segment and one
+ * a read-back; at most {@code maxPipes} segments and as many read-backs hold them at once, the rest
+ * wait their turn without blocking anything. Per segment at most {@code bufferBytes} of row data are in memory.
  */
 public final class CopyEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CopyEngine.class);
@@ -58,17 +56,24 @@ public final class CopyEngine implements AutoCloseable {
   private final Setup setup;
   private final WorkerExecutor workers;
   private final LongSupplier clock;
-  private final Deque<Runnable> waiting = new ArrayDeque<>();
-  private int free;
+  /** Segments streaming at once. */
+  private final CopySlots pipes;
+  /**
+   * Ranges read back at once: apart from the streams, so a segment's read-back runs while the next
+   * segment streams (a worker claims the next one once a copy has committed).
+   */
+  private final CopySlots readBacks;
 
   /** {@code clock}: the job's monotonic clock (ns), which times the read-backs' waits ({@link StallWatch}). */
   public CopyEngine(Vertx vertx, JobShape shape, DatabaseConfig source, DatabaseConfig target, String agentId, Settings s,
       LongSupplier clock) {
     this.vertx = vertx;
     this.clock = clock;
-    this.free = s.maxPipes();
+    this.pipes = new CopySlots(s.maxPipes());
+    this.readBacks = new CopySlots(s.maxPipes());
     // Named for the job alone: the pool_name of its vertx_pool_* metrics is the same at every start.
-    this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name(), 2 * s.maxPipes(), 1, TimeUnit.HOURS);
+    // Two threads a stream and one a read-back.
+    this.workers = vertx.createSharedWorkerExecutor("sluice-copy-" + shape.job().name(), 3 * s.maxPipes(), 1, TimeUnit.HOURS);
     this.setup = new Setup(new CopySql(shape),
         new CopySessions(source, "sluice-copy-source", s.statementTimeout(), s.idleTimeout(), s.stallTimeout(), s.nice()),
         new CopySessions(target, "sluice-copy-target", s.statementTimeout(), s.idleTimeout(), s.stallTimeout(), s.nice()),
@@ -97,7 +102,7 @@ public final class CopyEngine implements AutoCloseable {
   }
 
   private Future<SegmentCopier.Result> pipe(Segment seg, boolean purge, SegmentCopier.Control control) {
-    return onContext(ctx -> slot(ctx).compose(v -> new CopyPipe(setup, ctx, seg, purge, control).run().eventually(this::release)));
+    return onContext(ctx -> pipes.take(ctx).compose(v -> new CopyPipe(setup, ctx, seg, purge, control).run().eventually(pipes::release)));
   }
 
   /** Runs {@code f} on the caller's Vert.x context, or on a new one when called from elsewhere (a test, the CLI). */
@@ -137,7 +142,7 @@ public final class CopyEngine implements AutoCloseable {
 
   /** Reads {@code copy} and hashes its rows; a database that stops answering fails it after the stall timeout. */
   private Future<CopyPath.Sum> sum(CopySessions sessions, StallWatch.Side side, String copy) {
-    return onContext(ctx -> slot(ctx).compose(v -> {
+    return onContext(ctx -> readBacks.take(ctx).compose(v -> {
       StallWatch watch = new StallWatch(setup.stallTimeout().toNanos());
       StallWatch.Probe probe = watch.probe(side);
       AtomicReference<Connection> session = new AtomicReference<>();
@@ -160,7 +165,7 @@ public final class CopyEngine implements AutoCloseable {
         if (stalled.get() == null) return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
         DatabaseStalled why = new DatabaseStalled(stalled.get());
         return Future.<CopyPath.Sum>failedFuture(side == StallWatch.Side.SOURCE ? new SegmentCopier.SourceFailure(why) : why);
-      }).eventually(this::release);
+      }).eventually(readBacks::release);
     }));
   }
 
@@ -205,28 +210,6 @@ public final class CopyEngine implements AutoCloseable {
       if (stall != null) ctx.runOnContext(v -> onStall.accept(stall));
     });
     return () -> ctx.owner().cancelTimer(timer);
-  }
-
-  private Future<Void> slot(Context ctx) {
-    synchronized (this) {
-      if (free > 0) {
-        free--;
-        return Future.succeededFuture();
-      }
-      Promise<Void> p = Promise.promise();
-      waiting.add(() -> ctx.runOnContext(v -> p.complete()));
-      return p.future();
-    }
-  }
-
-  private Future<Void> release() {
-    Runnable next;
-    synchronized (this) {
-      next = waiting.poll();
-      if (next == null) free++;
-    }
-    if (next != null) next.run();
-    return Future.succeededFuture();
   }
 
   @Override

@@ -324,8 +324,8 @@ public final class Migrator {
     }
 
     @Override
-    public Future<Void> run(Segment seg) {
-      return new SegmentRun(segments, seg).attempt(1, seg.attempts() > 1);
+    public WorkerPool.Run run(Segment seg) {
+      return new SegmentRun(segments, seg).run(seg.attempts() > 1);
     }
 
     @Override

@@ -16,6 +16,7 @@ import dev.sluice.verify.Bisector;
 import dev.sluice.verify.DataDrift;
 import dev.sluice.verify.Verifier;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
@@ -74,11 +75,22 @@ final class SegmentRun {
   private Segment seg;
   private boolean copied;
   private boolean recopied;
+  private final Promise<Void> copyOver = Promise.promise();
 
   SegmentRun(Context context, Segment seg) {
     this.ctx = context;
     this.job = context.job();
     this.seg = seg;
+  }
+
+  /**
+   * Runs the segment from its first attempt ({@code purge} when something may have written into its
+   * range before): {@code copied} completes once a copy committed and its read-back starts (or the run
+   * ended), so the worker may start the next segment's copy while this one is proved.
+   */
+  WorkerPool.Run run(boolean purge) {
+    Future<Void> done = attempt(1, purge).onComplete(x -> copyOver.tryComplete());
+    return new WorkerPool.Run(copyOver.future(), done);
   }
 
   Future<Void> attempt(int n, boolean purge) {
@@ -102,6 +114,7 @@ final class SegmentRun {
     return ctx.ledger().markCopied(seg, copiedRes.rows(), copiedRes.rows(), copiedRes.hash()).map(copiedRes)
         .compose(res -> {
           copied = true;
+          copyOver.tryComplete();
           return ctx.path().target(seg.range()).compose(fp -> {
             if (fp.rows() == res.rows() && fp.hash() == res.hash()) {
               Segment done = seg;

@@ -33,11 +33,18 @@ final class WorkerPool {
     boolean halted();
 
     /** Runs one claimed segment to its end (verified, parked, cut or handed back). */
-    Future<Void> run(Segment seg);
+    Run run(Segment seg);
 
     /** Nothing is left to claim anywhere, or the job halted: record the outcome. A failure is retried. */
     Future<Void> lastWorkerLeft();
   }
+
+  /**
+   * A segment's run: {@code copied} completes once its copy is over (committed, or the run ended),
+   * {@code done} at its end. Between the two the segment is read back and proved: the worker claims
+   * its next segment meanwhile, and the segment's lease is held until {@code done}.
+   */
+  record Run(Future<Void> copied, Future<Void> done) {}
 
   private final Vertx vertx;
   private final String name;
@@ -51,6 +58,8 @@ final class WorkerPool {
   private final Job job;
   private final AtomicInteger workers = new AtomicInteger();
   private final AtomicInteger holding = new AtomicInteger();
+  /** Segments past their copy and still being proved: the job has not ended while any is. */
+  private final AtomicInteger proving = new AtomicInteger();
   /** Workers waiting because nothing was left to claim; woken when a segment of ours finishes. */
   private final Queue<Runnable> idleWorkers = new ConcurrentLinkedQueue<>();
   private final java.util.function.BooleanSupplier coldFirst;
@@ -71,9 +80,9 @@ final class WorkerPool {
     this.job = job;
   }
 
-  /** Workers alive now. */
+  /** Workers alive now, and segments still being proved after their worker went on. */
   int alive() {
-    return workers.get();
+    return workers.get() + proving.get();
   }
 
   /** Starts {@code concurrency.max} workers. */
@@ -129,16 +138,28 @@ final class WorkerPool {
         return;
       }
       stats.inFlight().incrementAndGet();
-      job.run(seg).onComplete(x -> {
-        // Whatever happened, this worker is done with the segment: the heartbeat stops renewing it.
+      proving.incrementAndGet();
+      Run run = job.run(seg);
+      // The copy is over: the slot goes to the next segment while this one is read back and proved.
+      run.copied().onComplete(x -> {
+        holding.decrementAndGet();
+        worker();
+      });
+      run.done().onComplete(x -> {
+        // Whatever happened, this agent is done with the segment: the heartbeat stops renewing it.
         ledger.leases().drop(seg);
         stats.inFlight().decrementAndGet();
-        holding.decrementAndGet();
         if (x.failed()) log.warn("job {} segment {}: {}", name, seg.seq(), ErrorClassifier.describe(x.cause()));
-        worker();
+        proved();
         wakeSleepers();
       });
     });
+  }
+
+  /** A segment's run ended; if it was the last thing of the job's on this agent, the job decides what that means. */
+  private void proved() {
+    if (proving.decrementAndGet() > 0 || workers.get() > 0) return;
+    lastLeft();
   }
 
   private void idle() {
@@ -177,7 +198,12 @@ final class WorkerPool {
   }
 
   private void workerExit() {
-    if (workers.decrementAndGet() > 0) return;
+    // A segment still being proved ends the job's work here later (proved), not this worker.
+    if (workers.decrementAndGet() > 0 || proving.get() > 0) return;
+    lastLeft();
+  }
+
+  private void lastLeft() {
     job.lastWorkerLeft().onFailure(e -> {
       workers.incrementAndGet();
       vertx.setTimer(2000, t -> idle());
