@@ -66,16 +66,7 @@ class DatabaseBreakerTest {
           return Async.until(vertx, Duration.ofSeconds(15), "a probe closed the breaker once the proxy thawed",
               () -> Future.succeededFuture(!breaker.open()));
         })
-        .eventually(() -> {
-          breaker.stop();
-          return Async.blocking(vertx, () -> {
-            try {
-              proxy.close();
-            } catch (java.io.IOException e) {
-              throw new IllegalStateException(e);
-            }
-          });
-        })
+        .eventually(() -> stop(vertx, breaker, proxy))
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -103,16 +94,7 @@ class DatabaseBreakerTest {
           return expect(seconds >= STALL.toMillis() / 1e3 - 0.1, "no sooner than the stall timeout: " + seconds + " s")
               .compose(w -> expect(seconds < STALL.toMillis() / 1e3 + 1.5, "once the stall timeout, not twice: " + seconds + " s"));
         })
-        .eventually(() -> {
-          breaker.stop();
-          return Async.blocking(vertx, () -> {
-            try {
-              proxy.close();
-            } catch (java.io.IOException e) {
-              throw new IllegalStateException(e);
-            }
-          });
-        })
+        .eventually(() -> stop(vertx, breaker, proxy))
         .onComplete(ctx.succeedingThenComplete());
   }
 
@@ -153,5 +135,17 @@ class DatabaseBreakerTest {
 
   private static Future<Void> expect(boolean holds, String what) {
     return holds ? Future.succeededFuture() : Future.failedFuture(new AssertionError("expected: " + what));
+  }
+
+  /** Stops the breaker, then closes the proxy (off the event loop: it joins its threads). */
+  private static Future<Void> stop(Vertx vertx, DatabaseBreaker breaker, FreezingProxy proxy) {
+    breaker.stop();
+    return Async.blocking(vertx, () -> {
+      try {
+        proxy.close();
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
   }
 }
