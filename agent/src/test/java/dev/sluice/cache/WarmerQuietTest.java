@@ -4,17 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.agent.Agent;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The cache warmer works only where something can read the cache, and ends quietly: with the HTTP
@@ -32,10 +30,7 @@ class WarmerQuietTest {
 
   @Test
   void noWarmingWithoutAReaderAndNoWarningAtTheEnd() throws Exception {
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     try {
       String src = pg.createDatabase("wqsrc");
       pg.exec(src, "CREATE TABLE docs (id bigint PRIMARY KEY, body text)",
@@ -65,14 +60,11 @@ class WarmerQuietTest {
         Await.result(on.stop(), 1, TimeUnit.MINUTES);
       }
       Thread.sleep(500);
-      List<String> warned;
-      synchronized (logs) { // the appender appends under its own lock
-        warned = logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)
-            && e.getLoggerName().startsWith("dev.sluice.cache")).map(ILoggingEvent::getFormattedMessage).toList();
-      }
+      List<String> warned = logs.events().stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)
+          && e.getLoggerName().startsWith("dev.sluice.cache")).map(ILoggingEvent::getFormattedMessage).toList();
       assertTrue(warned.isEmpty(), "the read path warned: " + warned);
     } finally {
-      root.detachAppender(logs);
+      logs.close();
     }
   }
 }

@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 import dev.sluice.agent.Agent;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.db.Await;
 import dev.sluice.job.Migrator;
 import dev.sluice.testing.Agents;
@@ -21,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * A job in trigger mode is in sync while the source's users keep writing; then every connection the
@@ -60,10 +58,7 @@ class ApplierStallTest {
       AtomicBoolean stop = new AtomicBoolean();
       AtomicLong writes = new AtomicLong();
       Agent agent = Agents.start(config);
-      ListAppender<ILoggingEvent> logs = new ListAppender<>();
-      Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-      logs.start();
-      root.addAppender(logs);
+      LogCapture logs = LogCapture.root();
       Thread writer = new Thread(() -> Writes.random(pg, src, 2_500, stop, writes), "test-writer");
       try {
         writer.start();
@@ -97,7 +92,7 @@ class ApplierStallTest {
         Eventually.pause(1_000);
         assertEquals(pg.strings(src, ROWS), pg.strings(tgt, ROWS), "still level after the thaw");
       } finally {
-        root.detachAppender(logs);
+        logs.close();
         stop.set(true);
         writer.join();
         proxy.thaw(); // the agent's stop must not wait on the dead connections
@@ -107,11 +102,9 @@ class ApplierStallTest {
   }
 
   /** The stall reasons the capture package warned of (a message names its reason after a colon). */
-  private static List<String> warnings(ListAppender<ILoggingEvent> logs) {
-    synchronized (logs) { // the appender appends under its own lock
-      return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getLoggerName().startsWith("dev.sluice.capture")
-          && e.getFormattedMessage().contains(" stalled")).map(e -> e.getFormattedMessage().replaceFirst("^[^:]*: [^:]*: ", "")).toList();
-    }
+  private static List<String> warnings(LogCapture logs) {
+    return logs.events().stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getLoggerName().startsWith("dev.sluice.capture")
+        && e.getFormattedMessage().contains(" stalled")).map(e -> e.getFormattedMessage().replaceFirst("^[^:]*: [^:]*: ", "")).toList();
   }
 
   private String state(String tgt) {

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.config.DatabaseConfig;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.testing.Async;
 import dev.sluice.testing.TestPg;
@@ -22,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.slf4j.LoggerFactory;
 
 /**
  * PostgreSQL's NOTICEs (such as {@code schema "sluice" already exists, skipping} at every start, and
@@ -34,10 +32,8 @@ import org.slf4j.LoggerFactory;
 class SessionNoticeTest {
   private final TestPg pg = TestPg.get();
 
-  private static List<String> warned(ListAppender<ILoggingEvent> logs) {
-    synchronized (logs) {
-      return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).map(ILoggingEvent::getFormattedMessage).toList();
-    }
+  private static List<String> warned(LogCapture logs) {
+    return logs.events().stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).map(ILoggingEvent::getFormattedMessage).toList();
   }
 
   @Test
@@ -45,10 +41,7 @@ class SessionNoticeTest {
     String name = pg.createDatabase("notice");
     DatabaseConfig db = pg.database(name);
     Pool pool = Databases.pool(vertx, db, "sluice-ledger", 1);
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     LedgerSchema.ensure(pool)
         .compose(v -> LedgerSchema.ensure(pool)) // the schema and its tables exist: each IF NOT EXISTS is a NOTICE
         // Through a connection, as the ledger's statements run (a pool's one-shot query drops server messages).
@@ -63,7 +56,7 @@ class SessionNoticeTest {
           return Async.text(pool, "SHOW client_min_messages");
         })
         .eventually(() -> {
-          root.detachAppender(logs);
+          logs.close();
           return pool.close();
         })
         .onComplete(ctx.succeeding(level -> ctx.verify(() -> {

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.agent.Agent;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;
@@ -22,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * Requests a client should never have sent, sent as raw bytes (an HTTP library would refuse to): each
@@ -64,10 +62,7 @@ class HostileRequestTest {
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true}, "segment": {"rows": 100},
                    "pace": {"rowsPerSecond": 100}}]}""".formatted(pg.url(src), pg.url(tgt), TOKEN));
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     try {
       int port = agent.httpPort();
       for (Case c : CASES) {
@@ -93,31 +88,24 @@ class HostileRequestTest {
       }
       assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE paused"), "nothing refused had an effect");
 
-      int before;
-      synchronized (logs) {
-        before = logs.list.size();
-      }
+      int before = logs.events().size();
       for (int i = 0; i < 300; i++) {
         assertEquals(400, Raw.send(port, i % 2 == 0 ? "GET /%Hz" : "GET /api/jobs/items%00/events", null, null).status());
       }
-      List<ILoggingEvent> flood;
-      synchronized (logs) { // the appender appends under its own lock
-        flood = List.copyOf(logs.list.subList(before, logs.list.size()));
-      }
+      List<ILoggingEvent> all = logs.events();
+      List<ILoggingEvent> flood = all.subList(before, all.size());
       for (ILoggingEvent e : flood) {
         boolean http = e.getLoggerName().startsWith("io.vertx") || e.getLoggerName().startsWith("dev.sluice.http");
         assertTrue(!http || e.getLevel().toInt() < Level.INFO.toInt(), "logged during the flood: " + e);
         assertNull(e.getThrowableProxy(), "a stack trace during the flood: " + e);
       }
-      synchronized (logs) {
-        assertTrue(logs.list.stream().noneMatch(e -> e.getFormattedMessage().contains("Unhandled exception")),
-            "no unhandled exception in the router");
-      }
+      assertTrue(logs.events().stream().noneMatch(e -> e.getFormattedMessage().contains("Unhandled exception")),
+          "no unhandled exception in the router");
 
       Raw good = Raw.send(port, "GET /api/jobs/items/events?after=0", null, null);
       assertEquals(200, good.status(), "a good request still works: " + good);
     } finally {
-      root.detachAppender(logs);
+      logs.close();
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
   }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.agent.Agent;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.TestPg;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the HTTP face never gives away and never accepts: the database password appears in no API
@@ -37,10 +35,7 @@ class HttpSecurityTest {
 
   @Test
   void noPasswordAnywhereAndLimitsHold() throws Exception {
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     String src = pg.createDatabase("ssrc");
     String tgt = pg.createDatabase("stgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items SELECT g, 'x' FROM generate_series(1, 3000) g");
@@ -68,7 +63,7 @@ class HttpSecurityTest {
       }
       seen.add("config_versions: " + String.join(",", pg.strings(tgt, "SELECT content::text FROM sluice.config_versions")));
       seen.add("events: " + String.join(",", pg.strings(tgt, "SELECT message || coalesce(details::text, '') FROM sluice.events")));
-      for (ILoggingEvent e : logs.list) seen.add("log: " + e.getFormattedMessage());
+      for (ILoggingEvent e : logs.events()) seen.add("log: " + e.getFormattedMessage());
       for (String s : seen) {
         assertFalse(s.contains(PASSWORD), "password leaked in " + s.substring(0, Math.min(200, s.length())));
         assertFalse(s.contains(TOKEN), "token leaked in " + s.substring(0, Math.min(200, s.length())));
@@ -94,7 +89,7 @@ class HttpSecurityTest {
       assertEquals("DENY", page.headers().firstValue("X-Frame-Options").orElse(""));
       assertEquals(404, get(base + "/api/nothing-here", null).statusCode());
     } finally {
-      root.detachAppender(logs);
+      logs.close();
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
   }

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.agent.Agent;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.Eventually;
@@ -19,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * A job is copying when every connection the agent's ledger pool ({@code sluice-ledger}) has open goes
@@ -48,10 +45,7 @@ class LedgerStallTest {
     String tgt = pg.createDatabase("ls_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
         "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 6000) g");
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port())) {
       // Paced (500 rows a segment at 2,000 rows/s: 3 s of copying), so the freeze lands mid-copy; a short
       // lease, so a claim that committed unheard is taken over soon.
@@ -94,7 +88,7 @@ class LedgerStallTest {
         if (!stopped) Await.result(agent.stop(), 1, TimeUnit.MINUTES);
       }
     } finally {
-      root.detachAppender(logs);
+      logs.close();
     }
   }
 
@@ -106,10 +100,7 @@ class LedgerStallTest {
     }
   }
 
-  private static List<String> lines(ListAppender<ILoggingEvent> logs, String text) {
-    synchronized (logs) { // the appender appends under its own lock
-      return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN) && e.getFormattedMessage().contains(text))
-          .map(ILoggingEvent::getFormattedMessage).toList();
-    }
+  private static List<String> lines(LogCapture logs, String text) {
+    return logs.messages(Level.WARN, text);
   }
 }

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.Main;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
@@ -32,7 +31,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Phase B wired in a running agent, against a real PostgreSQL and a local webhook receiver: a paced
@@ -50,10 +48,7 @@ class PlanningWiringTest {
 
   @Test
   void finishDatesMilestonesReportAndAdviceInARunningAgent(@TempDir Path dir) throws Exception {
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     String src = pg.createDatabase("psrc");
     String tgt = pg.createDatabase("ptgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 16000) g",
@@ -171,14 +166,14 @@ class PlanningWiringTest {
       assertTrue(adv.contains("less than a day of data") && adv.contains("job later"), adv);
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
-      root.detachAppender(logs);
+      logs.close();
       Await.result(receiver.close());
       Await.result(vertx.close());
     }
     // The learned week: the agent's samples reached the ledger (flushed as it stopped).
     assertTrue(pg.scalar(tgt, "SELECT count(*) FROM sluice.traffic_hours") > 0, "traffic hours recorded");
     assertTrue(pg.scalar(tgt, "SELECT coalesce(sum(rows), 0) FROM sluice.job_hours WHERE job = 'items'") > 0, "job hours recorded");
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
+    for (ILoggingEvent e : List.copyOf(logs.events())) {
       String line = e.getFormattedMessage();
       assertFalse(line.contains(TOKEN) || line.contains("secret-path"), "a secret in a log line: " + line);
     }

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.capture.WatchedPool;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.SessionLimits;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The drift monitor checks a source whose open connections go dead without a word (a partition, a
@@ -53,10 +51,7 @@ class DriftStallTest {
     JobShape shape = new JobShape(config.jobs().get(0), List.of(new JobShape.Column("id", "\"id\"", "integer", true)), List.of("id"),
         List.of("id"), List.of("integer"), true, 0, true);
     SessionLimits limits = new SessionLimits(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1));
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger monitor = (Logger) LoggerFactory.getLogger(DriftMonitor.class);
-    logs.start();
-    monitor.addAppender(logs);
+    LogCapture logs = LogCapture.of(DriftMonitor.class);
     try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port())) {
       DatabaseConfig direct = pg.database(src);
       DatabaseConfig via = new DatabaseConfig("127.0.0.1", proxy.port(), src, direct.user(), null, null, direct.tls(), 1);
@@ -75,10 +70,7 @@ class DriftStallTest {
         pg.exec(src, "ALTER TABLE items ADD COLUMN extra int");
         String why = Eventually.value(Duration.ofSeconds(10), "the drift seen on a fresh connection", () -> pauses.isEmpty() ? null : pauses.get(0));
         assertTrue(why.startsWith("schema drift: column extra integer added to source table public.items"), why);
-        List<String> warned;
-        synchronized (logs) {
-          warned = logs.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
-        }
+        List<String> warned = logs.events().stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
         assertEquals(1, warned.size(), "one WARN: " + warned);
         assertTrue(warned.get(0).startsWith("job items: drift check failed (will retry): the source stalled: no answer for ")
             && warned.get(0).endsWith(" while checking for drift (sessions.stallTimeoutMs 1000); the final verification's connections to it "
@@ -90,7 +82,7 @@ class DriftStallTest {
         Await.result(vertx.close(), 10, TimeUnit.SECONDS);
       }
     } finally {
-      monitor.detachAppender(logs);
+      logs.close();
     }
   }
 }

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.sluice.agent.Agent;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.db.Await;
 import dev.sluice.ledger.JobState;
 import dev.sluice.testing.Agents;
@@ -20,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The final verification pass reads from a source whose open connections go dead mid-pass without a
@@ -44,10 +42,7 @@ class VerifyStallTest {
     String tgt = pg.createDatabase("vs_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
         "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 4000) g");
-    ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    logs.start();
-    root.addAppender(logs);
+    LogCapture logs = LogCapture.root();
     try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port())) {
       // Paced, so the pass takes about 2 s (500 rows a segment at 2,000 rows/s): the freeze lands in it.
       Agent agent = Agents.start("""
@@ -79,14 +74,12 @@ class VerifyStallTest {
         Await.result(agent.stop(), 1, TimeUnit.MINUTES);
       }
     } finally {
-      root.detachAppender(logs);
+      logs.close();
     }
   }
 
-  private static List<String> lines(ListAppender<ILoggingEvent> logs, Level level, String text) {
-    synchronized (logs) { // the appender appends under its own lock
-      return logs.list.stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(text))
-          .map(ILoggingEvent::getFormattedMessage).toList();
-    }
+  private static List<String> lines(LogCapture logs, Level level, String text) {
+    return logs.events().stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(text))
+        .map(ILoggingEvent::getFormattedMessage).toList();
   }
 }
