@@ -214,10 +214,22 @@ public final class WalReader {
       s.close();
     } catch (Throwable e) {
       String why = stalled;
+      // The read timeout (the backstop) may end a read on a silent source before the watch's next tick does: a stall too.
+      if (why == null && readTimedOut(e)) {
+        why = new StreamWatch.Stall("replication stream stalled: a read had no answer", "", TimeUnit.SECONDS.toNanos(socketTimeout),
+            settings.stallTimeout().toMillis()).reason();
+      }
       if (!stopping) listener.failed(why != null ? new DatabaseStalled(why) : e);
     } finally {
       streaming = false;
     }
+  }
+
+  private static boolean readTimedOut(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.net.SocketTimeoutException) return true;
+    }
+    return false;
   }
 
   private void loop(PGReplicationStream s, ChangelogWriter writer) throws SQLException, InterruptedException {
