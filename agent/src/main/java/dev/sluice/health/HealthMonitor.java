@@ -11,7 +11,6 @@ import dev.sluice.pace.ForegroundPace;
 import dev.sluice.resilience.DatabaseStalled;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,6 +40,18 @@ public final class HealthMonitor {
   /** The least a poll waits for an answer before its database counts as silent (a connection's opening included). */
   static final long MIN_SILENCE_MS = 1_000;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HealthMonitor.class);
+
+  /**
+   * {@code read}, or, once it has had no answer at all for twice {@code timeout} (at least
+   * {@link #MIN_SILENCE_MS}: the server cancels a query at the timeout and says so, so silence past it
+   * is a database gone silent), the failure {@code silent} gives (it resets the session). Vert.x's own
+   * timeout; a read still pending tells the silence from the read's own failure.
+   */
+  static <T> Future<T> unlessSilent(java.time.Duration timeout, Future<T> read, java.util.function.Supplier<Throwable> silent) {
+    long limit = Math.max(MIN_SILENCE_MS, 2 * timeout.toMillis());
+    return read.timeout(limit, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .recover(e -> Future.failedFuture(read.isComplete() ? e : silent.get()));
+  }
 
   private final Vertx vertx;
   private volatile HealthConfig config;
@@ -291,25 +302,15 @@ public final class HealthMonitor {
     /** {@link #read}, failed with {@link DatabaseStalled} and its session reset when it has no answer in time. */
     private Future<Double> timed() {
       if (spec.kind() == SensorSpec.Kind.LOAD_AVERAGE) return read();
-      long limit = Math.max(MIN_SILENCE_MS, 2 * config.timeout().toMillis());
       long start = System.nanoTime();
-      Promise<Double> outcome = Promise.promise();
-      long watch = vertx.setTimer(limit, id -> {
-        if (!outcome.tryFail(new DatabaseStalled(String.format(java.util.Locale.ROOT, "the %s stalled: no answer for %.1f s while reading "
-            + "the %s (health.timeoutMs %d, twice that); the sensor's session was reset", spec.database(), (System.nanoTime() - start) / 1e9,
-            spec.kind().label, config.timeout().toMillis())))) {
-          return;
-        }
+      return unlessSilent(config.timeout(), read(), () -> {
         silences++;
         if (conn != null) ConnectionReset.reset(conn);
         conn = null;
+        return new DatabaseStalled(String.format(java.util.Locale.ROOT, "the %s stalled: no answer for %.1f s while reading "
+            + "the %s (health.timeoutMs %d, twice that); the sensor's session was reset", spec.database(), (System.nanoTime() - start) / 1e9,
+            spec.kind().label, config.timeout().toMillis()));
       });
-      read().onComplete(ar -> {
-        vertx.cancelTimer(watch);
-        if (ar.succeeded()) outcome.tryComplete(ar.result());
-        else outcome.tryFail(ar.cause());
-      });
-      return outcome.future();
     }
 
     private Future<Double> read() {

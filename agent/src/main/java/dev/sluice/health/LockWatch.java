@@ -4,13 +4,12 @@ import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.SessionLimits;
 import dev.sluice.config.TableName;
 import dev.sluice.db.ConnectionReset;
+import dev.sluice.resilience.DatabaseStalled;
 import dev.sluice.db.Databases;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -164,18 +163,11 @@ public final class LockWatch {
     if (busy.putIfAbsent(database, Boolean.TRUE) != null) return; // the last poll is still running
     // No answer at all for twice the timeout (the server cancels the query at the timeout): the database went
     // silent. The poll is given up, its session reset; the next one opens a fresh one.
-    Promise<RowSet<Row>> outcome = Promise.promise();
-    long watch = vertx.setTimer(Math.max(HealthMonitor.MIN_SILENCE_MS, 2 * timeout.toMillis()), id -> {
-      if (!outcome.tryFail("silent")) return;
+    HealthMonitor.unlessSilent(timeout, connection(database).compose(c -> c.query(SQL).execute()), () -> {
       PgConnection c = connections.remove(database);
       if (c != null) ConnectionReset.reset(c);
-    });
-    connection(database).compose(c -> c.query(SQL).execute()).onComplete(ar -> {
-      vertx.cancelTimer(watch);
-      if (ar.succeeded()) outcome.tryComplete(ar.result());
-      else outcome.tryFail(ar.cause());
-    });
-    outcome.future().onComplete(ar -> {
+      return new DatabaseStalled("the " + database + " stalled: no answer to the lock watch");
+    }).onComplete(ar -> {
       busy.remove(database);
       if (ar.failed()) {
         // The breaker and the sensors report an unreachable database; a wait seen before is no longer known.
