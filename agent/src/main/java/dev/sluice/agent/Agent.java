@@ -7,7 +7,6 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.ConfigWatcher;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.BackendPriority;
-import dev.sluice.db.Databases;
 import dev.sluice.health.HealthMonitor;
 import dev.sluice.http.ControlServer;
 import dev.sluice.inspect.JobShape;
@@ -162,9 +161,13 @@ public final class Agent {
 
   private Future<Void> startWith(List<JobShape> shapes) {
     int workers = config.jobs().stream().mapToInt(j -> j.concurrencyMax()).sum();
+    // The shared pools: a statement with no answer for statementTimeoutMs + stallTimeoutMs fails (WatchedPool.shared).
+    String shared = "copying, planning or setting up capture";
     pools = new JobWiring.Pools(
-        Databases.pool(vertx, config.source(), "sluice-source", Math.max(config.source().poolSize(), workers + 3), config.sessions()),
-        Databases.pool(vertx, config.target(), "sluice-target", Math.max(config.target().poolSize(), workers + 2), config.sessions()),
+        WatchedPool.shared(vertx, config.source(), "sluice-source", "source", Math.max(config.source().poolSize(), workers + 3),
+            config.sessions()).timedPool(shared),
+        WatchedPool.shared(vertx, config.target(), "sluice-target", "target", Math.max(config.target().poolSize(), workers + 2),
+            config.sessions()).timedPool(shared),
         // Every ledger statement timed by sessions.stallTimeoutMs (WatchedPool): none waits for ever on a silent target.
         WatchedPool.open(vertx, config.target(), "ledger", "sluice-ledger", "target", 4, config.sessions())
             .timedPool("reading or writing the ledger"));

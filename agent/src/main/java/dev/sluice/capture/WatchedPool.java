@@ -50,15 +50,18 @@ public final class WatchedPool {
   private final String owner;
   private final String side;
   private final long timeoutMs;
+  /** What set the timeout, for the reason: {@code sessions.stallTimeoutMs 60000}. */
+  private final String limit;
   private final Set<Channel> sockets;
   private final Set<Promise<?>> inFlight = ConcurrentHashMap.newKeySet();
 
-  private WatchedPool(Vertx vertx, Pool pool, String owner, String side, long timeoutMs, Set<Channel> sockets) {
+  private WatchedPool(Vertx vertx, Pool pool, String owner, String side, long timeoutMs, String limit, Set<Channel> sockets) {
     this.vertx = vertx;
     this.pool = pool;
     this.owner = owner;
     this.side = side;
     this.timeoutMs = timeoutMs;
+    this.limit = limit;
     this.sockets = sockets;
   }
 
@@ -76,6 +79,30 @@ public final class WatchedPool {
    * {@code side}, its sessions named {@code name}.
    */
   public static WatchedPool open(Vertx vertx, DatabaseConfig db, String owner, String name, String side, int size, SessionLimits limits) {
+    long ms = limits.stallTimeout().toMillis();
+    return open(vertx, db, owner, name, side, size, limits, ms, "sessions.stallTimeoutMs " + ms);
+  }
+
+  /**
+   * The agent's shared pool to {@code side}, its sessions named {@code name}: the copy's statements on
+   * the row and server-side paths (a whole segment's {@code INSERT .. SELECT} is one), the planning
+   * walk, capture's set-up, the replanner's and the outlook's reads. Such a statement may rightly run
+   * for as long as {@code statement_timeout} lets it, so it counts as stalled only once it has had no
+   * answer for {@code statementTimeoutMs + stallTimeoutMs}: a server that is there has ended it by
+   * then (57014, which the copy answers by splitting the segment). With {@code statementTimeoutMs} 0
+   * nothing bounds a statement and none is timed. Before, a segment on these paths whose database went
+   * silent (a partition, a frozen host, a failover that sent no reset) waited for ever, its lease
+   * renewed by the agent's heartbeat, so no other agent took it over either.
+   */
+  public static WatchedPool shared(Vertx vertx, DatabaseConfig db, String name, String side, int size, SessionLimits limits) {
+    long statement = limits.statementTimeout().toMillis();
+    long ms = statement <= 0 ? 0 : statement + limits.stallTimeout().toMillis();
+    return open(vertx, db, "agent", name, side, size, limits, ms,
+        "sessions.statementTimeoutMs + stallTimeoutMs, " + ms + " ms");
+  }
+
+  private static WatchedPool open(Vertx vertx, DatabaseConfig db, String owner, String name, String side, int size,
+      SessionLimits limits, long timeoutMs, String limit) {
     Set<Channel> sockets = ConcurrentHashMap.newKeySet();
     Pool pool = Databases.pool(vertx, db, name, name, size, limits, conn -> {
       Channel ch = ConnectionReset.channel(conn);
@@ -88,12 +115,12 @@ public final class WatchedPool {
       }
       conn.close(); // hands the connection to the pool
     });
-    return new WatchedPool(vertx, pool, owner, side, limits.stallTimeout().toMillis(), sockets);
+    return new WatchedPool(vertx, pool, owner, side, timeoutMs, limit, sockets);
   }
 
   /** {@code pool} with no statement timed (the key syncs of tests and tools). */
   static WatchedPool unwatched(Pool pool) {
-    return new WatchedPool(null, pool, "applier", "", 0, Set.of());
+    return new WatchedPool(null, pool, "applier", "", 0, "", Set.of());
   }
 
   public Pool pool() {
@@ -164,8 +191,8 @@ public final class WatchedPool {
 
   /** For the log and the API: the side, how long, on what, and what was done. */
   String reason(String what, long nanos) {
-    return String.format(Locale.ROOT, "the %s stalled: no answer for %.1f s while %s (sessions.stallTimeoutMs %d); "
-        + "the %s's connections to it were reset", side, nanos / 1e9, what, timeoutMs, owner);
+    return String.format(Locale.ROOT, "the %s stalled: no answer for %.1f s while %s (%s); "
+        + "the %s's connections to it were reset", side, nanos / 1e9, what, limit, owner);
   }
 
   /** Resets every connection of the pool (returns at once; the pool drops them as they close). */
