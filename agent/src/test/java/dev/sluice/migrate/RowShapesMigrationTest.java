@@ -55,18 +55,18 @@ class RowShapesMigrationTest {
                ELSE jsonb_build_object('g', g, 'tags', jsonb_build_array('a', g % 3, NULL), 's', E'x"y\\\\z', 'f', g / 3.0) END,
           CASE WHEN g % 61 = 15 THEN NULL WHEN g % 61 = 16 THEN ''::bytea
                ELSE decode(md5(g::text), 'hex') || '\\x00ff'::bytea END
-        FROM generate_series(1, 100000) g""",
+        FROM generate_series(1, 20000) g""",
         "INSERT INTO items (id) VALUES (0)"); // and one row that is NULL everywhere but the key
     for (String c : ALL_COLUMNS.substring(4).split(", ")) {
-      assertEquals(1, pg.scalar(src, "SELECT (count(*) > 1000 AND count(*) < 100000)::int FROM items WHERE " + c + " IS NULL"), c + " has NULLs");
+      assertEquals(1, pg.scalar(src, "SELECT (count(*) > 100 AND count(*) < 20000)::int FROM items WHERE " + c + " IS NULL"), c + " has NULLs");
     }
     String tgt = migrate(src, """
         {"name": "items", "source": {"table": "public.items", "key": ["id"]},
          "target": {"table": "public.items", "create": true},
-         "segment": {"rows": 25000}, "batch": {"rows": 4000}, "concurrency": {"max": 2}}""");
+         "segment": {"rows": 5000}, "batch": {"rows": 1000}, "concurrency": {"max": 2}}""");
     String q = "SELECT row(" + ALL_COLUMNS + ")::text FROM items ORDER BY id";
-    assertEquals(100_001, Tables.assertSameRows(pg, src, q, tgt, q));
-    LedgerChecks.assertAllVerified(pg, tgt, "items", 100_001);
+    assertEquals(20_001, Tables.assertSameRows(pg, src, q, tgt, q));
+    LedgerChecks.assertAllVerified(pg, tgt, "items", 20_001);
     // The created target has the source's types, not text.
     String types = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'items'::regclass AND attnum > 0 ORDER BY attnum";
     assertEquals(pg.strings(src, types), pg.strings(tgt, types));
