@@ -76,13 +76,33 @@ class LauncherIT {
     }
   }
 
+  private List<Path> recordings() throws IOException {
+    if (!Files.isDirectory(cds)) return List.of();
+    try (Stream<Path> s = Files.list(cds)) {
+      return s.filter(f -> f.toString().endsWith(".tmp")).toList();
+    }
+  }
+
+  /** A first `run` records the archive as its JVM exits; the next start moves it into place. */
+  private Path recorded() throws Exception {
+    assertEquals(2, sluice("run", "--config", badConfig.toString()).rc());
+    assertEquals(0, sluice("--version").rc());
+    return archives().get(0);
+  }
+
   @Test
   void firstRunRecordsTheArchiveAndLaterRunsUseIt() throws Exception {
     Outcome first = sluice("run", "--config", badConfig.toString());
     assertEquals(2, first.rc(), first.out()); // bad config: exits 2 having loaded the classes
-    List<Path> made = archives();
-    assertEquals(1, made.size(), "one archive recorded: " + made);
+    assertEquals(1, recordings().size(), "one recording, named after the JVM that wrote it: " + recordings());
+    assertEquals(List.of(), archives(), "moved into place by the next start, not by the JVM that wrote it");
     assertFalse(first.out().contains("[cds"), "no CDS chatter: " + first.out());
+
+    Outcome second = sluice("--version");
+    assertEquals(0, second.rc(), second.out());
+    List<Path> made = archives();
+    assertEquals(1, made.size(), "one archive in place: " + made);
+    assertEquals(List.of(), recordings());
     long size = Files.size(made.get(0));
     assertEquals(Long.toString(size), Files.readString(Path.of(made.get(0) + ".size")).trim());
 
@@ -115,8 +135,7 @@ class LauncherIT {
 
   @Test
   void aTruncatedOrGarbageArchiveIsNeverUsed() throws Exception {
-    assertEquals(2, sluice("run", "--config", badConfig.toString()).rc());
-    Path archive = archives().get(0);
+    Path archive = recorded();
     byte[] whole = Files.readAllBytes(archive);
     archive.toFile().setWritable(true);
 
@@ -142,6 +161,7 @@ class LauncherIT {
     Path jar = dir.resolve("sluice.jar");
     Files.copy(Path.of(builtJar()), jar);
     assertEquals(2, sluiceWith(jar.toString(), "run", "--config", badConfig.toString()).rc());
+    assertEquals(0, sluiceWith(jar.toString(), "--version").rc());
     Path archive = archives().get(0);
     assertTrue(jar.toFile().setLastModified(jar.toFile().lastModified() - 60_000));
     String key = (jar.toFile().lastModified() / 1000) + "-" + Files.size(jar) + "-";
@@ -153,5 +173,75 @@ class LauncherIT {
     assertEquals(0, run.rc(), run.out());
     assertTrue(run.out().contains("failed to load"), run.out());
     assertTrue(run.out().contains("sluice "), run.out());
+  }
+
+  @Test
+  void aTruncatedRecordingIsRemovedNotMovedIntoPlace() throws Exception {
+    assertEquals(2, sluice("run", "--config", badConfig.toString()).rc());
+    Path recording = recordings().get(0);
+    byte[] whole = Files.readAllBytes(recording);
+    recording.toFile().setWritable(true);
+    // A JVM killed while it wrote the archive (its pid is gone: the one that wrote this one is).
+    Files.write(recording, java.util.Arrays.copyOf(whole, whole.length / 3));
+    Outcome next = sluice("--version");
+    assertEquals(0, next.rc(), next.out());
+    assertTrue(next.out().startsWith("sluice "), next.out());
+    assertEquals(List.of(), recordings(), "the truncated recording is removed");
+    assertEquals(List.of(), archives(), "and nothing is moved into place");
+  }
+
+  /**
+   * The launcher execs java on every start, the first `run` (which records the archive) included: the
+   * process a supervisor or a user signals is the agent itself. Before, the first run's JVM was a
+   * child of the script, and a SIGKILL of the script (what `kill -9` of the pid one started does) left
+   * the agent running, holding its leases and its HTTP port, beside the agent started next.
+   */
+  @Test
+  void aSigkillOfTheFirstRunEndsTheAgentItself() throws Exception {
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      // A database that accepts connections and never answers: the agent waits in its checks.
+      Thread accept = new Thread(() -> {
+        List<java.net.Socket> held = new java.util.ArrayList<>();
+        try {
+          while (true) held.add(silent.accept());
+        } catch (IOException closed) {
+          held.forEach(h -> { try { h.close(); } catch (IOException ignored) { } });
+        }
+      });
+      accept.setDaemon(true);
+      accept.start();
+      Path config = dir.resolve("silent-" + ProcessHandle.current().pid() + ".json");
+      Files.writeString(config, """
+          {"source": {"url": "postgresql://sluice@127.0.0.1:%d/app"}, "target": {"url": "postgresql://sluice@127.0.0.1:%d/archive"},
+           "http": {"enabled": false},
+           "jobs": [{"name": "t", "source": {"table": "public.t", "key": ["id"]}, "target": {"table": "public.t"}}]}"""
+          .formatted(silent.getLocalPort(), silent.getLocalPort()));
+      Path launcher = Path.of("..", "bin", "sluice").toAbsolutePath().normalize();
+      ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "run", "--config", config.toString())
+          .redirectErrorStream(true).redirectOutput(dir.resolve("silent.log").toFile());
+      pb.environment().put("SLUICE_JAR", builtJar());
+      pb.environment().put("SLUICE_CDS_DIR", cds.toString()); // empty: this is a first run, which records
+      Process p = pb.start();
+      try {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        String command = "";
+        while (System.nanoTime() < deadline && p.isAlive()) {
+          command = p.info().command().orElse("");
+          if (command.endsWith("/java")) break;
+          Thread.sleep(50);
+        }
+        assertTrue(command.endsWith("/java"), "the launched process became the JVM: " + command + ", "
+            + Files.readString(dir.resolve("silent.log")));
+        assertEquals(0, p.descendants().count(), "no JVM under the launcher");
+        p.destroyForcibly(); // SIGKILL
+        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        long left = ProcessHandle.allProcesses()
+            .filter(h -> h.info().commandLine().orElse("").contains(config.toString())).count();
+        assertEquals(0, left, "nothing left running for that config");
+      } finally {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      }
+    }
   }
 }
