@@ -62,6 +62,8 @@ sluice_prepare() {
   sluice_config "$WORK/warm.json" src dst bench_warm bench_warm warm
   SLUICE_JAR="$SLUICE_JAR" SLUICE_JAVA_OPTS="$BENCH_JAVA_OPTS" "$ROOT/bin/sluice" run --config "$WORK/warm.json" --until-done \
     >"$WORK/warm.log" 2>&1 || { tail -20 "$WORK/warm.log" >&2; die "warm-up run failed"; }
+  # The run wrote its archive as it exited; the next start moves it into place (untimed here).
+  SLUICE_JAR="$SLUICE_JAR" "$ROOT/bin/sluice" --version >/dev/null 2>&1 || die "sluice --version failed after the warm-up run"
   q src -c "DROP TABLE bench_warm; DROP SCHEMA IF EXISTS sluice CASCADE"
   q dst -c "DROP TABLE bench_warm; DROP SCHEMA IF EXISTS sluice CASCADE"
 }
