@@ -53,6 +53,11 @@ public final class JobInspector {
           + "of its own (declarative partitioning is supported)"));
       return null;
     }
+    if (rowSecurityApplies(source, srcOid)) {
+      problems.add(new ConfigProblem(path + ".source.table", rowSecurity(st, source) + " it sees only the rows its policies let "
+          + "it see, and Sluice would copy and verify only those"));
+      return null;
+    }
     Map<String, Col> srcCols = columns(source, srcOid);
 
     // Key: exists, not null, unique.
@@ -96,6 +101,11 @@ public final class JobInspector {
     if (tgtChildren != null) {
       problems.add(new ConfigProblem(path + ".target.table", tt + " has inheritance children (" + tgtChildren + "): Sluice's "
           + "read-backs and a retry's purge of a key range on it would reach their rows too; write into a table without children"));
+      return null;
+    }
+    if (tgtOid != null && rowSecurityApplies(target, tgtOid)) {
+      problems.add(new ConfigProblem(path + ".target.table", rowSecurity(tt, target) + " its policies decide which rows Sluice "
+          + "may write and read back"));
       return null;
     }
     if (tgtOid == null && text(target, "SELECT to_regnamespace($1)::text", tt.schema()) == null) {
@@ -212,8 +222,19 @@ public final class JobInspector {
         + "JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhparent = $1::int::oid AND p.relkind = 'r'", oid);
   }
 
+  /** True when row-level security filters what the session's role sees of the table (not its owner, no BYPASSRLS). */
+  private static boolean rowSecurityApplies(SqlClient db, int oid) {
+    return Boolean.parseBoolean(text(db, "SELECT row_security_active($1::int::oid)::text", oid));
+  }
+
+  private static String rowSecurity(TableName t, SqlClient db) {
+    String role = text(db, "SELECT current_user::text", null);
+    return "row-level security on " + t + " applies to role " + role + ": give the role BYPASSRLS (ALTER ROLE " + role
+        + " BYPASSRLS) or make it the table's owner (without FORCE ROW LEVEL SECURITY);";
+  }
+
   private static String text(SqlClient db, String sql, Object param) {
-    return Await.result(db.preparedQuery(sql).execute(Tuple.of(param))).iterator().next().getString(0);
+    return Await.result(db.preparedQuery(sql).execute(param == null ? Tuple.tuple() : Tuple.of(param))).iterator().next().getString(0);
   }
 
   private static Map<String, Col> columns(SqlClient db, int oid) {
