@@ -73,6 +73,15 @@ public final class CaptureSql {
             + "SET search_path = pg_catalog, pg_temp AS $sluice$\n"
             + "DECLARE n bigint;\n"
             + "BEGIN\n"
+            // Row level: a partitioned table's triggers (cloned to every partition), one key a row.
+            + "  IF TG_LEVEL = 'ROW' THEN\n"
+            + "    IF TG_OP <> 'INSERT' THEN INSERT INTO " + cl + " (key) VALUES (" + keyArray("OLD") + "); END IF;\n"
+            + "    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND " + keyArray("NEW") + " IS DISTINCT FROM " + keyArray("OLD") + ") THEN\n"
+            + "      INSERT INTO " + cl + " (key) VALUES (" + keyArray("NEW") + ");\n"
+            + "    END IF;\n"
+            + "    PERFORM pg_notify(" + Sql.literal(channel()) + ", '');\n"
+            + "    RETURN NULL;\n"
+            + "  END IF;\n"
             + "  IF TG_OP = 'INSERT' THEN\n"
             + "    INSERT INTO " + cl + " (key) SELECT " + keyArray("r") + " FROM sluice_new r;\n"
             + "  ELSIF TG_OP = 'DELETE' THEN\n"
@@ -93,19 +102,34 @@ public final class CaptureSql {
       {"_upd", "UPDATE", "REFERENCING OLD TABLE AS sluice_old NEW TABLE AS sluice_new"},
       {"_del", "DELETE", "REFERENCING OLD TABLE AS sluice_old"}};
 
-  /** The capture triggers missing on the source table. Returns their names (one per row). */
+  /**
+   * The capture triggers missing on the source table. Returns their names (one per row). On a
+   * partitioned table a statement-level one (what earlier builds installed there) counts as
+   * missing: it fires only for statements that name the partitioned table, not for writes made
+   * straight into a partition.
+   */
   public String missingTriggers() {
+    String table = Sql.literal(shape.job().source().table().sql()) + "::regclass";
     return "SELECT t FROM unnest(ARRAY[" + Sql.literal(trigger(job) + "_ins") + ", " + Sql.literal(trigger(job) + "_upd") + ", "
-        + Sql.literal(trigger(job) + "_del") + "]) t WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = "
-        + Sql.literal(shape.job().source().table().sql()) + "::regclass AND tgname = t)";
+        + Sql.literal(trigger(job) + "_del") + "]) t WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = " + table
+        + " AND tgname = t AND (tgtype & 1 = 1 OR (SELECT relkind FROM pg_class WHERE oid = " + table + ") <> 'p'))";
   }
 
-  /** The DDL of one capture trigger, by name. */
+  /**
+   * The DDL of one capture trigger, by name: statement-level with transition tables (one
+   * {@code INSERT .. SELECT} a statement), or row-level on a partitioned table, where PostgreSQL clones
+   * a row-level trigger to every partition (those attached later too) and a statement-level one fires
+   * only for statements naming the partitioned table. Replaces a trigger of that name.
+   */
   public String createTrigger(String name) {
+    String table = shape.job().source().table().sql();
     for (String[] t : TRIGGERS) {
       if (name.equals(trigger(job) + t[0])) {
-        return "CREATE TRIGGER " + Sql.ident(name) + " AFTER " + t[1] + " ON " + shape.job().source().table().sql() + " " + t[2]
-            + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(job) + "()";
+        String create = "CREATE TRIGGER " + Sql.ident(name) + " AFTER " + t[1] + " ON " + table;
+        return "DO $sluice$ BEGIN DROP TRIGGER IF EXISTS " + Sql.ident(name) + " ON " + table + "; "
+            + "IF (SELECT relkind FROM pg_class WHERE oid = " + Sql.literal(table) + "::regclass) = 'p' THEN "
+            + create + " FOR EACH ROW EXECUTE FUNCTION " + function(job) + "(); "
+            + "ELSE " + create + " " + t[2] + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(job) + "(); END IF; END $sluice$";
       }
     }
     throw new IllegalArgumentException("not a capture trigger: " + name);

@@ -67,6 +67,7 @@ public final class LogicalCapture {
   private final Backoff backoff = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30), () -> ThreadLocalRandom.current().nextDouble());
   private Context ctx;
   private WalReader reader;
+  private int tableOid;
   private int failures;
   private long statusTimer = -1;
   private long watchTimer = -1;
@@ -122,7 +123,22 @@ public final class LogicalCapture {
 
   private void startReader() {
     if (!running || replacing) return;
-    WalReader r = new WalReader(options, job, new WalKeys(namespace, table, key), settings.reader(), new WalReader.Listener() {
+    if (tableOid != 0) {
+      startReader(tableOid);
+      return;
+    }
+    // The table's OID, once: a rename while the job runs changes the name pgoutput gives it, not its OID.
+    source.preparedQuery("SELECT to_regclass($1)::oid::bigint").execute(io.vertx.sqlclient.Tuple.of(tableSql)).onComplete(ar -> {
+      Long oid = ar.succeeded() ? ar.result().iterator().next().getLong(0) : null;
+      if (oid != null) tableOid = (int) oid.longValue();
+      else log.debug("job {}: the OID of {} is not known now: the WAL reader knows it by name", job, tableSql);
+      startReader(tableOid);
+    });
+  }
+
+  private void startReader(int oid) {
+    if (!running || replacing || reader != null) return;
+    WalReader r = new WalReader(options, job, new WalKeys(namespace, table, key, oid), settings.reader(), new WalReader.Listener() {
       @Override
       public void truncated(long lsn) {
         ctx.runOnContext(v -> events.truncated());

@@ -32,6 +32,7 @@ public final class WalKeys {
   private final String namespace;
   private final String table;
   private final List<String> key;
+  private final int tableOid;
   private final Map<Integer, Shape> relations = new HashMap<>();
   private final Map<List<String>, Long> pending = new LinkedHashMap<>();
   private long currentCommitMicros;
@@ -57,9 +58,19 @@ public final class WalKeys {
 
   /** {@code namespace.table}: the job's source table as the server names it; {@code key}: its key columns. */
   public WalKeys(String namespace, String table, List<String> key) {
+    this(namespace, table, key, 0);
+  }
+
+  /**
+   * {@code tableOid}: the source table's OID (0 when unknown). A relation with that OID is the job's
+   * table whatever it is named now: a table renamed (or moved to another schema) while a job runs keeps
+   * its OID, its publication and, in trigger mode, its triggers, and its changes must not be dropped.
+   */
+  public WalKeys(String namespace, String table, List<String> key, int tableOid) {
     this.namespace = namespace;
     this.table = table;
     this.key = List.copyOf(key);
+    this.tableOid = tableOid;
   }
 
   /** Takes one message. */
@@ -101,7 +112,8 @@ public final class WalKeys {
   }
 
   private void relation(PgOutput.Relation r) {
-    if (!r.namespace().equals(namespace) || !r.name().equals(table)) {
+    boolean named = r.namespace().equals(namespace) && r.name().equals(table);
+    if (!named && (tableOid == 0 || r.oid() != tableOid)) {
       relations.remove(r.oid()); // not the job's table (the publication names only it): ignored
       return;
     }

@@ -46,6 +46,10 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     // table locks, so it never reads a table rewritten while it waited (only the reader's explicit
     // REPEATABLE READ transaction needs its LOCK first, see copy.Reader).
     s.put("default_transaction_isolation", "read committed");
+    // As pg_dump does: a query that a row-level security policy would filter fails instead of reading
+    // the rows the role may see (a scan that sees fewer rows counts and hashes only those: a job would
+    // complete with part of the table). Validation refuses such tables up front (inspect.JobInspector).
+    s.put("row_security", "off");
     if (!limits.statementTimeout().isZero()) s.put("statement_timeout", String.valueOf(limits.statementTimeout().toMillis()));
     if (!limits.idleInTransactionTimeout().isZero()) {
       s.put("idle_in_transaction_session_timeout", String.valueOf(limits.idleInTransactionTimeout().toMillis()));

@@ -46,6 +46,18 @@ public final class JobInspector {
       problems.add(new ConfigProblem(path + ".source.table", "table " + st + " does not exist in the source database"));
       return null;
     }
+    String children = inheritanceChildren(source, srcOid);
+    if (children != null) {
+      problems.add(new ConfigProblem(path + ".source.table", st + " has inheritance children (" + children + "): a query on it reads "
+          + "their rows too, but its key is not unique across them and their writes are not captured; migrate each table as a job "
+          + "of its own (declarative partitioning is supported)"));
+      return null;
+    }
+    if (rowSecurityApplies(source, srcOid)) {
+      problems.add(new ConfigProblem(path + ".source.table", rowSecurity(st, source) + " it sees only the rows its policies let "
+          + "it see, and Sluice would copy and verify only those"));
+      return null;
+    }
     Map<String, Col> srcCols = columns(source, srcOid);
 
     // Key: exists, not null, unique.
@@ -85,6 +97,22 @@ public final class JobInspector {
           + " (set target.create to true to let Sluice create it)"));
       return null;
     }
+    String tgtChildren = tgtOid == null ? null : inheritanceChildren(target, tgtOid);
+    if (tgtChildren != null) {
+      problems.add(new ConfigProblem(path + ".target.table", tt + " has inheritance children (" + tgtChildren + "): Sluice's "
+          + "read-backs and a retry's purge of a key range on it would reach their rows too; write into a table without children"));
+      return null;
+    }
+    if (tgtOid != null && rowSecurityApplies(target, tgtOid)) {
+      problems.add(new ConfigProblem(path + ".target.table", rowSecurity(tt, target) + " its policies decide which rows Sluice "
+          + "may write and read back"));
+      return null;
+    }
+    if (tgtOid == null && text(target, "SELECT to_regnamespace($1)::text", tt.schema()) == null) {
+      problems.add(new ConfigProblem(path + ".target.table", "schema " + tt.schema() + " does not exist in the target "
+          + "database: create it first (target.create creates the table, not its schema)"));
+      return null;
+    }
 
     // Columns: target name -> source expression -> target type.
     Map<String, String> mapping = job.columns();
@@ -117,6 +145,11 @@ public final class JobInspector {
       } else {
         type = expressionType(st, expr, colPath, problems);
         if (type == null) continue;
+      }
+      if (tgtOid == null && text(target, "SELECT to_regtype($1)::text", type) == null) {
+        problems.add(new ConfigProblem(colPath, "type " + type + " does not exist in the target database, so target.create cannot "
+            + "create column \"" + name + "\" with it: create the type there first (as on the source), or cast the column to a built-in type"));
+        continue;
       }
       String err = sqlError(source, "SELECT (" + expr + ")::" + type + " FROM " + st.sql() + " LIMIT 0");
       if (err != null) {
@@ -181,6 +214,27 @@ public final class JobInspector {
                 + "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')")
         .execute(Tuple.of(t.schema(), t.name())));
     return rows.size() == 0 ? null : rows.iterator().next().getInteger(0);
+  }
+
+  /** The inheritance children of a plain table (a query on it reads theirs too), or null when it has none or is partitioned. */
+  private static String inheritanceChildren(SqlClient db, int oid) {
+    return text(db, "SELECT string_agg(i.inhrelid::regclass::text, ', ' ORDER BY i.inhrelid) FROM pg_inherits i "
+        + "JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhparent = $1::int::oid AND p.relkind = 'r'", oid);
+  }
+
+  /** True when row-level security filters what the session's role sees of the table (not its owner, no BYPASSRLS). */
+  private static boolean rowSecurityApplies(SqlClient db, int oid) {
+    return Boolean.parseBoolean(text(db, "SELECT row_security_active($1::int::oid)::text", oid));
+  }
+
+  private static String rowSecurity(TableName t, SqlClient db) {
+    String role = text(db, "SELECT current_user::text", null);
+    return "row-level security on " + t + " applies to role " + role + ": give the role BYPASSRLS (ALTER ROLE " + role
+        + " BYPASSRLS) or make it the table's owner (without FORCE ROW LEVEL SECURITY);";
+  }
+
+  private static String text(SqlClient db, String sql, Object param) {
+    return Await.result(db.preparedQuery(sql).execute(param == null ? Tuple.tuple() : Tuple.of(param))).iterator().next().getString(0);
   }
 
   private static Map<String, Col> columns(SqlClient db, int oid) {
