@@ -95,7 +95,10 @@ public final class Validation {
     try {
       return Await.result(opening);
     } catch (RuntimeException e) {
-      String why = e instanceof PgException pg ? pg.getErrorMessage() : ErrorClassifier.describe(e);
+      // Await wraps a checked failure (a refused TLS handshake) in a bare RuntimeException: say the failure itself.
+      Throwable c = e.getClass() == RuntimeException.class && e.getCause() != null ? e.getCause() : e;
+      String why = c instanceof PgException pg ? pg.getErrorMessage()
+          : c instanceof javax.net.ssl.SSLHandshakeException || c instanceof IllegalStateException ? c.getMessage() : ErrorClassifier.describe(c);
       problems.add(new ConfigProblem(side + ".url", "cannot connect to " + db.redacted() + ": " + why));
       return null;
     }
