@@ -2,7 +2,6 @@ package dev.sluice.cli;
 
 import dev.sluice.capture.ChangeCapture;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.config.TableName;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
 import dev.sluice.resilience.ErrorClassifier;
@@ -41,7 +40,7 @@ public final class CleanupCommand implements Callable<Integer> {
             return Future.succeededFuture("job " + job + " is " + f.state().db() + "; cleanup follows a verified completion "
                 + "(`sluice complete`, or `run --until-done`); to undo a job use `sluice rollback`");
           }
-          return ChangeCapture.remove(x.source, job, TableName.parse(f.sourceTable()).sql())
+          return ChangeCapture.remove(x.source, job)
               .compose(v -> ledger.captureRemoved(job, "cleanup after verified completion"))
               .map((String) null);
         });
@@ -55,7 +54,9 @@ public final class CleanupCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
       return ExitCode.OK;
     } catch (RuntimeException e) {
-      err.println("sluice: cleanup of job " + job + " failed: " + ErrorClassifier.describe(e) + "; run it again");
+      boolean transient_ = ErrorClassifier.classify(e) == dev.sluice.resilience.ErrorClass.TRANSIENT;
+      err.println("sluice: cleanup of job " + job + " failed: " + ErrorClassifier.describe(e)
+          + (transient_ ? "; run it again" : "; fix that and run it again (each step is idempotent)"));
       err.flush();
       return ExitCode.RUNTIME_FAILURE;
     }
