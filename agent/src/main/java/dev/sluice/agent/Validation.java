@@ -12,6 +12,7 @@ import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
 import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,6 +64,8 @@ public final class Validation {
           if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
         }
       }
+      String ledger = Await.result(LedgerSchema.missingPrivileges(tgt));
+      if (ledger != null) problems.add(new ConfigProblem("target", ledger));
       if (!problems.isEmpty()) throw new ConfigException(problems);
       return shapes;
     } finally {
