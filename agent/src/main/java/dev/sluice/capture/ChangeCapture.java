@@ -42,7 +42,8 @@ public final class ChangeCapture {
 
   /**
    * Drops the replication slot and publication (logical capture), then trigger, function and
-   * changelog (and the {@code sluice} schema when it is left empty); the table's owner is not needed
+   * changelog (and the {@code sluice} schema when it is left empty and the role may create it again: a
+   * schema a DBA created for it stays, for the next job); the table's owner is not needed
    * ({@link CaptureSql#remove}). Whatever the mode the job ran
    * in: each step is idempotent, and one that finds nothing does nothing.
    */
@@ -53,7 +54,9 @@ public final class ChangeCapture {
             .compose(v -> run(conn, CaptureSql.remove(job)))))
         .compose(v -> source.query("DO $$ BEGIN IF to_regnamespace('sluice') IS NOT NULL AND NOT EXISTS "
             + "(SELECT 1 FROM pg_class WHERE relnamespace = 'sluice'::regnamespace) AND NOT EXISTS "
-            + "(SELECT 1 FROM pg_proc WHERE pronamespace = 'sluice'::regnamespace) THEN DROP SCHEMA sluice; END IF; END $$")
+            + "(SELECT 1 FROM pg_proc WHERE pronamespace = 'sluice'::regnamespace) "
+            // Only a schema the role could create again: one a DBA made for it (docs/production.md) stays for the next job.
+            + "AND has_database_privilege(current_database(), 'CREATE') THEN DROP SCHEMA sluice; END IF; END $$")
             .execute().<Void>mapEmpty().otherwiseEmpty());
   }
 
