@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.capture.ChangeCapture;
+import dev.sluice.capture.LogicalSlot;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
@@ -31,6 +32,7 @@ public final class CleanupCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     SluiceConfig cfg = config.load(err);
     if (cfg == null) return ExitCode.BAD_CONFIG;
+    String[] note = {null};
     try (TargetSession s = new TargetSession(cfg, "sluice-cleanup")) {
       String refused = s.run(x -> {
         ConsistencyLedger ledger = new ConsistencyLedger(x.target, "cleanup-cli");
@@ -42,7 +44,11 @@ public final class CleanupCommand implements Callable<Integer> {
           }
           return ChangeCapture.remove(x.source, job)
               .compose(v -> ledger.captureRemoved(job, "cleanup after verified completion"))
-              .map((String) null);
+              .compose(v -> LogicalSlot.foreignPublication(x.source, job))
+              .map(left -> {
+                if (left != null) note[0] = left;
+                return (String) null;
+              });
         });
       });
       if (refused != null) {
@@ -50,7 +56,8 @@ public final class CleanupCommand implements Callable<Integer> {
         err.flush();
         return ExitCode.BAD_CONFIG;
       }
-      spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source");
+      spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source"
+          + (note[0] == null ? "" : "; " + note[0]));
       spec.commandLine().getOut().flush();
       return ExitCode.OK;
     } catch (RuntimeException e) {
