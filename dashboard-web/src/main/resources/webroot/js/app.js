@@ -158,7 +158,8 @@ function currentJob() {
 function render() {
   const s = state.snapshot;
   const jobs = s.jobs || [];
-  if (!jobs.find(j => j.name === state.selected) && jobs.length) state.selected = jobs[0].name;
+  // None chosen (or gone): a job this agent runs, not merely the ledger's first (often one long ended).
+  if (!jobs.find(j => j.name === state.selected) && jobs.length) state.selected = (jobs.find(j => j.live) || jobs[0]).name;
   renderBanners(s);
   renderAgent(s);
   renderOverview(jobs);

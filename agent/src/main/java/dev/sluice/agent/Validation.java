@@ -12,6 +12,7 @@ import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
 import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
+import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -63,6 +64,8 @@ public final class Validation {
           if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
         }
       }
+      String ledger = Await.result(LedgerSchema.missingPrivileges(tgt));
+      if (ledger != null) problems.add(new ConfigProblem("target", ledger));
       if (!problems.isEmpty()) throw new ConfigException(problems);
       return shapes;
     } finally {
@@ -95,7 +98,10 @@ public final class Validation {
     try {
       return Await.result(opening);
     } catch (RuntimeException e) {
-      String why = e instanceof PgException pg ? pg.getErrorMessage() : ErrorClassifier.describe(e);
+      // Await wraps a checked failure (a refused TLS handshake) in a bare RuntimeException: say the failure itself.
+      Throwable c = e.getClass() == RuntimeException.class && e.getCause() != null ? e.getCause() : e;
+      String why = c instanceof PgException pg ? pg.getErrorMessage()
+          : c instanceof javax.net.ssl.SSLHandshakeException || c instanceof IllegalStateException ? c.getMessage() : ErrorClassifier.describe(c);
       problems.add(new ConfigProblem(side + ".url", "cannot connect to " + db.redacted() + ": " + why));
       return null;
     }

@@ -135,13 +135,15 @@ public final class CaptureSql {
     throw new IllegalArgumentException("not a capture trigger: " + name);
   }
 
-  /** Removes triggers, function and changelog; idempotent. The schema goes too when nothing else is in it. */
-  public static List<String> remove(String job, String sourceTableSql) {
-    List<String> out = new ArrayList<>();
-    for (String[] t : TRIGGERS) out.add("DROP TRIGGER IF EXISTS " + Sql.ident(trigger(job) + t[0]) + " ON " + sourceTableSql);
-    out.add("DROP FUNCTION IF EXISTS " + function(job) + "()");
-    out.add("DROP TABLE IF EXISTS " + changelog(job));
-    return out;
+  /**
+   * Removes triggers, function and changelog; idempotent. The triggers go with the function they call
+   * ({@code DROP FUNCTION .. CASCADE}): PostgreSQL checks ownership of the function only, which Sluice's
+   * role created, so a role that does not own the source table (the documented grants: SELECT and
+   * TRIGGER) removes them too, where {@code DROP TRIGGER} needs the table's owner. Nothing else can
+   * depend on the job's own function. The schema goes too when nothing else is in it.
+   */
+  public static List<String> remove(String job) {
+    return List.of("DROP FUNCTION IF EXISTS " + function(job) + "() CASCADE", "DROP TABLE IF EXISTS " + changelog(job));
   }
 
   private String keyArray(String rec) {

@@ -42,21 +42,21 @@ public final class ChangeCapture {
 
   /**
    * Drops the replication slot and publication (logical capture), then trigger, function and
-   * changelog (and the {@code sluice} schema when it is left empty). Whatever the mode the job ran
+   * changelog (and the {@code sluice} schema when it is left empty and the role may create it again: a
+   * schema a DBA created for it stays, for the next job); the table's owner is not needed
+   * ({@link CaptureSql#remove}). Whatever the mode the job ran
    * in: each step is idempotent, and one that finds nothing does nothing.
    */
-  public static Future<Void> remove(Pool source, String job, String sourceTableSql) {
+  public static Future<Void> remove(Pool source, String job) {
     return LogicalSlot.drop(source, job).compose(x -> source.withTransaction(conn -> lock(conn, job)
             .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
-            .compose(v -> conn.query("SELECT to_regclass(" + dev.sluice.config.Sql.literal(sourceTableSql) + ") IS NOT NULL").execute())
-            .compose(rows -> {
-              // The source table itself may be gone; its trigger went with it.
-              List<String> stmts = CaptureSql.remove(job, sourceTableSql);
-              return run(conn, rows.iterator().next().getBoolean(0) ? stmts : stmts.subList(3, stmts.size()));
-            })))
+            // The triggers go with their function (the source table may be gone: its triggers went with it).
+            .compose(v -> run(conn, CaptureSql.remove(job)))))
         .compose(v -> source.query("DO $$ BEGIN IF to_regnamespace('sluice') IS NOT NULL AND NOT EXISTS "
             + "(SELECT 1 FROM pg_class WHERE relnamespace = 'sluice'::regnamespace) AND NOT EXISTS "
-            + "(SELECT 1 FROM pg_proc WHERE pronamespace = 'sluice'::regnamespace) THEN DROP SCHEMA sluice; END IF; END $$")
+            + "(SELECT 1 FROM pg_proc WHERE pronamespace = 'sluice'::regnamespace) "
+            // Only a schema the role could create again: one a DBA made for it (docs/production.md) stays for the next job.
+            + "AND has_database_privilege(current_database(), 'CREATE') THEN DROP SCHEMA sluice; END IF; END $$")
             .execute().<Void>mapEmpty().otherwiseEmpty());
   }
 

@@ -135,7 +135,7 @@ public final class LogicalCapability {
       String lacks = !f.createOnDatabase() && !f.ownsTable() ? "CREATE on the database and ownership of " + table
           : !f.createOnDatabase() ? "CREATE on the database" : "ownership of " + table + " (owned by " + f.tableOwner() + ")";
       out.add(new Problem("role " + role + " cannot create publication " + name + " (it lacks " + lacks + ")",
-          "have the table's owner run CREATE PUBLICATION " + name + " FOR TABLE " + table
+          "have the table's owner (with CREATE on the database) or a superuser run CREATE PUBLICATION " + name + " FOR TABLE " + table
               + " WITH (publish_via_partition_root = true)"));
     }
     String ident = f.replicaIdentity();

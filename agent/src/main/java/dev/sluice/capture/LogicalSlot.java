@@ -115,7 +115,8 @@ public final class LogicalSlot {
 
   /**
    * Drops the slot (ending the session that reads it, if any: a slot in use cannot be dropped, and
-   * the ended reader needs a moment to let go of it) and then the publication; idempotent. A slot of
+   * the ended reader needs a moment to let go of it) and then the publication, when the role may
+   * (see {@link #foreignPublication}); idempotent. A slot of
    * this name for another database is left alone. One statement each, so any client can run it.
    */
   public static Future<Void> drop(SqlClient source, String job) {
@@ -127,8 +128,23 @@ public final class LogicalSlot {
             + " AND database = current_database(); EXIT; "
             + "EXCEPTION WHEN object_in_use THEN tries := tries + 1; IF tries > 200 THEN RAISE; END IF; PERFORM pg_sleep(0.05); END; "
             + "END LOOP; END $sluice$").execute()
-        .compose(v -> source.query("DROP PUBLICATION IF EXISTS " + Sql.ident(name(job))).execute())
+        // Only a publication the role may drop: one the table's owner (or a superuser) made for it, as validate
+        // suggests when the role cannot, stays (without its slot it holds no WAL); foreignPublication says so.
+        .compose(v -> source.query("DO $sluice$ BEGIN IF EXISTS (SELECT 1 FROM pg_publication WHERE pubname = " + name
+            + " AND pg_has_role(pubowner, 'USAGE')) THEN DROP PUBLICATION " + Sql.ident(name(job)) + "; END IF; END $sluice$").execute())
         .mapEmpty();
+  }
+
+  /**
+   * The job's publication when {@link #drop} had to leave it (another role owns it), said as what its
+   * owner runs; null when there is none.
+   */
+  public static Future<String> foreignPublication(SqlClient source, String job) {
+    return source.preparedQuery("SELECT pubowner::regrole::text FROM pg_publication WHERE pubname = $1 AND NOT pg_has_role(pubowner, 'USAGE')")
+        .execute(io.vertx.sqlclient.Tuple.of(name(job)))
+        .map(rows -> rows.size() == 0 ? null : "publication " + name(job) + " belongs to role " + rows.iterator().next().getString(0)
+            + ", so it was left on the source (without its slot it holds no WAL): its owner drops it with DROP PUBLICATION "
+            + Sql.ident(name(job)));
   }
 
   /**

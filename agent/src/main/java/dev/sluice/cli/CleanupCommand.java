@@ -1,8 +1,8 @@
 package dev.sluice.cli;
 
 import dev.sluice.capture.ChangeCapture;
+import dev.sluice.capture.LogicalSlot;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.config.TableName;
 import dev.sluice.ledger.ConsistencyLedger;
 import dev.sluice.ledger.JobState;
 import dev.sluice.resilience.ErrorClassifier;
@@ -32,6 +32,7 @@ public final class CleanupCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     SluiceConfig cfg = config.load(err);
     if (cfg == null) return ExitCode.BAD_CONFIG;
+    String[] note = {null};
     try (TargetSession s = new TargetSession(cfg, "sluice-cleanup")) {
       String refused = s.run(x -> {
         ConsistencyLedger ledger = new ConsistencyLedger(x.target, "cleanup-cli");
@@ -41,9 +42,13 @@ public final class CleanupCommand implements Callable<Integer> {
             return Future.succeededFuture("job " + job + " is " + f.state().db() + "; cleanup follows a verified completion "
                 + "(`sluice complete`, or `run --until-done`); to undo a job use `sluice rollback`");
           }
-          return ChangeCapture.remove(x.source, job, TableName.parse(f.sourceTable()).sql())
+          return ChangeCapture.remove(x.source, job)
               .compose(v -> ledger.captureRemoved(job, "cleanup after verified completion"))
-              .map((String) null);
+              .compose(v -> LogicalSlot.foreignPublication(x.source, job))
+              .map(left -> {
+                if (left != null) note[0] = left;
+                return (String) null;
+              });
         });
       });
       if (refused != null) {
@@ -51,11 +56,14 @@ public final class CleanupCommand implements Callable<Integer> {
         err.flush();
         return ExitCode.BAD_CONFIG;
       }
-      spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source");
+      spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source"
+          + (note[0] == null ? "" : "; " + note[0]));
       spec.commandLine().getOut().flush();
       return ExitCode.OK;
     } catch (RuntimeException e) {
-      err.println("sluice: cleanup of job " + job + " failed: " + ErrorClassifier.describe(e) + "; run it again");
+      boolean transient_ = ErrorClassifier.classify(e) == dev.sluice.resilience.ErrorClass.TRANSIENT;
+      err.println("sluice: cleanup of job " + job + " failed: " + ErrorClassifier.describe(e)
+          + (transient_ ? "; run it again" : "; fix that and run it again (each step is idempotent)"));
       err.flush();
       return ExitCode.RUNTIME_FAILURE;
     }

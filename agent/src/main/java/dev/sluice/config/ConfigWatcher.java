@@ -165,6 +165,7 @@ public final class ConfigWatcher {
     if (diff.empty()) {
       running = tree;
       runningHash = hash;
+      if (!lastReloadOk) restored(hash);
       return Future.succeededFuture();
     }
     return applier.apply(next, diff)
@@ -199,6 +200,19 @@ public final class ConfigWatcher {
         .onFailure(e -> log.warn("config version not recorded in the ledger: {}", e.getMessage()))
         .<Void>mapEmpty()
         .otherwiseEmpty();
+  }
+
+  /**
+   * The file says what is in force again (the refused edit was undone): the refusal is over, so the
+   * dashboard's banner and {@code sluice_config_last_reload_successful} (the SluiceConfigReloadFailed
+   * alert) clear, where before they stayed until the next real change or a restart.
+   */
+  private void restored(String hash) {
+    lastReloadOk = true;
+    String message = "config file " + file.getFileName() + " matches the running config again (the refused edit was undone)";
+    log.info(message);
+    status = status.copy().put("hash", hash).put("lastReload", new JsonObject().put("at", Instant.now().toString()).put("ok", true)
+        .put("message", message).put("changes", new JsonArray()));
   }
 
   private Future<Void> reject(String hash, String what, List<String> problems) {

@@ -107,6 +107,8 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
    * only, so the reason the trust manager noted is added.
    */
   public Throwable explain(Throwable failure) {
+    String noPassword = LoginFailures.noPassword(failure, user());
+    if (noPassword != null) return new IllegalStateException(noPassword, failure);
     String m = String.valueOf(failure.getMessage());
     if (db.tls().mode() == SslMode.DISABLE || !m.contains("SSL handshake failed") || !db.tls().verifiesCa()) return failure;
     String why = TlsFiles.of(db.tls()).lastRefusal();

@@ -29,7 +29,7 @@ public final class Databases {
 
   /** One connection, outside any pool: its password and TLS files are resolved now. */
   public static Future<PgConnection> connect(Vertx vertx, ConnectionSettings settings) {
-    return settings.pgConnectOptions(vertx).compose(o -> PgConnection.connect(vertx, o))
+    return settings.pgConnectOptions(vertx).compose(o -> PgConnection.connect(vertx, o).recover(e -> LoginFailures.retold(vertx, o, e)))
         .recover(e -> Future.failedFuture(settings.explain(e)));
   }
 

@@ -179,10 +179,12 @@ final class CaptureSetup {
    */
   Future<Void> completed() {
     if (mode != CaptureChoice.Mode.LOGICAL) return Future.succeededFuture();
-    return stop().compose(v -> LogicalSlot.drop(source, job))
-        .onSuccess(v -> log.info("job {}: dropped publication and replication slot {} (completed)", job, LogicalSlot.name(job)))
+    return stop().compose(v -> LogicalSlot.drop(source, job)).compose(v -> LogicalSlot.foreignPublication(source, job))
+        .onSuccess(left -> log.info("job {}: dropped {} {} (completed){}", job, left == null ? "publication and replication slot"
+            : "replication slot", LogicalSlot.name(job), left == null ? "" : "; " + left))
+        .<Void>mapEmpty()
         .recover(e -> {
-          log.warn("job {}: cannot drop replication slot {} ({}); `sluice cleanup` drops it", job, LogicalSlot.name(job),
+          log.warn("job {}: cannot drop replication slot or publication {} ({}); `sluice cleanup` drops them", job, LogicalSlot.name(job),
               ErrorClassifier.describe(e));
           return Future.succeededFuture();
         });

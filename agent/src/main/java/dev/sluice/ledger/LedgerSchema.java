@@ -240,6 +240,38 @@ public final class LedgerSchema {
         }));
   }
 
+  /**
+   * What the target's role lacks to create and write the ledger, said as what to run; null when it has
+   * it all. Read-only: for {@code validate} and the start of {@code run}, which otherwise failed at the
+   * first migration with PostgreSQL's bare {@code permission denied for database archive}.
+   */
+  public static Future<String> missingPrivileges(io.vertx.sqlclient.SqlClient target) {
+    return target.query("SELECT current_user::text, current_database()::text, to_regnamespace('sluice') IS NULL, "
+            + "has_database_privilege(current_database(), 'CREATE'), CASE WHEN to_regnamespace('sluice') IS NULL THEN false "
+            + "ELSE has_schema_privilege('sluice', 'USAGE') AND has_schema_privilege('sluice', 'CREATE') END, "
+            + "(SELECT string_agg(c.oid::regclass::text, ', ' ORDER BY c.relname) FROM pg_class c "
+            + "WHERE c.relnamespace = to_regnamespace('sluice') AND c.relkind IN ('r', 'p') AND NOT pg_has_role(c.relowner, 'USAGE') "
+            + "AND NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT') "
+            + "AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE')))").execute()
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          String role = r.getString(0);
+          String db = r.getString(1);
+          if (r.getBoolean(2)) {
+            return r.getBoolean(3) ? null : "the ledger (schema sluice in database " + db + ") needs CREATE on database " + db
+                + ", which role " + role + " lacks: as a superuser, in " + db + ", CREATE SCHEMA sluice AUTHORIZATION " + role
+                + " (or GRANT CREATE ON DATABASE " + db + " TO " + role + ")";
+          }
+          if (!r.getBoolean(4)) {
+            return "the ledger needs USAGE and CREATE on schema sluice in database " + db + ", which role " + role
+                + " lacks: ALTER SCHEMA sluice OWNER TO " + role + " (or GRANT USAGE, CREATE ON SCHEMA sluice TO " + role + ")";
+          }
+          String tables = r.getString(5);
+          return tables == null ? null : "role " + role + " may not write the ledger's tables " + tables
+              + " (another role owns them): GRANT that role to " + role + ", or run Sluice as it";
+        });
+  }
+
   /** True when the ledger schema exists (read-only check for {@code validate} and {@code status}). */
   public static Future<Boolean> exists(io.vertx.sqlclient.SqlClient target) {
     return target.query("SELECT to_regclass('sluice.jobs') IS NOT NULL").execute()

@@ -93,7 +93,7 @@ class LogicalSlotTest {
         .compose(v -> LogicalSlot.drop(pool, "items")) // idempotent
         // What rollback and cleanup run: the slot and publication go with the trigger and changelog.
         .compose(v -> LogicalSlot.ensure(pool, "items", "public.items"))
-        .compose(v -> ChangeCapture.remove(pool, "items", "public.items"))
+        .compose(v -> ChangeCapture.remove(pool, "items"))
         .compose(v -> Future.all(LogicalSlot.present(pool, "items"), ChangeCapture.present(pool, "items"),
             Async.scalar(pool, "SELECT count(*) FROM pg_namespace WHERE nspname = 'sluice'")))
         // Slot names are cluster-wide: a slot left behind by a failure here would fail every later test's job "items".
