@@ -49,8 +49,11 @@ class MetricNamesTest {
   private static final Pattern DOC_NAME = Pattern.compile("\\b((?:" + PREFIXES + ")(?:_[a-z0-9]+)*)(_?\\*)?(\\{[^}\\n]*})?(_?<)?");
   private static final Pattern PROMQL_NAME = Pattern.compile("(?<![\\w$.])((?:" + PREFIXES + ")_[a-zA-Z0-9_]*)(\\s*\\{[^}]*})?");
   private static final Pattern MATCHER = Pattern.compile("(\\w+)\\s*(=~|!~|!=|=)\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-  /** Words of the prefixes above that are not metrics: the job label, and a trigger's name in production.md. */
-  private static final Set<String> NOT_METRICS = Set.of("sluice_job", "sluice_capture_orders_ins");
+  /**
+   * Words of the prefixes above that are not metrics: the job label, a trigger's name in production.md,
+   * and the example job's publication and slot ({@code sluice_orders}) in production.md and consistency.md.
+   */
+  private static final Set<String> NOT_METRICS = Set.of("sluice_job", "sluice_capture_orders_ins", "sluice_orders");
   /** Added by Prometheus to every scraped series from its target (never in the exposition). */
   static final Set<String> TARGET_LABELS = Set.of("instance", "job");
   private static final Pattern GROUPING = Pattern.compile("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)");
