@@ -82,7 +82,8 @@ final class KeyMerge {
     String values = shape.columns().stream().map(c -> "s." + Sql.ident(c.name())).collect(Collectors.joining(", "));
     return "WITH p AS MATERIALIZED (SELECT " + String.join(", ", texts) + ") MERGE INTO " + shape.job().target().table().sql()
         + " AS t USING (SELECT " + String.join(", ", casts) + " FROM (SELECT " + String.join(", ", arrays) + " FROM p) AS u) AS s ON "
-        + on + matched + " WHEN NOT MATCHED THEN INSERT (" + shape.targetColumnList() + ") VALUES (" + values + ")";
+        + on + matched + " WHEN NOT MATCHED THEN INSERT (" + shape.targetColumnList() + ") "
+        + dev.sluice.copy.SegmentSql.OVERRIDING + "VALUES (" + values + ")";
   }
 
   /** Params: one array text per key column (the keys not found, as text; typed text, as a text[] would need a String[]). */

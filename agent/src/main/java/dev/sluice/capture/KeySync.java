@@ -301,7 +301,7 @@ public final class KeySync {
     String onConflict = new dev.sluice.copy.SegmentSql(shape).onConflict();
     // The packed texts come in through a MATERIALIZED CTE, as the copy's writes do (no array parsed at planning).
     return "WITH " + fence + ", p AS MATERIALIZED (SELECT " + String.join(", ", texts) + "), "
-        + "ins AS (INSERT INTO " + table + " AS t (" + shape.targetColumnList() + ") SELECT " + String.join(", ", casts)
+        + "ins AS (INSERT INTO " + table + " AS t (" + shape.targetColumnList() + ") " + dev.sluice.copy.SegmentSql.OVERRIDING + "SELECT " + String.join(", ", casts)
         + " FROM (SELECT " + String.join(", ", arrays) + " FROM p) AS u WHERE EXISTS (SELECT 1 FROM f) " + onConflict + " RETURNING 1), "
         + "d AS (DELETE FROM " + table + " WHERE EXISTS (SELECT 1 FROM f) AND " + tk + " IN (SELECT " + String.join(", ", goneTyped)
         + " FROM p, unnest(" + String.join(", ", gone) + ") AS x(" + String.join(", ", goneNames) + ")) RETURNING 1) "

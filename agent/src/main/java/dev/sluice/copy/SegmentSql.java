@@ -28,6 +28,13 @@ import java.util.stream.Collectors;
 public final class SegmentSql {
   /** Parameters $1..$4 of every fenced statement: job, seq, owner, epoch. */
   public static final int FENCE_PARAMS = 4;
+  /**
+   * Every insert of a row's values into the target says so: the copy's COPY FROM writes a GENERATED
+   * ALWAYS identity column's values as given, and an INSERT without it refuses them (error 428C9), so
+   * a target whose key is such a column took the copy and refused every captured change.
+   */
+  public static final String OVERRIDING = "OVERRIDING SYSTEM VALUE ";
+
   private static final String FENCE = "f AS (SELECT 1 FROM sluice.segments WHERE job = $1 AND seq = $2 AND owner = $3 "
       + "AND lease_epoch = $4 AND lease_expires_at > now() FOR KEY SHARE)";
 
@@ -201,7 +208,7 @@ public final class SegmentSql {
     // select list, not in FROM: the arrays (all of one length) are zipped row by row as they are
     // read, where FROM unnest(a, b, ..) first materialises each array into a tuple store.
     return "WITH " + FENCE + ", p AS MATERIALIZED (SELECT " + String.join(", ", texts) + "), "
-        + "ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") "
+        + "ins AS (INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") " + OVERRIDING
         + "SELECT " + String.join(", ", casts) + " FROM (SELECT " + String.join(", ", arrays) + " FROM p) AS u "
         + "WHERE EXISTS (SELECT 1 FROM f) " + (conflict == null ? "" : conflict + " ") + "RETURNING 1) "
         + "SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM ins)";
@@ -236,7 +243,8 @@ public final class SegmentSql {
    */
   public Statement serverCopy(KeyRange r, boolean plain) {
     KeyRange.Predicate p = sourceRange(r, FENCE_PARAMS + 1);
-    String insert = "INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") SELECT * FROM %s "
+    String insert = "INSERT INTO " + shape.job().target().table().sql() + " AS t (" + shape.targetColumnList() + ") " + OVERRIDING
+        + "SELECT * FROM %s "
         + "WHERE EXISTS (SELECT 1 FROM f) " + (plain ? "" : onConflict() + " ") + "RETURNING 1";
     if (!sourceReadsRepeat()) {
       return new Statement("WITH " + FENCE + ", s AS MATERIALIZED (" + sourceRows(p, false) + "), ins AS (" + insert.formatted("s") + ") "

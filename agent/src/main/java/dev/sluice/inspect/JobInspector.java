@@ -158,7 +158,12 @@ public final class JobInspector {
       }
       boolean isKey = plain != null && key.contains(plain.name());
       if (isKey) targetKeyBySource.put(plain.name(), name);
-      cols.add(new JobShape.Column(name, plain != null ? Sql.ident(plain.name()) : expr, type, isKey));
+      String sourceExpr = plain != null ? Sql.ident(plain.name()) : expr;
+      if (plain != null && tgtOid != null && narrows(plain.type(), type)) {
+        String checked = checkedCast(plain, name, type);
+        if (sqlError(source, "SELECT (" + checked + ")::" + type + " FROM " + st.sql() + " LIMIT 0") == null) sourceExpr = checked;
+      }
+      cols.add(new JobShape.Column(name, sourceExpr, type, isKey));
     }
     if (problems.size() > before) return null;
 
@@ -214,6 +219,34 @@ public final class JobInspector {
                 + "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')")
         .execute(Tuple.of(t.schema(), t.name())));
     return rows.size() == 0 ? null : rows.iterator().next().getInteger(0);
+  }
+
+  /**
+   * A source column of one type and a target column of another type of the same kind (strings,
+   * numbers, dates and times, bit strings) whose explicit cast may lose information silently: text to
+   * {@code varchar(3)} truncates, {@code numeric} to {@code numeric(12,2)} or {@code float8} to
+   * {@code real} rounds, {@code timestamptz} to {@code date} drops the time. The copy hashes the cast
+   * value on both sides, so verification cannot see it.
+   */
+  private boolean narrows(String sourceType, String targetType) {
+    if (sourceType.equals(targetType)) return false;
+    String sql = "SELECT typcategory::text FROM pg_type WHERE oid = to_regtype($1)";
+    String sc = text(source, sql, sourceType);
+    String tc = text(target, sql, targetType);
+    return sc != null && sc.equals(tc) && "SNDV".contains(sc) && sc.length() == 1;
+  }
+
+  /**
+   * The column, unless its value changes when cast to the target type and back: then a class 22 error
+   * (a text that is no integer) naming the column, which parks its segment with the row and pauses the
+   * job as any value the target cannot hold does (data drift). A lossy cast the user wants is written
+   * as an expression (e.g. {@code "note": "left(note, 3)"}), which is not checked.
+   */
+  private static String checkedCast(Col c, String target, String targetType) {
+    String col = Sql.ident(c.name());
+    String why = Sql.literal("column " + target + ": a value of type " + c.type() + " changes when cast to " + targetType + ": ");
+    return "CASE WHEN " + col + " IS NULL OR (" + col + ")::" + targetType + "::" + c.type() + " = " + col + " THEN " + col
+        + " ELSE (" + why + " || left(" + col + "::text, 60))::int::text::" + c.type() + " END";
   }
 
   /** The inheritance children of a plain table (a query on it reads theirs too), or null when it has none or is partitioned. */

@@ -245,13 +245,22 @@ public final class CatchUp {
       if (!changes.isEmpty()) return rewritten(changes).map(false); // the pass runs again before completing
       // Logical capture: the slot is read up to now first, so every change committed before the
       // completion has its changelog entry when the backlog is drained the last time.
-      return capture.caughtUp().compose(c -> applier.drain())
-          .compose(v -> ledger.setJobState(job, JobState.COMPLETED, null))
-          .compose(v -> capture.completed()) // logical: an unread slot would hold WAL on the source
-          .onSuccess(v -> {
-            log.info("job {}: completed (in sync and verified)", job);
-            finish(JobState.COMPLETED);
-          }).map(false);
+      return capture.caughtUp().compose(c -> applier.drain()).compose(v -> {
+        // A drain whose batch failed left changes unapplied (a target that refuses them: a constraint,
+        // a trigger, an identity column): completing now would stop the applier and lose them.
+        ChangeApplier.Backlog after = applier.backlog();
+        if (after.failing()) {
+          log.warn("job {}: not completing yet: applying captured changes fails ({}); the job completes once they are applied",
+              job, after.lastError());
+          return Future.succeededFuture(false);
+        }
+        return ledger.setJobState(job, JobState.COMPLETED, null)
+            .compose(x -> capture.completed()) // logical: an unread slot would hold WAL on the source
+            .onSuccess(x -> {
+              log.info("job {}: completed (in sync and verified)", job);
+              finish(JobState.COMPLETED);
+            }).map(false);
+      });
     });
   }
 
