@@ -154,6 +154,7 @@ public final class Agent {
     // The checks and the host name lookup (DNS) may block: on a worker, never on an event loop.
     return vertx.executeBlocking(() -> {
       host = ConfigLoader.hostName();
+      dev.sluice.http.PortCheck.free(config.http());
       BackendPriority.lowerAgent(config.sessions().nice());
       return Validation.check(vertx, config);
     }, false).compose(this::startWith);

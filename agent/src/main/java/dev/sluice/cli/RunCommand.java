@@ -65,7 +65,9 @@ public final class RunCommand implements Callable<Integer> {
       stopQuietly(agent, hook, afterStop);
       return ExitCode.BAD_CONFIG;
     } catch (RuntimeException e) {
-      err.println("sluice: cannot start: " + ErrorClassifier.describe(e));
+      // A failure Sluice put in words is printed as such, without the exception's class name.
+      err.println("sluice: cannot start: " + (e instanceof IllegalStateException && e.getMessage() != null ? e.getMessage()
+          : ErrorClassifier.describe(e)));
       err.flush();
       stopQuietly(agent, hook, afterStop);
       return ExitCode.RUNTIME_FAILURE;

@@ -47,7 +47,8 @@ public final class ConfigLoader {
       root = JSON.readTree(text);
     } catch (JsonParseException e) {
       var loc = e.getLocation();
-      throw new ConfigException(jsonPath(e), "invalid JSON at line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": " + e.getOriginalMessage());
+      throw new ConfigException(jsonPath(e), "invalid JSON at line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": "
+          + plain(e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
       throw new ConfigException("", "invalid JSON: " + e.getOriginalMessage());
     }
@@ -58,6 +59,15 @@ public final class ConfigLoader {
     SluiceConfig config = read(new ConfigNode(root, "", problems), problems);
     if (!problems.isEmpty()) throw new ConfigException(problems);
     return config;
+  }
+
+  /**
+   * Jackson's message with its locations as this page writes them: "(for Object starting at [Source:
+   * REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 5, column: 13])" becomes
+   * "(for Object starting at line 5, column 13)".
+   */
+  static String plain(String message) {
+    return message == null ? "" : message.replaceAll("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
   }
 
   /** Where in the document the parser was when it gave up, as a config path ({@code jobs[0].segment}). */

@@ -48,6 +48,8 @@ public final class Passwords {
       int nl = s.indexOf('\n');
       if (nl >= 0) s = s.substring(0, nl);
       if (s.endsWith("\r")) s = s.substring(0, s.length() - 1);
+      // An empty first line is a secret not written yet (a volume mounted before its content), not a password.
+      if (s.isEmpty()) throw new IllegalStateException("passwordFile " + file + " is empty: its first line must be the password");
       return s;
     } catch (IOException e) {
       throw new IllegalStateException("cannot read passwordFile " + file + ": " + e.getClass().getSimpleName(), e);

@@ -58,23 +58,51 @@ record TlsFiles(TrustManagerFactory trust, KeyManagerFactory keys, AtomicReferen
         } else {
           KeyStore ks = emptyStore();
           int i = 0;
-          for (Certificate c : certificates(Path.of(tls.rootCert()))) ks.setCertificateEntry("ca-" + i++, c);
+          for (Certificate c : named("sslrootcert", tls.rootCert(), () -> certificates(Path.of(tls.rootCert())))) {
+            ks.setCertificateEntry("ca-" + i++, c);
+          }
           if (i == 0) throw new IllegalArgumentException("sslrootcert " + tls.rootCert() + " holds no PEM certificate");
           trust.init(ks);
         }
       }
       KeyManagerFactory keys = null;
       if (tls.cert() != null && tls.key() != null) {
-        List<Certificate> chain = certificates(Path.of(tls.cert()));
+        List<Certificate> chain = named("sslcert", tls.cert(), () -> certificates(Path.of(tls.cert())));
         if (chain.isEmpty()) throw new IllegalArgumentException("sslcert " + tls.cert() + " holds no PEM certificate");
         KeyStore ks = emptyStore();
-        ks.setKeyEntry("client", privateKey(Path.of(tls.key())), NO_PASSWORD, chain.toArray(new Certificate[0]));
+        ks.setKeyEntry("client", named("sslkey", tls.key(), () -> privateKey(Path.of(tls.key()))), NO_PASSWORD,
+            chain.toArray(new Certificate[0]));
         keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(ks, NO_PASSWORD);
       }
       return new TlsFiles(trust, keys, new AtomicReference<>());
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot load the TLS files (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+    }
+  }
+
+  private interface FileRead<T> {
+    T read() throws IOException, GeneralSecurityException;
+  }
+
+  /**
+   * One TLS file read, a failure said with the setting and the file it names ("sslrootcert /etc/ca.pem:
+   * no such file"), not the JDK's bare "NoSuchFileException" or "CertificateParsingException: signed
+   * fields invalid" (a key given as the CA, say). An IllegalStateException: validate prints it as it is.
+   */
+  private static <T> T named(String setting, String file, FileRead<T> read) {
+    try {
+      return read.read();
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IllegalStateException(setting + " " + file + ": no such file", e);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new IllegalStateException(setting + " " + file + ": permission denied (the agent's user must be able to read it)", e);
+    } catch (java.security.cert.CertificateException e) {
+      throw new IllegalStateException(setting + " " + file + ": not a PEM certificate (" + e.getMessage() + ")", e);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalStateException(setting + " " + file + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(e.getMessage(), e);
     }
   }
 

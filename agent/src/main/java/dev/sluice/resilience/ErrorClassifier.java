@@ -62,13 +62,26 @@ public final class ErrorClassifier {
     return classify(t) == ErrorClass.TRANSIENT;
   }
 
+  /**
+   * The server's refusal of a session without TLS, with what it means: under sslmode prefer (the default)
+   * vertx-pg-client's pools report only this answer to their retry without TLS, whatever made the attempt
+   * over TLS fail (a wrong or missing password); a single connection says both (db.LoginFailures).
+   */
+  private static String tlsOnly(PgException pg) {
+    String m = pg.getErrorMessage();
+    if (!"28000".equals(pg.getSqlState()) || m == null || !m.startsWith("pg_hba.conf rejects connection")
+        || !(m.endsWith("no encryption") || m.endsWith("SSL off"))) return "";
+    return " (the server accepts this role over TLS only; under sslmode prefer this is its answer to the retry without TLS, "
+        + "after the attempt over TLS failed for another reason, such as a wrong or missing password: `sluice validate` names it)";
+  }
+
   /** A short description for the ledger and logs: SQLSTATE and message, no stack trace. */
   public static String describe(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof DatabaseStalled) return c.getMessage();
       if (c instanceof PgException pg) {
         String detail = pg.getDetail() == null ? "" : " (" + pg.getDetail() + ")";
-        return pg.getSqlState() + " " + pg.getErrorMessage() + detail;
+        return pg.getSqlState() + " " + pg.getErrorMessage() + detail + tlsOnly(pg);
       }
     }
     String m = t.getMessage();

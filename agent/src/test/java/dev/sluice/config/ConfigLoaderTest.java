@@ -97,6 +97,10 @@ class ConfigLoaderTest {
     assertTrue(p.get(0).startsWith("jobs[0].segment.rows: invalid JSON at line 2, column 48"), p.get(0));
     assertTrue(problems("[1, 2]").get(0).contains("must be a JSON object"));
     assertTrue(problems("{\"jobs\": [], \"jobs\": []}").get(0).contains("Duplicate field 'jobs'"), "duplicate keys are refused");
+    // A missing brace: where the unclosed object began, in the same words, without the parser's internals.
+    String unclosed = problems("{\"jobs\": [{\"name\": \"a\",\n \"batch\": {\"rows\": 5}\n]}").get(0);
+    assertTrue(unclosed.endsWith("(for Object starting at line 1, column 11)"), unclosed);
+    assertFalse(unclosed.contains("Source:") || unclosed.contains("StreamReadFeature"), unclosed);
   }
 
   @Test

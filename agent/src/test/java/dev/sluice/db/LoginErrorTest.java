@@ -57,6 +57,37 @@ class LoginErrorTest {
   }
 
   @Test
+  void aTlsFileThatCannotServeIsNamed(Vertx vertx, VertxTestContext ctx) {
+    var both = ctx.checkpoint(2);
+    Tls missing = new Tls(SslMode.VERIFY_FULL, "/nonexistent/sluice/ca.pem", null, null);
+    Tls aKey = new Tls(SslMode.VERIFY_FULL, pg.certs.serverKey().toString(), null, null);
+    Databases.connect(vertx, pg.database("localhost", "postgres", "sluice_tls", TlsPg.TLS_PASSWORD, null, missing), "sluice-login-test")
+        .onComplete(ctx.failing(e -> ctx.verify(() -> {
+          assertTrue(String.valueOf(e.getMessage()).equals("sslrootcert /nonexistent/sluice/ca.pem: no such file"), e.getMessage());
+          both.flag();
+        })));
+    Databases.connect(vertx, pg.database("localhost", "postgres", "sluice_tls", TlsPg.TLS_PASSWORD, null, aKey), "sluice-login-test")
+        .onComplete(ctx.failing(e -> ctx.verify(() -> {
+          assertTrue(String.valueOf(e.getMessage()).startsWith("sslrootcert " + pg.certs.serverKey() + ": not a PEM certificate"),
+              e.getMessage());
+          both.flag();
+        })));
+  }
+
+  @Test
+  void aPoolsPlainRetryIsExplained(Vertx vertx, VertxTestContext ctx) {
+    // A pool (the CLI's commands, the running agent) reports only the retry without TLS: described with its meaning.
+    DatabaseConfig db = pg.database("localhost", "postgres", "sluice_tls", "not-the-password", null, PREFER);
+    io.vertx.sqlclient.Pool pool = Databases.pool(vertx, db, "sluice-login-test", 1);
+    pool.query("SELECT 1").execute().eventually(pool::close).onComplete(ctx.failing(e -> ctx.verify(() -> {
+      String m = dev.sluice.resilience.ErrorClassifier.describe(e);
+      assertTrue(m.contains("no encryption") && m.contains("the server accepts this role over TLS only")
+          && m.contains("such as a wrong or missing password"), m);
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void noPasswordAtAllSaysWhereOneGoes(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) {
     Env.override(Map.of("PGPASSFILE", dir.resolve("none").toString()));
     var both = ctx.checkpoint(2);

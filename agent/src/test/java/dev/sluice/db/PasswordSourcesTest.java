@@ -139,6 +139,16 @@ class PasswordSourcesTest {
   }
 
   @Test
+  void anEmptyPasswordFileIsSaidSo(Vertx vertx, VertxTestContext ctx, @TempDir Path dir) throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty"), "\n");
+    DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, empty, PLAIN);
+    Databases.connect(vertx, db, "sluice-empty").onComplete(ctx.failing(e -> ctx.verify(() -> {
+      assertTrue(e.getMessage().contains("passwordFile " + empty + " is empty"), e.getMessage());
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void anUnreadablePasswordFileSaysWhichFileWithoutItsContent(Vertx vertx, VertxTestContext ctx) {
     DatabaseConfig db = pg.database("127.0.0.1", "postgres", "sluice_pw", null, Path.of("/nonexistent/sluice/password"), PLAIN);
     Databases.connect(vertx, db, "sluice-pgpass").onComplete(ctx.failing(e -> ctx.verify(() -> {
