@@ -189,7 +189,7 @@ public final class JobInspector {
       }
       if (!hasUniqueIndexWithin(target, tgtOid, new HashSet<>(targetKey), true)) {
         problems.add(new ConfigProblem(path + ".target.table", tt + " has no primary key or unique index on exactly ("
-            + String.join(", ", targetKey) + "), which idempotent upserts need"));
+            + String.join(", ", targetKey) + "), which idempotent upserts need (a DEFERRABLE constraint cannot serve them)"));
       }
     }
     if (problems.size() > before) return null;
@@ -305,7 +305,9 @@ public final class JobInspector {
     var rows = Await.result(db.preparedQuery(
             "SELECT array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) k JOIN pg_attribute a "
                 + "ON a.attrelid = i.indrelid AND a.attnum = k) FROM pg_index i "
-                + "WHERE i.indrelid = $1::int::oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL")
+                + "WHERE i.indrelid = $1::int::oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
+                // ON CONFLICT cannot take a deferrable constraint's index as its arbiter.
+                + (exact ? " AND i.indimmediate" : ""))
         .execute(Tuple.of(oid)));
     for (Row r : rows) {
       Set<String> cols = new HashSet<>(List.of(r.getArrayOfStrings(0)));
