@@ -108,7 +108,7 @@ public final class JobInspector {
           + "may write and read back"));
       return null;
     }
-    if (tgtOid == null && text(target, "SELECT to_regnamespace($1)::text", tt.schema()) == null) {
+    if (tgtOid == null && text(target, "SELECT to_regnamespace($1)::text", Sql.ident(tt.schema())) == null) {
       problems.add(new ConfigProblem(path + ".target.table", "schema " + tt.schema() + " does not exist in the target "
           + "database: create it first (target.create creates the table, not its schema)"));
       return null;

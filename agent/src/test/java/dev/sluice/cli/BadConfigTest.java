@@ -178,8 +178,8 @@ class BadConfigTest {
         "jobs[0].source.table", "public.legacy has inheritance children (legacy_2024)"));
     all.add(bad("target with inheritance children", c -> job(c).put("target", new JsonObject().put("table", "tparent")),
         "jobs[0].target.table", "public.tparent has inheritance children (tparent_2024)"));
-    all.add(bad("create in a schema the target lacks", c -> job(c).getJsonObject("target").put("table", "archive.orders"),
-        "jobs[0].target.table", "schema archive does not exist in the target database"));
+    all.add(bad("create in a schema the target lacks", c -> job(c).getJsonObject("target").put("table", "\"Ar.chive\".orders"),
+        "jobs[0].target.table", "schema Ar.chive does not exist in the target database"));
     all.add(bad("create with a type the target lacks", c -> job(c).put("source", new JsonObject().put("table", "moods")
             .put("key", new JsonArray().add("id"))).put("target", new JsonObject().put("table", "moods").put("create", true)),
         "jobs[0].columns.m", "type mood does not exist in the target database"));
