@@ -221,6 +221,12 @@ public final class JobInspector {
     return rows.size() == 0 ? null : rows.iterator().next().getInteger(0);
   }
 
+  /** Casts of one kind that keep every value (no check needed, nor its cost on the copy's path). */
+  private static final Set<String> WIDENS = Set.of("smallint -> integer", "smallint -> bigint", "integer -> bigint",
+      "smallint -> double precision", "integer -> double precision", "real -> double precision", "smallint -> numeric",
+      "integer -> numeric", "bigint -> numeric", "date -> timestamp without time zone", "date -> timestamp with time zone",
+      "timestamp without time zone -> timestamp with time zone", "timestamp with time zone -> timestamp without time zone");
+
   /**
    * A source column of one type and a target column of another type of the same kind (strings,
    * numbers, dates and times, bit strings) whose explicit cast may lose information silently: text to
@@ -229,7 +235,8 @@ public final class JobInspector {
    * value on both sides, so verification cannot see it.
    */
   private boolean narrows(String sourceType, String targetType) {
-    if (sourceType.equals(targetType)) return false;
+    if (sourceType.equals(targetType) || WIDENS.contains(sourceType + " -> " + targetType)) return false;
+    if (List.of("text", "character varying", "numeric").contains(targetType)) return false; // unbounded: holds any value of its kind's text
     String sql = "SELECT typcategory::text FROM pg_type WHERE oid = to_regtype($1)";
     String sc = text(source, sql, sourceType);
     String tc = text(target, sql, targetType);
