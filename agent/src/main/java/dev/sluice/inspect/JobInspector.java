@@ -108,7 +108,7 @@ public final class JobInspector {
           + "may write and read back"));
       return null;
     }
-    if (tgtOid == null && text(target, "SELECT to_regnamespace($1)::text", tt.schema()) == null) {
+    if (tgtOid == null && text(target, "SELECT to_regnamespace($1)::text", Sql.ident(tt.schema())) == null) {
       problems.add(new ConfigProblem(path + ".target.table", "schema " + tt.schema() + " does not exist in the target "
           + "database: create it first (target.create creates the table, not its schema)"));
       return null;
@@ -189,7 +189,7 @@ public final class JobInspector {
       }
       if (!hasUniqueIndexWithin(target, tgtOid, new HashSet<>(targetKey), true)) {
         problems.add(new ConfigProblem(path + ".target.table", tt + " has no primary key or unique index on exactly ("
-            + String.join(", ", targetKey) + "), which idempotent upserts need"));
+            + String.join(", ", targetKey) + "), which idempotent upserts need (a DEFERRABLE constraint cannot serve them)"));
       }
     }
     if (problems.size() > before) return null;
@@ -221,6 +221,12 @@ public final class JobInspector {
     return rows.size() == 0 ? null : rows.iterator().next().getInteger(0);
   }
 
+  /** Casts of one kind that keep every value (no check needed, nor its cost on the copy's path). */
+  private static final Set<String> WIDENS = Set.of("smallint -> integer", "smallint -> bigint", "integer -> bigint",
+      "smallint -> double precision", "integer -> double precision", "real -> double precision", "smallint -> numeric",
+      "integer -> numeric", "bigint -> numeric", "date -> timestamp without time zone", "date -> timestamp with time zone",
+      "timestamp without time zone -> timestamp with time zone", "timestamp with time zone -> timestamp without time zone");
+
   /**
    * A source column of one type and a target column of another type of the same kind (strings,
    * numbers, dates and times, bit strings) whose explicit cast may lose information silently: text to
@@ -229,7 +235,8 @@ public final class JobInspector {
    * value on both sides, so verification cannot see it.
    */
   private boolean narrows(String sourceType, String targetType) {
-    if (sourceType.equals(targetType)) return false;
+    if (sourceType.equals(targetType) || WIDENS.contains(sourceType + " -> " + targetType)) return false;
+    if (List.of("text", "character varying", "numeric").contains(targetType)) return false; // unbounded: holds any value of its kind's text
     String sql = "SELECT typcategory::text FROM pg_type WHERE oid = to_regtype($1)";
     String sc = text(source, sql, sourceType);
     String tc = text(target, sql, targetType);
@@ -305,7 +312,9 @@ public final class JobInspector {
     var rows = Await.result(db.preparedQuery(
             "SELECT array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) k JOIN pg_attribute a "
                 + "ON a.attrelid = i.indrelid AND a.attnum = k) FROM pg_index i "
-                + "WHERE i.indrelid = $1::int::oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL")
+                + "WHERE i.indrelid = $1::int::oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL"
+                // ON CONFLICT cannot take a deferrable constraint's index as its arbiter.
+                + (exact ? " AND i.indimmediate" : ""))
         .execute(Tuple.of(oid)));
     for (Row r : rows) {
       Set<String> cols = new HashSet<>(List.of(r.getArrayOfStrings(0)));

@@ -57,7 +57,8 @@ class BadConfigTest {
     pg.exec(src, "CREATE TABLE legacy (id bigint PRIMARY KEY, v int)", "CREATE TABLE legacy_2024 () INHERITS (legacy)",
         "CREATE TYPE mood AS ENUM ('ok')", "CREATE TABLE moods (id bigint PRIMARY KEY, m mood)");
     pg.exec(tgt, "CREATE TABLE tparent (id bigint PRIMARY KEY, status text, total numeric(12, 2), note text)",
-        "CREATE TABLE tparent_2024 () INHERITS (tparent)");
+        "CREATE TABLE tparent_2024 () INHERITS (tparent)",
+        "CREATE TABLE deferred (id bigint PRIMARY KEY DEFERRABLE, status text, total numeric(12, 2), note text)");
     targetBefore = targetObjects();
     pg.exec(src, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '" + PW_ROLE + "') THEN "
         + "CREATE ROLE " + PW_ROLE + " LOGIN PASSWORD 'right-password'; END IF; END $$",
@@ -177,11 +178,13 @@ class BadConfigTest {
         "jobs[0].source.table", "public.legacy has inheritance children (legacy_2024)"));
     all.add(bad("target with inheritance children", c -> job(c).put("target", new JsonObject().put("table", "tparent")),
         "jobs[0].target.table", "public.tparent has inheritance children (tparent_2024)"));
-    all.add(bad("create in a schema the target lacks", c -> job(c).getJsonObject("target").put("table", "archive.orders"),
-        "jobs[0].target.table", "schema archive does not exist in the target database"));
+    all.add(bad("create in a schema the target lacks", c -> job(c).getJsonObject("target").put("table", "\"Ar.chive\".orders"),
+        "jobs[0].target.table", "schema Ar.chive does not exist in the target database"));
     all.add(bad("create with a type the target lacks", c -> job(c).put("source", new JsonObject().put("table", "moods")
             .put("key", new JsonArray().add("id"))).put("target", new JsonObject().put("table", "moods").put("create", true)),
         "jobs[0].columns.m", "type mood does not exist in the target database"));
+    all.add(bad("target keyed by a deferrable constraint", c -> job(c).put("target", new JsonObject().put("table", "deferred")),
+        "jobs[0].target.table", "a DEFERRABLE constraint cannot serve them"));
     all.add(bad("target missing without create", c -> job(c).getJsonObject("target").put("create", false),
         "jobs[0].target.table", "does not exist in the target database"));
     all.add(bad("target without a unique key", c -> job(c).getJsonObject("target").put("table", "plain"),
