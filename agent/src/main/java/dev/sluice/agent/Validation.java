@@ -42,6 +42,12 @@ public final class Validation {
    * a problem naming what to change.
    */
   public static List<JobShape> check(Vertx vertx, SluiceConfig config, Map<String, CaptureChoice> captures) {
+    return check(vertx, config, captures, new HashMap<>());
+  }
+
+  /** As above, and puts into {@code transports} how each side's session travels ("source", "target": {@link Transport}). */
+  public static List<JobShape> check(Vertx vertx, SluiceConfig config, Map<String, CaptureChoice> captures,
+      Map<String, String> transports) {
     List<ConfigProblem> problems = new ArrayList<>();
     // Both at once: each waits for its server's authentication (and TLS) round trips.
     Future<PgConnection> opening = connect(vertx, config.source());
@@ -50,6 +56,8 @@ public final class Validation {
     PgConnection tgt = opened(openingTarget, config.target(), "target", problems);
     try {
       if (!problems.isEmpty()) throw new ConfigException(problems);
+      transports.put("source", Await.result(Transport.describe(src, config.source())));
+      transports.put("target", Await.result(Transport.describe(tgt, config.target())));
       JobInspector inspector = new JobInspector(src, tgt);
       List<JobShape> shapes = new ArrayList<>();
       for (int i = 0; i < config.jobs().size(); i++) {

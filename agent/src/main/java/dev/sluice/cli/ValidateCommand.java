@@ -35,11 +35,14 @@ public final class ValidateCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     try {
       java.util.Map<String, dev.sluice.capture.CaptureChoice> captures = new java.util.HashMap<>();
-      List<JobShape> shapes = Validation.check(vertx, cfg, captures);
+      java.util.Map<String, String> transports = new java.util.HashMap<>();
+      List<JobShape> shapes = Validation.check(vertx, cfg, captures, transports);
       PrintWriter out = spec.commandLine().getOut();
       out.println("config " + config.file() + " is valid");
       out.println("source " + cfg.source().redacted() + ", target " + cfg.target().redacted()
           + (cfg.sameDatabase() ? " (same database)" : ""));
+      out.println("  source: " + transports.get("source"));
+      out.println("  target: " + transports.get("target"));
       for (JobShape s : shapes) {
         print(out, cfg, s);
         var c = captures.get(s.job().name());
