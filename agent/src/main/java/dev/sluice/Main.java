@@ -4,6 +4,8 @@ import dev.sluice.build.BuildInfo;
 import dev.sluice.cli.AbortCommand;
 import dev.sluice.cli.AdviseCommand;
 import dev.sluice.cli.CleanupCommand;
+import dev.sluice.cli.PauseCommand;
+import dev.sluice.cli.ResumeCommand;
 import dev.sluice.cli.ReportCommand;
 import dev.sluice.cli.CompleteCommand;
 import dev.sluice.cli.DemoStub;
@@ -23,7 +25,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
     subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoStub.class, RollbackCommand.class,
-        AbortCommand.class, CleanupCommand.class, CompleteCommand.class, AdviseCommand.class, ReportCommand.class})
+        AbortCommand.class, CleanupCommand.class, CompleteCommand.class, AdviseCommand.class, ReportCommand.class,
+        PauseCommand.class, ResumeCommand.class})
 public final class Main implements Runnable {
   public static final int OK = ExitCode.OK;
   public static final int FAILED_SEGMENTS = ExitCode.FAILED_SEGMENTS;

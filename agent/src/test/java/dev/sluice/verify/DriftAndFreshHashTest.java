@@ -3,12 +3,15 @@ package dev.sluice.verify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.Main;
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.ledger.JobState;
 import dev.sluice.testing.Agents;
 import dev.sluice.testing.Tables;
 import dev.sluice.testing.TestPg;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -107,5 +110,28 @@ class DriftAndFreshHashTest {
     assertTrue(pg.string(tgt, "SELECT last_error FROM sluice.segments WHERE job = 'items' AND seq = 1").startsWith("22003"));
     assertEquals(1, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND seq = 0 AND state = 'verified'"),
         "the segment before it was copied and verified");
+
+    // With no HTTP API (http.enabled false), the CLI alone: the value fixed, the job resumed (a restart alone
+    // keeps the pause, which the ledger holds), the parked segment retried; the next agent completes the job.
+    pg.exec(src, "UPDATE items SET amount = 999.99 WHERE id = 7777");
+    Path cfg = Files.createTempFile("sluice-resume", ".json");
+    try {
+      Files.writeString(cfg, config(src, tgt, "false", "").replace("\"capture\": {\"pollMs\": 100}", "\"capture\": {\"enabled\": false}"));
+      assertEquals(Main.OK, Main.execute("resume", "--config", cfg.toString(), "--job", "items"));
+      assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
+      assertEquals(Main.OK, Main.execute("pause", "--config", cfg.toString(), "--job", "items", "--reason", "fixing row 7777"));
+      assertEquals("fixing row 7777", pg.string(tgt, "SELECT pause_reason FROM sluice.jobs WHERE name = 'items' AND paused"));
+      assertEquals(Main.OK, Main.execute("resume", "--config", cfg.toString(), "--job", "items"));
+      assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.jobs WHERE name = 'items' AND paused"));
+      assertEquals(2, pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE kind = 'control.resume' AND message LIKE '%by cli (%'"));
+      assertEquals(Main.BAD_CONFIG, Main.execute("resume", "--config", cfg.toString(), "--job", "nope"));
+      assertEquals(Main.OK, Main.execute("retry", "--config", cfg.toString(), "--job", "items"));
+      Map<String, JobState> states = Agents.runUntilDone(Files.readString(cfg));
+      assertEquals(JobState.COMPLETED, states.get("items"));
+    } finally {
+      Files.delete(cfg);
+    }
+    String rows = "SELECT row(id, amount)::text FROM items ORDER BY id";
+    assertEquals(20000, Tables.assertSameRows(pg, src, rows, tgt, rows));
   }
 }
