@@ -9,12 +9,14 @@ import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -44,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class WatchedPool {
   private static final Logger log = LoggerFactory.getLogger(WatchedPool.class);
   private static final AtomicBoolean UNREACHABLE_SAID = new AtomicBoolean();
+  /** How long after a reset a statement that fails with its connection closed is taken to have met it. */
+  static final long RESET_BLAME_MS = 5_000;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -54,6 +58,9 @@ public final class WatchedPool {
   private final String limit;
   private final Set<Channel> sockets;
   private final Set<Promise<?>> inFlight = ConcurrentHashMap.newKeySet();
+  /** The last stall's reason and when the pool's connections were reset for it (nanoTime), for {@link #blame}. */
+  private volatile String resetFor;
+  private volatile long resetAt;
 
   private WatchedPool(Vertx vertx, Pool pool, String owner, String side, long timeoutMs, String limit, Set<Channel> sockets) {
     this.vertx = vertx;
@@ -156,6 +163,8 @@ public final class WatchedPool {
     outcome.future().onComplete(ar -> inFlight.remove(outcome));
     return run(what, statement, outcome, why -> {
       for (Promise<?> p : List.copyOf(inFlight)) p.tryFail(new DatabaseStalled(why));
+      resetFor = why;
+      resetAt = System.nanoTime();
       reset();
     });
   }
@@ -184,9 +193,22 @@ public final class WatchedPool {
     f.onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (ar.succeeded()) outcome.tryComplete(ar.result());
-      else outcome.tryFail(ar.cause());
+      else outcome.tryFail(blame(ar.cause()));
     });
     return outcome.future();
+  }
+
+  /**
+   * A statement's failure, or the stall that caused it: a statement that started just as the pool's
+   * connections were reset for a stall (another statement's) may have been handed one of them before
+   * the pool saw it close, and fails with its connection closed, which says nothing of why. It
+   * carries the stall's reason instead when the reset was under {@value #RESET_BLAME_MS} ms ago.
+   */
+  Throwable blame(Throwable cause) {
+    String why = resetFor;
+    if (why == null || !(cause instanceof ClosedConnectionException)) return cause;
+    long since = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resetAt);
+    return since < RESET_BLAME_MS ? new DatabaseStalled(why) : cause;
   }
 
   /** For the log and the API: the side, how long, on what, and what was done. */

@@ -74,6 +74,49 @@ class WatchedPoolTest {
     }
   }
 
+  /**
+   * A statement handed one of the pool's connections just as the pool resets them all for another
+   * statement's stall fails with its connection closed; it carries the stall's reason, as the
+   * statements in flight do (ApplierStallTest once saw the applier report only "Failed to read any
+   * response from the server": its next statement had started as the backlog gauge's stalled).
+   */
+  @Test
+  void aStatementThatMeetsTheResetCarriesTheStallsReason() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    String tgt = pg.createDatabase("wp_race");
+    try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port())) {
+      DatabaseConfig direct = pg.database(tgt);
+      DatabaseConfig via = new DatabaseConfig("127.0.0.1", proxy.port(), tgt, direct.user(), null, null, direct.tls(), 1);
+      WatchedPool target = WatchedPool.open(vertx, via, "target", 2, new SessionLimits(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1)));
+      try {
+        // Two connections in the pool, both idle.
+        SyncSetup.await(Future.all(
+            target.timed("warming", () -> target.pool().query("SELECT pg_sleep(0.2)").execute()),
+            target.timed("warming", () -> target.pool().query("SELECT pg_sleep(0.2)").execute())));
+        assertEquals(2, target.open());
+        proxy.freeze(proxy.connections() - 1);
+        proxy.freeze(proxy.connections() - 2);
+        // A statement on a frozen connection stalls; the next starts from its failure, before the reset lands.
+        io.vertx.core.Promise<Throwable> next = io.vertx.core.Promise.promise();
+        Throwable first = SyncSetup.await(target.timed("reading one", () -> target.pool().query("SELECT 1").execute())
+            .transform(ar -> {
+              target.timed("reading two", () -> target.pool().query("SELECT 2").execute())
+                  .onComplete(ar2 -> next.complete(ar2.cause()));
+              return Future.succeededFuture(ar.cause());
+            }));
+        assertInstanceOf(DatabaseStalled.class, first, String.valueOf(first));
+        Throwable second = SyncSetup.await(next.future());
+        assertInstanceOf(DatabaseStalled.class, second, String.valueOf(second));
+        assertEquals(first.getMessage(), second.getMessage());
+        assertTrue(second.getMessage().contains(" while reading one "), second.getMessage());
+      } finally {
+        proxy.thaw();
+        SyncSetup.await(target.close());
+        SyncSetup.await(vertx.close());
+      }
+    }
+  }
+
   private static List<List<String>> keys(int from, int to) {
     List<List<String>> keys = new ArrayList<>();
     for (int i = from; i <= to; i++) keys.add(List.of(String.valueOf(i)));
