@@ -22,7 +22,8 @@ import java.util.Properties;
  *
  * <p>Session settings: text forms of values travel between databases and feed the row hashes, so both
  * sides print values the same way: UTC time zone, ISO dates, hex bytea, shortest exact floats (any
- * {@code extra_float_digits > 0} on PostgreSQL 12+, so pgjdbc's own 3 prints the same).
+ * {@code extra_float_digits > 0} on PostgreSQL 12+, so pgjdbc's own 3 prints the same), money in the C
+ * locale, XML parsed as content; whatever the database's or the role's defaults.
  *
  * <p>The password is resolved at every new connection ({@link Passwords}): an inline one, the
  * {@code passwordFile} read again (a rotated secret is picked up on the next reconnect), or
@@ -39,6 +40,11 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     s.put("extra_float_digits", "1");
     s.put("bytea_output", "hex");
     s.put("client_encoding", "UTF8");
+    // A database's or role's own default would apply otherwise: xmloption=document refuses the XML
+    // content fragments the source holds (PostgreSQL's default is content) when the row path or the
+    // applier writes them as text; lc_monetary changes money's text between servers. As the COPY path's sessions.
+    s.put("xmloption", "content");
+    s.put("lc_monetary", "C");
     // NOTICEs ("schema \"sluice\" already exists, skipping") are not problems: not sent, not logged as
     // warnings by the driver. WARNINGs still are.
     s.put("client_min_messages", "warning");
