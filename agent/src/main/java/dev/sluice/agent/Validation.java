@@ -1,6 +1,7 @@
 package dev.sluice.agent;
 
 import dev.sluice.capture.CaptureChoice;
+import dev.sluice.capture.CaptureSql;
 import dev.sluice.capture.ChangeCapture;
 import dev.sluice.capture.LogicalCapability;
 import dev.sluice.config.JobConfig;
@@ -18,6 +19,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,6 +72,10 @@ public final class Validation {
           boolean trigger = choice.mode() == CaptureChoice.Mode.TRIGGER;
           String missing = Await.result(ChangeCapture.missingPrivileges(src, s.job(), trigger));
           if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
+          if (trigger && missing == null && Await.result(src.preparedQuery(CaptureSql.replicaBlind())
+              .execute(Tuple.of(s.job().source().table().sql())).map(r -> r.iterator().next().getBoolean(0)))) {
+            captures.put(s.job().name(), choice.noting(REPLICA_BLIND));
+          }
         }
       }
       String ledger = Await.result(LedgerSchema.missingPrivileges(tgt));
@@ -81,6 +87,10 @@ public final class Validation {
       if (tgt != null) Await.result(tgt.close().otherwiseEmpty());
     }
   }
+
+  static final String REPLICA_BLIND = "the role does not own the source table, so its capture triggers cannot be made ENABLE ALWAYS: "
+      + "writes made with session_replication_role = replica (a logical replication subscription into this table, "
+      + "pg_restore --disable-triggers) are not captured, and only the final pass repairs them (docs/consistency.md)";
 
   /** What the source allows the job (asked only when the config does not say trigger), and the choice. */
   private static CaptureChoice capture(Vertx vertx, PgConnection src, SluiceConfig config, JobShape s) {

@@ -64,6 +64,11 @@ public record CaptureChoice(Mode mode, String reason, String refusal) {
     }
   }
 
+  /** The same choice, its reason followed by {@code note}. */
+  public CaptureChoice noting(String note) {
+    return new CaptureChoice(mode, reason + "; " + note, refusal);
+  }
+
   /** One line for {@code sluice validate} and the log. */
   public String describe() {
     return mode.db() + " (" + reason + ")";

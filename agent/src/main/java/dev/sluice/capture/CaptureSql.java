@@ -112,7 +112,18 @@ public final class CaptureSql {
     String table = Sql.literal(shape.job().source().table().sql()) + "::regclass";
     return "SELECT t FROM unnest(ARRAY[" + Sql.literal(trigger(job) + "_ins") + ", " + Sql.literal(trigger(job) + "_upd") + ", "
         + Sql.literal(trigger(job) + "_del") + "]) t WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = " + table
-        + " AND tgname = t AND (tgtype & 1 = 1 OR (SELECT relkind FROM pg_class WHERE oid = " + table + ") <> 'p'))";
+        + " AND tgname = t AND (tgtype & 1 = 1 OR (SELECT relkind FROM pg_class WHERE oid = " + table + ") <> 'p')"
+        // One an earlier build left enabled the ordinary way is replaced when the role may make it ALWAYS.
+        + " AND (tgenabled = 'A' OR NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = " + table + "), 'USAGE')))";
+  }
+
+  /**
+   * One row, true when capture triggers on {@code table} would miss writes made with
+   * {@code session_replication_role = replica}: the role does not own the table, so it cannot make
+   * them {@code ENABLE ALWAYS} ({@link #createTrigger}). Param: $1 the table.
+   */
+  public static String replicaBlind() {
+    return "SELECT NOT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = $1::regclass";
   }
 
   /**
@@ -120,6 +131,13 @@ public final class CaptureSql {
    * {@code INSERT .. SELECT} a statement), or row-level on a partitioned table, where PostgreSQL clones
    * a row-level trigger to every partition (those attached later too) and a statement-level one fires
    * only for statements naming the partitioned table. Replaces a trigger of that name.
+   *
+   * <p>The trigger is made {@code ENABLE ALWAYS} when the role may (it owns the table): a trigger
+   * enabled the ordinary way does not fire in sessions with {@code session_replication_role =
+   * replica}, which is how a logical replication subscription applies its changes (a source table fed
+   * by a subscription) and how {@code pg_restore --disable-triggers} and bulk loaders skip triggers:
+   * such writes were not captured. A role with only the TRIGGER privilege cannot, and the trigger stays
+   * as created; {@code sluice validate} says so ({@link #replicaBlind}).
    */
   public String createTrigger(String name) {
     String table = shape.job().source().table().sql();
@@ -129,7 +147,9 @@ public final class CaptureSql {
         return "DO $sluice$ BEGIN DROP TRIGGER IF EXISTS " + Sql.ident(name) + " ON " + table + "; "
             + "IF (SELECT relkind FROM pg_class WHERE oid = " + Sql.literal(table) + "::regclass) = 'p' THEN "
             + create + " FOR EACH ROW EXECUTE FUNCTION " + function(job) + "(); "
-            + "ELSE " + create + " " + t[2] + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(job) + "(); END IF; END $sluice$";
+            + "ELSE " + create + " " + t[2] + " FOR EACH STATEMENT EXECUTE FUNCTION " + function(job) + "(); END IF; "
+            + "BEGIN ALTER TABLE " + table + " ENABLE ALWAYS TRIGGER " + Sql.ident(name) + "; "
+            + "EXCEPTION WHEN insufficient_privilege THEN NULL; END; END $sluice$";
       }
     }
     throw new IllegalArgumentException("not a capture trigger: " + name);
