@@ -55,6 +55,7 @@ public final class CopySessions implements AutoCloseable {
     m.put("bytea_output", "hex");
     m.put("lc_monetary", "C");
     m.put("xmloption", "content");
+    m.put("array_nulls", "on"); // off reads an array's unquoted NULL element as the text NULL
     m.put("standard_conforming_strings", "on"); // CopySql's literals
     return Map.copyOf(m);
   }

@@ -23,7 +23,7 @@ import java.util.Properties;
  * <p>Session settings: text forms of values travel between databases and feed the row hashes, so both
  * sides print values the same way: UTC time zone, ISO dates, hex bytea, shortest exact floats (any
  * {@code extra_float_digits > 0} on PostgreSQL 12+, so pgjdbc's own 3 prints the same), money in the C
- * locale, XML parsed as content; whatever the database's or the role's defaults.
+ * locale, XML parsed as content, arrays' NULL elements read as NULL; whatever the database's or the role's defaults.
  *
  * <p>The password is resolved at every new connection ({@link Passwords}): an inline one, the
  * {@code passwordFile} read again (a rotated secret is picked up on the next reconnect), or
@@ -45,6 +45,9 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     // applier writes them as text; lc_monetary changes money's text between servers. As the COPY path's sessions.
     s.put("xmloption", "content");
     s.put("lc_monetary", "C");
+    // array_nulls=off reads an array's unquoted NULL element (how arrays print one) as the text NULL.
+    s.put("array_nulls", "on");
+    s.put("standard_conforming_strings", "on"); // the literals Sluice writes into its SQL
     // NOTICEs ("schema \"sluice\" already exists, skipping") are not problems: not sent, not logged as
     // warnings by the driver. WARNINGs still are.
     s.put("client_min_messages", "warning");
