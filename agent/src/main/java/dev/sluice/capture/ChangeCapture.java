@@ -3,6 +3,7 @@ package dev.sluice.capture;
 import dev.sluice.config.JobConfig;
 import dev.sluice.inspect.JobShape;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
@@ -26,10 +27,26 @@ public final class ChangeCapture {
    * WAL reader fills; no trigger function, no triggers.
    */
   public static Future<Void> install(Pool source, JobShape shape, boolean triggers) {
+    return install(source, shape, triggers, null);
+  }
+
+  /**
+   * As above, never making the table's users queue behind the triggers' DDL ({@link DdlLockWait}):
+   * each attempt waits a second at most for the table's lock, and attempts go on for minutes.
+   */
+  public static Future<Void> install(Vertx vertx, Pool source, JobShape shape, boolean triggers) {
+    String job = shape.job().name();
+    return new DdlLockWait(vertx, source).run("job " + job + ": installing change capture", DdlLockWait.table(),
+        Tuple.of(shape.job().source().table().sql()), DdlLockWait.Blocks.WRITERS, timeout -> install(source, shape, triggers, timeout));
+  }
+
+  private static Future<Void> install(Pool source, JobShape shape, boolean triggers, String lockTimeout) {
     CaptureSql sql = new CaptureSql(shape);
     String job = shape.job().name();
     List<String> objects = triggers ? sql.installObjects() : sql.installObjects().subList(0, 2);
+    // Another agent's install of the same job is waited for as long as it takes (the advisory locks); the table's lock is not.
     return source.withTransaction(conn -> lock(conn, job)
+        .compose(v -> lockTimeout == null ? Future.<Void>succeededFuture() : run(conn, List.of(lockTimeout)))
         .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute()) // no "already exists" notices
         .compose(v -> run(conn, objects))
         .compose(v -> conn.query(triggers ? sql.missingTriggers() : "SELECT 1 WHERE false").execute())
@@ -48,7 +65,18 @@ public final class ChangeCapture {
    * in: each step is idempotent, and one that finds nothing does nothing.
    */
   public static Future<Void> remove(Pool source, String job) {
+    return remove(source, job, null);
+  }
+
+  /** As above, never making the table's users queue behind the triggers' DROP ({@link DdlLockWait}). */
+  public static Future<Void> remove(Vertx vertx, Pool source, String job) {
+    return new DdlLockWait(vertx, source).run("job " + job + ": removing change capture", DdlLockWait.triggerTables(),
+        DdlLockWait.triggerNames(job), DdlLockWait.Blocks.EVERYONE, timeout -> remove(source, job, timeout));
+  }
+
+  private static Future<Void> remove(Pool source, String job, String lockTimeout) {
     return LogicalSlot.drop(source, job).compose(x -> source.withTransaction(conn -> lock(conn, job)
+            .compose(v -> lockTimeout == null ? Future.<Void>succeededFuture() : run(conn, List.of(lockTimeout)))
             .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
             // The triggers go with their function (the source table may be gone: its triggers went with it).
             .compose(v -> run(conn, CaptureSql.remove(job)))))

@@ -42,7 +42,7 @@ public final class CleanupCommand implements Callable<Integer> {
             return Future.succeededFuture("job " + job + " is " + f.state().db() + "; cleanup follows a verified completion "
                 + "(`sluice complete`, or `run --until-done`); to undo a job use `sluice rollback`");
           }
-          return ChangeCapture.remove(x.source, job)
+          return ChangeCapture.remove(x.vertx, x.source, job)
               .compose(v -> ledger.captureRemoved(job, "cleanup after verified completion"))
               .compose(v -> LogicalSlot.foreignPublication(x.source, job))
               .map(left -> {

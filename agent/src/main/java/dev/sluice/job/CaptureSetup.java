@@ -88,8 +88,8 @@ final class CaptureSetup {
       });
     }).compose(m -> {
       mode = m;
-      if (m == CaptureChoice.Mode.TRIGGER) return ChangeCapture.install(source, shape, true).map(m);
-      return ChangeCapture.install(source, shape, false)
+      if (m == CaptureChoice.Mode.TRIGGER) return ChangeCapture.install(vertx, source, shape, true).map(m);
+      return ChangeCapture.install(vertx, source, shape, false)
           .compose(v -> LogicalSlot.ensure(source, job, table))
           .map(created -> {
             if (created) log.info("job {}: created publication and replication slot {}", job, LogicalSlot.name(job));

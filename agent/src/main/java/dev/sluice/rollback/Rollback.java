@@ -158,7 +158,7 @@ public final class Rollback {
   }
 
   private Future<Void> removeCapture(ConsistencyLedger.JobFacts f) {
-    return ChangeCapture.remove(source, f.name())
+    return ChangeCapture.remove(vertx, source, f.name())
         .compose(v -> ledger.captureRemoved(f.name(), "rollback"));
   }
 }
