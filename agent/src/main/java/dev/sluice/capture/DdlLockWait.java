@@ -103,9 +103,12 @@ public final class DdlLockWait {
               + "or start again later", what, n, minutes(waited), LOCK_TIMEOUT.toMillis(), who)));
           return;
         }
-        log.warn("{}: the source table's lock is held by {}; gave up waiting after {} ms so the table's users do not queue "
-            + "behind Sluice's DDL; trying again in {} s (attempt {}, for up to {})", what, who, LOCK_TIMEOUT.toMillis(),
-            String.format(Locale.ROOT, "%.1f", delay / 1000.0), n + 1, minutes(patience.toNanos()));
+        // A first miss is often an autovacuum that gives way within a second: a warning from the second on.
+        String line = "{}: the source table's lock is held by {}; gave up waiting after {} ms so the table's users do not queue "
+            + "behind Sluice's DDL; trying again in {} s (attempt {}, for up to {})";
+        Object[] args = {what, who, LOCK_TIMEOUT.toMillis(), String.format(Locale.ROOT, "%.1f", delay / 1000.0), n + 1, minutes(patience.toNanos())};
+        if (n == 1) log.info(line, args);
+        else log.warn(line, args);
         vertx.setTimer(Math.max(1, delay), t -> attempt(what, tables, params, blocks, attempt, n + 1, start, done));
       });
     });
