@@ -62,6 +62,8 @@ class PartitionedCaptureTest {
         })
         .compose(shape -> ChangeCapture.install(source, shape))
         .compose(v -> Async.blocking(vertx, () -> pg.exec(src,
+            // As a subscription's apply worker writes (ReplicaRoleCaptureTest): the triggers are ENABLE ALWAYS, on every partition too.
+            "SET session_replication_role = replica",
             "INSERT INTO items VALUES (1, 0)", // through the partitioned table
             "INSERT INTO items_1 VALUES (2, 0)", // straight into a partition
             "UPDATE items_2a SET v = 1 WHERE id = 30000", // into a partition's partition
