@@ -162,9 +162,9 @@ public final class WatchedPool {
     inFlight.add(outcome);
     outcome.future().onComplete(ar -> inFlight.remove(outcome));
     return run(what, statement, outcome, why -> {
-      for (Promise<?> p : List.copyOf(inFlight)) p.tryFail(new DatabaseStalled(why));
-      resetFor = why;
+      resetFor = why; // before the failures: their handlers may start statements that meet the reset
       resetAt = System.nanoTime();
+      for (Promise<?> p : List.copyOf(inFlight)) p.tryFail(new DatabaseStalled(why));
       reset();
     });
   }
