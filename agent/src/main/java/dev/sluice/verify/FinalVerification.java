@@ -128,6 +128,8 @@ public final class FinalVerification {
     int mismatches;
     int repaired;
     int unrepaired;
+    /** Segments where more rows differed than one repair takes. */
+    int overLimit;
     int checksFailed;
     long sampled;
     int sampleDifferences;
@@ -152,8 +154,10 @@ public final class FinalVerification {
       Report r = new Report(tally.rows, tally.segments, tally.fresh, tally.mismatches, tally.repaired, tally.unrepaired,
           tally.checksFailed, tally.sampled, tally.sampleDifferences, (System.nanoTime() - t0) / 1_000_000, tally.keys);
       String msg = "final verification: " + r.rows() + " rows in " + r.segments() + " segments, " + r.mismatches()
-          + " mismatched rows found, " + r.repaired() + " repaired, " + r.unrepaired() + " not repaired, " + r.checksFailed()
-          + " custom check differences, in " + r.durationMs() + " ms";
+          + " mismatched rows found, " + r.repaired() + " repaired, " + r.unrepaired() + " not repaired"
+          + (tally.overLimit == 0 ? "" : " (at least: in " + tally.overLimit + " segment(s) more rows differed than the pass repairs "
+              + "in one, " + MAX_KEYS + "; they are parked failed, `sluice retry` copies them again)")
+          + ", " + r.checksFailed() + " custom check differences, in " + r.durationMs() + " ms";
       log.info("job {}: {}", job, msg);
       return ledger.verifyReport(job, r.json(), msg).map(r);
     });
@@ -241,8 +245,12 @@ public final class FinalVerification {
           .compose(x -> differingNotPending(s))
           .compose(still -> {
             int fixed = (int) wrong.stream().filter(k -> !still.contains(k)).count();
+            // Keys found now that were not among those repaired: more differed than one repair takes (MAX_KEYS).
+            int beyond = (int) still.stream().filter(k -> !wrong.contains(k)).count();
+            tally.mismatches += beyond;
             tally.repaired += fixed;
             tally.unrepaired += still.size();
+            if (beyond > 0) tally.overLimit++;
             for (List<String> k : wrong) if (tally.keys.size() < MAX_KEYS) tally.keys.add(Bisector.describe(k));
             JsonObject details = new JsonObject().put("keys", new JsonArray(new ArrayList<>(shown))).put("repaired", fixed)
                 .put("unrepaired", still.size());
@@ -251,7 +259,10 @@ public final class FinalVerification {
             Future<Void> ev = ledger.event(job, s.seq(), "verify.mismatch", msg, details);
             if (still.isEmpty()) return ev;
             String stillKeys = String.join(", ", still.stream().limit(20).map(Bisector::describe).toList());
-            return ev.compose(v -> ledger.failVerified(job, s.seq(), still.size() + " rows still differ after repair", stillKeys));
+            String reason = beyond == 0 ? still.size() + " rows still differ after repair"
+                : "more rows differ from the source than the final pass repairs in a segment (" + MAX_KEYS + "): " + fixed
+                + " repaired, at least " + still.size() + " more differ; `sluice retry` copies the segment again";
+            return ev.compose(v -> ledger.failVerified(job, s.seq(), reason, stillKeys));
           });
     });
   }

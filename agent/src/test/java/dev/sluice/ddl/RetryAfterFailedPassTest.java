@@ -40,6 +40,13 @@ class RetryAfterFailedPassTest {
       pg.exec(tgt, "TRUNCATE items");
       Eventually.until(Duration.ofSeconds(60), "the job failed", () -> "failed".equals(pg.string(tgt, state)));
       assertTrue(pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'failed'") >= 2);
+      // Each emptied segment lacked 1,000 rows: more than the pass repairs in one (100). Said so, not "100 repaired, 100 not repaired".
+      assertEquals(pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'failed'"),
+          pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'failed' AND last_error = "
+              + "'more rows differ from the source than the final pass repairs in a segment (100): 100 repaired, at least 100 more differ; "
+              + "`sluice retry` copies the segment again'"), pg.strings(tgt, "SELECT last_error FROM sluice.segments WHERE state = 'failed'").toString());
+      String report = pg.string(tgt, "SELECT message FROM sluice.events WHERE job = 'items' AND kind = 'job.verify_report' ORDER BY id DESC LIMIT 1");
+      assertTrue(report != null && report.contains(" not repaired (at least: in ") && report.contains("`sluice retry` copies them again)"), report);
       assertTrue(pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'table.rewritten' "
           + "AND message LIKE 'target table public.items was rewritten or truncated%'") >= 1);
 
