@@ -49,6 +49,9 @@ public final class DriftMonitor {
   private RewriteWatch.Files files;
   private Map<String, String> sourceCols;
   private Map<String, String> targetCols;
+  /** Each table's oid at the baseline: another oid under the same name is another table (a swap). */
+  private String sourceOid;
+  private String targetOid;
   private boolean reported;
   private boolean busy;
   private long timer = -1;
@@ -81,6 +84,10 @@ public final class DriftMonitor {
     return columns(source, shape.job().source().table()).compose(s -> columns(target, shape.job().target().table()).map(t -> {
       sourceCols = s;
       targetCols = t;
+      return null;
+    })).compose(v -> oid(source, shape.job().source().table(), null)).compose(s -> oid(target, shape.job().target().table(), null).map(t -> {
+      sourceOid = s;
+      targetOid = t;
       return null;
     })).compose(v -> files == null ? watch.now().map(f -> files = f).mapEmpty() : Future.succeededFuture());
   }
@@ -118,6 +125,51 @@ public final class DriftMonitor {
 
   /** Compares the catalogs with the baseline; pauses the job on a difference. */
   public Future<List<String>> check() {
+    return swaps().compose(swapped -> swapped.isEmpty() ? columnDrift() : Future.succeededFuture(swapped));
+  }
+
+  /**
+   * Another table under the job's table name (a new table renamed into it, the old one renamed away or
+   * dropped): change capture stays on the old table (its triggers, its publication, by oid) and the
+   * segments copied before were read from (or written into) it. Not a drift a restart can accept:
+   * the job is paused, and its reason says to roll it back.
+   */
+  private Future<List<String>> swaps() {
+    return oid(source, shape.job().source().table(), sourceOid).compose(s -> oid(target, shape.job().target().table(), targetOid).compose(t -> {
+      List<String> out = new ArrayList<>();
+      swap("source", shape.job().source().table(), sourceOid, s).ifPresent(out::add);
+      swap("target", shape.job().target().table(), targetOid, t).ifPresent(out::add);
+      if (out.isEmpty() || reported) return Future.succeededFuture(out);
+      reported = true;
+      String why = "table swapped: " + String.join("; ", out) + ". Change capture stays on the old table and the segments "
+          + "copied so far were read from it or written into it: roll the job back (`sluice rollback`) and start it again";
+      return pause.apply(why).map(out);
+    }));
+  }
+
+  /** The oid's text now, with the table that had {@code was} ("oid|name"; name empty when it is gone). */
+  private static Future<String> oid(SqlClient db, TableName t, String was) {
+    String old = was == null ? null : was.substring(0, was.indexOf('|'));
+    return db.preparedQuery("SELECT to_regclass($1)::oid::text || '|' || coalesce((SELECT c.oid::regclass::text FROM pg_class c "
+            + "WHERE c.oid::text = $2), '')")
+        .execute(Tuple.of(t.sql(), old)).map(rows -> {
+          String v = rows.iterator().next().getString(0);
+          return v == null ? "|" : v;
+        });
+  }
+
+  /** A sentence when {@code table}'s oid is another than the baseline's ("oid|old name now"). */
+  static java.util.Optional<String> swap(String side, TableName table, String before, String now) {
+    if (before == null || now == null) return java.util.Optional.empty();
+    String was = before.substring(0, before.indexOf('|'));
+    String is = now.substring(0, now.indexOf('|'));
+    if (was.isEmpty() || is.isEmpty() || was.equals(is)) return java.util.Optional.empty(); // gone: the column check says so
+    String oldName = now.substring(now.indexOf('|') + 1);
+    return java.util.Optional.of(side + " table " + table + " is another table now (oid " + was + " -> " + is + "; the old one "
+        + (oldName.isEmpty() ? "is dropped" : "is " + oldName + " now") + ")");
+  }
+
+  private Future<List<String>> columnDrift() {
     return columns(source, shape.job().source().table()).compose(s -> columns(target, shape.job().target().table()).compose(t -> {
       List<String> changes = new ArrayList<>();
       changes.addAll(diff("source", shape.job().source().table(), sourceCols, s));
