@@ -1,17 +1,15 @@
 package dev.sluice.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.sluice.config.ConfigLoader;
-import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.ledger.LedgerSchema;
 import dev.sluice.migrate.LedgerChecks;
+import dev.sluice.testing.Shapes;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -44,9 +42,7 @@ class VerifiedRangeCollationTest {
     Pool source = Databases.pool(vertx, config.source(), "sluice-test-source", 2);
     Pool target = Databases.pool(vertx, config.target(), "sluice-test-target", 2);
     try {
-      List<ConfigProblem> problems = new ArrayList<>();
-      JobShape shape = new JobInspector(source, target).inspect(config.jobs().get(0), "jobs[0]", problems);
-      assertNotNull(shape, problems.toString());
+      JobShape shape = Shapes.first(config, source, target);
       Await.result(LedgerSchema.ensure(target));
       // Two segments cut at 'bb': [-inf, 'bb') holds a and B (copied, verified); ['bb', +inf) holds c and D (not yet copied).
       pg.exec(tgt, "INSERT INTO sluice.jobs (name, state, source_table, target_table, key_columns, key_types, target_created, "

@@ -6,15 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import dev.sluice.config.ConfigLoader;
-import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.migrate.LedgerChecks;
 import dev.sluice.testing.Eventually;
 import dev.sluice.testing.LogCapture;
+import dev.sluice.testing.Shapes;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,7 +22,6 @@ import io.vertx.sqlclient.Tuple;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -56,10 +54,8 @@ class DdlLockQueueTest {
     vertx = Vertx.vertx();
     source = Databases.pool(vertx, config.source(), "sluice-test-source", 2);
     Pool target = Databases.pool(vertx, config.target(), "sluice-test-target", 1);
-    List<ConfigProblem> problems = new ArrayList<>();
-    shape = new JobInspector(source, target).inspect(config.jobs().get(0), "jobs[0]", problems);
+    shape = Shapes.first(config, source, target);
     Await.result(target.close());
-    assertTrue(shape != null, problems.toString());
   }
 
   @AfterEach

@@ -1,24 +1,21 @@
 package dev.sluice.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.ConfigLoader;
-import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.migrate.LedgerChecks;
 import dev.sluice.plan.KeyRange;
+import dev.sluice.testing.Shapes;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,9 +48,7 @@ class KeyCollationPlacementTest {
     Pool source = Databases.pool(vertx, config.source(), "sluice-test-source", 2);
     Pool target = Databases.pool(vertx, config.target(), "sluice-test-target", 2);
     try {
-      List<ConfigProblem> problems = new ArrayList<>();
-      JobShape shape = new JobInspector(source, target).inspect(config.jobs().get(0), "jobs[0]", problems);
-      assertNotNull(shape, problems.toString());
+      JobShape shape = Shapes.first(config, source, target);
       CaptureSql sql = new CaptureSql(shape);
       pg.exec(src, sql.installObjects().toArray(new String[0]));
       pg.exec(src, "INSERT INTO " + sql.changelog() + " (key) SELECT ARRAY[code::text] FROM items");

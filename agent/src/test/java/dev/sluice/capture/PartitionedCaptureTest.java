@@ -1,24 +1,20 @@
 package dev.sluice.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.sluice.config.ConfigLoader;
-import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.migrate.LedgerChecks;
 import dev.sluice.testing.Async;
+import dev.sluice.testing.Shapes;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import io.vertx.sqlclient.Pool;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -55,9 +51,7 @@ class PartitionedCaptureTest {
     Pool source = Databases.pool(vertx, config.source(), "sluice-test-source", 2);
     Pool target = Databases.pool(vertx, config.target(), "sluice-test-target", 2);
     Async.blocking(vertx, () -> {
-          List<ConfigProblem> problems = new ArrayList<>();
-          JobShape shape = new JobInspector(source, target).inspect(config.jobs().get(0), "jobs[0]", problems);
-          assertNotNull(shape, problems.toString());
+          JobShape shape = Shapes.first(config, source, target);
           return shape;
         })
         .compose(shape -> ChangeCapture.install(source, shape))

@@ -1,18 +1,16 @@
 package dev.sluice.capture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.Main;
 import dev.sluice.config.ConfigLoader;
-import dev.sluice.config.ConfigProblem;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.db.Databases;
-import dev.sluice.inspect.JobInspector;
 import dev.sluice.inspect.JobShape;
 import dev.sluice.migrate.LedgerChecks;
+import dev.sluice.testing.Shapes;
 import dev.sluice.testing.TestPg;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -20,8 +18,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,9 +81,7 @@ class ReplicaRoleCaptureTest {
     Pool source = Databases.pool(vertx, config.source(), "sluice-test-source", 2);
     Pool target = Databases.pool(vertx, config.target(), "sluice-test-target", 2);
     try {
-      List<ConfigProblem> problems = new ArrayList<>();
-      JobShape shape = new JobInspector(source, target).inspect(config.jobs().get(0), "jobs[0]", problems);
-      assertNotNull(shape, problems.toString());
+      JobShape shape = Shapes.first(config, source, target);
       Await.result(ChangeCapture.install(source, shape));
     } finally {
       Await.result(source.close());
