@@ -60,6 +60,11 @@ public final class LogicalSlot {
    * decoding becomes consistent), so it can take as long as the longest one.
    */
   public static Future<Boolean> ensure(Pool source, String job, String tableSql) {
+    return ensure(source, job, tableSql, SlotCreation.plain(source));
+  }
+
+  /** As above, the slot created by {@code create} (given its name): {@link SlotCreation#patient} for an agent. */
+  public static Future<Boolean> ensure(Pool source, String job, String tableSql, java.util.function.Function<String, Future<Void>> create) {
     String name = name(job);
     return source.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.capture.' || $1))")
             .execute(Tuple.of(job))
@@ -74,11 +79,11 @@ public final class LogicalSlot {
                 + tableSql + "; drop it (DROP PUBLICATION " + name + ") or add the table (ALTER PUBLICATION " + name + " ADD TABLE "
                 + tableSql + ")"));
           }
-          if (st.exists()) return another(source, job, tableSql, st);
-          return source.preparedQuery("SELECT pg_create_logical_replication_slot($1, 'pgoutput')").execute(Tuple.of(name))
+          if (st.exists()) return another(source, job, tableSql, st, create);
+          return create.apply(name)
               .map(true)
               .recover(e -> e instanceof io.vertx.pgclient.PgException pg && "42710".equals(pg.getSqlState())
-                  ? status(source, job, tableSql).compose(now -> another(source, job, tableSql, now)) // another agent creates it meanwhile
+                  ? status(source, job, tableSql).compose(now -> another(source, job, tableSql, now, create)) // another agent creates it meanwhile
                   : Future.failedFuture(e));
         });
   }
@@ -92,13 +97,14 @@ public final class LogicalSlot {
    * between. So a slot being created (held by its creator, no confirmed position yet) is waited for;
    * one whose creation failed is gone, and this call starts over.
    */
-  private static Future<Boolean> another(Pool source, String job, String tableSql, Status st) {
-    if (!st.exists()) return ensure(source, job, tableSql);
+  private static Future<Boolean> another(Pool source, String job, String tableSql, Status st,
+      java.util.function.Function<String, Future<Void>> create) {
+    if (!st.exists()) return ensure(source, job, tableSql, create);
     boolean creating = st.confirmedLsn() == null && st.activePid() != null && st.database() != null;
     if (!creating) return checkOurs(st, name(job), source).map(false);
     return source.query("SELECT pg_sleep(0.1)").execute()
         .compose(v -> status(source, job, tableSql))
-        .compose(now -> another(source, job, tableSql, now));
+        .compose(now -> another(source, job, tableSql, now, create));
   }
 
   private static Future<Void> checkOurs(Status st, String name, SqlClient source) {
