@@ -90,7 +90,7 @@ public final class Validation {
 
   static final String REPLICA_BLIND = "the role does not own the source table, so its capture triggers cannot be made ENABLE ALWAYS: "
       + "writes made with session_replication_role = replica (a logical replication subscription into this table, "
-      + "pg_restore --disable-triggers) are not captured, and only the final pass repairs them (docs/consistency.md)";
+      + "replication tools and loaders that skip triggers so) are not captured, and only the final pass repairs them (docs/consistency.md)";
 
   /** What the source allows the job (asked only when the config does not say trigger), and the choice. */
   private static CaptureChoice capture(Vertx vertx, PgConnection src, SluiceConfig config, JobShape s) {

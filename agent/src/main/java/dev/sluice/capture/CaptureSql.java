@@ -135,7 +135,7 @@ public final class CaptureSql {
    * <p>The trigger is made {@code ENABLE ALWAYS} when the role may (it owns the table): a trigger
    * enabled the ordinary way does not fire in sessions with {@code session_replication_role =
    * replica}, which is how a logical replication subscription applies its changes (a source table fed
-   * by a subscription) and how {@code pg_restore --disable-triggers} and bulk loaders skip triggers:
+   * by a subscription) and how replication tools (pglogical, Bucardo) and bulk loaders skip triggers:
    * such writes were not captured. A role with only the TRIGGER privilege cannot, and the trigger stays
    * as created; {@code sluice validate} says so ({@link #replicaBlind}).
    */

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Writes made with {@code session_replication_role = replica}: how a logical replication subscription
- * applies its changes (a source table fed by a subscription), and how {@code pg_restore
- * --disable-triggers} and bulk loaders skip triggers. Capture triggers enabled the ordinary way do not
+ * applies its changes (a source table fed by a subscription), and how replication tools (pglogical,
+ * Bucardo) and bulk loaders skip triggers and foreign keys. Capture triggers enabled the ordinary way do not
  * fire for them: such writes were never captured, and a row changed after the final pass read it stayed
  * wrong on the target. Sluice makes its triggers {@code ENABLE ALWAYS} when its role owns the table (an
  * earlier build's are replaced); a role with only the TRIGGER privilege cannot, and validate says so.
