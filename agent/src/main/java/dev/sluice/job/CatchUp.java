@@ -232,7 +232,9 @@ public final class CatchUp {
       return verification.run().compose(report -> {
         verified = true;
         if (report.unrepaired() > 0 || report.checksFailed() > 0) {
-          String why = "final verification: " + report.unrepaired() + " mismatched rows not repaired, " + report.checksFailed()
+          String why = "final verification: " + (report.overLimit() > 0 ? "at least " : "") + report.unrepaired()
+              + " mismatched rows not repaired" + (report.overLimit() > 0 ? " (" + report.overLimit() + " segment(s) with more "
+              + "differences than the pass repairs in one: `sluice retry` copies them again)" : "") + ", " + report.checksFailed()
               + " custom checks differ (see the verify report)";
           return ledger.setJobState(job, JobState.FAILED, why).onSuccess(v -> finish(JobState.FAILED)).map(false);
         }

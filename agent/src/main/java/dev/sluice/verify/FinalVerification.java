@@ -111,11 +111,12 @@ public final class FinalVerification {
   }
 
   /** The pass's outcome. */
-  public record Report(long rows, int segments, int freshSource, int mismatches, int repaired, int unrepaired, int checksFailed,
-      long sampled, int sampleDifferences, long durationMs, List<String> keys) {
+  public record Report(long rows, int segments, int freshSource, int mismatches, int repaired, int unrepaired, int overLimit,
+      int checksFailed, long sampled, int sampleDifferences, long durationMs, List<String> keys) {
     public JsonObject json() {
       return new JsonObject().put("rows", rows).put("segments", segments).put("segmentsWithFreshSource", freshSource)
-          .put("mismatches", mismatches).put("repaired", repaired).put("unrepaired", unrepaired).put("checksFailed", checksFailed)
+          .put("mismatches", mismatches).put("repaired", repaired).put("unrepaired", unrepaired)
+          .put("segmentsOverRepairLimit", overLimit).put("checksFailed", checksFailed)
           .put("sampledRows", sampled).put("sampleDifferences", sampleDifferences).put("durationMs", durationMs)
           .put("keys", new JsonArray(new ArrayList<>(keys)));
     }
@@ -152,7 +153,7 @@ public final class FinalVerification {
       return chain;
     })).compose(v -> {
       Report r = new Report(tally.rows, tally.segments, tally.fresh, tally.mismatches, tally.repaired, tally.unrepaired,
-          tally.checksFailed, tally.sampled, tally.sampleDifferences, (System.nanoTime() - t0) / 1_000_000, tally.keys);
+          tally.overLimit, tally.checksFailed, tally.sampled, tally.sampleDifferences, (System.nanoTime() - t0) / 1_000_000, tally.keys);
       String msg = "final verification: " + r.rows() + " rows in " + r.segments() + " segments, " + r.mismatches()
           + " mismatched rows found, " + r.repaired() + " repaired, " + r.unrepaired() + " not repaired"
           + (tally.overLimit == 0 ? "" : " (at least: in " + tally.overLimit + " segment(s) more rows differed than the pass repairs "

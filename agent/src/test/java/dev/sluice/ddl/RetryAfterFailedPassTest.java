@@ -47,6 +47,9 @@ class RetryAfterFailedPassTest {
               + "`sluice retry` copies the segment again'"), pg.strings(tgt, "SELECT last_error FROM sluice.segments WHERE state = 'failed'").toString());
       String report = pg.string(tgt, "SELECT message FROM sluice.events WHERE job = 'items' AND kind = 'job.verify_report' ORDER BY id DESC LIMIT 1");
       assertTrue(report != null && report.contains(" not repaired (at least: in ") && report.contains("`sluice retry` copies them again)"), report);
+      String why = pg.string(tgt, "SELECT reason FROM sluice.jobs WHERE name = 'items'");
+      assertTrue(why.startsWith("final verification: at least ") && why.contains(" segment(s) with more differences than the pass repairs "
+          + "in one: `sluice retry` copies them again)"), why);
       assertTrue(pg.scalar(tgt, "SELECT count(*) FROM sluice.events WHERE job = 'items' AND kind = 'table.rewritten' "
           + "AND message LIKE 'target table public.items was rewritten or truncated%'") >= 1);
 
