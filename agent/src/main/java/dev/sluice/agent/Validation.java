@@ -60,12 +60,22 @@ public final class Validation {
       if (!problems.isEmpty()) throw new ConfigException(problems);
       transports.put("source", Await.result(Transport.describe(src, config.source())));
       transports.put("target", Await.result(Transport.describe(tgt, config.target())));
+      boolean sourceStandby = inRecovery(src);
+      if (inRecovery(tgt)) {
+        problems.add(new ConfigProblem("target", "the target is a standby (in recovery, read-only): Sluice writes the rows and its "
+            + "ledger there; point target at the primary"));
+        throw new ConfigException(problems);
+      }
       JobInspector inspector = new JobInspector(src, tgt);
       List<JobShape> shapes = new ArrayList<>();
       for (int i = 0; i < config.jobs().size(); i++) {
         JobShape s = inspector.inspect(config.jobs().get(i), "jobs[" + i + "]", problems);
         shapes.add(s);
-        if (s != null && s.job().capture().enabled()) {
+        if (s != null && s.job().capture().enabled() && sourceStandby) {
+          problems.add(new ConfigProblem("jobs[" + i + "].capture", "the source is a standby (in recovery, read-only): change capture "
+              + "needs the primary (its triggers and changelog, or its publication, are created there); point source at the primary, "
+              + "or set capture.enabled to false for a plain copy from the standby (writes made during the copy are then not carried over)"));
+        } else if (s != null && s.job().capture().enabled()) {
           CaptureChoice choice = capture(vertx, src, config, s);
           captures.put(s.job().name(), choice);
           if (choice.refused()) problems.add(new ConfigProblem("jobs[" + i + "].capture.mode", choice.refusal()));
@@ -86,6 +96,10 @@ public final class Validation {
       if (src != null) Await.result(src.close().otherwiseEmpty());
       if (tgt != null) Await.result(tgt.close().otherwiseEmpty());
     }
+  }
+
+  private static boolean inRecovery(PgConnection db) {
+    return Await.result(db.query("SELECT pg_is_in_recovery()").execute().map(r -> r.iterator().next().getBoolean(0)));
   }
 
   static final String REPLICA_BLIND = "the role does not own the source table, so its capture triggers cannot be made ENABLE ALWAYS: "

@@ -75,6 +75,33 @@ public final class RestartablePg implements AutoCloseable {
     }
   }
 
+  /**
+   * A hot standby of this server, as it is now: this one stopped cleanly, its data directory copied,
+   * this one started again; the copy starts in recovery ({@code standby.signal}, no primary to stream
+   * from), read-only, with this one's data. The caller closes it.
+   */
+  public RestartablePg standbyCopy() {
+    try {
+      RestartablePg copy = new RestartablePg(Files.createTempDirectory("sluice-standbypg-"), EmbeddedDatabase.freePort());
+      ProcessHandle old = ProcessHandle.of(postmasterPid()).orElse(null);
+      pg.close();
+      if (old != null) old.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+      try (var files = Files.walk(dir)) {
+        for (Path from : (Iterable<Path>) files::iterator) {
+          Path to = copy.dir.resolve(dir.relativize(from).toString());
+          if (Files.isDirectory(from)) Files.createDirectories(to);
+          else if (!from.getFileName().toString().equals("postmaster.pid")) Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      Files.writeString(copy.dir.resolve("standby.signal"), "");
+      pg = builder().start();
+      copy.pg = copy.builder().start();
+      return copy;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot make a standby: " + e.getMessage(), e);
+    }
+  }
+
   /** The postmaster's process id, from the pid file in the server's data directory (as the server names it). */
   private long postmasterPid() {
     try (Connection c = connect("postgres"); Statement s = c.createStatement();
