@@ -31,4 +31,16 @@ class DriftMonitorTest {
     TableName t = TableName.parse("public.items");
     assertEquals(List.of(), DriftMonitor.diff("target", t, cols("id", "bigint"), cols("id", "bigint")));
   }
+
+  @Test
+  void aSwapIsAnotherOidUnderTheNameAndNothingElseIs() {
+    TableName t = TableName.parse("public.items");
+    assertEquals(java.util.Optional.of("source table public.items is another table now (oid 100 -> 200; the old one is items_old now)"),
+        DriftMonitor.swap("source", t, "100|", "200|items_old"));
+    assertEquals(java.util.Optional.of("target table public.items is another table now (oid 100 -> 200; the old one is dropped)"),
+        DriftMonitor.swap("target", t, "100|", "200|"));
+    assertEquals(java.util.Optional.empty(), DriftMonitor.swap("source", t, "100|", "100|public.items"), "the same table");
+    assertEquals(java.util.Optional.empty(), DriftMonitor.swap("source", t, "100|", "|items_old"), "gone: the column check says so");
+    assertEquals(java.util.Optional.empty(), DriftMonitor.swap("target", t, "|", "200|"), "created by the job after the baseline");
+  }
 }
