@@ -72,7 +72,7 @@ class DdlLockQueueTest {
       h.execute("UPDATE items SET v = 1 WHERE id = 1"); // ROW EXCLUSIVE, held: idle in transaction
       int pid = holderPid(h);
       Future<Void> install = ChangeCapture.install(vertx, source, shape, true);
-      double worst = writeWhile(src, "INSERT INTO items SELECT max(id) + 1, 0 FROM items", 4_000);
+      double worst = writeWhile(src, "INSERT INTO items SELECT max(id) + 1, 0 FROM items", 2_500);
       assertTrue(worst < 3.0, "a writer waited " + worst + " s behind the DDL");
       assertFalse(install.isComplete(), "the install waits for the holder");
       // The first miss is logged at INFO (often an autovacuum that gives way), the next ones as warnings.
@@ -96,7 +96,7 @@ class DdlLockQueueTest {
       holder.setAutoCommit(false);
       h.execute("SELECT count(*) FROM items"); // ACCESS SHARE, held
       Future<Void> remove = ChangeCapture.remove(vertx, source, "items");
-      double worst = writeWhile(src, "SELECT count(*) FROM items", 3_000);
+      double worst = writeWhile(src, "SELECT count(*) FROM items", 2_000);
       assertTrue(worst < 3.0, "a reader waited " + worst + " s behind the DROP");
       assertFalse(remove.isComplete(), "the drop waits for the holder");
       holder.commit();
@@ -112,7 +112,7 @@ class DdlLockQueueTest {
       holder.setAutoCommit(false);
       h.execute("UPDATE items SET v = 2 WHERE id = 2");
       int pid = holderPid(h);
-      DdlLockWait wait = new DdlLockWait(vertx, source, Duration.ofSeconds(3), System::nanoTime);
+      DdlLockWait wait = new DdlLockWait(vertx, source, Duration.ofSeconds(2), System::nanoTime);
       Throwable e = Await.result(wait.run("job items: installing change capture", DdlLockWait.table(), Tuple.of("public.items"),
           DdlLockWait.Blocks.WRITERS, timeout -> source.withTransaction(c -> c.query(timeout).execute()
               .compose(v -> c.query("LOCK TABLE items IN SHARE ROW EXCLUSIVE MODE").execute())).map(v -> (Throwable) null))

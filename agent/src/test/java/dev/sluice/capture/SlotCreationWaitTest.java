@@ -60,7 +60,7 @@ class SlotCreationWaitTest {
       });
       assertTrue(warned.get(0).contains("pid " + pid + " (nightly-load, idle in transaction, database " + busy + ", transaction open for ")
           && warned.get(0).endsWith("; the job starts once they have ended"), warned.get(0));
-      Eventually.pause(1_000); // past the statement timeout twice over: still waiting, not failed
+      // The first warning comes after 5 s, past the 2 s statement timeout twice over: still waiting, not failed.
       assertFalse(start.isComplete(), "the start waits for the slot: " + start.cause());
       holder.commit();
       Await.result(start, 1, TimeUnit.MINUTES);

@@ -46,9 +46,8 @@ class StandbySourceTest {
         assertTrue(run[2].contains("jobs[0].capture: the source is a standby (in recovery, read-only): change capture needs the primary")
             && run[2].contains("or set capture.enabled to false for a plain copy from the standby"), run[2]);
 
+        // The agent validates at its start as `sluice validate` does.
         String plain = config(standby.url("app"), pg.url(tgt), job.formatted(", \"capture\": {\"enabled\": false}"));
-        run = validate(plain);
-        assertEquals("0", run[0], run[1] + run[2]);
         Map<String, JobState> states = Agents.runUntilDone(plain);
         assertEquals(JobState.COMPLETED, states.get("items"));
         assertEquals(5000, pg.scalar(tgt, "SELECT count(*) FROM items"));

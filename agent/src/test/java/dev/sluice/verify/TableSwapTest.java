@@ -28,7 +28,7 @@ class TableSwapTest {
   void aSourceTableSwappedMidRunPausesTheJobForGood() {
     String src = pg.createDatabase("sw_src");
     String tgt = pg.createDatabase("sw_tgt");
-    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20000) g");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)", "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 8000) g");
     String config = """
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false}, "health": {"foreground": {"enabled": false}},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]}, "target": {"table": "public.items", "create": true},
@@ -51,10 +51,10 @@ class TableSwapTest {
     } finally {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
-    // A restart with a config that validates (the new table has the same columns) keeps the pause.
+    // A restart with a config that validates (the new table has the same columns) keeps the pause: the start has
+    // decided (CatchUp.prepare lifts a schema drift's pause before Agents.start returns).
     Agent again = Agents.start(config);
     try {
-      Eventually.pause(2_000);
       String why = pg.string(tgt, reason);
       assertTrue(why != null && why.startsWith("table swapped: "), String.valueOf(why));
     } finally {
