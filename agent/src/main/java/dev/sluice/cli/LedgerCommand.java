@@ -12,6 +12,7 @@ import dev.sluice.rollback.Rollback;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import picocli.CommandLine.Model.CommandSpec;
 import java.util.Map;
 
 /**
@@ -48,6 +49,14 @@ final class LedgerCommand {
           return false;
         })
         .map(done);
+  }
+
+  /** A command's whole run: its config loaded (or the config error said), then {@code action} on {@code job} in session {@code sluice-<action>}. */
+  static int run(ConfigOption config, CommandSpec spec, String job, String action, JsonObject args) {
+    PrintWriter err = spec.commandLine().getErr();
+    SluiceConfig cfg = config.load(err);
+    if (cfg == null) return ExitCode.BAD_CONFIG;
+    return run(cfg, "sluice-" + action, job, action, args, spec.commandLine().getOut(), err);
   }
 
   static int run(SluiceConfig cfg, String session, String job, String action, JsonObject args, PrintWriter out, PrintWriter err) {

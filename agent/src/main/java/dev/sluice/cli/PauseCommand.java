@@ -1,8 +1,6 @@
 package dev.sluice.cli;
 
-import dev.sluice.config.SluiceConfig;
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,9 +26,6 @@ public final class PauseCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter err = spec.commandLine().getErr();
-    SluiceConfig cfg = config.load(err);
-    if (cfg == null) return ExitCode.BAD_CONFIG;
-    return LedgerCommand.run(cfg, "sluice-pause", job, "pause", new JsonObject().put("reason", reason), spec.commandLine().getOut(), err);
+    return LedgerCommand.run(config, spec, job, "pause", new JsonObject().put("reason", reason));
   }
 }

@@ -1,8 +1,6 @@
 package dev.sluice.cli;
 
-import dev.sluice.config.SluiceConfig;
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,9 +25,6 @@ public final class RetryCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter err = spec.commandLine().getErr();
-    SluiceConfig cfg = config.load(err);
-    if (cfg == null) return ExitCode.BAD_CONFIG;
-    return LedgerCommand.run(cfg, "sluice-retry", job, "retry", new JsonObject().put("segment", segment), spec.commandLine().getOut(), err);
+    return LedgerCommand.run(config, spec, job, "retry", new JsonObject().put("segment", segment));
   }
 }

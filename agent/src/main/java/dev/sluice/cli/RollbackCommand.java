@@ -1,8 +1,6 @@
 package dev.sluice.cli;
 
-import dev.sluice.config.SluiceConfig;
 import io.vertx.core.json.JsonObject;
-import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,10 +29,6 @@ public final class RollbackCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PrintWriter err = spec.commandLine().getErr();
-    SluiceConfig cfg = config.load(err);
-    if (cfg == null) return ExitCode.BAD_CONFIG;
-    JsonObject args = new JsonObject().put("force", force).put("rowsPerSecond", rate);
-    return LedgerCommand.run(cfg, "sluice-rollback", job, "rollback", args, spec.commandLine().getOut(), err);
+    return LedgerCommand.run(config, spec, job, "rollback", new JsonObject().put("force", force).put("rowsPerSecond", rate));
   }
 }

@@ -29,8 +29,8 @@ import org.postgresql.core.TransactionState;
  * health sensors do not count them as the database's users.
  */
 public final class CopySessions implements AutoCloseable {
-  /** Output-deciding settings, the same on both sides (and what {@code Databases} sets for the other pools). */
-  public static final Map<String, String> SETTINGS = settings();
+  /** Output-deciding settings, every Sluice session's ({@link ConnectionSettings#VALUES}), set again here after pgjdbc's own. */
+  public static final Map<String, String> SETTINGS = ConnectionSettings.VALUES;
 
   /** How long an idle session has to answer before it is dropped for a new one (at most the stall timeout). */
   private static final int VALID_SECONDS = 5;
@@ -45,20 +45,6 @@ public final class CopySessions implements AutoCloseable {
   private final String database;
   private final Deque<Connection> idle = new ArrayDeque<>();
   private boolean closed;
-
-  private static Map<String, String> settings() {
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("DateStyle", "ISO, YMD");
-    m.put("TimeZone", "UTC");
-    m.put("IntervalStyle", "postgres");
-    m.put("extra_float_digits", "1"); // shortest exact floats (PostgreSQL 12+): they round-trip
-    m.put("bytea_output", "hex");
-    m.put("lc_monetary", "C");
-    m.put("xmloption", "content");
-    m.put("array_nulls", "on"); // off reads an array's unquoted NULL element as the text NULL
-    m.put("standard_conforming_strings", "on"); // CopySql's literals
-    return Map.copyOf(m);
-  }
 
   /**
    * Sessions to {@code db} named {@code applicationName}, opened as every Sluice session is

@@ -30,24 +30,34 @@ import java.util.Properties;
  * {@code ~/.pgpass}. Never logged, never in an error.
  */
 public record ConnectionSettings(DatabaseConfig db, Map<String, String> session) {
+  /**
+   * The settings that decide how a value prints and how printed text parses back, pinned in every
+   * Sluice session whatever the database's or the role's defaults (the COPY path's sessions set them
+   * again after pgjdbc's own, {@code copy.CopySessions}).
+   */
+  public static final Map<String, String> VALUES = values();
+
+  private static Map<String, String> values() {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("DateStyle", "ISO, YMD");
+    m.put("TimeZone", "UTC");
+    m.put("IntervalStyle", "postgres");
+    m.put("extra_float_digits", "1"); // shortest exact floats (PostgreSQL 12+): they round-trip
+    m.put("bytea_output", "hex");
+    // xmloption=document refuses the XML content fragments a source holds (PostgreSQL's default is content).
+    m.put("xmloption", "content");
+    m.put("lc_monetary", "C"); // money's text
+    // array_nulls=off reads an array's unquoted NULL element (how arrays print one) as the text NULL.
+    m.put("array_nulls", "on");
+    m.put("standard_conforming_strings", "on"); // the literals Sluice writes into its SQL
+    return Map.copyOf(m);
+  }
 
   public static ConnectionSettings of(DatabaseConfig db, String applicationName, SessionLimits limits) {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("application_name", applicationName);
-    s.put("DateStyle", "ISO, YMD");
-    s.put("TimeZone", "UTC");
-    s.put("IntervalStyle", "postgres");
-    s.put("extra_float_digits", "1");
-    s.put("bytea_output", "hex");
+    s.putAll(VALUES);
     s.put("client_encoding", "UTF8");
-    // A database's or role's own default would apply otherwise: xmloption=document refuses the XML
-    // content fragments the source holds (PostgreSQL's default is content) when the row path or the
-    // applier writes them as text; lc_monetary changes money's text between servers. As the COPY path's sessions.
-    s.put("xmloption", "content");
-    s.put("lc_monetary", "C");
-    // array_nulls=off reads an array's unquoted NULL element (how arrays print one) as the text NULL.
-    s.put("array_nulls", "on");
-    s.put("standard_conforming_strings", "on"); // the literals Sluice writes into its SQL
     // NOTICEs ("schema \"sluice\" already exists, skipping") are not problems: not sent, not logged as
     // warnings by the driver. WARNINGs still are.
     s.put("client_min_messages", "warning");

@@ -151,7 +151,7 @@ public final class DriftMonitor {
   private static Future<String> oid(SqlClient db, TableName t, String was) {
     String old = was == null ? null : was.substring(0, was.indexOf('|'));
     return db.preparedQuery("SELECT to_regclass($1)::oid::text || '|' || coalesce((SELECT c.oid::regclass::text FROM pg_class c "
-            + "WHERE c.oid::text = $2), '')")
+            + "WHERE c.oid = $2::text::oid), '')")
         .execute(Tuple.of(t.sql(), old)).map(rows -> {
           String v = rows.iterator().next().getString(0);
           return v == null ? "|" : v;
