@@ -31,27 +31,29 @@ class VerifyUnderWritesTest {
     String src = pg.createDatabase("vw_src");
     String tgt = pg.createDatabase("vw_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
-        "INSERT INTO items SELECT g, 'item ' || g, 0 FROM generate_series(1, 4000) g");
+        "INSERT INTO items SELECT g, 'item ' || g, 0 FROM generate_series(1, 20000) g");
     Agent agent = Agents.start("""
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
          "health": {"foreground": {"enabled": false}},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
            "target": {"table": "public.items", "create": true},
-           "segment": {"rows": 1000}, "batch": {"rows": 1000}, "concurrency": {"max": 2},
+           "segment": {"rows": 5000}, "batch": {"rows": 1000}, "concurrency": {"max": 2},
            "capture": {"batchRows": 500, "pollMs": 50, "inSyncRows": 100000}, "verify": {"sampleRate": 0}}]}"""
         .formatted(pg.url(src), pg.url(tgt)));
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong writes = new AtomicLong();
     AtomicLong duringPass = new AtomicLong(-1);
+    long[] writtenAt = new long[1_000_000]; // when each write returned (ms since the epoch), up to its length
     // Hot keys in every segment, written as fast as one session can until the pass has reported.
     Thread writer = new Thread(() -> {
       try (Connection c = pg.connect(src);
           PreparedStatement up = c.prepareStatement("UPDATE items SET qty = qty + 1 WHERE id = ?")) {
         SplittableRandom rnd = new SplittableRandom(11);
         while (!stop.get()) {
-          up.setLong(1, (rnd.nextInt(200) + 1) * 20L);
+          up.setLong(1, (rnd.nextInt(200) + 1) * 100L);
           up.executeUpdate();
-          writes.incrementAndGet();
+          long n = writes.getAndIncrement();
+          if (n < writtenAt.length) writtenAt[(int) n] = System.currentTimeMillis();
         }
       } catch (SQLException e) {
         throw new IllegalStateException(e);
@@ -66,7 +68,15 @@ class VerifyUnderWritesTest {
       stop.set(true);
       writer.join();
       String report = pg.string(tgt, "SELECT verify_report::text FROM sluice.jobs WHERE name = 'items'");
-      assertTrue(duringPass.get() > 100, "the writer kept writing through the pass: " + duringPass.get() + " writes");
+      // The pass's own window (it ended when its report was recorded), not the test's polls: a fast pass
+      // can begin and end between two of them.
+      long passEnd = pg.scalar(tgt, "SELECT (extract(epoch FROM at) * 1000)::bigint FROM sluice.events WHERE job = 'items' AND kind = 'job.verify_report'");
+      long passStart = passEnd - pg.scalar(tgt, "SELECT (verify_report->>'durationMs')::bigint FROM sluice.jobs WHERE name = 'items'");
+      long inPass = 0;
+      for (int i = 0; i < Math.min(writes.get(), writtenAt.length); i++) {
+        if (writtenAt[i] >= passStart && writtenAt[i] <= passEnd) inPass++;
+      }
+      assertTrue(inPass > 0, "the writer wrote during the pass (" + (passEnd - passStart) + " ms): " + inPass + " writes; " + report);
       assertEquals(0, pg.scalar(tgt, "SELECT (verify_report->>'mismatches')::int FROM sluice.jobs WHERE name = 'items'"), report);
       assertEquals(0, pg.scalar(tgt, "SELECT (verify_report->>'unrepaired')::int FROM sluice.jobs WHERE name = 'items'"), report);
       assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state <> 'verified'"), report);
@@ -75,7 +85,8 @@ class VerifyUnderWritesTest {
       VerificationAndDriftTest.waitFor(() -> pg.scalar(src, "SELECT count(*) FROM sluice.changes_items") == 0, 60);
       Tables.assertSameRows(pg, src, "SELECT row(id, name, qty)::text FROM items ORDER BY id",
           tgt, "SELECT row(id, name, qty)::text FROM items ORDER BY id");
-      System.out.println("verify under writes: " + writes.get() + " writes, " + duringPass.get() + " while in sync and verifying; " + report);
+      System.out.println("verify under writes: " + writes.get() + " writes, " + duringPass.get() + " while in sync and verifying, "
+          + inPass + " during the pass; " + report);
     } finally {
       stop.set(true);
       writer.join();
