@@ -185,8 +185,10 @@ final class JobWiring {
   private void startReads(JobShape shape, Migrator m, CatchUp catchUp, JobMeters jm) {
     SluiceConfig cfg = config.get();
     if (readSource == null) {
-      readSource = Databases.readPool(vertx, cfg.source(), "source", READ_POOL_SIZE);
-      readTarget = Databases.readPool(vertx, cfg.target(), "target", READ_POOL_SIZE);
+      // Each read timed (http.readTimeoutMs): a caller gets its 503 then, not when a silent database comes back.
+      long ms = cfg.http().readTimeoutMs();
+      readSource = WatchedPool.reads(vertx, cfg.source(), "source", READ_POOL_SIZE, ms, cfg.sessions()).timedPool("reading rows for the read API");
+      readTarget = WatchedPool.reads(vertx, cfg.target(), "target", READ_POOL_SIZE, ms, cfg.sessions()).timedPool("reading rows for the read API");
     }
     // Only an agent that hears every change Sluice makes to the target may serve from its cache.
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> catchUp.hearsChanges(m.state()), m::waitingReason,

@@ -7,11 +7,13 @@ import dev.sluice.db.Databases;
 import dev.sluice.resilience.DatabaseStalled;
 import io.netty.channel.Channel;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.ClosedConnectionException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -19,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,10 +111,28 @@ public final class WatchedPool {
         "sessions.statementTimeoutMs + stallTimeoutMs, " + ms + " ms");
   }
 
+  /**
+   * The read API's pool to {@code side}: its sessions' {@code statement_timeout} is {@code timeoutMs}
+   * (a live database ends a slow read then), and a read with no answer one second later fails as
+   * stalled and resets the pool's connections (a silent one). A caller of the read API gets its 503
+   * within about {@code timeoutMs} either way, instead of waiting as long as the database is gone.
+   */
+  public static WatchedPool reads(Vertx vertx, DatabaseConfig db, String side, int size, long timeoutMs, SessionLimits limits) {
+    SessionLimits capped = new SessionLimits(Duration.ofMillis(timeoutMs), limits.idleInTransactionTimeout(), limits.stallTimeout(), 0);
+    long ms = timeoutMs + 1000;
+    return open(vertx, "read API", side, connected -> Databases.readPool(vertx, db, side, size, capped, connected), ms,
+        "http.readTimeoutMs " + timeoutMs + " + 1 s");
+  }
+
   private static WatchedPool open(Vertx vertx, DatabaseConfig db, String owner, String name, String side, int size,
       SessionLimits limits, long timeoutMs, String limit) {
+    return open(vertx, owner, side, connected -> Databases.pool(vertx, db, name, name, size, limits, connected), timeoutMs, limit);
+  }
+
+  private static WatchedPool open(Vertx vertx, String owner, String side, Function<Handler<SqlConnection>, Pool> opener,
+      long timeoutMs, String limit) {
     Set<Channel> sockets = ConcurrentHashMap.newKeySet();
-    Pool pool = Databases.pool(vertx, db, name, name, size, limits, conn -> {
+    Pool pool = opener.apply(conn -> {
       Channel ch = ConnectionReset.channel(conn);
       if (ch != null) {
         sockets.add(ch);

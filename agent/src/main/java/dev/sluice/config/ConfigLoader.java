@@ -143,8 +143,9 @@ public final class ConfigLoader {
         n.problem("corsOrigins[" + i + "]", "must be an origin like https://ops.example.com (scheme and host, no path)");
       }
     }
+    int readTimeout = n.integer("readTimeoutMs", (long) HttpConfig.DEFAULT_READ_TIMEOUT_MS, 100, 600_000).intValue();
     n.rejectUnknown();
-    return new HttpConfig(enabled, host, port, token, readToken, maxBody, List.copyOf(cors));
+    return new HttpConfig(enabled, host, port, token, readToken, maxBody, List.copyOf(cors), readTimeout);
   }
 
   private static AgentConfig agent(ConfigNode n) {

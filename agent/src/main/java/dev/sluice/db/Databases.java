@@ -66,9 +66,15 @@ public final class Databases {
    * are few and fixed per job, and their result types never change.
    */
   public static Pool readPool(Vertx vertx, DatabaseConfig db, String database, int size) {
+    return readPool(vertx, db, database, size, SessionLimits.NONE, null);
+  }
+
+  /** As above, its sessions capped by {@code limits}; {@code connected} as for {@link #pool(Vertx, DatabaseConfig, String, String, int, SessionLimits, Handler)}. */
+  public static Pool readPool(Vertx vertx, DatabaseConfig db, String database, int size, SessionLimits limits, Handler<SqlConnection> connected) {
     // Every statement, however long (a wide table's projection passes the client's default 2048 chars).
-    return pool(vertx, settings(db, "sluice-reads"),
-        o -> o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true), "sluice-reads-" + database, size);
+    return pool(vertx, ConnectionSettings.of(db, "sluice-reads", limits),
+        o -> o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true), "sluice-reads-" + database, size,
+        0, null, connected);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.sluice.cache.SegmentCache;
 import dev.sluice.ledger.Ledger;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.json.DecodeException;
+import io.vertx.pgclient.PgException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -201,7 +202,12 @@ public final class ReadApi {
     if (e instanceof ReadRouter.BadKey || e instanceof IllegalArgumentException) {
       error(ctx, 400, e.getMessage());
     } else {
-      error(ctx, 503, "cannot read the row now: " + ErrorClassifier.describe(e));
+      // A read the database did not finish within http.readTimeoutMs (57014), a silent database (DatabaseStalled), a
+      // breaker: all worth a retry a moment later.
+      String hint = e instanceof PgException pg && "57014".equals(pg.getSqlState())
+          ? " (the read took longer than http.readTimeoutMs: a lock on the table, or an overloaded database?)" : "";
+      if (!ctx.response().ended()) ctx.response().putHeader("Retry-After", "1");
+      error(ctx, 503, "cannot read the row now: " + ErrorClassifier.describe(e) + hint);
     }
   }
 
