@@ -84,11 +84,13 @@ class TimedQueriesTest {
         new SessionLimits(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1)));
     Pool pool = watched.timedPool("reading or writing the ledger");
     try {
-      // Three statements of 0.6 s each: 1.8 s in all, no statement silent for the stall timeout.
-      SyncSetup.await(pool.withTransaction(c -> c.query("SELECT pg_sleep(0.6)").execute()
+      // Four statements of 0.4 s each: 1.6 s in all, longer than the stall timeout, none silent for it (each with
+      // 0.6 s of slack for a loaded machine).
+      SyncSetup.await(pool.withTransaction(c -> c.query("SELECT pg_sleep(0.4)").execute()
           .compose(x -> c.preparedQuery("INSERT INTO t VALUES ($1)").execute(Tuple.of(1)))
-          .compose(x -> c.query("SELECT pg_sleep(0.6)").execute())
-          .compose(x -> c.query("SELECT pg_sleep(0.6)").execute())));
+          .compose(x -> c.query("SELECT pg_sleep(0.4)").execute())
+          .compose(x -> c.query("SELECT pg_sleep(0.4)").execute())
+          .compose(x -> c.query("SELECT pg_sleep(0.4)").execute())));
       assertEquals(1, pg.scalar(db, "SELECT count(*) FROM t"));
 
       List<Future<?>> silent = List.of(

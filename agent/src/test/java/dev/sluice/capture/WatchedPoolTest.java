@@ -53,7 +53,7 @@ class WatchedPoolTest {
         String m = error.getMessage();
         assertTrue(m.startsWith("the target stalled: no answer for ") && m.endsWith(
             " while writing changed keys (sessions.stallTimeoutMs 1000); the applier's connections to it were reset"), m);
-        assertTrue(seconds >= 1 && seconds < 3, "failed after " + seconds + " s: " + m);
+        assertTrue(seconds >= 1 && seconds < 5, "failed after " + seconds + " s: " + m);
         Eventually.until(Duration.ofSeconds(5), "the frozen connection reset", () -> target.open() == 0);
 
         // The frozen connection stays frozen: the pool opens a fresh one.
@@ -65,7 +65,7 @@ class WatchedPoolTest {
         proxy.freeze(proxy.connections() - 1);
         long closing = System.nanoTime();
         SyncSetup.await(target.close());
-        assertTrue(System.nanoTime() - closing < 2_000_000_000L, "the pool closed at once");
+        assertTrue(System.nanoTime() - closing < 4_000_000_000L, "the pool closed at once");
       } finally {
         proxy.thaw();
         s.close();

@@ -33,11 +33,12 @@ class RetryAfterFailedPassTest {
            "segment": {"rows": 1000}, "batch": {"rows": 500}, "concurrency": {"max": 1}, "pace": {"rowsPerSecond": 4000},
            "capture": {"pollMs": 100}, "drift": {"intervalMs": 200}}]}""".formatted(pg.url(src), pg.url(tgt)));
     try {
-      agent.untilDone(); // complete once in sync and verified
       String state = "SELECT state FROM sluice.jobs WHERE name = 'items'";
       Eventually.until(Duration.ofSeconds(60), "two segments verified", () -> pg.scalar(tgt,
           "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'verified'") >= 2);
       pg.exec(tgt, "TRUNCATE items");
+      // Completion asked for only now: a capture job does not complete by itself, so the pass cannot run before the TRUNCATE.
+      agent.untilDone();
       Eventually.until(Duration.ofSeconds(60), "the job failed", () -> "failed".equals(pg.string(tgt, state)));
       assertTrue(pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE job = 'items' AND state = 'failed'") >= 2);
       // Each emptied segment lacked 1,000 rows: more than the pass repairs in one (100). Said so, not "100 repaired, 100 not repaired".

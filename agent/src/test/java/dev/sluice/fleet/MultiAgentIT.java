@@ -80,7 +80,7 @@ class MultiAgentIT {
     Path f = dir.resolve("sluice.json");
     Files.writeString(f, """
         {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"port": 0},
-         "agent": {"leaseSeconds": 3, "heartbeatSeconds": 1},
+         "agent": {"leaseSeconds": 3, "heartbeatSeconds": 1}, "health": {"foreground": {"enabled": false}},
          "jobs": [{"name": "items", "source": {"table": "public.items", "key": ["id"]},
                    "target": {"table": "public.items", "create": true},
                    "segment": {"rows": 5000}, "batch": {"rows": 1000}, "mode": "%s",
@@ -232,10 +232,16 @@ class MultiAgentIT {
     Thread.sleep(1_500);
     AgentProcess killed = agents.get(2);
     String killedId = agentId(tgt, killed);
-    heldBy(tgt, killedId);
+    // Stopped first, so what it holds is read while it cannot finish or claim a segment; then killed.
+    List<String> held = List.of();
+    for (int i = 0; i < 20 && held.isEmpty(); i++) {
+      heldBy(tgt, killedId);
+      killed.signal("STOP");
+      held = pg.strings(tgt, "SELECT seq || ':' || lease_epoch FROM sluice.segments WHERE owner = '" + killedId
+          + "' AND state IN ('copying', 'copied')");
+      if (held.isEmpty()) killed.signal("CONT");
+    }
     killed.killHard();
-    List<String> held = pg.strings(tgt, "SELECT seq || ':' || lease_epoch FROM sluice.segments WHERE owner = '" + killedId
-        + "' AND state IN ('copying', 'copied')");
     assertFalse(held.isEmpty(), "the killed agent held leases");
     assertAllExitCleanly(agents.subList(0, 2));
 

@@ -58,7 +58,7 @@ class SensorStallTest {
         double found = (System.nanoTime() - frozenAt) / 1e9;
         assertTrue(error.startsWith("the source stalled: no answer for ") && error.endsWith(
             " while reading the probe latency (health.timeoutMs 500, twice that); the sensor's session was reset"), error);
-        assertTrue(found < 2.5, "found " + found + " s after the freeze");
+        assertTrue(found < 4, "found " + found + " s after the freeze");
         assertTrue(heard.stream().anyMatch(e -> e instanceof DatabaseStalled), "the breaker told: " + heard);
         Eventually.until(Duration.ofSeconds(5), "healthy again on a fresh session", () -> !health.decision().throttled()
             && probe(health).getString("error") == null);
@@ -70,7 +70,7 @@ class SensorStallTest {
         long stopAt = System.nanoTime();
         Await.result(health.stop(), 10, TimeUnit.SECONDS);
         double stopped = (System.nanoTime() - stopAt) / 1e9;
-        assertTrue(stopped < 2, "stopped in " + stopped + " s");
+        assertTrue(stopped < 4, "stopped in " + stopped + " s");
       } finally {
         proxy.thaw();
         Await.result(health.stop(), 1, TimeUnit.MINUTES);

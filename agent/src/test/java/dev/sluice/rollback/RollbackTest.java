@@ -139,7 +139,7 @@ class RollbackTest {
     assertTrue(r[1].contains("16000 rows deleted from 4 segments"), r[1]);
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM items"));
     assertTrue(seconds >= 2.5, "paced: " + seconds + " s");
-    assertTrue(seconds < 6.5, "at the pace asked for, not a fraction of it: " + seconds + " s");
+    assertTrue(seconds < 10, "at the pace asked for, not a fraction of it: " + seconds + " s");
   }
 
   static void waitFor(BooleanSupplier cond, int seconds) throws InterruptedException {
