@@ -39,6 +39,8 @@ public final class DdlLockWait {
   /** The table locks a writer (an install's SHARE ROW EXCLUSIVE waits for these) or anyone (a drop's ACCESS EXCLUSIVE) holds. */
   public enum Blocks {
     WRITERS("'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'"),
+    /** What a SHARE UPDATE EXCLUSIVE request ({@code CREATE PUBLICATION .. FOR TABLE}) waits for: a VACUUM, ANALYZE, index build, DDL. */
+    MAINTENANCE("'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'"),
     EVERYONE("'AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', "
         + "'ExclusiveLock', 'AccessExclusiveLock'");
 

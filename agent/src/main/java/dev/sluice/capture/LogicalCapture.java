@@ -234,7 +234,7 @@ public final class LogicalCapture {
     // reader stuck on a statement must not hold the slot (and the source's disk) for its stop timeout.
     stopReader(true)
         .compose(v -> LogicalSlot.drop(source, job))
-        .compose(v -> LogicalSlot.ensure(source, job, tableSql, SlotCreation.patient(vertx, options.with("application_name", "sluice-slot"),
+        .compose(v -> LogicalSlot.ensure(vertx, source, job, tableSql, SlotCreation.patient(vertx, options.with("application_name", "sluice-slot"),
             source, job)))
         .onComplete(ar -> {
           replacing = false;

@@ -2,6 +2,7 @@ package dev.sluice.capture;
 
 import dev.sluice.config.Sql;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
@@ -65,14 +66,37 @@ public final class LogicalSlot {
 
   /** As above, the slot created by {@code create} (given its name): {@link SlotCreation#patient} for an agent. */
   public static Future<Boolean> ensure(Pool source, String job, String tableSql, java.util.function.Function<String, Future<Void>> create) {
+    return publication(source, job, tableSql, null).compose(v -> slot(source, job, tableSql, create));
+  }
+
+  /**
+   * As above for an agent: the publication's {@code CREATE PUBLICATION .. FOR TABLE} takes the table's
+   * SHARE UPDATE EXCLUSIVE lock, which a VACUUM, ANALYZE or index build on it holds for as long as it
+   * runs; so it waits a second at most an attempt, names the holder and tries again ({@link DdlLockWait}),
+   * rather than queueing (and holding up the maintenance queued after it) until the statement timeout.
+   */
+  public static Future<Boolean> ensure(Vertx vertx, Pool source, String job, String tableSql,
+      java.util.function.Function<String, Future<Void>> create) {
+    return new DdlLockWait(vertx, source).run("job " + job + ": creating publication " + name(job), DdlLockWait.table(),
+            Tuple.of(tableSql), DdlLockWait.Blocks.MAINTENANCE, timeout -> publication(source, job, tableSql, timeout))
+        .compose(v -> slot(source, job, tableSql, create));
+  }
+
+  /** The publication when missing; {@code lockTimeout}: the statement that bounds the wait for the table's lock (null: none). */
+  private static Future<Void> publication(Pool source, String job, String tableSql, String lockTimeout) {
     String name = name(job);
     return source.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext('sluice.capture.' || $1))")
-            .execute(Tuple.of(job))
-            .compose(v -> conn.preparedQuery("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)").execute(Tuple.of(name)))
-            .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.succeededFuture()
-                : conn.query("CREATE PUBLICATION " + Sql.ident(name) + " FOR TABLE " + tableSql
-                    + " WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)").execute().mapEmpty()))
-        .compose(v -> status(source, job, tableSql))
+        .execute(Tuple.of(job))
+        .compose(v -> conn.preparedQuery("SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)").execute(Tuple.of(name)))
+        .compose(rows -> rows.iterator().next().getBoolean(0) ? Future.<Void>succeededFuture()
+            : (lockTimeout == null ? Future.<Void>succeededFuture() : conn.query(lockTimeout).execute().<Void>mapEmpty())
+                .compose(x -> conn.query("CREATE PUBLICATION " + Sql.ident(name) + " FOR TABLE " + tableSql
+                    + " WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)").execute().mapEmpty())));
+  }
+
+  private static Future<Boolean> slot(Pool source, String job, String tableSql, java.util.function.Function<String, Future<Void>> create) {
+    String name = name(job);
+    return status(source, job, tableSql)
         .compose(st -> {
           if (!st.publishesTable()) {
             return Future.failedFuture(new IllegalStateException("publication " + name + " exists on the source but does not publish "

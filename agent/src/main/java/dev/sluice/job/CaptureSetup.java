@@ -91,7 +91,7 @@ final class CaptureSetup {
       if (m == CaptureChoice.Mode.TRIGGER) return ChangeCapture.install(vertx, source, shape, true).map(m);
       return ChangeCapture.install(vertx, source, shape, false)
           // The slot's creation waits for the source's running transactions, however long: no statement timeout, its waits reported.
-          .compose(v -> sourceOptions == null ? LogicalSlot.ensure(source, job, table) : LogicalSlot.ensure(source, job, table,
+          .compose(v -> sourceOptions == null ? LogicalSlot.ensure(source, job, table) : LogicalSlot.ensure(vertx, source, job, table,
               dev.sluice.capture.SlotCreation.patient(vertx, sourceOptions.with("application_name", "sluice-slot"), source, job)))
           .map(created -> {
             if (created) log.info("job {}: created publication and replication slot {}", job, LogicalSlot.name(job));

@@ -124,6 +124,35 @@ class DdlLockQueueTest {
     }
   }
 
+  /**
+   * The publication of logical capture needs the table's SHARE UPDATE EXCLUSIVE lock, which a VACUUM,
+   * ANALYZE or index build holds as long as it runs: it waits a second an attempt and names the holder
+   * (before, it waited in the queue until the statement timeout failed the job's capture set-up), and
+   * lands once the holder ends.
+   */
+  @Test
+  void thePublicationWaitsForMaintenanceWithoutQueueing() throws Exception {
+    try (LogCapture logs = LogCapture.of(DdlLockWait.class); Connection holder = pg.connect(src); Statement h = holder.createStatement()) {
+      h.execute("SET application_name = 'reindexer'");
+      holder.setAutoCommit(false);
+      h.execute("LOCK TABLE items IN SHARE UPDATE EXCLUSIVE MODE"); // as CREATE INDEX CONCURRENTLY holds it
+      int pid = holderPid(h);
+      Future<Boolean> ensure = LogicalSlot.ensure(vertx, source, "items", "public.items", name -> Future.succeededFuture());
+      List<String> said = Eventually.value(Duration.ofSeconds(10), "a line naming the holder", () -> {
+        List<String> l = logs.messages(Level.INFO, "creating publication sluice_items");
+        return l.isEmpty() ? null : l;
+      });
+      assertTrue(said.get(0).contains("pid " + pid + " (reindexer, idle in transaction"), said.toString());
+      assertFalse(ensure.isComplete(), "the publication waits for the holder");
+      assertEquals(0, pg.scalar(src, "SELECT count(*) FROM pg_publication WHERE pubname = 'sluice_items'"));
+      holder.commit();
+      assertTrue(Await.result(ensure, 1, TimeUnit.MINUTES));
+      assertEquals(1, pg.scalar(src, "SELECT count(*) FROM pg_publication_rel WHERE prrelid = 'items'::regclass"));
+    } finally {
+      Await.result(LogicalSlot.drop(source, "items"));
+    }
+  }
+
   private static int holderPid(Statement h) throws Exception {
     try (var rs = h.executeQuery("SELECT pg_backend_pid()")) {
       rs.next();
