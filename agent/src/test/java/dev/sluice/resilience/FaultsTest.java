@@ -119,7 +119,7 @@ class FaultsTest {
     String src = pg.createDatabase("kill_src");
     String tgt = pg.createDatabase("kill_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
-        "INSERT INTO items SELECT g, 'item ' || g, g % 97 FROM generate_series(1, 40000) g");
+        "INSERT INTO items SELECT g, 'item ' || g, g % 97 FROM generate_series(1, 30000) g");
     AtomicInteger killed = new AtomicInteger();
     Agent agent = Agents.start(config(pg.url(src), pg.url(tgt), 6000));
     Thread killer = new Thread(() -> {
@@ -141,7 +141,7 @@ class FaultsTest {
       Await.result(agent.stop(), 1, TimeUnit.MINUTES);
     }
     assertTrue(killed.get() >= 4, "backends were killed during the migration: " + killed.get());
-    assertEquals(40000, Tables.assertSameRows(pg, src, ROWS, tgt, ROWS));
+    assertEquals(30000, Tables.assertSameRows(pg, src, ROWS, tgt, ROWS));
     assertEquals(0, pg.scalar(tgt, "SELECT count(*) FROM sluice.segments WHERE state <> 'verified'"));
   }
 
