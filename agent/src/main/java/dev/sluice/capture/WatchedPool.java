@@ -105,9 +105,14 @@ public final class WatchedPool {
    * renewed by the agent's heartbeat, so no other agent took it over either.
    */
   public static WatchedPool shared(Vertx vertx, DatabaseConfig db, String name, String side, int size, SessionLimits limits) {
+    return shared(vertx, db, name, side, size, limits, "agent");
+  }
+
+  /** The same for {@code owner} ("command": a CLI command's pools, the log's and the reason's word). */
+  public static WatchedPool shared(Vertx vertx, DatabaseConfig db, String name, String side, int size, SessionLimits limits, String owner) {
     long statement = limits.statementTimeout().toMillis();
     long ms = statement <= 0 ? 0 : statement + limits.stallTimeout().toMillis();
-    return open(vertx, db, "agent", name, side, size, limits, ms,
+    return open(vertx, db, owner, name, side, size, limits, ms,
         "sessions.statementTimeoutMs + stallTimeoutMs, " + ms + " ms");
   }
 

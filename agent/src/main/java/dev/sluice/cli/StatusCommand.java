@@ -34,7 +34,7 @@ public final class StatusCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     PrintWriter out = spec.commandLine().getOut();
     try {
-      PgConnection conn = Await.result(Databases.connect(vertx, cfg.target(), "sluice-status"));
+      PgConnection conn = Await.result(Databases.connect(vertx, cfg.target(), "sluice-status", cfg.sessions()));
       try {
         if (!Await.result(LedgerSchema.exists(conn))) {
           out.println("no ledger in " + cfg.target().redacted() + " yet: no job has run");

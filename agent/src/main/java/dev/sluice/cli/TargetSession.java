@@ -1,17 +1,23 @@
 package dev.sluice.cli;
 
+import dev.sluice.capture.WatchedPool;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
-import dev.sluice.db.Databases;
 import dev.sluice.ledger.LedgerSchema;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * Small source and target pools for the one-shot commands that act on a job through the ledger
  * (rollback, cleanup, complete). Runs on the CLI thread, which may block.
+ *
+ * <p>A command is not timed as a whole: a paced rollback of a large table rightly runs for hours (it
+ * used to be cut at ten minutes, "timed out after 10 MINUTES", half done). Each statement is, as the
+ * agent's are: the sessions have {@code sessions.statementTimeoutMs}, and a statement with no answer for
+ * that plus {@code sessions.stallTimeoutMs} fails with the database named as stalled ({@link WatchedPool#shared}).
  */
 final class TargetSession implements AutoCloseable {
   final Vertx vertx = Vertx.vertx();
@@ -19,8 +25,9 @@ final class TargetSession implements AutoCloseable {
   final Pool target;
 
   TargetSession(SluiceConfig cfg, String name) {
-    source = Databases.pool(vertx, cfg.source(), name, 2);
-    target = Databases.pool(vertx, cfg.target(), name, 2);
+    String what = "running " + name.replace("sluice-", "sluice ");
+    source = WatchedPool.shared(vertx, cfg.source(), name, "source", 2, cfg.sessions(), "command").timedPool(what);
+    target = WatchedPool.shared(vertx, cfg.target(), name, "target", 2, cfg.sessions(), "command").timedPool(what);
   }
 
   /**
@@ -29,12 +36,12 @@ final class TargetSession implements AutoCloseable {
    */
   <T> T runIfLedger(Function<TargetSession, Future<T>> work) {
     return Await.result(LedgerSchema.exists(target).compose(exists -> !exists ? Future.<T>succeededFuture(null)
-        : LedgerSchema.ensure(target).compose(v -> work.apply(this))));
+        : LedgerSchema.ensure(target).compose(v -> work.apply(this))), Long.MAX_VALUE, TimeUnit.NANOSECONDS);
   }
 
   /** Brings the ledger schema up to date (these commands write to it), then runs {@code work}. */
   <T> T run(Function<TargetSession, Future<T>> work) {
-    return Await.result(LedgerSchema.ensure(target).compose(v -> work.apply(this)));
+    return Await.result(LedgerSchema.ensure(target).compose(v -> work.apply(this)), Long.MAX_VALUE, TimeUnit.NANOSECONDS);
   }
 
   @Override

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class Rollback {
   private static final Logger log = LoggerFactory.getLogger(Rollback.class);
   public static final int DELETE_BATCH_ROWS = 5_000;
+  /** How often a rollback says how far it has got. */
+  private static final long PROGRESS_NANOS = 30_000_000_000L;
   /** Runs of a rollback that meets transient failures before the failure is reported. */
   static final int ATTEMPTS = 5;
 
@@ -75,20 +77,36 @@ public final class Rollback {
    */
   public Future<Outcome> run(String job, String reason, Double rowsPerSecond, boolean force) {
     Pacer pacer = new Pacer(vertx, rowsPerSecond, Math.max(DELETE_BATCH_ROWS, rowsPerSecond == null ? 0 : rowsPerSecond.longValue()), nanos);
-    return attempt(job, reason, pacer, force, 1);
+    return attempt(job, reason, new Progress(pacer, nanos.getAsLong()), force, 1);
   }
 
-  private Future<Outcome> attempt(String job, String reason, Pacer pacer, boolean force, int n) {
-    return once(job, reason, pacer, force).recover(e -> {
+  /**
+   * One run's pace and what it has deleted, across its attempts: an attempt after an interruption
+   * deletes only what is left, and the outcome counts what the run deleted, not the last attempt.
+   */
+  private static final class Progress {
+    final Pacer pacer;
+    long deleted;
+    int segments;
+    long saidAt;
+
+    Progress(Pacer pacer, long now) {
+      this.pacer = pacer;
+      this.saidAt = now;
+    }
+  }
+
+  private Future<Outcome> attempt(String job, String reason, Progress p, boolean force, int n) {
+    return once(job, reason, p, force).recover(e -> {
       if (n >= ATTEMPTS || e instanceof Refused || ErrorClassifier.classify(e) != ErrorClass.TRANSIENT) return Future.failedFuture(e);
       long delay = Math.max(1, backoff.delayMs(n));
       log.warn("job {}: rollback interrupted ({}); running it again in {} ms (attempt {} of {})", job, ErrorClassifier.describe(e), delay,
           n + 1, ATTEMPTS);
-      return vertx.timer(delay).compose(v -> attempt(job, reason, pacer, force, n + 1));
+      return vertx.timer(delay).compose(v -> attempt(job, reason, p, force, n + 1));
     });
   }
 
-  private Future<Outcome> once(String job, String reason, Pacer pacer, boolean force) {
+  private Future<Outcome> once(String job, String reason, Progress p, boolean force) {
     return ledger.facts(job).compose(f -> {
       if (f == null) return Future.failedFuture(new Refused("no job " + job + " in the ledger: nothing to roll back"));
       if (f.state() == JobState.ROLLED_BACK) {
@@ -101,7 +119,7 @@ public final class Rollback {
       }
       log.info("job {}: rolling back ({})", job, reason);
       return ledger.beginRollback(job, reason)
-          .compose(v -> f.targetCreated() ? dropTable(job, f) : deleteRanges(job, f, pacer))
+          .compose(v -> f.targetCreated() ? dropTable(job, f) : deleteRanges(job, f, p))
           .compose(out -> removeCapture(f).map(out))
           .compose(out -> ledger.finishRollback(job).map(out))
           .onSuccess(out -> log.info("job {}: rolled back: {} rows deleted from {} segments{}", job, out.rowsDeleted(), out.segments(),
@@ -117,23 +135,28 @@ public final class Rollback {
         .map(v -> new Outcome(job, 0, 0, true, false));
   }
 
-  private Future<Outcome> deleteRanges(String job, ConsistencyLedger.JobFacts f, Pacer pacer) {
+  private Future<Outcome> deleteRanges(String job, ConsistencyLedger.JobFacts f, Progress p) {
     List<String> key = f.targetKey() != null ? f.targetKey() : f.keyColumns();
     String table = TableName.parse(f.targetTable()).sql();
     return ledger.segments(job).compose(segs -> {
-      long[] deleted = {0};
-      int[] count = {0};
+      int todo = p.segments + (int) segs.stream().filter(s -> s.state() == SegmentState.ROLLING_BACK).count();
       Future<Void> chain = Future.succeededFuture();
       for (Segment s : segs) {
         if (s.state() != SegmentState.ROLLING_BACK) continue;
-        chain = chain.compose(v -> eraseRange(table, key, f.keyTypes(), s.range(), pacer, 0)
-            .compose(n -> {
-              deleted[0] += n;
-              count[0]++;
-              return ledger.segmentRolledBack(job, s.seq(), n);
+        chain = chain.compose(v -> eraseRange(table, key, f.keyTypes(), s.range(), p, 0)
+            .compose(n -> ledger.segmentRolledBack(job, s.seq(), n))
+            .<Void>map(x -> {
+              // Counted once recorded: a segment whose record an interruption lost is done again by the next attempt.
+              p.segments++;
+              // A paced rollback of a large table runs for hours: where it is, every half minute.
+              if (nanos.getAsLong() - p.saidAt >= PROGRESS_NANOS && p.segments < todo) {
+                p.saidAt = nanos.getAsLong();
+                log.info("job {}: rolling back: {} rows deleted, {} of {} segments done", job, p.deleted, p.segments, todo);
+              }
+              return null;
             }));
       }
-      return chain.map(v -> new Outcome(job, deleted[0], count[0], false, false));
+      return chain.map(v -> new Outcome(job, p.deleted, p.segments, false, false));
     });
   }
 
@@ -144,16 +167,17 @@ public final class Rollback {
    * front, with a last batch of the range finding none, ran a range of 6,000 rows at a third of the
    * rate asked for.
    */
-  private Future<Long> eraseRange(String table, List<String> key, List<String> types, KeyRange range, Pacer pacer, long sofar) {
-    KeyRange.Predicate p = range.predicate(key, types, 1);
+  private Future<Long> eraseRange(String table, List<String> key, List<String> types, KeyRange range, Progress p, long sofar) {
+    KeyRange.Predicate where = range.predicate(key, types, 1);
     String cols = key.stream().map(Sql::ident).collect(Collectors.joining(", "));
-    String sql = "WITH d AS (DELETE FROM " + table + " WHERE (" + cols + ") IN (SELECT " + cols + " FROM " + table + " WHERE " + p.sql()
+    String sql = "WITH d AS (DELETE FROM " + table + " WHERE (" + cols + ") IN (SELECT " + cols + " FROM " + table + " WHERE " + where.sql()
         + " LIMIT " + DELETE_BATCH_ROWS + ") RETURNING 1) SELECT count(*) FROM d";
-    return target.preparedQuery(sql).execute(Tuple.tuple(p.params()))
+    return target.preparedQuery(sql).execute(Tuple.tuple(where.params()))
         .compose(rows -> {
           long n = rows.iterator().next().getLong(0);
-          Future<Void> paced = n == 0 ? Future.succeededFuture() : pacer.acquire(n);
-          return n < DELETE_BATCH_ROWS ? paced.map(sofar + n) : paced.compose(v -> eraseRange(table, key, types, range, pacer, sofar + n));
+          p.deleted += n;
+          Future<Void> paced = n == 0 ? Future.succeededFuture() : p.pacer.acquire(n);
+          return n < DELETE_BATCH_ROWS ? paced.map(sofar + n) : paced.compose(v -> eraseRange(table, key, types, range, p, sofar + n));
         });
   }
 
