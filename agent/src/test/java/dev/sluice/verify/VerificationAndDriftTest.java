@@ -46,7 +46,10 @@ class VerificationAndDriftTest {
       // Segment 0 is verified; now someone edits the target directly.
       pg.exec(tgt, "UPDATE items SET name = 'tampered' WHERE id = 10", "DELETE FROM items WHERE id = 20",
           "INSERT INTO items VALUES (-5, 'intruder', 1)");
-      assertEquals("copying", pg.string(tgt, "SELECT state FROM sluice.jobs WHERE name = 'items'"), "tampered before the copy ended");
+      // Before the final pass, which waits for untilDone (a capture job does not complete by itself): usually
+      // while the rest is copied, on a slow machine perhaps just after.
+      String state = pg.string(tgt, "SELECT state FROM sluice.jobs WHERE name = 'items'");
+      assertTrue(state.equals("copying") || state.equals("in_sync"), "tampered before the final pass: " + state);
       Map<String, JobState> states = Await.result(agent.untilDone(), 2, TimeUnit.MINUTES);
       assertEquals(JobState.COMPLETED, states.get("items"));
     } finally {
