@@ -13,6 +13,8 @@ import io.vertx.core.Handler;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.SqlConnectOptions;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -27,10 +29,32 @@ public final class Databases {
     return ConnectionSettings.of(db, applicationName, SessionLimits.NONE);
   }
 
+  /**
+   * How long opening a connection may take in all (TCP, TLS, the login), as for the JDBC sessions
+   * ({@code connectTimeout}). A host that accepts the TCP connection and then never answers (frozen, or
+   * a proxy holding the connection) held {@code validate}, an agent's start and {@code status} for the
+   * caller's own limit (ten minutes), then said only "timed out".
+   */
+  public static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+
   /** One connection, outside any pool: its password and TLS files are resolved now. */
   public static Future<PgConnection> connect(Vertx vertx, ConnectionSettings settings) {
-    return settings.pgConnectOptions(vertx).compose(o -> PgConnection.connect(vertx, o).recover(e -> LoginFailures.retold(vertx, o, e)))
-        .recover(e -> Future.failedFuture(settings.explain(e)));
+    return connect(vertx, settings, CONNECT_TIMEOUT);
+  }
+
+  /** As above, opened within {@code timeout} or failed saying so (a connection that comes later is closed). */
+  static Future<PgConnection> connect(Vertx vertx, ConnectionSettings settings, Duration timeout) {
+    Future<PgConnection> opening = settings.pgConnectOptions(vertx)
+        .compose(o -> PgConnection.connect(vertx, o).recover(e -> LoginFailures.retold(vertx, o, e)));
+    Future<PgConnection> timed = opening.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    opening.onSuccess(c -> {
+      if (timed.failed()) c.close();
+    });
+    return timed.recover(e -> Future.failedFuture(!opening.isComplete()
+        ? new IllegalStateException("no answer from " + settings.db().redacted() + " within " + timeout.toMillis() / 1000.0
+            + " s while connecting (the host took the connection and then said nothing: frozen, overloaded, or a proxy or "
+            + "firewall holding it)", e)
+        : settings.explain(e)));
   }
 
   public static Future<PgConnection> connect(Vertx vertx, DatabaseConfig db, String applicationName) {
