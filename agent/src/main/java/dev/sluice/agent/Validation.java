@@ -82,9 +82,10 @@ public final class Validation {
           boolean trigger = choice.mode() == CaptureChoice.Mode.TRIGGER;
           String missing = Await.result(ChangeCapture.missingPrivileges(src, s.job(), trigger));
           if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
-          String notOwned = trigger && missing == null ? Await.result(src.preparedQuery(CaptureSql.replicaBlind())
-              .execute(Tuple.of(s.job().source().table().sql())).map(r -> r.iterator().next().getString(0))) : null;
-          if (notOwned != null) captures.put(s.job().name(), choice.noting(replicaBlind(notOwned)));
+          if (trigger && missing == null && Await.result(src.preparedQuery(CaptureSql.replicaBlind())
+              .execute(Tuple.of(s.job().source().table().sql())).map(r -> r.iterator().next().getBoolean(0)))) {
+            captures.put(s.job().name(), choice.noting(REPLICA_BLIND));
+          }
         }
       }
       String ledger = Await.result(LedgerSchema.missingPrivileges(tgt));
@@ -101,12 +102,9 @@ public final class Validation {
     return Await.result(db.query("SELECT pg_is_in_recovery()").execute().map(r -> r.iterator().next().getBoolean(0)));
   }
 
-  /** The note for a source table (or partitions of it: {@code notOwned}) the role does not own. */
-  static String replicaBlind(String notOwned) {
-    return "the role does not own " + notOwned + " (the source table, or partitions of it), so its capture triggers cannot be made ENABLE ALWAYS: "
-        + "writes made with session_replication_role = replica (a logical replication subscription into this table, "
-        + "replication tools and loaders that skip triggers so) are not captured, and only the final pass repairs them (docs/consistency.md)";
-  }
+  static final String REPLICA_BLIND = "the role does not own the source table, so its capture triggers cannot be made ENABLE ALWAYS: "
+      + "writes made with session_replication_role = replica (a logical replication subscription into this table, "
+      + "replication tools and loaders that skip triggers so) are not captured, and only the final pass repairs them (docs/consistency.md)";
 
   /** What the source allows the job (asked only when the config does not say trigger), and the choice. */
   private static CaptureChoice capture(Vertx vertx, PgConnection src, SluiceConfig config, JobShape s) {

@@ -123,12 +123,7 @@ public final class CaptureSql {
    * them {@code ENABLE ALWAYS} ({@link #createTrigger}). Param: $1 the table.
    */
   public static String replicaBlind() {
-    // The partitions too: ENABLE ALWAYS on a partitioned table recurses into each, and one the role does not
-    // own makes it fail (the triggers then stay as created, on every partition).
-    // (pg_partition_tree lists no rows for a table that is not partitioned: the table itself is added.)
-    return "SELECT string_agg(t.relid::regclass::text, ', ' ORDER BY t.level, t.relid::regclass::text) "
-        + "FROM (SELECT $1::regclass AS relid, 0 AS level UNION SELECT relid, level FROM pg_partition_tree($1::regclass)) t "
-        + "JOIN pg_class c ON c.oid = t.relid WHERE NOT pg_has_role(c.relowner, 'USAGE')";
+    return "SELECT NOT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = $1::regclass";
   }
 
   /**
