@@ -187,8 +187,8 @@ final class JobWiring {
     if (readSource == null) {
       // Each read timed (http.readTimeoutMs): a caller gets its 503 then, not when a silent database comes back.
       long ms = cfg.http().readTimeoutMs();
-      readSource = WatchedPool.reads(vertx, cfg.source(), "source", READ_POOL_SIZE, ms, cfg.sessions()).timedPool("reading rows for the read API");
-      readTarget = WatchedPool.reads(vertx, cfg.target(), "target", READ_POOL_SIZE, ms, cfg.sessions()).timedPool("reading rows for the read API");
+      readSource = WatchedPool.reads(vertx, cfg.source(), "source", READ_POOL_SIZE, ms, cfg.sessions()).timedOnceHeld("reading rows for the read API");
+      readTarget = WatchedPool.reads(vertx, cfg.target(), "target", READ_POOL_SIZE, ms, cfg.sessions()).timedOnceHeld("reading rows for the read API");
     }
     // Only an agent that hears every change Sluice makes to the target may serve from its cache.
     JobReads r = new JobReads(vertx, shape, readSource, readTarget, ledger, () -> catchUp.hearsChanges(m.state()), m::waitingReason,

@@ -5,6 +5,7 @@ import dev.sluice.plan.KeyRange;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,15 @@ public final class RowLookup {
     this.sourceSql = keysOnly.source();
   }
 
+  /**
+   * One statement on a connection of {@code pool}: the read pools time a statement from when it holds
+   * its connection (the wait for one is the pool's own connection timeout), so a burst of reads queued
+   * for the pool's few connections is not taken for a silent database.
+   */
+  private static Future<RowSet<Row>> run(Pool pool, String sql, Tuple params) {
+    return pool.withConnection(c -> c.preparedQuery(sql).execute(params));
+  }
+
   private Tuple arrays(List<List<String>> keys, Tuple t) {
     for (int c = 0; c < codec.width(); c++) {
       String[] col = new String[keys.size()];
@@ -52,7 +62,7 @@ public final class RowLookup {
 
   /** PostgreSQL's canonical text of each key's parts (fails with PostgreSQL's message for a malformed key). */
   public Future<List<List<String>>> canonical(List<List<String>> keys) {
-    return target.preparedQuery(canonicalSql).execute(arrays(keys, Tuple.tuple())).map(rows -> {
+    return run(target, canonicalSql, arrays(keys, Tuple.tuple())).map(rows -> {
       List<List<String>> out = new ArrayList<>(keys.size());
       for (Row r : rows) {
         List<String> parts = new ArrayList<>(codec.width());
@@ -64,7 +74,7 @@ public final class RowLookup {
   }
 
   public Future<List<TargetRow>> target(List<List<String>> keys) {
-    return target.preparedQuery(targetSql).execute(arrays(keys, Tuple.of(job))).map(rows -> {
+    return run(target, targetSql, arrays(keys, Tuple.of(job))).map(rows -> {
       List<TargetRow> out = new ArrayList<>(keys.size());
       for (Row r : rows) out.add(new TargetRow(r.getBoolean(0), r.getString(1)));
       return out;
@@ -72,7 +82,7 @@ public final class RowLookup {
   }
 
   public Future<List<String>> source(List<List<String>> keys) {
-    return source.preparedQuery(sourceSql).execute(arrays(keys, Tuple.tuple())).map(rows -> {
+    return run(source, sourceSql, arrays(keys, Tuple.tuple())).map(rows -> {
       List<String> out = new ArrayList<>(keys.size());
       for (Row r : rows) out.add(r.getString(0));
       return out;
@@ -82,7 +92,7 @@ public final class RowLookup {
   /** Up to {@code limit} target rows of a range in key order, after {@code after} (null: from the start). */
   public Future<List<KeyedRow>> warmBatch(KeyRange range, List<String> after, int limit) {
     RowSql.Statement st = keysOnly.warmBatch(range, after, limit);
-    return target.preparedQuery(st.sql()).execute(Tuple.from(st.params())).map(rows -> {
+    return run(target, st.sql(), Tuple.from(st.params())).map(rows -> {
       List<KeyedRow> out = new ArrayList<>(rows.size());
       for (Row r : rows) {
         List<String> key = new ArrayList<>(codec.width());

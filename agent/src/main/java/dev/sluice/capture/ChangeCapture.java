@@ -32,7 +32,7 @@ public final class ChangeCapture {
 
   /**
    * As above, never making the table's users queue behind the triggers' DDL ({@link DdlLockWait}):
-   * each attempt waits a second at most for the table's lock, and attempts go on for minutes.
+   * each attempt waits deadlock_timeout + 1 s at most for the table's lock, and attempts go on for minutes.
    */
   public static Future<Void> install(Vertx vertx, Pool source, JobShape shape, boolean triggers) {
     String job = shape.job().name();

@@ -24,14 +24,20 @@ import org.slf4j.LoggerFactory;
  * every reader conflicts with too). Waiting for it behind a long transaction (a batch job's, a session
  * left idle in transaction, an anti-wraparound vacuum) put every later statement on the table in the
  * queue behind the DDL: the busiest table stopped for as long as that transaction lasted, the outage
- * online schema change tools are known for. Here each attempt waits at most {@link #LOCK_TIMEOUT}
+ * online schema change tools are known for. Here each attempt waits at most the server's
+ * {@code deadlock_timeout} plus {@link #LOCK_MARGIN}
  * ({@code SET LOCAL lock_timeout}), then gives up the queue, says who holds the lock, and tries again
  * after a backoff with jitter, for up to {@link #PATIENCE}; then it fails with the holders named.
  */
 public final class DdlLockWait {
   private static final Logger log = LoggerFactory.getLogger(DdlLockWait.class);
-  /** How long one attempt waits in the table's lock queue: at most this long do the table's users wait behind it. */
-  public static final Duration LOCK_TIMEOUT = Duration.ofSeconds(1);
+  /**
+   * How much longer than the server's {@code deadlock_timeout} (1 s by default) one attempt waits in the
+   * table's lock queue: at most that long do the table's users wait behind it. Past {@code deadlock_timeout}
+   * because that is when PostgreSQL cancels an autovacuum in the way (not one preventing wraparound):
+   * a lock timeout no longer than it gives up first, and the autovacuum is never cancelled for it.
+   */
+  public static final Duration LOCK_MARGIN = Duration.ofSeconds(1);
   /** How long in all before giving up. */
   public static final Duration PATIENCE = Duration.ofMinutes(10);
   private static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(30), () -> 0.5 + ThreadLocalRandom.current().nextDouble() / 2);
@@ -69,7 +75,8 @@ public final class DdlLockWait {
 
   /** The statement each attempt's transaction starts with. */
   public static String setLockTimeout() {
-    return "SET LOCAL lock_timeout = " + LOCK_TIMEOUT.toMillis();
+    return "SELECT set_config('lock_timeout', (SELECT (setting::bigint + " + LOCK_MARGIN.toMillis()
+        + ")::text FROM pg_settings WHERE name = 'deadlock_timeout'), true)";
   }
 
   /** True for PostgreSQL's "could not obtain lock" (a lock_timeout that ran out). */
@@ -101,14 +108,15 @@ public final class DdlLockWait {
         long delay = BACKOFF.delayMs(n);
         if (waited + delay * 1_000_000L > patience.toNanos()) {
           done.fail(new IllegalStateException(String.format(Locale.ROOT, "%s: no lock on the source table in %d attempts over %s "
-              + "(each gave up after %d ms so the table's users did not queue behind it); held by %s. End that transaction, "
-              + "or start again later", what, n, minutes(waited), LOCK_TIMEOUT.toMillis(), who)));
+              + "(each gave up after deadlock_timeout + %d ms so the table's users did not queue behind it); held by %s. End that transaction, "
+              + "or start again later", what, n, minutes(waited), LOCK_MARGIN.toMillis(), who)));
           return;
         }
-        // A first miss is often an autovacuum that gives way within a second: a warning from the second on.
-        String line = "{}: the source table's lock is held by {}; gave up waiting after {} ms so the table's users do not queue "
+        // A first miss is often a holder about to finish: a warning from the second on. (An autovacuum in the way is
+        // cancelled by the server at deadlock_timeout, before the attempt gives up; one preventing wraparound is not.)
+        String line = "{}: the source table's lock is held by {}; gave up waiting after deadlock_timeout + {} ms so the table's users do not queue "
             + "behind Sluice's DDL; trying again in {} s (attempt {}, for up to {})";
-        Object[] args = {what, who, LOCK_TIMEOUT.toMillis(), String.format(Locale.ROOT, "%.1f", delay / 1000.0), n + 1, minutes(patience.toNanos())};
+        Object[] args = {what, who, LOCK_MARGIN.toMillis(), String.format(Locale.ROOT, "%.1f", delay / 1000.0), n + 1, minutes(patience.toNanos())};
         if (n == 1) log.info(line, args);
         else log.warn(line, args);
         vertx.setTimer(Math.max(1, delay), t -> attempt(what, tables, params, blocks, attempt, n + 1, start, done));
@@ -123,7 +131,8 @@ public final class DdlLockWait {
 
   /** Who holds a lock on the tables that the DDL waits for: "pid 4242 (psql, idle in transaction, transaction open for 00:05:12)". */
   Future<String> holders(String tables, Tuple params, Blocks blocks) {
-    String sql = "SELECT coalesce(string_agg(format('pid %s (%s, %s%s)', a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), "
+    String sql = "SELECT coalesce(string_agg(format('pid %s (%s, %s%s)', a.pid, coalesce(nullif(a.application_name, ''), "
+        + "CASE WHEN a.backend_type <> 'client backend' THEN a.backend_type || ': ' || left(a.query, 80) END, 'no application name'), "
         + "coalesce(a.state, 'state not visible to this role'), coalesce(', transaction open for ' || date_trunc('second', now() - a.xact_start)::text, '')), "
         + "'; ' ORDER BY a.xact_start), 'sessions this role cannot see (grant it pg_monitor) or that have just let go') "
         + "FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.granted "

@@ -72,7 +72,7 @@ public final class LogicalSlot {
   /**
    * As above for an agent: the publication's {@code CREATE PUBLICATION .. FOR TABLE} takes the table's
    * SHARE UPDATE EXCLUSIVE lock, which a VACUUM, ANALYZE or index build on it holds for as long as it
-   * runs; so it waits a second at most an attempt, names the holder and tries again ({@link DdlLockWait}),
+   * runs; so it waits deadlock_timeout + 1 s at most an attempt, names the holder and tries again ({@link DdlLockWait}),
    * rather than queueing (and holding up the maintenance queued after it) until the statement timeout.
    */
   public static Future<Boolean> ensure(Vertx vertx, Pool source, String job, String tableSql,

@@ -37,11 +37,20 @@ final class TimedQueries {
 
   /** {@code what}: what the statements do, for a stall's reason ("verifying"). */
   static Pool pool(WatchedPool watched, String what) {
-    return proxy(Pool.class, watched.pool(), watched, what);
+    return proxy(Pool.class, watched.pool(), watched, what, true);
+  }
+
+  /**
+   * The same, but the wait for a connection is not timed ({@code getConnection}, and so
+   * {@code withConnection}): the pool's own connection timeout bounds it. For a pool whose callers
+   * outnumber its connections (the read API's): a burst queued for a connection is not a stall.
+   */
+  static Pool heldOnly(WatchedPool watched, String what) {
+    return proxy(Pool.class, watched.pool(), watched, what, false);
   }
 
   @SuppressWarnings("unchecked")
-  private static <T> T proxy(Class<T> type, Object target, WatchedPool watched, String what) {
+  private static <T> T proxy(Class<T> type, Object target, WatchedPool watched, String what, boolean waits) {
     InvocationHandler h = (self, m, args) -> {
       if (m.getDeclaringClass() == Object.class) return call(target, m, args);
       String name = m.getName();
@@ -52,12 +61,16 @@ final class TimedQueries {
           return InvocationHandler.invokeDefault(self, m, args);
         }
       }
-      boolean untimed = target instanceof Pool ? !name.equals("getConnection")
+      boolean untimed = target instanceof Pool ? !(waits && name.equals("getConnection"))
           : (target instanceof SqlConnection && name.equals("close")) || (target instanceof Transaction && name.equals("completion"));
       Class<?> r = m.getReturnType();
-      if (Future.class.isAssignableFrom(r) && !untimed) return timed(target, m, args, watched, what);
+      if (Future.class.isAssignableFrom(r) && !untimed) return timed(target, m, args, watched, what, waits);
       Object out = call(target, m, args);
-      return out == null || !TIMED.contains(r) ? out : proxy(r, out, watched, what);
+      if (!waits && target instanceof Pool && out instanceof Future<?> f) {
+        // The connection itself, once handed over: its statements are timed.
+        return f.map(v -> v instanceof SqlConnection c ? proxy(SqlConnection.class, c, watched, what, false) : v);
+      }
+      return out == null || !TIMED.contains(r) ? out : proxy(r, out, watched, what, waits);
     };
     return (T) Proxy.newProxyInstance(TimedQueries.class.getClassLoader(), new Class<?>[] {type}, h);
   }
@@ -67,7 +80,7 @@ final class TimedQueries {
    * prepared statement). A connection the pool hands over only after the wait for it stalled goes back.
    */
   @SuppressWarnings("unchecked")
-  private static Future<Object> timed(Object target, Method m, Object[] args, WatchedPool watched, String what) {
+  private static Future<Object> timed(Object target, Method m, Object[] args, WatchedPool watched, String what, boolean waits) {
     Future<Object>[] real = new Future[1];
     Future<Object> outcome = watched.timed(what, () -> {
       try {
@@ -81,7 +94,7 @@ final class TimedQueries {
       if (outcome.failed() && v instanceof SqlConnection late) late.close();
     });
     return outcome.map(v -> {
-      for (Class<?> type : TIMED) if (type.isInstance(v)) return proxy(type, v, watched, what);
+      for (Class<?> type : TIMED) if (type.isInstance(v)) return proxy(type, v, watched, what, waits);
       return v;
     });
   }

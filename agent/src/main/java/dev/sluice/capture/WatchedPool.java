@@ -171,6 +171,15 @@ public final class WatchedPool {
     return TimedQueries.pool(this, what);
   }
 
+  /**
+   * As {@link #timedPool}, but a statement is timed only from when it holds its connection: the wait
+   * for one is bounded by the pool's own connection timeout instead (the read pools: {@link #reads}).
+   * Statements must run on a connection taken from it ({@code withConnection}) to be timed so.
+   */
+  public Pool timedOnceHeld(String what) {
+    return TimedQueries.heldOnly(this, what);
+  }
+
   /** {@code source} or {@code target}. */
   String side() {
     return side;

@@ -96,10 +96,16 @@ public final class Databases {
   /** As above, its sessions capped by {@code limits}; {@code connected} as for {@link #pool(Vertx, DatabaseConfig, String, String, int, SessionLimits, Handler)}. */
   public static Pool readPool(Vertx vertx, DatabaseConfig db, String database, int size, SessionLimits limits, Handler<SqlConnection> connected) {
     // Every statement, however long (a wide table's projection passes the client's default 2048 chars).
+    // A read waits for a connection as long as it may wait for its answer (statement_timeout), and at most
+    // READ_QUEUE reads wait at once: past that the read API says the pool is busy rather than queue without end.
+    long waitMs = limits.statementTimeout().isZero() ? 30_000 : limits.statementTimeout().toMillis();
     return pool(vertx, ConnectionSettings.of(db, "sluice-reads", limits),
         o -> o.setCachePreparedStatements(true).setPreparedStatementCacheSqlFilter(sql -> true), "sluice-reads-" + database, size,
-        0, null, connected);
+        0, null, connected, p -> p.setConnectionTimeout((int) waitMs).setConnectionTimeoutUnit(TimeUnit.MILLISECONDS).setMaxWaitQueueSize(READ_QUEUE));
   }
+
+  /** Reads waiting for a read pool's connection at most. */
+  public static final int READ_QUEUE = 256;
 
   /**
    * Each new connection of the pool asks for its options afresh, so it reads the password file again:
@@ -118,10 +124,15 @@ public final class Databases {
    */
   private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size,
       int nice, String database, Handler<SqlConnection> connected) {
+    return pool(vertx, settings, tune, name, size, nice, database, connected, p -> p);
+  }
+
+  private static Pool pool(Vertx vertx, ConnectionSettings settings, UnaryOperator<PgConnectOptions> tune, String name, int size,
+      int nice, String database, Handler<SqlConnection> connected, UnaryOperator<PoolOptions> poolTune) {
     Supplier<Future<SqlConnectOptions>> options = () -> settings.pgConnectOptions(vertx).map(tune::apply);
     var builder = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setName(name)
-            .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1))
+        .with(poolTune.apply(new PoolOptions().setMaxSize(size).setName(name)
+            .setShared(false).setConnectionTimeout(30).setMaxWaitQueueSize(-1)))
         .connectingTo(options)
         .using(vertx);
     Handler<SqlConnection> then = connected != null ? connected : SqlConnection::close;

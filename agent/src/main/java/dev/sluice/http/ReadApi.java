@@ -4,6 +4,7 @@ import dev.sluice.cache.JobReads;
 import dev.sluice.cache.ReadRouter;
 import dev.sluice.cache.SegmentCache;
 import dev.sluice.ledger.Ledger;
+import dev.sluice.resilience.ErrorClass;
 import dev.sluice.resilience.ErrorClassifier;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -203,10 +204,13 @@ public final class ReadApi {
       error(ctx, 400, e.getMessage());
     } else {
       // A read the database did not finish within http.readTimeoutMs (57014), a silent database (DatabaseStalled), a
-      // breaker: all worth a retry a moment later.
-      String hint = e instanceof PgException pg && "57014".equals(pg.getSqlState())
-          ? " (the read took longer than http.readTimeoutMs: a lock on the table, or an overloaded database?)" : "";
-      if (!ctx.response().ended()) ctx.response().putHeader("Retry-After", "1");
+      // read pool too busy to take it in time, a breaker: worth a retry a moment later; a missing table or grant is not.
+      String m = String.valueOf(e.getMessage());
+      String hint = e instanceof PgException pg && "57014".equals(pg.getSqlState()) && m.contains("statement timeout")
+          ? " (the read took longer than http.readTimeoutMs: a lock on the table, or an overloaded database?)"
+          : m.contains("waiting for connection") || m.contains("wait queue")
+              ? " (the read pool's connections were all busy for http.readTimeoutMs: more reads at once than the database answers)" : "";
+      if (!ctx.response().ended() && ErrorClassifier.classify(e) == ErrorClass.TRANSIENT) ctx.response().putHeader("Retry-After", "1");
       error(ctx, 503, "cannot read the row now: " + ErrorClassifier.describe(e) + hint);
     }
   }

@@ -3,14 +3,22 @@ package dev.sluice.cache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import dev.sluice.agent.Agent;
 import dev.sluice.db.Await;
 import dev.sluice.testing.Agents;
+import dev.sluice.testing.Eventually;
 import dev.sluice.testing.FreezingProxy;
+import dev.sluice.testing.LogCapture;
 import dev.sluice.testing.TestPg;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +38,8 @@ class ReadTimeoutTest {
     String tgt = pg.createDatabase("rt_tgt");
     pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text, qty int)",
         "INSERT INTO items SELECT g, 'item ' || g, g % 100 FROM generate_series(1, 2000) g");
-    try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port())) {
+    ExecutorService pool = Executors.newFixedThreadPool(12);
+    try (FreezingProxy proxy = new FreezingProxy(pg.host(), pg.port()); LogCapture logs = LogCapture.root()) {
       // Every read from the source (targetPercent 0), through a proxy that can silence the read sessions.
       String config = """
           {"source": {"url": "postgresql://postgres@127.0.0.1:%d/%s"}, "target": {"url": "%s"},
@@ -59,6 +68,27 @@ class ReadTimeoutTest {
         }
         assertEquals(200, client.get("items", List.of("8")).status());
 
+        // Three times as many readers at once as the pool has connections, behind the same lock for 2.5 s: each
+        // gets its answer (a 503 saying why) within about the read timeout of its turn or of its wait for a
+        // connection; none is taken for a silent database (the wait for a connection is not a stall).
+        try (Connection locker = pg.connect(src); Statement st = locker.createStatement()) {
+          locker.setAutoCommit(false);
+          st.execute("LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
+          List<CompletableFuture<ReadClient.Response>> burst = new ArrayList<>();
+          for (int i = 0; i < 12; i++) {
+            String key = Integer.toString(100 + i);
+            burst.add(CompletableFuture.supplyAsync(() -> client.get("items", List.of(key)), pool));
+          }
+          Eventually.pause(2500);
+          locker.rollback();
+          for (CompletableFuture<ReadClient.Response> f : burst) {
+            ReadClient.Response b = f.get(30, TimeUnit.SECONDS);
+            assertTrue(b.status() == 200 || (b.status() == 503 && !b.body().contains("stalled")), b.status() + " " + b.body());
+          }
+        }
+        assertTrue(logs.messages(Level.WARN, "stalled").isEmpty(), "no stall: " + logs.messages(Level.WARN, "stalled"));
+        assertEquals(200, client.get("items", List.of("8")).status());
+
         // A silent one: the read sessions' connections frozen (no reset, no answer).
         List<Integer> reads = pg.strings(src, "SELECT client_port::text FROM pg_stat_activity WHERE application_name = 'sluice-reads' "
             + "AND datname = current_database()").stream().map(Integer::valueOf).toList();
@@ -69,14 +99,18 @@ class ReadTimeoutTest {
         assertEquals(503, r.status(), r.body());
         assertTrue(r.body().contains("the source stalled") && r.body().contains("http.readTimeoutMs 1000 + 1 s"), r.body());
         assertTrue(took >= 1.9 && took < 6, "answered after " + took + " s");
-        // The frozen connections were reset; the next read opens a fresh one.
-        ReadClient.Response next = client.get("items", List.of("9"));
-        assertEquals(200, next.status(), next.body());
+        // The frozen connections were reset; a next read (within a moment: the pool lets go of them as they close) opens a fresh one.
+        ReadClient.Response next = Eventually.value(Duration.ofSeconds(5), "a read on a fresh connection", () -> {
+          ReadClient.Response n = client.get("items", List.of("9"));
+          return n.status() == 200 ? n : null;
+        });
         assertTrue(next.body().contains("item 9"), next.body());
       } finally {
         proxy.thaw();
         Await.result(agent.stop(), 1, TimeUnit.MINUTES);
       }
+    } finally {
+      pool.shutdownNow();
     }
   }
 }
