@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Handler;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.SqlConnection;
@@ -44,17 +45,23 @@ public final class Databases {
 
   /** As above, opened within {@code timeout} or failed saying so (a connection that comes later is closed). */
   static Future<PgConnection> connect(Vertx vertx, ConnectionSettings settings, Duration timeout) {
-    Future<PgConnection> opening = settings.pgConnectOptions(vertx)
-        .compose(o -> PgConnection.connect(vertx, o).recover(e -> LoginFailures.retold(vertx, o, e)));
-    Future<PgConnection> timed = opening.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    opening.onSuccess(c -> {
-      if (timed.failed()) c.close();
-    });
-    return timed.recover(e -> Future.failedFuture(!opening.isComplete()
-        ? new IllegalStateException("no answer from " + settings.db().redacted() + " within " + timeout.toMillis() / 1000.0
-            + " s while connecting (the host took the connection and then said nothing: frozen, overloaded, or a proxy or "
-            + "firewall holding it)", e)
-        : settings.explain(e)));
+    // One promise both the timer and the connection try to settle: whichever comes second knows it did,
+    // and a connection that comes after the timer is closed, never left open.
+    Promise<PgConnection> outcome = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> outcome.tryFail(new IllegalStateException("no answer from "
+        + settings.db().redacted() + " within " + timeout.toMillis() / 1000.0 + " s while connecting (TCP, TLS and the login): "
+        + "the host is unreachable or frozen, or a proxy or firewall holds the connection")));
+    settings.pgConnectOptions(vertx)
+        .compose(o -> PgConnection.connect(vertx, o).recover(e -> LoginFailures.retold(vertx, o, e)))
+        .onComplete(ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            if (!outcome.tryComplete(ar.result())) ar.result().close();
+          } else {
+            outcome.tryFail(settings.explain(ar.cause()));
+          }
+        });
+    return outcome.future();
   }
 
   public static Future<PgConnection> connect(Vertx vertx, DatabaseConfig db, String applicationName) {
