@@ -1,6 +1,7 @@
 package dev.sluice.cli;
 
 import dev.sluice.capture.WatchedPool;
+import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.db.Await;
 import dev.sluice.ledger.LedgerSchema;
@@ -17,7 +18,8 @@ import java.util.function.Function;
  * <p>A command is not timed as a whole: a paced rollback of a large table rightly runs for hours (it
  * used to be cut at ten minutes, "timed out after 10 MINUTES", half done). Each statement is, as the
  * agent's are: the sessions have {@code sessions.statementTimeoutMs}, and a statement with no answer for
- * that plus {@code sessions.stallTimeoutMs} fails with the database named as stalled ({@link WatchedPool#shared}).
+ * that plus {@code sessions.stallTimeoutMs} (that alone when the first is 0) fails with the database named as
+ * stalled ({@link WatchedPool#shared}).
  */
 final class TargetSession implements AutoCloseable {
   final Vertx vertx = Vertx.vertx();
@@ -26,8 +28,19 @@ final class TargetSession implements AutoCloseable {
 
   TargetSession(SluiceConfig cfg, String name) {
     String what = "running " + name.replace("sluice-", "sluice ");
-    source = WatchedPool.shared(vertx, cfg.source(), name, "source", 2, cfg.sessions(), "command").timedPool(what);
-    target = WatchedPool.shared(vertx, cfg.target(), name, "target", 2, cfg.sessions(), "command").timedPool(what);
+    source = watched(cfg, cfg.source(), name, "source").timedPool(what);
+    target = watched(cfg, cfg.target(), name, "target").timedPool(what);
+  }
+
+  /**
+   * Timed against {@code statementTimeoutMs + stallTimeoutMs}; with {@code statementTimeoutMs} 0 (none)
+   * against {@code stallTimeoutMs} alone, as nothing else would then end a statement on a silent
+   * database (the commands' statements are short: a 5,000-row delete, a ledger write).
+   */
+  private WatchedPool watched(SluiceConfig cfg, DatabaseConfig db, String name, String side) {
+    return cfg.sessions().statementTimeout().isZero()
+        ? WatchedPool.open(vertx, db, "command", name, side, 2, cfg.sessions())
+        : WatchedPool.shared(vertx, db, name, side, 2, cfg.sessions(), "command");
   }
 
   /**

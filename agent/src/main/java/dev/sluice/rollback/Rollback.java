@@ -89,6 +89,9 @@ public final class Rollback {
     long deleted;
     int segments;
     long saidAt;
+    /** An attempt of this run began the rollback (or the table's drop): a later one finding it done finished it unheard. */
+    boolean began;
+    boolean dropping;
 
     Progress(Pacer pacer, long now) {
       this.pacer = pacer;
@@ -110,7 +113,9 @@ public final class Rollback {
     return ledger.facts(job).compose(f -> {
       if (f == null) return Future.failedFuture(new Refused("no job " + job + " in the ledger: nothing to roll back"));
       if (f.state() == JobState.ROLLED_BACK) {
-        return removeCapture(f).map(v -> new Outcome(job, 0, 0, false, true));
+        // Done by an earlier attempt of this run whose last answer was lost (a stall, a reset): say what the run did.
+        Outcome done = p.began ? new Outcome(job, p.deleted, p.segments, p.dropping, false) : new Outcome(job, 0, 0, false, true);
+        return removeCapture(f).map(v -> done);
       }
       if (f.state() != JobState.ROLLING_BACK && Boolean.TRUE.equals(f.targetHadRows()) && !f.targetCreated() && !force) {
         return Future.failedFuture(new Refused("target table " + f.targetTable() + " held rows before job " + job + " started; a rollback "
@@ -118,6 +123,8 @@ public final class Rollback {
             + "Run again with --force to do it anyway"));
       }
       log.info("job {}: rolling back ({})", job, reason);
+      p.began = true;
+      p.dropping = f.targetCreated();
       return ledger.beginRollback(job, reason)
           .compose(v -> f.targetCreated() ? dropTable(job, f) : deleteRanges(job, f, p))
           .compose(out -> removeCapture(f).map(out))
