@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
+import java.util.function.Supplier;
 
 /**
  * A job's publication and logical replication slot on the source, both named {@code sluice_JOB}:
@@ -66,7 +67,8 @@ public final class LogicalSlot {
 
   /** As above, the slot created by {@code create} (given its name): {@link SlotCreation#patient} for an agent. */
   public static Future<Boolean> ensure(Pool source, String job, String tableSql, java.util.function.Function<String, Future<Void>> create) {
-    return publication(source, job, tableSql, null).compose(v -> slot(source, job, tableSql, create));
+    Supplier<Future<Void>> publication = () -> publication(source, job, tableSql, null);
+    return publication.get().compose(v -> slot(source, job, tableSql, publication, create));
   }
 
   /**
@@ -77,9 +79,9 @@ public final class LogicalSlot {
    */
   public static Future<Boolean> ensure(Vertx vertx, Pool source, String job, String tableSql,
       java.util.function.Function<String, Future<Void>> create) {
-    return new DdlLockWait(vertx, source).run("job " + job + ": creating publication " + name(job), DdlLockWait.table(),
-            Tuple.of(tableSql), DdlLockWait.Blocks.MAINTENANCE, timeout -> publication(source, job, tableSql, timeout))
-        .compose(v -> slot(source, job, tableSql, create));
+    Supplier<Future<Void>> publication = () -> new DdlLockWait(vertx, source).run("job " + job + ": creating publication " + name(job),
+        DdlLockWait.table(), Tuple.of(tableSql), DdlLockWait.Blocks.MAINTENANCE, timeout -> publication(source, job, tableSql, timeout));
+    return publication.get().compose(v -> slot(source, job, tableSql, publication, create));
   }
 
   /** The publication when missing; {@code lockTimeout}: the statement that bounds the wait for the table's lock (null: none). */
@@ -94,7 +96,9 @@ public final class LogicalSlot {
                     + " WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)").execute().mapEmpty())));
   }
 
-  private static Future<Boolean> slot(Pool source, String job, String tableSql, java.util.function.Function<String, Future<Void>> create) {
+  /** The slot when missing; {@code publication} makes the publication again when this call has to start over. */
+  private static Future<Boolean> slot(Pool source, String job, String tableSql, Supplier<Future<Void>> publication,
+      java.util.function.Function<String, Future<Void>> create) {
     String name = name(job);
     return status(source, job, tableSql)
         .compose(st -> {
@@ -103,11 +107,11 @@ public final class LogicalSlot {
                 + tableSql + "; drop it (DROP PUBLICATION " + name + ") or add the table (ALTER PUBLICATION " + name + " ADD TABLE "
                 + tableSql + ")"));
           }
-          if (st.exists()) return another(source, job, tableSql, st, create);
+          if (st.exists()) return another(source, job, tableSql, st, publication, create);
           return create.apply(name)
               .map(true)
               .recover(e -> e instanceof io.vertx.pgclient.PgException pg && "42710".equals(pg.getSqlState())
-                  ? status(source, job, tableSql).compose(now -> another(source, job, tableSql, now, create)) // another agent creates it meanwhile
+                  ? status(source, job, tableSql).compose(now -> another(source, job, tableSql, now, publication, create)) // another agent creates it meanwhile
                   : Future.failedFuture(e));
         });
   }
@@ -121,14 +125,14 @@ public final class LogicalSlot {
    * between. So a slot being created (held by its creator, no confirmed position yet) is waited for;
    * one whose creation failed is gone, and this call starts over.
    */
-  private static Future<Boolean> another(Pool source, String job, String tableSql, Status st,
+  private static Future<Boolean> another(Pool source, String job, String tableSql, Status st, Supplier<Future<Void>> publication,
       java.util.function.Function<String, Future<Void>> create) {
-    if (!st.exists()) return ensure(source, job, tableSql, create);
+    if (!st.exists()) return publication.get().compose(v -> slot(source, job, tableSql, publication, create));
     boolean creating = st.confirmedLsn() == null && st.activePid() != null && st.database() != null;
     if (!creating) return checkOurs(st, name(job), source).map(false);
     return source.query("SELECT pg_sleep(0.1)").execute()
         .compose(v -> status(source, job, tableSql))
-        .compose(now -> another(source, job, tableSql, now, create));
+        .compose(now -> another(source, job, tableSql, now, publication, create));
   }
 
   private static Future<Void> checkOurs(Status st, String name, SqlClient source) {
