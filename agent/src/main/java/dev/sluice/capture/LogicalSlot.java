@@ -67,8 +67,7 @@ public final class LogicalSlot {
 
   /** As above, the slot created by {@code create} (given its name): {@link SlotCreation#patient} for an agent. */
   public static Future<Boolean> ensure(Pool source, String job, String tableSql, java.util.function.Function<String, Future<Void>> create) {
-    Supplier<Future<Void>> publication = () -> publication(source, job, tableSql, null);
-    return publication.get().compose(v -> slot(source, job, tableSql, publication, create));
+    return ensure(source, job, tableSql, () -> publication(source, job, tableSql, null), create);
   }
 
   /**
@@ -79,8 +78,13 @@ public final class LogicalSlot {
    */
   public static Future<Boolean> ensure(Vertx vertx, Pool source, String job, String tableSql,
       java.util.function.Function<String, Future<Void>> create) {
-    Supplier<Future<Void>> publication = () -> new DdlLockWait(vertx, source).run("job " + job + ": creating publication " + name(job),
-        DdlLockWait.table(), Tuple.of(tableSql), DdlLockWait.Blocks.MAINTENANCE, timeout -> publication(source, job, tableSql, timeout));
+    return ensure(source, job, tableSql, () -> new DdlLockWait(vertx, source).run("job " + job + ": creating publication " + name(job),
+        DdlLockWait.table(), Tuple.of(tableSql), DdlLockWait.Blocks.MAINTENANCE, timeout -> publication(source, job, tableSql, timeout)), create);
+  }
+
+  /** The publication ({@code publication} makes it when missing), then the slot; a call that has to start over makes both again. */
+  private static Future<Boolean> ensure(Pool source, String job, String tableSql, Supplier<Future<Void>> publication,
+      java.util.function.Function<String, Future<Void>> create) {
     return publication.get().compose(v -> slot(source, job, tableSql, publication, create));
   }
 
@@ -96,7 +100,7 @@ public final class LogicalSlot {
                     + " WITH (publish = 'insert, update, delete, truncate', publish_via_partition_root = true)").execute().mapEmpty())));
   }
 
-  /** The slot when missing; {@code publication} makes the publication again when this call has to start over. */
+  /** The slot when missing; {@code publication}: as for {@link #ensure(Pool, String, String, Supplier, java.util.function.Function)}. */
   private static Future<Boolean> slot(Pool source, String job, String tableSql, Supplier<Future<Void>> publication,
       java.util.function.Function<String, Future<Void>> create) {
     String name = name(job);
@@ -127,7 +131,7 @@ public final class LogicalSlot {
    */
   private static Future<Boolean> another(Pool source, String job, String tableSql, Status st, Supplier<Future<Void>> publication,
       java.util.function.Function<String, Future<Void>> create) {
-    if (!st.exists()) return publication.get().compose(v -> slot(source, job, tableSql, publication, create));
+    if (!st.exists()) return ensure(source, job, tableSql, publication, create);
     boolean creating = st.confirmedLsn() == null && st.activePid() != null && st.database() != null;
     if (!creating) return checkOurs(st, name(job), source).map(false);
     return source.query("SELECT pg_sleep(0.1)").execute()
