@@ -58,6 +58,8 @@ public final class JobInspector {
           + "it see, and Sluice would copy and verify only those"));
       return null;
     }
+    Privileges.source(source, st, srcOid, path, problems);
+    if (problems.size() > before) return null;
     Map<String, Col> srcCols = columns(source, srcOid);
 
     // Key: exists, not null, unique.
@@ -113,6 +115,8 @@ public final class JobInspector {
           + "database: create it first (target.create creates the table, not its schema)"));
       return null;
     }
+    if (tgtOid == null) Privileges.create(target, tt, path, problems);
+    if (problems.size() > before) return null;
 
     // Columns: target name -> source expression -> target type.
     Map<String, String> mapping = job.columns();
@@ -120,6 +124,7 @@ public final class JobInspector {
       mapping = new LinkedHashMap<>();
       for (Col c : srcCols.values()) if (!c.generated()) mapping.put(c.name(), Sql.ident(c.name()));
     }
+    if (tgtOid != null) Privileges.target(target, tt, tgtOid, mapping.keySet(), path, problems);
     List<JobShape.Column> cols = new ArrayList<>();
     Map<String, String> targetKeyBySource = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : mapping.entrySet()) {
