@@ -24,9 +24,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Moves table data between PostgreSQL databases gradually, verifiably and resumably.",
-    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, RetryCommand.class, DemoStub.class, RollbackCommand.class,
-        AbortCommand.class, CleanupCommand.class, CompleteCommand.class, AdviseCommand.class, ReportCommand.class,
-        PauseCommand.class, ResumeCommand.class})
+    // The README's order.
+    subcommands = {RunCommand.class, ValidateCommand.class, StatusCommand.class, CompleteCommand.class, RollbackCommand.class,
+        AbortCommand.class, CleanupCommand.class, AdviseCommand.class, ReportCommand.class, PauseCommand.class, ResumeCommand.class,
+        RetryCommand.class, DemoStub.class})
 public final class Main implements Runnable {
   public static final int OK = ExitCode.OK;
   public static final int FAILED_SEGMENTS = ExitCode.FAILED_SEGMENTS;
@@ -38,7 +39,9 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: run, validate, status, advise, report, retry, complete, rollback, cleanup or demo");
+    java.util.List<String> names = spec.subcommands().keySet().stream().filter(n -> !n.equals("help")).toList();
+    String list = String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command: " + list);
   }
 
   public static void main(String[] args) {

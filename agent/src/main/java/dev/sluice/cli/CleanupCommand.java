@@ -56,8 +56,9 @@ public final class CleanupCommand implements Callable<Integer> {
         err.flush();
         return ExitCode.BAD_CONFIG;
       }
-      spec.commandLine().getOut().println("job " + job + ": trigger and changelog removed from the source"
-          + (note[0] == null ? "" : "; " + note[0]));
+      spec.commandLine().getOut().println("job " + job + ": " + (note[0] == null
+          ? "capture removed from the source: nothing of the job's is left there (trigger, slot, publication, changelog)"
+          : "capture removed from the source (trigger, slot, changelog) but for its publication: " + note[0]));
       spec.commandLine().getOut().flush();
       return ExitCode.OK;
     } catch (RuntimeException e) {

@@ -70,9 +70,9 @@ public final class ValidateCommand implements Callable<Integer> {
       out.printf("  column %s <- %s :: %s%s%n", c.name(), c.expression(), c.type(), c.key() ? " (key)" : "");
     }
     PathChoice path = PathChoice.of(j.mode(), cfg.sameDatabase(), cfg.source(), cfg.target());
-    boolean server = path.kind() == PathChoice.Kind.SERVER_SIDE;
-    out.printf("  plan: ~%d rows in ~%d segments of %d rows, batches of %d, %d at a time, %s copy%n", rows, segments,
-        j.segmentRows(), j.batchRows(), CopyPaths.concurrency(j, path), server ? "server-side" : "client");
+    // How the rows travel is the path line's: a word here said "client copy" for row batches too.
+    out.printf("  plan: ~%d rows in ~%d segments of %d rows, batches of %d, %d at a time%n", rows, segments,
+        j.segmentRows(), j.batchRows(), CopyPaths.concurrency(j, path));
     out.printf("  path: %s%n", path.describe());
     out.printf("  verification: %s%n", verification(j, path));
     if (j.pace().rowsPerSecond() != null) {

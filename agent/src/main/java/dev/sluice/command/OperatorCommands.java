@@ -190,10 +190,13 @@ public final class OperatorCommands {
     return answer.future();
   }
 
+  /** What rollback and cleanup leave on the source; true of a job with trigger, logical or no capture alike. */
+  public static final String SOURCE_CLEAN = "capture removed from the source: nothing of the job's is left there (trigger, slot, publication, changelog)";
+
   private static String rolledBack(Rollback.Outcome o) {
     if (o.alreadyDone()) return "job " + o.job() + ": already rolled back; capture is removed from the source";
     return "job " + o.job() + ": rolled back: " + (o.tableDropped() ? "target table dropped (Sluice created it)"
-        : o.rowsDeleted() + " rows deleted from " + o.segments() + " segments") + "; trigger and changelog removed from the source";
+        : o.rowsDeleted() + " rows deleted from " + o.segments() + " segments") + "; " + SOURCE_CLEAN;
   }
 
   /** The command's own audit event, besides the event of the state change it caused. */

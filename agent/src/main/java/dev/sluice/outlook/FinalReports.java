@@ -67,6 +67,11 @@ public final class FinalReports {
   /** The stored report of a job, else one built now ({@code final: false}); null when the ledger does not know the job. */
   public static Future<JsonObject> latest(SqlClient db, SluiceConfig cfg, String job) {
     return Reports.latest(db, job).compose(r -> r != null ? Future.succeededFuture(r)
-        : build(db, cfg, job).map(b -> b == null ? null : b.put("final", false)));
+        : build(db, cfg, job).map(b -> b == null ? null : provisional(b)));
+  }
+
+  /** A report of a job that has not ended: built as of now, which is not when it finished. */
+  private static JsonObject provisional(JsonObject r) {
+    return r.put("final", false).put("asOf", r.getValue("finishedAt")).putNull("finishedAt");
   }
 }

@@ -14,8 +14,11 @@ public final class ReportMarkdown {
     md.append("# Sluice report: job ").append(r.getString("job")).append("\n\n");
     md.append("- Outcome: **").append(r.getString("outcome")).append("**");
     if (r.getString("reason") != null) md.append(" (").append(r.getString("reason")).append(")");
-    md.append("\n- Started: ").append(or(r.getString("startedAt"))).append("\n- Finished: ").append(or(r.getString("finishedAt")));
-    md.append("\n- Duration: ").append(r.getValue("durationSeconds") == null ? "unknown" : words(r.getDouble("durationSeconds"))).append("\n");
+    boolean ended = r.getBoolean("final", true);
+    md.append("\n- Started: ").append(or(r.getString("startedAt"))).append("\n- Finished: ")
+        .append(ended ? or(r.getString("finishedAt")) : "not yet (as of " + or(r.getString("asOf")) + ")");
+    md.append("\n- Duration: ").append(r.getValue("durationSeconds") == null ? "unknown" : words(r.getDouble("durationSeconds")))
+        .append(ended ? "" : " so far").append("\n");
     JsonObject rows = r.getJsonObject("rows");
     md.append(String.format(Locale.ROOT, "- Rows: %,d copied of %,d planned; %,d captured changes applied%n", rows.getLong("copied"),
         rows.getLong("planned"), rows.getLong("changesApplied")));

@@ -246,6 +246,7 @@ class BadConfigTest {
     assertTrue(usage.err().contains("--config"), usage.toString());
     Cli none = Cli.run();
     assertEquals(2, none.exit(), none.toString());
-    assertTrue(none.err().contains("name a command"), none.toString());
+    assertTrue(none.err().contains("name a command: run, validate, status, complete, rollback, abort, cleanup, advise, report, "
+        + "pause, resume, retry or demo"), none.toString());
   }
 }

@@ -44,7 +44,7 @@ class CliOutputTest {
     assertTrue(out.contains("config " + file + " is valid"), out);
     assertTrue(out.contains("job orders: public.orders -> public.orders (will be created)"), out);
     assertTrue(out.contains("column total_cents <- round(total * 100)::bigint :: bigint"), out);
-    Matcher plan = Pattern.compile("plan: ~(\\d+) rows in ~(\\d+) segments of 20000 rows, batches of 2000, 3 at a time, client copy").matcher(out);
+    Matcher plan = Pattern.compile("plan: ~(\\d+) rows in ~(\\d+) segments of 20000 rows, batches of 2000, 3 at a time\n").matcher(out);
     assertTrue(plan.find(), out);
     long rows = Long.parseLong(plan.group(1));
     assertTrue(rows > 90_000 && rows < 110_000, "estimated rows " + rows);
@@ -86,6 +86,7 @@ class CliOutputTest {
     assertTrue(a.contains("verification: each segment read back from the target with COPY"), out);
     assertTrue(a.contains("; a final pass once in sync"), out);
     assertTrue(b.contains("path: row batches (unnest inserts): mode is \"rows\""), out);
+    assertTrue(b.contains(", 4 at a time\n"), "the plan line leaves the path to the path line: " + out);
     assertTrue(b.contains("verification: per segment off: a segment counts on the target's own count of rows stored"), out);
     assertTrue(b.contains("; no final pass"), out);
 

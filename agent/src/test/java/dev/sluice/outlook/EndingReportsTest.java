@@ -2,6 +2,7 @@ package dev.sluice.outlook;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.Main;
@@ -116,6 +117,12 @@ class EndingReportsTest {
     Cli before = Cli.run("report", "--config", cfg.toString(), "--job", "items");
     assertEquals(0, before.exit(), before.toString());
     assertTrue(before.out().contains("Provisional"), before.out());
+    assertTrue(before.out().contains("- Finished: not yet (as of "), before.out());
+    assertTrue(before.out().contains(" so far\n"), before.out());
+    Cli beforeJson = Cli.run("report", "--config", cfg.toString(), "--job", "items", "--json");
+    JsonObject provisional = new JsonObject(beforeJson.out());
+    assertTrue(provisional.containsKey("finishedAt") && provisional.getValue("finishedAt") == null, provisional.encodePrettily());
+    assertNotNull(provisional.getString("asOf"), provisional.encodePrettily());
 
     Cli abort = Cli.run("abort", "--config", cfg.toString(), "--job", "items", "--reason", "wrong table");
     assertEquals(0, abort.exit(), abort.toString());
