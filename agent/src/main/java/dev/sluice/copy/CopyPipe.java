@@ -147,14 +147,16 @@ final class CopyPipe {
         }
         if (n > 0 && (len + row.length > buf.length || n >= quantum)) {
           if (!emit(new Chunk(buf, len, n, h))) return total;
-          buf = new byte[Math.max(chunkBytes, row.length)];
+          buf = new byte[chunkBytes];
           len = 0;
           n = 0;
           h = 0;
-        } else if (row.length > buf.length) {
-          buf = new byte[row.length];
         }
-        System.arraycopy(row, 0, buf, len, row.length);
+        if (n == 0 && row.length > buf.length) {
+          buf = row; // one row larger than a chunk: sent as it came, not copied (a second copy of a huge row)
+        } else {
+          System.arraycopy(row, 0, buf, len, row.length);
+        }
         len += row.length;
         n++;
         h += CopyText.rowHash(row, 0, row.length);
@@ -167,7 +169,7 @@ final class CopyPipe {
       // Only after the snapshot ended cleanly: the target commits nothing the source did not finish.
       ctx.runOnContext(v -> sourceEnded());
       return total;
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       if (stopped) return total; // aborted on purpose: a cut, a cancellation or the target's failure
       ctx.runOnContext(v -> fail(new SegmentCopier.SourceFailure(CopyErrors.translate(e))));
       throw e;
@@ -344,7 +346,7 @@ final class CopyPipe {
       st.execute("COMMIT");
       clean = true;
       return written;
-    } catch (Exception e) {
+    } catch (Exception | Error e) {
       if (!abandoned) ctx.runOnContext(v -> fail(CopyErrors.translate(e)));
       throw e;
     } finally {
