@@ -199,6 +199,7 @@ public final class JobInspector {
     }
     if (problems.size() > before) return null;
     List<List<String>> collations = KeyCollations.resolve(source, target, srcOid, tgtOid, tt, key, targetKey, keyTypes, path, problems);
+    KeyEnumOrder.check(source, target, srcOid, tgtOid, tt, key, targetKey, keyTypes, path, problems);
     if (problems.size() > before) return null;
     double estimate = estimateRows(st, job.source().where());
     return new JobShape(job, List.copyOf(cols), List.copyOf(key), List.copyOf(targetKey), List.copyOf(keyTypes), tgtOid != null, estimate,

@@ -52,6 +52,9 @@ class BadConfigTest {
     pg.exec(tgt, "CREATE TABLE plain (id bigint, status text, total numeric(12, 2), note text)"); // no unique key
     // A text key sorted by ICU's English order on the source and by the database's default (C) order on the target.
     pg.exec(src, "CREATE TABLE coded (code text COLLATE \"en-x-icu\" PRIMARY KEY, v int)");
+    // An enum key whose labels the target's type sorts in another order (a created table would use that type too).
+    pg.exec(src, "CREATE TYPE lvl AS ENUM ('a', 'b', 'c')", "CREATE TABLE levels (l lvl PRIMARY KEY, v int)");
+    pg.exec(tgt, "CREATE TYPE lvl AS ENUM ('c', 'a', 'b')", "CREATE TABLE levels (l lvl PRIMARY KEY, v int)");
     pg.exec(tgt, "CREATE TABLE coded (code text PRIMARY KEY, v int)");
     // Legacy partitioning by inheritance, on either side; a type the target database lacks.
     pg.exec(src, "CREATE TABLE legacy (id bigint PRIMARY KEY, v int)", "CREATE TABLE legacy_2024 () INHERITS (legacy)",
@@ -196,6 +199,12 @@ class BadConfigTest {
             .put("key", new JsonArray().add("code"))).put("target", new JsonObject().put("table", "coded")),
         "jobs[0].target.table", "key column \"code\" of public.coded orders text differently on the target (collation pg_catalog.\"default\") "
             + "than on the source (collation pg_catalog.\"en-x-icu\")"));
+    all.add(bad("target enum key sorting its labels differently", c -> job(c).put("source", new JsonObject().put("table", "levels")
+            .put("key", new JsonArray().add("l"))).put("target", new JsonObject().put("table", "levels")),
+        "jobs[0].target.table", "key column \"l\" of public.levels is an enum whose labels the target sorts as (c, a, b) and the source as (a, b, c)"));
+    all.add(bad("created table's enum key sorting its labels differently", c -> job(c).put("source", new JsonObject().put("table", "levels")
+            .put("key", new JsonArray().add("l"))).put("target", new JsonObject().put("table", "levels2").put("create", true)),
+        "jobs[0].target.table", "key column \"l\" of public.levels2 is an enum whose labels the target sorts as (c, a, b)"));
     return all.stream();
   }
 
