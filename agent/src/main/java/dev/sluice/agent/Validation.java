@@ -68,6 +68,9 @@ public final class Validation {
       }
       JobInspector inspector = new JobInspector(src, tgt);
       List<JobShape> shapes = new ArrayList<>();
+      // The jobs before this one that will create a replication slot, and whose readers will hold a WAL sender.
+      List<String> newSlots = new ArrayList<>();
+      List<String> readers = new ArrayList<>();
       for (int i = 0; i < config.jobs().size(); i++) {
         JobShape s = inspector.inspect(config.jobs().get(i), "jobs[" + i + "]", problems);
         shapes.add(s);
@@ -76,7 +79,7 @@ public final class Validation {
               + "needs the primary (its triggers and changelog, or its publication, are created there); point source at the primary, "
               + "or set capture.enabled to false for a plain copy from the standby (writes made during the copy are then not carried over)"));
         } else if (s != null && s.job().capture().enabled()) {
-          CaptureChoice choice = capture(vertx, src, config, s);
+          CaptureChoice choice = capture(vertx, src, config, s, newSlots, readers);
           captures.put(s.job().name(), choice);
           if (choice.refused()) problems.add(new ConfigProblem("jobs[" + i + "].capture.mode", choice.refusal()));
           boolean trigger = choice.mode() == CaptureChoice.Mode.TRIGGER;
@@ -106,20 +109,31 @@ public final class Validation {
       + "writes made with session_replication_role = replica (a logical replication subscription into this table, "
       + "replication tools and loaders that skip triggers so) are not captured, and only the final pass repairs them (docs/consistency.md)";
 
-  /** What the source allows the job (asked only when the config does not say trigger), and the choice. */
-  private static CaptureChoice capture(Vertx vertx, PgConnection src, SluiceConfig config, JobShape s) {
+  /**
+   * What the source allows the job (asked only when the config does not say trigger), counting the
+   * slots and WAL senders the config's earlier jobs take, and the choice; a job that gets logical
+   * capture is added to {@code newSlots} (unless its slot exists) and {@code readers}.
+   */
+  private static CaptureChoice capture(Vertx vertx, PgConnection src, SluiceConfig config, JobShape s, List<String> newSlots,
+      List<String> readers) {
     JobConfig.CaptureMode asked = s.job().capture().mode();
     if (asked == JobConfig.CaptureMode.TRIGGER) return CaptureChoice.resolve(asked, null, null);
     String job = s.job().name();
     String table = s.job().source().table().sql();
-    LogicalCapability.Verdict v = Await.result(LogicalCapability.check(src, job, table, s.sourceKey()));
+    LogicalCapability.Verdict v = Await.result(LogicalCapability.check(src, job, table, s.sourceKey(), List.copyOf(newSlots),
+        List.copyOf(readers)));
     if (v.possible()) {
       dev.sluice.db.ConnectionSettings cs = Databases.settings(config.source(), "sluice-validate");
       String refusal = LogicalCapability.replicationRefusal(cs);
       if (refusal != null) v = new LogicalCapability.Verdict(List.of(new LogicalCapability.Problem("replication connection refused",
           refusal)), v.slotExists());
     }
-    return CaptureChoice.resolve(asked, null, v);
+    CaptureChoice choice = CaptureChoice.resolve(asked, null, v);
+    if (choice.mode() == CaptureChoice.Mode.LOGICAL && !choice.refused()) {
+      if (!v.slotExists()) newSlots.add(job);
+      readers.add(job);
+    }
+    return choice;
   }
 
   private static Future<PgConnection> connect(Vertx vertx, DatabaseConfig db) {

@@ -102,12 +102,27 @@ public final class LogicalCapability {
 
   /** {@code tableSql}: the job's source table, quoted; {@code key}: its key columns. */
   public static Future<Verdict> check(SqlClient source, String job, String tableSql, List<String> key) {
+    return check(source, job, tableSql, key, List.of(), List.of());
+  }
+
+  /**
+   * {@link #check}, counting what other jobs of the same config take before this one:
+   * {@code newSlots}, the jobs that will create a slot; {@code readers}, those whose reader will hold a
+   * WAL sender. Without them, validate told every job of a config that one free slot remained.
+   */
+  public static Future<Verdict> check(SqlClient source, String job, String tableSql, List<String> key, List<String> newSlots,
+      List<String> readers) {
     return source.preparedQuery(SQL).execute(Tuple.of(LogicalSlot.name(job), tableSql))
-        .map(rows -> verdict(Facts.of(rows.iterator().next()), job, tableSql, key));
+        .map(rows -> verdict(Facts.of(rows.iterator().next()), job, tableSql, key, newSlots, readers));
   }
 
   /** The verdict on what the source said: every problem, each with its fix. */
   public static Verdict verdict(Facts f, String job, String table, List<String> key) {
+    return verdict(f, job, table, key, List.of(), List.of());
+  }
+
+  /** {@link #verdict}, with the slots and WAL senders other jobs of the config take first (see {@link #check}). */
+  public static Verdict verdict(Facts f, String job, String table, List<String> key, List<String> newSlots, List<String> readers) {
     String name = LogicalSlot.name(job);
     List<Problem> out = new ArrayList<>();
     String role = f.role();
@@ -124,9 +139,18 @@ public final class LogicalCapability {
     if (!f.slotExists() && f.slotsUsed() >= f.maxSlots()) {
       out.add(new Problem("all " + f.maxSlots() + " replication slots are in use", "raise max_replication_slots (restart) "
           + "or drop a slot nobody reads (SELECT slot_name, active FROM pg_replication_slots)"));
+    } else if (!f.slotExists() && f.slotsUsed() + newSlots.size() >= f.maxSlots()) {
+      out.add(new Problem(free(f.maxSlots() - f.slotsUsed(), f.maxSlots(), "replication slots") + " and this config's "
+          + jobs(newSlots) + (f.maxSlots() - f.slotsUsed() == 1 ? " it" : " them"),
+          "raise max_replication_slots (restart), drop a slot nobody reads (SELECT slot_name, active FROM pg_replication_slots), "
+              + "or set capture.mode to trigger on a job"));
     }
     if (f.sendersUsed() >= f.maxSenders()) {
       out.add(new Problem("all " + f.maxSenders() + " WAL senders are in use", "raise max_wal_senders (restart)"));
+    } else if (f.sendersUsed() + readers.size() >= f.maxSenders()) {
+      out.add(new Problem(free(f.maxSenders() - f.sendersUsed(), f.maxSenders(), "WAL senders") + " and the readers of this "
+          + "config's " + jobs(readers) + (f.maxSenders() - f.sendersUsed() == 1 ? " it" : " them"),
+          "raise max_wal_senders (restart), or set capture.mode to trigger on a job"));
     }
     if (f.publication() && !f.publishesTable()) {
       out.add(new Problem("publication " + name + " exists but does not publish " + table,
@@ -153,5 +177,14 @@ public final class LogicalCapability {
           + ">, or REPLICA IDENTITY FULL (larger WAL)"));
     }
     return new Verdict(List.copyOf(out), f.slotExists());
+  }
+
+  private static String free(int free, int max, String what) {
+    return "only " + free + " of the " + max + " " + what + (free == 1 ? " is" : " are") + " free";
+  }
+
+  /** "job a takes" or "jobs a, b take". */
+  private static String jobs(List<String> names) {
+    return (names.size() == 1 ? "job " : "jobs ") + String.join(", ", names) + (names.size() == 1 ? " takes" : " take");
   }
 }

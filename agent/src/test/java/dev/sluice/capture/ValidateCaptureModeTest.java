@@ -76,4 +76,48 @@ class ValidateCaptureModeTest {
     assertTrue(norepl2[1].contains("capture: trigger (capture.mode is auto and logical capture is not possible: role " + role
         + " may not replicate"), norepl2[1]);
   }
+
+  /**
+   * Two jobs of one config and one free slot: validate said logical for both, and the agent then
+   * stopped on the second slot's creation (53400) with the first slot left unread. The second job is
+   * told the first takes the slot.
+   */
+  @Test
+  void jobsOfOneConfigShareTheFreeSlots() throws Exception {
+    String src = pg.createDatabase("vm_slots_src");
+    String tgt = pg.createDatabase("vm_slots_tgt");
+    pg.exec(src, "CREATE TABLE items (id bigint PRIMARY KEY, name text)");
+    int fill = (int) pg.scalar(src, "SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots") - 1;
+    for (int i = 0; i < fill; i++) pg.exec(src, "SELECT pg_create_physical_replication_slot('vm_fill_" + i + "')");
+    try {
+      String[] auto = validateTwo(src, tgt, "auto");
+      assertEquals("0", auto[0], auto[2]);
+      assertTrue(auto[1].contains("job first: public.items -> public.first") && auto[1].contains(
+          "capture: logical (capture.mode is auto and the source allows logical decoding)"), auto[1]);
+      assertTrue(auto[1].contains("capture: trigger (capture.mode is auto and logical capture is not possible: only 1 of the "),
+          auto[1]);
+      assertTrue(auto[1].contains("replication slots is free and this config's job first takes it: raise "
+          + "max_replication_slots (restart)"), auto[1]);
+      String[] logical = validateTwo(src, tgt, "logical");
+      assertEquals(Integer.toString(Main.BAD_CONFIG), logical[0], logical[1]);
+      assertTrue(logical[2].contains("jobs[1].capture.mode: logical capture is not possible: only 1 of the ")
+          && !logical[2].contains("jobs[0].capture"), logical[2]);
+    } finally {
+      for (int i = 0; i < fill; i++) pg.exec(src, "SELECT pg_drop_replication_slot('vm_fill_" + i + "')");
+    }
+  }
+
+  private String[] validateTwo(String src, String tgt, String mode) throws Exception {
+    Path cfg = Files.writeString(dir.resolve("two-" + mode + ".json"), """
+        {"source": {"url": "%s"}, "target": {"url": "%s"}, "http": {"enabled": false},
+         "jobs": [{"name": "first", "source": {"table": "public.items", "key": ["id"]},
+                   "target": {"table": "public.first", "create": true}, "capture": {"mode": "%s"}},
+                  {"name": "second", "source": {"table": "public.items", "key": ["id"]},
+                   "target": {"table": "public.second", "create": true}, "capture": {"mode": "%s"}}]}"""
+        .formatted(pg.url(src), pg.url(tgt), mode, mode));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), "validate", "--config", cfg.toString());
+    return new String[] {Integer.toString(exit), out.toString(), err.toString()};
+  }
 }
