@@ -94,7 +94,15 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
    */
   public Future<PgConnectOptions> pgConnectOptions(Vertx vertx) {
     if (!Passwords.readsFiles(db) && db.tls().mode() == SslMode.DISABLE) return Future.succeededFuture(pgConnectOptions(db.password()));
-    return vertx.executeBlocking(() -> pgConnectOptions(Passwords.resolve(db, user())), false);
+    return vertx.executeBlocking(() -> {
+      PgConnectOptions o = pgConnectOptions(Passwords.resolve(db, user()));
+      // prefer: a server without TLS is connected to without it, decided here (TlsOffer says why).
+      if (db.tls().mode() == SslMode.PREFER && !db.host().startsWith("/")
+          && !TlsOffer.offered(db.host(), db.port(), CONNECT_TIMEOUT_SECONDS * 1000)) {
+        o.setSslMode(io.vertx.pgclient.SslMode.DISABLE);
+      }
+      return o;
+    }, false);
   }
 
   /** Options for one connection with this password (null: none). Blocking when TLS files are first loaded. */
