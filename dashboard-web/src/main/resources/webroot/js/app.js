@@ -315,6 +315,7 @@ function renderBacklog(live) {
   const c = live.cache;
   let h = '<div class="kv">';
   h += b ? `<span class="k">backlog</span><span>${full(b.rows)} changes · oldest ${duration(b.oldestAgeSeconds)}</span>`
+      + `<span class="k">applied</span><span id="applier-rate">${b.keysAppliedPerSecond == null ? '–' : full(b.keysAppliedPerSecond)} keys/s · ${full(b.keysApplied ?? 0)} keys applied by this agent</span>`
     : '<span class="k">backlog</span><span class="none">not reported (no change capture on this agent)</span>';
   // Why the applier's latest batch failed (it retries), shown until a batch goes through again.
   if (b && b.applierFailing && b.lastApplierError) h += `<span class="k">applier</span><span id="applier-error" class="warn">${esc(b.lastApplierError)}</span>`;

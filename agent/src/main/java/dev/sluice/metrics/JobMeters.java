@@ -43,7 +43,8 @@ public final class JobMeters implements JobEvents {
    * Captured changes not yet applied to the target ({@code rows} negative: not measured yet); why the
    * applier last failed on this agent (null if never), and whether its latest batch failed.
    */
-  public record Backlog(long rows, double oldestAgeSeconds, String lastError, boolean failing) {}
+  /** {@code applied}: keys this agent's applier applied since it started; {@code appliedPerSecond} over the latest second (NaN before one). */
+  public record Backlog(long rows, double oldestAgeSeconds, String lastError, boolean failing, long applied, double appliedPerSecond) {}
 
   /** The throttle decision in force: a short code for the metric label, and the sentence for people. */
   public record Throttle(boolean throttled, String code, String reason) {
@@ -73,6 +74,7 @@ public final class JobMeters implements JobEvents {
   private volatile Supplier<Throttle> throttleSource;
   private final Supplier<LiveFigures> live;
   private volatile boolean backlogReported;
+  private final RateMeter appliedRate = new RateMeter(System::nanoTime, 1_000_000_000L);
   private volatile Cache<?, ?> cache;
   private volatile JobFigures figures = JobFigures.NONE;
 
@@ -253,6 +255,12 @@ public final class JobMeters implements JobEvents {
         .description("Captured changes not yet applied to the target").tags(tags).strongReference(true).register(registry);
     Gauge.builder("sluice.change.backlog.age.seconds", this, m -> m.backlog() == null ? Double.NaN : m.backlog().oldestAgeSeconds())
         .description("Age of the oldest change not yet applied").tags(tags).strongReference(true).register(registry);
+    FunctionCounter.builder("sluice.changes.applied", this, m -> m.backlog() == null ? 0 : m.backlog().applied())
+        .description("Captured keys this agent's change applier applied to the target (both capture modes); rate() is its keys/s")
+        .tags(tags).register(registry);
+    Gauge.builder("sluice.capture.applied.keys.per.second", this, m -> m.backlog() == null ? Double.NaN : m.backlog().appliedPerSecond())
+        .description("Captured keys applied to the target per second by this agent's change applier, over the latest second (NaN on "
+            + "an agent whose applier has not run)").tags(tags).strongReference(true).register(registry);
   }
 
   /**
@@ -277,7 +285,8 @@ public final class JobMeters implements JobEvents {
   /** Captured changes not yet applied ({@code rows} negative: not measured yet), or null without capture. */
   public Backlog backlog() {
     ChangeApplier.Backlog b = backlogReported ? live().backlog() : null;
-    return b == null ? null : new Backlog(Math.max(0, b.rows()), b.oldestAgeMs() / 1000.0, b.lastError(), b.failing());
+    return b == null ? null : new Backlog(Math.max(0, b.rows()), b.oldestAgeMs() / 1000.0, b.lastError(), b.failing(), b.applied(),
+        appliedRate.perSecond(b.applied()));
   }
 
   /** Registers the job's row cache (build it with {@code recordStats()}): hits, misses, evictions, size. */

@@ -94,7 +94,8 @@ final class SnapshotAssembler {
     JobMeters.Backlog b = meters.backlog();
     if (f.wal() != null) live.put("wal", f.wal().json());
     if (b != null) live.put("backlog", new JsonObject().put("rows", b.rows() < 0 ? null : b.rows()).put("oldestAgeSeconds", num(b.oldestAgeSeconds()))
-        .put("lastApplierError", b.lastError()).put("applierFailing", b.failing()));
+        .put("lastApplierError", b.lastError()).put("applierFailing", b.failing()).put("keysApplied", b.applied())
+        .put("keysAppliedPerSecond", num(b.appliedPerSecond())));
     Cache<?, ?> c = meters.cache();
     if (c != null) {
       CacheStats st = c.stats();
