@@ -38,6 +38,12 @@ final class DatabaseSection {
     }
     int problems = n.problemCount();
     if (u.database() == null) n.problem("url", "must name a database (postgresql://user@host:port/DATABASE)");
+    if (u.host() != null && u.host().startsWith("/")) {
+      // Neither client Sluice uses opens one here: vertx-pg-client needs a native transport the jar does not carry, the JDBC
+      // driver behind COPY needs a socket factory it does not have.
+      n.problem("url", "names a Unix-domain socket (" + u.host() + "): Sluice connects over TCP only; use the server's TCP address "
+          + "(e.g. postgresql://user@127.0.0.1:5432/" + (u.database() == null ? "db" : u.database()) + ") with a pg_hba.conf host line for it");
+    }
     user = agree(n, "user", u.user(), user);
     List<String> passwords = new ArrayList<>();
     if (u.password() != null) passwords.add("in the url");

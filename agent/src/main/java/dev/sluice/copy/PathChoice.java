@@ -11,9 +11,7 @@ import dev.sluice.config.JobConfig;
  *       {@code mode: server}: one {@code INSERT .. SELECT} a segment, nothing through the agent.
  *   <li>{@code COPY}: across databases (or {@code mode: client}): COPY out of the source's snapshot,
  *       COPY into the target, the bytes streamed through the agent undecoded.
- *   <li>{@code ROWS}: batches of rows as arrays through {@code unnest} inserts, where the COPY path
- *       cannot serve: {@code mode: rows}, or a side reached through a Unix socket, which the JDBC
- *       driver that speaks COPY cannot open.
+ *   <li>{@code ROWS}: batches of rows as arrays through {@code unnest} inserts: {@code mode: rows}.
  * </ul>
  */
 public record PathChoice(Kind kind, String why) {
@@ -44,16 +42,7 @@ public record PathChoice(Kind kind, String why) {
       return new PathChoice(Kind.SERVER_SIDE, "source and target are one database (mode \"auto\")");
     }
     if (mode == JobConfig.CopyMode.ROWS) return new PathChoice(Kind.ROWS, "mode is \"rows\"");
-    String no = copyCannotServe("source", source);
-    if (no == null) no = copyCannotServe("target", target);
-    if (no != null) return new PathChoice(Kind.ROWS, no);
     return new PathChoice(Kind.COPY, mode == JobConfig.CopyMode.CLIENT ? "mode is \"client\""
         : "source and target are different databases (mode \"auto\")");
-  }
-
-  /** Why the COPY path's JDBC sessions cannot reach {@code side} as configured, or null. */
-  static String copyCannotServe(String side, DatabaseConfig db) {
-    if (db.host().startsWith("/")) return "the " + side + " is reached through a Unix socket, which the JDBC driver behind COPY cannot open";
-    return null;
   }
 }

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <p>A backend is lowered only when it is certainly this session's: its process, seen in this
  * host's {@code /proc}, names the client port {@code inet_client_port()} reports in its process
  * title ({@code postgres: user db 127.0.0.1(54321) ...}). A database on another host, in another PID
- * namespace (a container) or reached over a Unix socket is left alone; so is one whose backends run
+ * namespace (a container) is left alone; so is one whose backends run
  * as another OS user this agent may not renice (as root, or as the database's own user, it may).
  * Either is said once a database, at INFO; nothing fails for it.
  *
@@ -62,7 +62,7 @@ public final class BackendPriority {
   public static boolean lower(long pid, int clientPort, int nice, String database) {
     if (!wanted(nice, database)) return false;
     if (!ownBackend(pid, clientPort)) {
-      refuse(database, "its server processes are not on this host (or not visible from here: another PID namespace, a Unix socket)");
+      refuse(database, "its server processes are not on this host (or not visible from here: another PID namespace)");
       return false;
     }
     String err = lowerAll(List.of(String.valueOf(pid)), nice);

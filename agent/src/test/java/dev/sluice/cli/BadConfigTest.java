@@ -145,6 +145,10 @@ class BadConfigTest {
         "source.url", "password authentication failed"));
     all.add(bad("not a PostgreSQL URL", c -> c.getJsonObject("target").put("url", "mysql://root@127.0.0.1/x"),
         "target.url", "must start with postgresql://"));
+    // validate said "cannot connect ... The Vertx instance must use a native transport", and PathChoice claimed a row-path fallback.
+    all.add(bad("a Unix-domain socket", c -> c.getJsonObject("source").put("url", "postgresql://postgres@%2Fvar%2Frun%2Fpostgresql:5432/app"),
+        "source.url", "names a Unix-domain socket (/var/run/postgresql): Sluice connects over TCP only; use the server's TCP address "
+            + "(e.g. postgresql://user@127.0.0.1:5432/app)"));
     all.add(bad("environment variable not set", c -> c.getJsonObject("source").put("url",
             "postgresql://postgres:${SLUICE_TEST_UNSET}@" + pg.host() + ":" + pg.port() + "/" + src),
         "source.url", "environment variable SLUICE_TEST_UNSET is not set"));

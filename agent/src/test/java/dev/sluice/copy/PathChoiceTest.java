@@ -26,10 +26,7 @@ class PathChoiceTest {
   }
 
   @Test
-  void aUnixSocketFallsBackToRowsTlsDoesNot() {
-    DatabaseConfig socket = db("/var/run/postgresql", "tgt");
-    assertEquals("row batches (unnest inserts): the target is reached through a Unix socket, which the JDBC driver behind COPY cannot open",
-        PathChoice.of(CopyMode.AUTO, false, SRC, socket).describe());
+  void tlsKeepsTheCopyPath() {
     DatabaseConfig verified = new DatabaseConfig("db.example", 5432, "src", "u", null, null,
         new DatabaseConfig.Tls(DatabaseConfig.SslMode.VERIFY_FULL, "/etc/ca.pem", null, null), 8);
     assertEquals(PathChoice.Kind.COPY, PathChoice.of(CopyMode.AUTO, false, verified, TGT).kind(), "TLS is shared with the JDBC sessions");
