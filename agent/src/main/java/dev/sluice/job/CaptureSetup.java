@@ -75,11 +75,25 @@ final class CaptureSetup {
       // A job keeps its recorded mode (the reader retries if the source stops allowing it); only a
       // job not started yet asks the source what it allows.
       boolean ask = recorded == null && cfg.mode() != JobConfig.CaptureMode.TRIGGER;
-      Future<LogicalCapability.Verdict> verdict = !ask ? Future.succeededFuture(null)
-          : sourceOptions == null ? Future.succeededFuture(noOptions())
-          : LogicalCapability.checkWithConnection(vertx, source, sourceOptions, job, table, shape.sourceKey());
-      return verdict.map(v -> CaptureChoice.resolve(cfg.mode(), recorded, v));
-    }).compose(choice -> {
+      if (!ask) return decideAndInstall(cfg, table, recorded, false);
+      // One job of this agent at a time asks and takes its slot: two jobs in auto that each saw the last free
+      // slot both chose logical, and the second's slot creation then stopped the agent (53400) with the first's unread.
+      return vertx.sharedData().getLocalLockWithTimeout(CHOICE_LOCK, CHOICE_LOCK_WAIT_MS).compose(lock ->
+          ledger.mode(job).compose(again -> decideAndInstall(cfg, table, again, again == null))
+              .andThen(x -> lock.release()));
+    });
+  }
+
+  /** One agent-wide lock around a job's capture decision and its slot's creation. */
+  private static final String CHOICE_LOCK = "sluice.capture.choice";
+  /** As long as a slot's creation may wait for the source's running transactions (it has no timeout of its own). */
+  private static final long CHOICE_LOCK_WAIT_MS = Duration.ofDays(1).toMillis();
+
+  private Future<CaptureChoice.Mode> decideAndInstall(JobConfig.Capture cfg, String table, String recorded, boolean ask) {
+    Future<LogicalCapability.Verdict> verdict = !ask ? Future.succeededFuture(null)
+        : sourceOptions == null ? Future.succeededFuture(noOptions())
+        : LogicalCapability.checkWithConnection(vertx, source, sourceOptions, job, table, shape.sourceKey());
+    return verdict.map(v -> CaptureChoice.resolve(cfg.mode(), recorded, v)).compose(choice -> {
       if (choice.refused()) return Future.failedFuture(new IllegalStateException(choice.refusal()));
       return ledger.recordMode(job, choice.mode().db(), choice.reason()).map(m -> {
         CaptureChoice.Mode kept = CaptureChoice.Mode.of(m);
