@@ -84,6 +84,8 @@ public final class Validation {
           if (choice.refused()) problems.add(new ConfigProblem("jobs[" + i + "].capture.mode", choice.refusal()));
           boolean trigger = choice.mode() == CaptureChoice.Mode.TRIGGER;
           String missing = Await.result(ChangeCapture.missingPrivileges(src, s.job(), trigger));
+          // auto fell back to the trigger, which the role may not have either: say why logical was ruled out too.
+          if (missing != null && trigger && s.job().capture().mode() == JobConfig.CaptureMode.AUTO) missing += "; and " + choice.reason();
           if (missing != null) problems.add(new ConfigProblem("jobs[" + i + "].capture", missing));
           if (trigger && missing == null && Await.result(src.preparedQuery(CaptureSql.replicaBlind())
               .execute(Tuple.of(s.job().source().table().sql())).map(r -> r.iterator().next().getBoolean(0)))) {

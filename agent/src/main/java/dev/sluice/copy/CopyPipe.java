@@ -340,7 +340,11 @@ final class CopyPipe {
       }
       tgt.waiting("ending the COPY");
       long stored = in.endCopy();
-      if (stored != written) throw new IllegalStateException("COPY stored " + stored + " rows of the " + written + " sent");
+      if (stored != written) {
+        throw new IllegalStateException("the target's COPY stored " + stored + " rows of the " + written + " sent: a trigger or rule "
+            + "on the target table skips (or adds) rows (a BEFORE INSERT trigger returning NULL, a DO INSTEAD rule); Sluice copies into a "
+            + "table that stores what it is given: disable it for the migration, or migrate into a table without it");
+      }
       tgt.waiting("checking the lease and committing");
       fence(c, true);
       st.execute("COMMIT");

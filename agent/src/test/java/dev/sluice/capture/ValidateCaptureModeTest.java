@@ -75,6 +75,12 @@ class ValidateCaptureModeTest {
     assertEquals("0", norepl2[0], norepl2[2]);
     assertTrue(norepl2[1].contains("capture: trigger (capture.mode is auto and logical capture is not possible: role " + role
         + " may not replicate"), norepl2[1]);
+    // Neither way: without TRIGGER too, the refusal names the trigger's grant and why logical was ruled out.
+    pg.exec(src, "REVOKE TRIGGER ON items FROM " + role);
+    String[] neither = validate(src, tgt, role, "auto");
+    assertEquals(Integer.toString(Main.BAD_CONFIG), neither[0], neither[1]);
+    assertTrue(neither[2].contains("jobs[0].capture: change capture needs TRIGGER on") && neither[2].contains("; and capture.mode is "
+        + "auto and logical capture is not possible: role " + role + " may not replicate"), neither[2]);
   }
 
   /**

@@ -178,6 +178,33 @@ class CopyRulesTest {
         .onComplete(ctx.succeeding(v -> closed.flag()));
   }
 
+  /** A target trigger that skips rows: the copy fails saying what does it (it said "COPY stored 2997 rows of the 3000 sent"). */
+  @Test
+  void aTargetTriggerThatSkipsRowsFailsTheCopySayingWhy(Vertx vertx, VertxTestContext ctx) {
+    Checkpoint checked = ctx.checkpoint();
+    Checkpoint closed = ctx.checkpoint();
+    withItems(vertx, "skipping", "", 3000, f -> f.exec(f.tgt,
+            "CREATE FUNCTION skip_777() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.qty = 777 THEN RETURN NULL; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER skip_777 BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION skip_777()")
+        .compose(v -> f.claim(KeyRange.ALL))
+        .compose(seg -> CopyFixture.failure(f.copy(seg, false, f.new Control())))
+        .compose(e -> {
+          ctx.verify(() -> {
+            assertEquals(ErrorClass.PERMANENT, ErrorClassifier.classify(e));
+            String what = ErrorClassifier.describe(e);
+            assertTrue(what.contains("the target's COPY stored 2997 rows of the 3000 sent: a trigger or rule on the target table skips")
+                && what.contains("BEFORE INSERT trigger returning NULL"), what);
+          });
+          return f.scalar(f.tgt, "SELECT count(*) FROM items");
+        })
+        .map(n -> {
+          ctx.verify(() -> assertEquals(0, n, "nothing committed"));
+          checked.flag();
+          return null;
+        }))
+        .onComplete(ctx.succeeding(v -> closed.flag()));
+  }
+
   @Test
   void aSourceValueTheTargetTypeCannotHoldIsDataDriftFromTheSource(Vertx vertx, VertxTestContext ctx) {
     String src = pg.createDatabase("drift_src");
