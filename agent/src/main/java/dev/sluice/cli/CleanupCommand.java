@@ -57,7 +57,7 @@ public final class CleanupCommand implements Callable<Integer> {
         return ExitCode.BAD_CONFIG;
       }
       spec.commandLine().getOut().println("job " + job + ": " + (note[0] == null
-          ? "capture removed from the source: nothing of the job's is left there (trigger, slot, publication, changelog)"
+          ? dev.sluice.command.OperatorCommands.SOURCE_CLEAN
           : "capture removed from the source (trigger, slot, changelog) but for its publication: " + note[0]));
       spec.commandLine().getOut().flush();
       return ExitCode.OK;

@@ -97,8 +97,7 @@ public record ConnectionSettings(DatabaseConfig db, Map<String, String> session)
     return vertx.executeBlocking(() -> {
       PgConnectOptions o = pgConnectOptions(Passwords.resolve(db, user()));
       // prefer: a server without TLS is connected to without it, decided here (TlsOffer says why).
-      if (db.tls().mode() == SslMode.PREFER && !db.host().startsWith("/")
-          && !TlsOffer.offered(db.host(), db.port(), CONNECT_TIMEOUT_SECONDS * 1000)) {
+      if (db.tls().mode() == SslMode.PREFER && !TlsOffer.offered(db.host(), db.port(), CONNECT_TIMEOUT_SECONDS * 1000)) {
         o.setSslMode(io.vertx.pgclient.SslMode.DISABLE);
       }
       return o;
